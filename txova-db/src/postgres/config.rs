@@ -1,0 +1,78 @@
+//! Pool configuration.
+
+use std::time::Duration;
+
+/// How to open and keep PostgreSQL connections; the seed's `Config` plus the limits a
+/// production pool needs. Every wait is bounded by default.
+///
+/// ```
+/// use std::time::Duration;
+/// use txova_db::postgres::Config;
+///
+/// let config = Config {
+///     max_connections: 25,
+///     min_connections: 5,
+///     connect_timeout: Duration::from_secs(5),
+///     ..Config::new("postgres://user:pass@localhost/txova")
+/// };
+/// assert_eq!(config.acquire_timeout, Duration::from_secs(30));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// A `postgres://` URL or a `key=value` connection string. `sslmode` may be `disable`,
+    /// `prefer` (the default), `require`, `verify-ca` or `verify-full`; `sslrootcert` names a
+    /// PEM file of trusted roots for the verifying modes (the Mozilla roots otherwise).
+    pub url: String,
+    /// The most connections the pool opens. Default 10.
+    pub max_connections: usize,
+    /// Connections opened when the pool is created and kept open. Default 1, so a wrong URL
+    /// or a dead server is reported by [`Pool::new`](super::Pool::new).
+    pub min_connections: usize,
+    /// How long opening one connection may take. Default 5 s.
+    pub connect_timeout: Duration,
+    /// How long [`Pool::get`](super::Pool::get) waits for a free connection. Default 30 s.
+    pub acquire_timeout: Duration,
+    /// The server's `statement_timeout` for every statement; `None` keeps the server's.
+    pub statement_timeout: Option<Duration>,
+    /// Connections older than this are closed and replaced; each connection's limit is
+    /// shortened by up to a tenth at random so they do not all expire at once.
+    /// Default 30 min; `None` keeps connections forever.
+    pub max_lifetime: Option<Duration>,
+    /// Idle connections above `min_connections` are closed after this long. Default 10 min.
+    pub idle_timeout: Option<Duration>,
+    /// A connection idle for longer than this is checked with an empty query before it is
+    /// handed out. Default 30 s.
+    pub health_check_period: Duration,
+    /// Sent to the server as `application_name`, visible in `pg_stat_activity`.
+    pub application_name: Option<String>,
+    /// Whether statements go through each connection's prepared-statement cache. Default
+    /// `true`; turn off behind `PgBouncer` in transaction mode.
+    pub statement_cache: bool,
+}
+
+impl Config {
+    /// The defaults, connecting to `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Config {
+            url: url.into(),
+            max_connections: 10,
+            min_connections: 1,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(30),
+            statement_timeout: None,
+            max_lifetime: Some(Duration::from_secs(30 * 60)),
+            idle_timeout: Some(Duration::from_secs(10 * 60)),
+            health_check_period: Duration::from_secs(30),
+            application_name: None,
+            statement_cache: true,
+        }
+    }
+}
+
+impl Default for Config {
+    /// The defaults, connecting to `postgres://localhost/postgres`.
+    fn default() -> Self {
+        Config::new("postgres://localhost/postgres")
+    }
+}

@@ -1,0 +1,18 @@
+//! PostgreSQL: the connection pool, transactions and the statement helpers.
+
+mod config;
+mod executor;
+mod pool;
+mod tls;
+mod tx;
+
+pub use config::Config;
+pub use executor::{Executor, Param, RowStream};
+pub(crate) use pool::connect;
+pub use pool::{Connection, Pool, PoolStatus};
+pub use tx::{
+    IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
+};
+
+pub use tokio_postgres::Row;
+pub use tokio_postgres::types::{FromSql, ToSql};

@@ -1,0 +1,464 @@
+//! The connection pool, on deadpool-postgres, with what deadpool leaves to its user: a floor
+//! of open connections, lifetimes, idle retirement, health checks and a bounded close.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use deadpool_postgres::{
+    Hook, HookError, Manager, ManagerConfig, Metrics, Object, PoolError, RecyclingMethod, Runtime,
+    TimeoutType,
+};
+
+use super::config::Config;
+use super::executor::{ClientRef, Executor, Param, RowStream};
+use super::tls;
+use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
+
+/// A pool of PostgreSQL connections. Cloning it is cheap and shares the pool.
+///
+/// It implements [`Executor`], taking a connection for each statement; take one with
+/// [`Pool::get`] to run several statements on the same connection.
+#[derive(Clone)]
+pub struct Pool {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    pool: deadpool_postgres::Pool,
+    config: Config,
+    closed: AtomicBool,
+    maintenance: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if let Ok(mut task) = self.maintenance.lock()
+            && let Some(task) = task.take()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// A snapshot of a pool's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// The most connections the pool opens.
+    pub max_size: usize,
+    /// Connections open now.
+    pub size: usize,
+    /// Open connections waiting in the pool.
+    pub idle: usize,
+    /// Connections checked out.
+    pub in_use: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("status", &self.status())
+            .field("closed", &self.is_closed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pool {
+    /// Creates a pool and opens `min_connections` connections, so that a wrong URL, a wrong
+    /// password or an unreachable server is reported here, within the connect timeout.
+    pub async fn new(config: Config) -> Result<Pool> {
+        if config.max_connections == 0 {
+            return Err(Error::config("max_connections must be at least 1"));
+        }
+        if config.min_connections > config.max_connections {
+            return Err(Error::config(format!(
+                "min_connections ({}) is larger than max_connections ({})",
+                config.min_connections, config.max_connections
+            )));
+        }
+        let tls::Parsed {
+            config: mut pg,
+            tls,
+        } = tls::parse(&config.url)?;
+        pg.connect_timeout(config.connect_timeout);
+        if let Some(name) = &config.application_name {
+            pg.application_name(name);
+        }
+        if let Some(timeout) = config.statement_timeout {
+            let opts = format!(
+                "{} -c statement_timeout={}",
+                pg.get_options().unwrap_or_default(),
+                timeout.as_millis()
+            );
+            pg.options(opts.trim());
+        }
+        let manager = Manager::from_config(
+            pg,
+            tls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let lifetime = config.max_lifetime;
+        let health = config.health_check_period;
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(config.max_connections)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(config.acquire_timeout))
+            .create_timeout(Some(config.connect_timeout))
+            .recycle_timeout(Some(config.connect_timeout))
+            .pre_recycle(Hook::async_fn(move |client, metrics| {
+                Box::pin(async move {
+                    if expired(metrics, lifetime) {
+                        return Err(HookError::message("connection reached its max lifetime"));
+                    }
+                    if metrics.last_used() > health {
+                        client.simple_query("").await.map_err(HookError::Backend)?;
+                    }
+                    Ok(())
+                })
+            }))
+            .build()
+            .map_err(|e| Error::with_source(ErrorKind::Config, "cannot build the pool", e))?;
+        let pool = Pool {
+            shared: Arc::new(Shared {
+                pool,
+                config,
+                closed: AtomicBool::new(false),
+                maintenance: std::sync::Mutex::new(None),
+            }),
+        };
+        pool.top_up().await?;
+        let task = tokio::spawn(maintain(Arc::downgrade(&pool.shared)));
+        if let Ok(mut slot) = pool.shared.maintenance.lock() {
+            *slot = Some(task);
+        }
+        Ok(pool)
+    }
+
+    /// Takes a connection from the pool, waiting at most the acquire timeout.
+    pub async fn get(&self) -> Result<Connection> {
+        if self.is_closed() {
+            return Err(closed());
+        }
+        match self.shared.pool.get().await {
+            Ok(obj) => Ok(Connection {
+                obj,
+                cache: self.shared.config.statement_cache,
+            }),
+            Err(e) => Err(self.pool_error(e)),
+        }
+    }
+
+    fn pool_error(&self, e: PoolError) -> Error {
+        let config = &self.shared.config;
+        match e {
+            PoolError::Timeout(TimeoutType::Wait) => Error::timeout(
+                Timeout::Acquire,
+                format!(
+                    "no connection became free within the acquire timeout of {} ({} in use)",
+                    fmt_duration(config.acquire_timeout),
+                    self.status().in_use
+                ),
+            ),
+            PoolError::Timeout(TimeoutType::Create | TimeoutType::Recycle) => Error::timeout(
+                Timeout::Connect,
+                format!(
+                    "could not connect within the connect timeout of {}",
+                    fmt_duration(config.connect_timeout)
+                ),
+            ),
+            PoolError::Backend(e) => {
+                let err = Error::from(e);
+                if err.kind() == ErrorKind::Timeout {
+                    err
+                } else {
+                    err.context("could not connect")
+                }
+            }
+            PoolError::Closed => closed(),
+            PoolError::NoRuntimeSpecified => Error::config("the pool needs a tokio runtime"),
+            PoolError::PostCreateHook(e) => Error::new(
+                ErrorKind::Connection,
+                format!("new connection refused: {e}"),
+            ),
+        }
+    }
+
+    /// Checks that the server answers, on a pooled connection.
+    pub async fn ping(&self) -> Result<()> {
+        let conn = self.get().await?;
+        conn.obj.simple_query("").await?;
+        Ok(())
+    }
+
+    /// The pool's connections now.
+    #[must_use]
+    pub fn status(&self) -> PoolStatus {
+        let s = self.shared.pool.status();
+        PoolStatus {
+            max_size: s.max_size,
+            size: s.size,
+            idle: s.available,
+            in_use: s.size.saturating_sub(s.available),
+            waiting: s.waiting,
+        }
+    }
+
+    /// Whether [`Pool::close`] was called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// The configuration the pool was built with.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Closes the pool: new acquires fail with [`ErrorKind::PoolClosed`] at once, idle
+    /// connections are closed, and connections still checked out are closed as they come
+    /// back. Waits at most `timeout` for them; if some are still out then, the error says how
+    /// many (they are closed when returned all the same).
+    pub async fn close(&self, timeout: Duration) -> Result<()> {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.pool.close();
+        if let Ok(mut task) = self.shared.maintenance.lock()
+            && let Some(task) = task.take()
+        {
+            task.abort();
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let in_use = self.shared.pool.status().size;
+            if in_use == 0 {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::timeout(
+                    Timeout::Close,
+                    format!(
+                        "pool closed with {in_use} connection(s) still in use after {}",
+                        fmt_duration(timeout)
+                    ),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Opens connections until `min_connections` are open.
+    async fn top_up(&self) -> Result<()> {
+        let min = self.shared.config.min_connections;
+        let missing = min.saturating_sub(self.shared.pool.status().size);
+        if missing == 0 || self.is_closed() {
+            return Ok(());
+        }
+        // Holding all of them at once forces the pool to open new ones instead of handing
+        // the same idle connection out again.
+        let conns = futures_util::future::join_all((0..missing).map(|_| self.get())).await;
+        for conn in conns {
+            conn?;
+        }
+        Ok(())
+    }
+
+    fn retire(&self) {
+        let config = &self.shared.config;
+        let s = self.shared.pool.status();
+        let mut removable = s.size.saturating_sub(config.min_connections);
+        let lifetime = config.max_lifetime;
+        let idle = config.idle_timeout;
+        self.shared.pool.retain(|_, metrics| {
+            if expired(&metrics, lifetime) {
+                return false;
+            }
+            if let Some(idle) = idle
+                && removable > 0
+                && metrics.last_used() > idle
+            {
+                removable -= 1;
+                return false;
+            }
+            true
+        });
+    }
+}
+
+fn closed() -> Error {
+    Error::new(ErrorKind::PoolClosed, "pool closed")
+}
+
+/// Whether a connection outlived its lifetime, shortened by up to a tenth by a jitter fixed
+/// for that connection.
+fn expired(metrics: &Metrics, lifetime: Option<Duration>) -> bool {
+    let Some(lifetime) = lifetime else {
+        return false;
+    };
+    // The jitter must stay the same for one connection across calls, so the hasher is a
+    // fixed one rather than std's randomly seeded state.
+    let mut h = FixedHasher::default();
+    metrics.created.hash(&mut h);
+    let fraction = (h.finish() % 1000) as u32;
+    let jitter = lifetime / 10 * fraction / 1000;
+    metrics.age() >= lifetime.saturating_sub(jitter)
+}
+
+/// FNV-1a: stable within a process, enough to spread jitter over connections.
+struct FixedHasher(u64);
+
+impl Default for FixedHasher {
+    fn default() -> Self {
+        FixedHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for FixedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Retires expired and idle connections and tops the pool back up, until the pool is gone.
+async fn maintain(shared: std::sync::Weak<Shared>) {
+    let period = match shared.upgrade() {
+        Some(s) => maintenance_period(&s.config),
+        None => return,
+    };
+    loop {
+        tokio::time::sleep(period).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let pool = Pool { shared };
+        if pool.is_closed() {
+            return;
+        }
+        pool.retire();
+        // A failure to reconnect is not fatal here; callers see it on their next acquire.
+        let _ = pool.top_up().await;
+    }
+}
+
+fn maintenance_period(config: &Config) -> Duration {
+    let shortest = [config.idle_timeout, config.max_lifetime]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(Duration::from_secs(60));
+    (shortest / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
+}
+
+/// A connection taken from a [`Pool`]; it goes back when dropped.
+pub struct Connection {
+    pub(crate) obj: Object,
+    pub(crate) cache: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// The underlying tokio-postgres client, for what this crate does not wrap.
+    #[must_use]
+    pub fn client(&self) -> &tokio_postgres::Client {
+        &self.obj
+    }
+
+    fn runner(&self) -> ClientRef<'_> {
+        ClientRef::Plain(&self.obj, self.cache)
+    }
+
+    /// Closes this connection instead of returning it to the pool.
+    pub fn discard(self) {
+        drop(Object::take(self.obj));
+    }
+
+    /// Runs statements separated by semicolons with the simple protocol, without parameters.
+    pub async fn batch_execute(&self, sql: &str) -> Result<()> {
+        Ok(self.obj.batch_execute(sql).await?)
+    }
+}
+
+impl Executor for Connection {
+    async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        self.runner().execute(sql, params).await
+    }
+
+    async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<tokio_postgres::Row>> {
+        self.runner().query(sql, params).await
+    }
+
+    async fn query_stream(&self, sql: &str, params: &[Param<'_>]) -> Result<RowStream<'_>> {
+        Ok(RowStream::new(
+            self.runner().query_raw(sql, params).await?,
+            None,
+        ))
+    }
+}
+
+impl Executor for Pool {
+    async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        self.get().await?.execute(sql, params).await
+    }
+
+    async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<tokio_postgres::Row>> {
+        self.get().await?.query(sql, params).await
+    }
+
+    async fn query_stream(&self, sql: &str, params: &[Param<'_>]) -> Result<RowStream<'_>> {
+        let conn = self.get().await?;
+        let rows = conn.runner().query_raw(sql, params).await?;
+        Ok(RowStream::new(rows, Some(conn)))
+    }
+}
+
+/// Opens one connection outside any pool (for migrations, which hold a session-level lock).
+///
+/// The connection task runs on the current tokio runtime and ends when the client is dropped.
+pub(crate) async fn connect(
+    url: &str,
+    connect_timeout: Duration,
+) -> Result<tokio_postgres::Client> {
+    let tls::Parsed { mut config, tls } = tls::parse(url)?;
+    config.connect_timeout(connect_timeout);
+    let connecting = config.connect(tls);
+    let (client, connection) = match tokio::time::timeout(connect_timeout, connecting).await {
+        Ok(r) => r.map_err(|e| {
+            let err = Error::from(e);
+            if err.kind() == ErrorKind::Timeout {
+                err
+            } else {
+                err.context("could not connect")
+            }
+        })?,
+        Err(_) => {
+            return Err(Error::timeout(
+                Timeout::Connect,
+                format!(
+                    "could not connect within the connect timeout of {}",
+                    fmt_duration(connect_timeout)
+                ),
+            ));
+        }
+    };
+    tokio::spawn(async move {
+        // The error, if any, reaches the caller through the client's next request.
+        let _ = connection.await;
+    });
+    Ok(client)
+}

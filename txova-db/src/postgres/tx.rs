@@ -1,0 +1,329 @@
+//! Transactions: a guard that rolls back when dropped, and `with_tx`, which commits on `Ok`
+//! and rolls back on `Err` and on panic.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+
+use super::executor::{ClientRef, Executor, Param, RowStream};
+use super::pool::{Connection, Pool};
+use crate::error::{Error, Result};
+
+/// The isolation level of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IsolationLevel {
+    /// `READ UNCOMMITTED` (PostgreSQL treats it as `READ COMMITTED`).
+    ReadUncommitted,
+    /// `READ COMMITTED`, PostgreSQL's default.
+    ReadCommitted,
+    /// `REPEATABLE READ`.
+    RepeatableRead,
+    /// `SERIALIZABLE`: combine with [`with_tx_retry`].
+    Serializable,
+}
+
+/// How a transaction starts. The default is the server's: read-write, its default isolation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TxOptions {
+    /// The isolation level; `None` keeps the server's default.
+    pub isolation: Option<IsolationLevel>,
+    /// `READ ONLY`.
+    pub read_only: bool,
+    /// `DEFERRABLE` (only meaningful for serializable read-only transactions).
+    pub deferrable: bool,
+    /// For [`with_tx_retry`]: how many times the transaction runs at most. Default (0) means 5.
+    pub max_attempts: u32,
+}
+
+impl TxOptions {
+    /// Options with the given isolation level.
+    #[must_use]
+    pub fn isolation(level: IsolationLevel) -> Self {
+        TxOptions {
+            isolation: Some(level),
+            ..TxOptions::default()
+        }
+    }
+
+    /// These options, read only.
+    #[must_use]
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// These options, deferrable.
+    #[must_use]
+    pub fn deferrable(mut self) -> Self {
+        self.deferrable = true;
+        self
+    }
+
+    /// These options, with at most `attempts` runs in [`with_tx_retry`].
+    #[must_use]
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+}
+
+/// An open transaction (or, nested, a savepoint).
+///
+/// [`commit`](Transaction::commit) consumes it. Dropped any other way it rolls back: the
+/// `ROLLBACK` is queued on the connection before anything else can use it, so a connection
+/// never goes back to the pool inside a transaction.
+pub struct Transaction<'a> {
+    tx: deadpool_postgres::Transaction<'a>,
+    cache: bool,
+}
+
+impl std::fmt::Debug for Transaction<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Transaction<'a> {
+    async fn start(conn: &'a mut Connection, opts: &TxOptions) -> Result<Transaction<'a>> {
+        let cache = conn.cache;
+        let mut builder = conn.obj.build_transaction();
+        if let Some(level) = opts.isolation {
+            builder = builder.isolation_level(match level {
+                IsolationLevel::ReadUncommitted => tokio_postgres::IsolationLevel::ReadUncommitted,
+                IsolationLevel::ReadCommitted => tokio_postgres::IsolationLevel::ReadCommitted,
+                IsolationLevel::RepeatableRead => tokio_postgres::IsolationLevel::RepeatableRead,
+                IsolationLevel::Serializable => tokio_postgres::IsolationLevel::Serializable,
+            });
+        }
+        if opts.read_only {
+            builder = builder.read_only(true);
+        }
+        if opts.deferrable {
+            builder = builder.deferrable(true);
+        }
+        Ok(Transaction {
+            tx: builder.start().await?,
+            cache,
+        })
+    }
+
+    /// Commits the transaction (or releases the savepoint).
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    /// Rolls the transaction (or the savepoint) back.
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.tx.rollback().await?)
+    }
+
+    /// Starts a savepoint inside this transaction; it behaves as a nested transaction.
+    pub async fn savepoint(&mut self) -> Result<Transaction<'_>> {
+        Ok(Transaction {
+            tx: self.tx.transaction().await?,
+            cache: self.cache,
+        })
+    }
+
+    /// The underlying tokio-postgres transaction, for what this crate does not wrap.
+    #[must_use]
+    pub fn client(&self) -> &tokio_postgres::Transaction<'a> {
+        &self.tx
+    }
+
+    /// Runs statements separated by semicolons with the simple protocol, without parameters.
+    pub async fn batch_execute(&self, sql: &str) -> Result<()> {
+        Ok(self.tx.batch_execute(sql).await?)
+    }
+
+    fn runner(&self) -> ClientRef<'_> {
+        ClientRef::Tx(&self.tx, self.cache)
+    }
+}
+
+impl Executor for Transaction<'_> {
+    async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        self.runner().execute(sql, params).await
+    }
+
+    async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<tokio_postgres::Row>> {
+        self.runner().query(sql, params).await
+    }
+
+    async fn query_stream(&self, sql: &str, params: &[Param<'_>]) -> Result<RowStream<'_>> {
+        Ok(RowStream::new(
+            self.runner().query_raw(sql, params).await?,
+            None,
+        ))
+    }
+}
+
+impl Connection {
+    /// Starts a transaction on this connection.
+    pub async fn begin(&mut self) -> Result<Transaction<'_>> {
+        Transaction::start(self, &TxOptions::default()).await
+    }
+
+    /// Starts a transaction on this connection with the given options.
+    pub async fn begin_with(&mut self, opts: TxOptions) -> Result<Transaction<'_>> {
+        Transaction::start(self, &opts).await
+    }
+}
+
+/// Where [`with_tx`] can start a transaction: a [`Pool`] (taking a connection for it), a
+/// [`Connection`], or a [`Transaction`] (a savepoint).
+pub trait TxSource {
+    /// Runs `f` in a new transaction (or savepoint) as [`with_tx_opts`] describes.
+    fn run_tx<T, E, F>(self, opts: TxOptions, f: F) -> impl Future<Output = Result<T, E>>
+    where
+        F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<Error>;
+}
+
+impl TxSource for &Pool {
+    async fn run_tx<T, E, F>(self, opts: TxOptions, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let mut conn = self.get().await?;
+        let tx = Transaction::start(&mut conn, &opts).await?;
+        let (result, clean) = run(tx, f).await;
+        if !clean {
+            conn.discard();
+        }
+        result
+    }
+}
+
+impl TxSource for &mut Connection {
+    async fn run_tx<T, E, F>(self, opts: TxOptions, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let tx = Transaction::start(self, &opts).await?;
+        run(tx, f).await.0
+    }
+}
+
+impl TxSource for &mut Transaction<'_> {
+    /// A savepoint; the options do not apply to it.
+    async fn run_tx<T, E, F>(self, _opts: TxOptions, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let sp = self.savepoint().await?;
+        run(sp, f).await.0
+    }
+}
+
+/// Runs `f` and ends `tx`: commit on `Ok`, rollback on `Err` and on panic (which then goes
+/// on). The flag says whether the transaction ended cleanly, so the connection may be reused.
+async fn run<T, E, F>(mut tx: Transaction<'_>, f: F) -> (Result<T, E>, bool)
+where
+    F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+    E: From<Error>,
+{
+    let outcome = AssertUnwindSafe(f(&mut tx)).catch_unwind().await;
+    match outcome {
+        Ok(Ok(value)) => match tx.commit().await {
+            Ok(()) => (Ok(value), true),
+            Err(e) => (Err(e.into()), false),
+        },
+        Ok(Err(e)) => {
+            let clean = tx.rollback().await.is_ok();
+            (Err(e), clean)
+        }
+        Err(panic) => {
+            // The rollback's own failure cannot be reported: the panic wins. A failed
+            // rollback is queued again by the driver when the transaction is dropped.
+            let _ = tx.rollback().await;
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+/// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns `Err`
+/// or panics (the panic goes on after the rollback).
+///
+/// On a [`Pool`] it takes a connection for the transaction; on a [`Connection`] it uses that
+/// one; on a [`Transaction`] it opens a savepoint, so `with_tx` nests.
+///
+/// ```no_run
+/// # async fn run(pool: &txova_db::postgres::Pool) -> Result<(), txova_db::Error> {
+/// use txova_db::postgres::{Executor, with_tx};
+///
+/// with_tx(pool, async |tx| {
+///     tx.execute("INSERT INTO users (name) VALUES ($1)", &[&"ana"]).await?;
+///     with_tx(tx, async |sp| {
+///         sp.execute("INSERT INTO profiles (name) VALUES ($1)", &[&"ana"]).await
+///     })
+///     .await?;
+///     Ok::<_, txova_db::Error>(())
+/// })
+/// .await
+/// # }
+/// ```
+pub async fn with_tx<S, T, E, F>(source: S, f: F) -> Result<T, E>
+where
+    S: TxSource,
+    F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+    E: From<Error>,
+{
+    source.run_tx(TxOptions::default(), f).await
+}
+
+/// [`with_tx`] with an isolation level, read-only or deferrable transaction.
+pub async fn with_tx_opts<S, T, E, F>(source: S, opts: TxOptions, f: F) -> Result<T, E>
+where
+    S: TxSource,
+    F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
+    E: From<Error>,
+{
+    source.run_tx(opts, f).await
+}
+
+/// Runs `f` in a transaction as [`with_tx_opts`] does, and runs it again, on a new
+/// transaction, when it fails with a serialization failure or a deadlock (SQLSTATE 40001,
+/// 40P01): at most `opts.max_attempts` times (5 by default), waiting an exponential backoff
+/// with jitter between attempts. Other errors are returned at once.
+pub async fn with_tx_retry<T, F>(pool: &Pool, opts: TxOptions, mut f: F) -> Result<T>
+where
+    F: AsyncFnMut(&mut Transaction<'_>) -> Result<T>,
+{
+    let attempts = if opts.max_attempts == 0 {
+        5
+    } else {
+        opts.max_attempts
+    };
+    let mut attempt = 1;
+    loop {
+        let result = pool.run_tx(opts, async |tx| f(tx).await).await;
+        match result {
+            Err(e) if e.is_retryable() && attempt < attempts => {
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// 10 ms doubled per attempt, at most 1 s, with up to half of it added at random.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(10) * 2u32.saturating_pow(attempt.min(10) - 1);
+    let base = base.min(Duration::from_secs(1));
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() {
+        base / 2 * u32::from(byte[0]) / 255
+    } else {
+        Duration::ZERO
+    };
+    base + jitter
+}
