@@ -1,1 +1,29 @@
 //! Shared helpers of the integration tests.
+
+use std::time::Duration;
+
+use txova_db::postgres::{Config, Pool};
+pub use txova_db::testing::{TestDatabase, server_url};
+
+/// A fresh database for one test.
+///
+/// # Panics
+/// When the test server is unreachable: the test cannot run.
+pub async fn database(label: &str) -> TestDatabase {
+    TestDatabase::create(label)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create a test database: {e}"))
+}
+
+/// A pool on `db` with the given configuration changes applied.
+///
+/// # Panics
+/// When the pool cannot be opened.
+pub async fn pool_with(db: &TestDatabase, f: impl FnOnce(&mut Config)) -> Pool {
+    let mut config = Config::new(db.url());
+    config.acquire_timeout = Duration::from_secs(10);
+    f(&mut config);
+    Pool::new(config)
+        .await
+        .unwrap_or_else(|e| panic!("cannot open a pool: {e}"))
+}

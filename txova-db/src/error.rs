@@ -32,7 +32,7 @@ pub enum ErrorKind {
     Serialization,
     /// The server could not be reached, refused us, or the connection broke.
     Connection,
-    /// Something took longer than allowed; [`Error::timeout`] says what.
+    /// Something took longer than allowed; [`Error::timeout_kind`] says what.
     Timeout,
     /// The pool was closed with [`crate::postgres::Pool::close`].
     PoolClosed,
@@ -339,7 +339,10 @@ impl From<tokio_postgres::Error> for Error {
                 code: code.to_owned(),
                 schema: db.schema().map(str::to_owned),
                 table: db.table().map(str::to_owned),
-                column: db.column().map(str::to_owned),
+                column: db
+                    .column()
+                    .or_else(|| db.detail().and_then(key_columns))
+                    .map(str::to_owned),
                 constraint: db.constraint().map(str::to_owned),
                 detail: db.detail().map(str::to_owned),
                 position: match db.position() {
@@ -377,6 +380,14 @@ impl From<tokio_postgres::Error> for Error {
     }
 }
 
+/// The column list of a key violation's detail, `Key (a, b)=(1, 2) already exists.`: the
+/// server names no column for unique and foreign-key violations, only this.
+fn key_columns(detail: &str) -> Option<&str> {
+    let rest = detail.strip_prefix("Key (")?;
+    let end = rest.find(")=(")?;
+    Some(&rest[..end])
+}
+
 /// Formats a duration for messages: `250ms`, `5s`.
 pub(crate) fn fmt_duration(d: Duration) -> String {
     if d.subsec_millis() == 0 && d.as_secs() > 0 {
@@ -407,6 +418,19 @@ mod tests {
         assert_eq!(std::error::Error::source(&e).unwrap().to_string(), "boom");
         let e = Error::new(ErrorKind::NotFound, "query returned no rows");
         assert!(std::error::Error::source(&e).is_none());
+    }
+
+    #[test]
+    fn key_columns_come_from_the_detail() {
+        assert_eq!(
+            key_columns("Key (email)=(a@b.c) already exists."),
+            Some("email")
+        );
+        assert_eq!(
+            key_columns("Key (org_id, slug)=(1, x) is not present in table \"orgs\"."),
+            Some("org_id, slug")
+        );
+        assert_eq!(key_columns("Failing row contains (1, null)."), None);
     }
 
     #[test]

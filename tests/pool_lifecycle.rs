@@ -1,0 +1,188 @@
+//! The pool keeps its floor of connections, retires old and idle ones, drops broken ones and
+//! closes cleanly.
+
+use std::time::Duration;
+
+use txova_db::ErrorKind;
+use txova_db::postgres::Executor;
+use txova_db_tests::{database, pool_with};
+
+async fn backend_pid(conn: &impl Executor) -> i32 {
+    conn.query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// Polls `cond` every 20 ms for at most 10 s.
+async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..500 {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn min_connections_are_opened_at_start() {
+    let db = database("min_conns").await;
+    let pool = pool_with(&db, |c| {
+        c.min_connections = 3;
+        c.max_connections = 5;
+    })
+    .await;
+    let s = pool.status();
+    assert_eq!((s.size, s.idle, s.in_use, s.max_size), (3, 3, 0, 5));
+}
+
+#[tokio::test]
+async fn idle_connections_above_the_floor_are_retired() {
+    let db = database("idle").await;
+    let pool = pool_with(&db, |c| {
+        c.min_connections = 1;
+        c.max_connections = 4;
+        c.idle_timeout = Some(Duration::from_millis(200));
+    })
+    .await;
+    let held: Vec<_> = futures_util::future::join_all((0..4).map(|_| pool.get())).await;
+    assert_eq!(pool.status().size, 4);
+    drop(held);
+    assert!(
+        eventually(|| pool.status().size == 1).await,
+        "status stayed {:?}",
+        pool.status()
+    );
+}
+
+#[tokio::test]
+async fn expired_connections_are_replaced() {
+    let db = database("lifetime").await;
+    let pool = pool_with(&db, |c| {
+        c.min_connections = 1;
+        c.max_connections = 1;
+        c.max_lifetime = Some(Duration::from_millis(300));
+    })
+    .await;
+    let first = backend_pid(&pool.get().await.unwrap()).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let second = backend_pid(&pool.get().await.unwrap()).await;
+    assert_ne!(first, second, "an expired connection was handed out again");
+    // The floor is kept: the retired connection is replaced in the background.
+    assert!(eventually(|| pool.status().size == 1).await);
+}
+
+#[tokio::test]
+async fn killed_connection_fails_its_query_and_is_never_reused() {
+    let db = database("killed").await;
+    let pool = pool_with(&db, |c| {
+        c.min_connections = 1;
+        c.max_connections = 2;
+    })
+    .await;
+    let victim = pool.get().await.unwrap();
+    let pid = backend_pid(&victim).await;
+    let killer = pool.get().await.unwrap();
+    let terminated: bool = killer
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(terminated);
+    drop(killer);
+    let err = victim
+        .query_one("SELECT 1", &[])
+        .await
+        .expect_err("the connection is gone");
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+    drop(victim);
+    // Every later acquire gets a live connection, never the killed one.
+    for _ in 0..4 {
+        let conn = pool.get().await.unwrap();
+        assert_ne!(backend_pid(&conn).await, pid);
+    }
+}
+
+#[tokio::test]
+async fn close_refuses_new_work_and_waits_for_checked_out_connections() {
+    let db = database("close").await;
+    let pool = pool_with(&db, |c| c.min_connections = 2).await;
+    let held = pool.get().await.unwrap();
+    let closing = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.close(Duration::from_secs(10)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = pool.get().await.expect_err("the pool is closed");
+    assert_eq!(err.kind(), ErrorKind::PoolClosed);
+    assert!(
+        !closing.is_finished(),
+        "close must wait for the held connection"
+    );
+    // Work on the checked-out connection still completes.
+    held.query_one("SELECT 1", &[]).await.unwrap();
+    drop(held);
+    closing.await.unwrap().unwrap();
+    assert_eq!(pool.status().size, 0);
+    assert_eq!(pool.ping().await.unwrap_err().kind(), ErrorKind::PoolClosed);
+}
+
+#[tokio::test]
+async fn close_is_bounded_when_a_connection_is_never_returned() {
+    let db = database("close_timeout").await;
+    let pool = pool_with(&db, |_| {}).await;
+    let held = pool.get().await.unwrap();
+    let err = pool
+        .close(Duration::from_millis(100))
+        .await
+        .expect_err("a connection is still out");
+    assert_eq!(err.timeout_kind(), Some(txova_db::Timeout::Close));
+    assert!(
+        err.to_string().contains("1 connection(s) still in use"),
+        "{err}"
+    );
+    drop(held);
+    assert!(eventually(|| pool.status().size == 0).await);
+}
+
+#[tokio::test]
+async fn statements_go_through_the_prepared_statement_cache() {
+    let db = database("stmt_cache").await;
+    let pool = pool_with(&db, |c| c.max_connections = 1).await;
+    let conn = pool.get().await.unwrap();
+    for i in 0..3_i32 {
+        conn.query_one("SELECT $1::int4 + 1", &[&i]).await.unwrap();
+    }
+    let named: i64 = conn
+        .query_one(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = 'SELECT $1::int4 + 1'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(named, 1, "one statement prepared once and reused");
+    drop(conn);
+
+    let uncached = pool_with(&db, |c| c.statement_cache = false).await;
+    let conn = uncached.get().await.unwrap();
+    conn.query_one("SELECT $1::int4 + 2", &[&1_i32])
+        .await
+        .unwrap();
+    // Counted with the simple protocol, which prepares nothing itself.
+    let rows = conn
+        .client()
+        .simple_query("SELECT count(*) FROM pg_prepared_statements")
+        .await
+        .unwrap();
+    let count = rows.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+        _ => None,
+    });
+    assert_eq!(
+        count.as_deref(),
+        Some("0"),
+        "nothing stays prepared with the cache off"
+    );
+}
