@@ -17,8 +17,10 @@ use std::time::Duration;
 /// };
 /// assert_eq!(config.acquire_timeout, Duration::from_secs(30));
 /// ```
+///
+/// Fields are public so a configuration reads like the seed's; build one with struct update
+/// syntax over [`Config::new`] so that fields added later take their defaults.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub struct Config {
     /// A `postgres://` URL or a `key=value` connection string. `sslmode` may be `disable`,
     /// `prefer` (the default), `require`, `verify-ca` or `verify-full`; `sslrootcert` names a

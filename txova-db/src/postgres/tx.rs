@@ -27,7 +27,6 @@ pub enum IsolationLevel {
 
 /// How a transaction starts. The default is the server's: read-write, its default isolation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct TxOptions {
     /// The isolation level; `None` keeps the server's default.
     pub isolation: Option<IsolationLevel>,
