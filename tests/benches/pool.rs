@@ -3,7 +3,10 @@
 //!
 //! `cargo bench -p txova-db-tests --bench pool`
 
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented function"
+)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use txova_db::postgres::{Config, Executor, Pool};

@@ -1,12 +1,16 @@
 //! PostgreSQL: the connection pool, transactions and the statement helpers.
 
+mod builder;
 mod config;
 mod executor;
+mod ident;
+mod placeholders;
 mod pool;
 mod schema;
 mod tls;
 mod tx;
 
+pub use builder::{Condition, Select, Value, select};
 pub use config::Config;
 pub use executor::{Executor, Param, RowStream};
 pub(crate) use pool::connect;

@@ -1,0 +1,432 @@
+//! Queries shaped at run time: the seed's builder, with typed conditions beside the
+//! hand-written ones.
+//!
+//! ```
+//! use txova_db::postgres;
+//!
+//! let query = postgres::select("users")
+//!     .columns(["id", "name", "email"])
+//!     .filter("status = ?", "active")
+//!     .filter("created_at > ?", 1_700_000_000_i64)
+//!     .order_by("created_at DESC")
+//!     .limit(20)
+//!     .offset(40);
+//! let (sql, args) = query.build()?;
+//! assert_eq!(
+//!     sql,
+//!     "SELECT id, name, email FROM users WHERE status = $1 AND created_at > $2 \
+//!      ORDER BY created_at DESC LIMIT 20 OFFSET 40"
+//! );
+//! assert_eq!(args.len(), 2);
+//! # Ok::<(), txova_db::Error>(())
+//! ```
+//!
+//! Mistakes do not make a wrong query: a name that is not an identifier, a fragment whose
+//! count of `?` differs from its values, or a numbered `$1` in a fragment is an
+//! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) from [`Select::build`] (and from
+//! the fetch methods), naming the first mistake.
+
+use std::fmt::Write;
+
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use super::executor::{Executor, Param, RowStream};
+use super::ident;
+use super::placeholders;
+use crate::error::{Error, Result};
+
+/// A value bound to a query built at run time.
+pub type Value = Box<dyn ToSql + Sync + Send>;
+
+/// A condition for [`Select::filter_by`]: SQL with `?` placeholders and their values.
+///
+/// Typed conditions come from column handles (`User::status.eq(v)`); [`Condition::sql`] makes
+/// one from a hand-written fragment.
+pub struct Condition {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl std::fmt::Debug for Condition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Condition")
+            .field("sql", &self.sql)
+            .field("values", &self.values.len())
+            .finish()
+    }
+}
+
+impl Condition {
+    /// A condition from a hand-written fragment with `?` placeholders and its values.
+    pub fn sql(fragment: impl Into<String>, values: Vec<Value>) -> Condition {
+        Condition {
+            sql: fragment.into(),
+            values,
+        }
+    }
+
+    /// Both conditions: `(a) AND (b)`.
+    #[must_use]
+    pub fn and(self, other: Condition) -> Condition {
+        self.join("AND", other)
+    }
+
+    /// Either condition: `(a) OR (b)`.
+    #[must_use]
+    pub fn or(self, other: Condition) -> Condition {
+        self.join("OR", other)
+    }
+
+    /// The negation: `NOT (a)`.
+    #[must_use]
+    #[allow(
+        clippy::should_implement_trait,
+        reason = "reads as SQL's NOT, like `and` and `or`"
+    )]
+    pub fn not(self) -> Condition {
+        Condition {
+            sql: format!("NOT ({})", self.sql),
+            values: self.values,
+        }
+    }
+
+    fn join(mut self, op: &str, other: Condition) -> Condition {
+        self.values.extend(other.values);
+        Condition {
+            sql: format!("({}) {op} ({})", self.sql, other.sql),
+            values: self.values,
+        }
+    }
+}
+
+/// Starts a `SELECT` on `table` (`users`, or `schema.table`). Without
+/// [`columns`](Select::columns) it selects `*`.
+#[must_use]
+pub fn select(table: &str) -> Select {
+    let mut q = Select {
+        table: String::new(),
+        columns: Vec::new(),
+        conditions: Vec::new(),
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        error: None,
+    };
+    match ident::qualified(table) {
+        Ok(t) => q.table = t,
+        Err(e) => q.fail(e.context("table")),
+    }
+    q
+}
+
+/// A `SELECT` built at run time; see the [module documentation](self).
+pub struct Select {
+    table: String,
+    columns: Vec<String>,
+    conditions: Vec<Condition>,
+    order: Vec<String>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    /// The first mistake, reported by `build`.
+    error: Option<Error>,
+}
+
+impl std::fmt::Debug for Select {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Select")
+            .field("sql", &self.build().map(|(sql, _)| sql))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Select {
+    fn fail(&mut self, e: Error) {
+        if self.error.is_none() {
+            self.error = Some(e);
+        }
+    }
+
+    /// The columns to select, by name (`id`, `users.id`); each is checked and quoted when
+    /// needed. Calls add up.
+    #[must_use]
+    pub fn columns<I, S>(mut self, columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for c in columns {
+            let c = c.as_ref();
+            match ident::qualified(c) {
+                Ok(c) => self.columns.push(c),
+                Err(e) => self.fail(e.context("column")),
+            }
+        }
+        self
+    }
+
+    /// A condition from a fragment with one `?` and its value, as the seed writes it:
+    /// `.filter("status = ?", "active")`. Conditions are joined with `AND`.
+    #[must_use]
+    pub fn filter<V>(self, fragment: &str, value: V) -> Self
+    where
+        V: ToSql + Sync + Send + 'static,
+    {
+        self.filter_values(fragment, vec![Box::new(value)])
+    }
+
+    /// A condition from a fragment with as many `?` as `values`:
+    /// `.filter_values("age BETWEEN ? AND ?", vec![Box::new(18), Box::new(65)])`.
+    #[must_use]
+    pub fn filter_values(self, fragment: &str, values: Vec<Value>) -> Self {
+        self.filter_by(Condition::sql(fragment, values))
+    }
+
+    /// A typed condition (`User::status.eq(v)`), or `None` to add nothing: optional filters
+    /// read `.filter_by(name.map(|n| User::name.eq(n)))`.
+    #[must_use]
+    pub fn filter_by(mut self, condition: impl Into<Option<Condition>>) -> Self {
+        if let Some(c) = condition.into() {
+            let mut scratch = String::new();
+            match placeholders::rewrite_checked(&mut scratch, &c.sql, 1, c.values.len()) {
+                Ok(()) => self.conditions.push(c),
+                Err(e) => self.fail(e),
+            }
+        }
+        self
+    }
+
+    /// Sort keys, as the seed writes them: `"created_at DESC"`, `"name, id DESC NULLS LAST"`.
+    /// Each key is a column name with optional `ASC`/`DESC` and `NULLS FIRST`/`NULLS LAST`.
+    #[must_use]
+    pub fn order_by(mut self, keys: &str) -> Self {
+        for key in keys.split(',') {
+            match order_key(key) {
+                Ok(k) => self.order.push(k),
+                Err(e) => self.fail(e),
+            }
+        }
+        self
+    }
+
+    /// At most `n` rows.
+    #[must_use]
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skip the first `n` rows.
+    #[must_use]
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    /// The SQL, with placeholders numbered `$1..$n`, and the values in that order, ready for
+    /// [`Executor::query`].
+    pub fn build(&self) -> Result<(String, Vec<Param<'_>>)> {
+        if let Some(e) = &self.error {
+            return Err(Error::invalid_input(e.to_string()));
+        }
+        let mut sql = String::with_capacity(64);
+        sql.push_str("SELECT ");
+        if self.columns.is_empty() {
+            sql.push('*');
+        } else {
+            sql.push_str(&self.columns.join(", "));
+        }
+        sql.push_str(" FROM ");
+        sql.push_str(&self.table);
+        let mut params: Vec<Param<'_>> = Vec::new();
+        for (i, c) in self.conditions.iter().enumerate() {
+            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+            let wrap = self.conditions.len() > 1 && needs_parens(&c.sql);
+            if wrap {
+                sql.push('(');
+            }
+            placeholders::rewrite_into(&mut sql, &c.sql, params.len() + 1)?;
+            if wrap {
+                sql.push(')');
+            }
+            params.extend(c.values.iter().map(|v| &**v as Param<'_>));
+        }
+        if !self.order.is_empty() {
+            sql.push_str(" ORDER BY ");
+            sql.push_str(&self.order.join(", "));
+        }
+        if let Some(n) = self.limit {
+            let _ = write!(sql, " LIMIT {n}");
+        }
+        if let Some(n) = self.offset {
+            let _ = write!(sql, " OFFSET {n}");
+        }
+        Ok((sql, params))
+    }
+
+    /// Runs the query and returns all rows.
+    pub async fn fetch_all(&self, on: &impl Executor) -> Result<Vec<Row>> {
+        let (sql, params) = self.build()?;
+        on.query(&sql, &params).await
+    }
+
+    /// Runs the query; zero rows is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
+    pub async fn fetch_one(&self, on: &impl Executor) -> Result<Row> {
+        let (sql, params) = self.build()?;
+        on.query_one(&sql, &params).await
+    }
+
+    /// Runs the query and returns its row, if any.
+    pub async fn fetch_optional(&self, on: &impl Executor) -> Result<Option<Row>> {
+        let (sql, params) = self.build()?;
+        on.query_opt(&sql, &params).await
+    }
+
+    /// Runs the query and yields rows as they arrive.
+    pub async fn fetch_stream<'a>(&self, on: &'a impl Executor) -> Result<RowStream<'a>> {
+        let (sql, params) = self.build()?;
+        on.query_stream(&sql, &params).await
+    }
+}
+
+/// Whether a condition joined with `AND` must be parenthesised to keep its meaning: it holds
+/// a top-level `OR`. Conservative: any `or` word outside parentheses counts.
+fn needs_parens(sql: &str) -> bool {
+    let mut depth = 0_i32;
+    let lower = sql.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b'o' if depth == 0
+                && bytes.get(i + 1) == Some(&b'r')
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'_')
+                && bytes
+                    .get(i + 2)
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_') =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn order_key(key: &str) -> Result<String> {
+    let words: Vec<&str> = key.split_whitespace().collect();
+    let bad = || {
+        Error::invalid_input(format!(
+            "`{}` is not a sort key: write `column [ASC | DESC] [NULLS FIRST | NULLS LAST]`",
+            key.trim()
+        ))
+    };
+    let (name, rest) = words.split_first().ok_or_else(bad)?;
+    let mut out = ident::qualified(name).map_err(|_| bad())?;
+    let upper: Vec<String> = rest.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+    let suffix = match upper.as_slice() {
+        [] => "",
+        ["ASC"] => " ASC",
+        ["DESC"] => " DESC",
+        ["NULLS", "FIRST"] => " NULLS FIRST",
+        ["NULLS", "LAST"] => " NULLS LAST",
+        ["ASC", "NULLS", "FIRST"] => " ASC NULLS FIRST",
+        ["ASC", "NULLS", "LAST"] => " ASC NULLS LAST",
+        ["DESC", "NULLS", "FIRST"] => " DESC NULLS FIRST",
+        ["DESC", "NULLS", "LAST"] => " DESC NULLS LAST",
+        _ => return Err(bad()),
+    };
+    out.push_str(suffix);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_query() {
+        let q = select("users")
+            .columns(["id", "name", "email"])
+            .filter("status = ?", "active")
+            .filter("created_at > ?", 5_i64)
+            .order_by("created_at DESC")
+            .limit(20)
+            .offset(40);
+        let (sql, args) = q.build().unwrap();
+        assert_eq!(
+            sql,
+            "SELECT id, name, email FROM users WHERE status = $1 AND created_at > $2 ORDER BY created_at DESC LIMIT 20 OFFSET 40"
+        );
+        assert_eq!(args.len(), 2);
+    }
+
+    #[test]
+    fn names_are_checked_and_quoted() {
+        let (sql, _) = select("public.user")
+            .columns(["id", "order", "Name"])
+            .order_by("order desc nulls last, id")
+            .build()
+            .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT id, \"order\", \"Name\" FROM public.\"user\" ORDER BY \"order\" DESC NULLS LAST, id"
+        );
+        for q in [
+            select("users; DROP TABLE users"),
+            select("users").columns(["id, secret"]),
+            select("users").order_by("id; DROP TABLE users"),
+            select("users").order_by("id DESCENDING"),
+        ] {
+            let err = q.build().unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
+        }
+    }
+
+    #[test]
+    fn placeholder_count_must_match() {
+        let err = select("users")
+            .filter("a = ? AND b = ?", 1_i32)
+            .build()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("2 placeholder(s) but 1 value(s)"),
+            "{err}"
+        );
+        let err = select("users")
+            .filter_values("a = ?", vec![])
+            .build()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("1 placeholder(s) but 0 value(s)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn conditions_combine_and_or_conditions_keep_their_meaning() {
+        let a = Condition::sql("a = ?", vec![Box::new(1_i32)]);
+        let b = Condition::sql("b = ?", vec![Box::new(2_i32)]);
+        let c = Condition::sql("c = ?", vec![Box::new(3_i32)]);
+        let q = select("t")
+            .filter_by(a.or(b).not().and(c))
+            .filter("x = ?", 1_i32)
+            .filter_values("y = ? OR z = ?", vec![Box::new(3_i32), Box::new(4_i32)])
+            .filter_by(None);
+        let (sql, args) = q.build().unwrap();
+        assert_eq!(
+            sql,
+            "SELECT * FROM t WHERE (NOT ((a = $1) OR (b = $2))) AND (c = $3) AND x = $4 AND (y = $5 OR z = $6)"
+        );
+        assert_eq!(args.len(), 6);
+    }
+
+    #[test]
+    fn or_detection() {
+        assert!(needs_parens("a = 1 OR b = 2"));
+        assert!(!needs_parens("(a = 1 or b = 2)"));
+        assert!(!needs_parens("color = ? AND orders > 1"));
+    }
+}

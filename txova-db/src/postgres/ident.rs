@@ -1,0 +1,258 @@
+//! SQL identifiers given as strings at run time: checked, and quoted only when needed.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
+
+/// Words PostgreSQL reserves, plus those it allows as function or type names only: as a
+/// column or table name they must be quoted. Sorted, for binary search.
+const RESERVED: &[&str] = &[
+    "all",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "desc",
+    "distinct",
+    "do",
+    "else",
+    "end",
+    "except",
+    "false",
+    "fetch",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "initially",
+    "inner",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "returning",
+    "right",
+    "select",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "true",
+    "union",
+    "unique",
+    "user",
+    "using",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
+];
+
+/// Whether `name` can be written bare: lowercase, starting with a letter or `_`, made of
+/// letters, digits, `_` and `$`, and not reserved.
+fn is_bare(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_ascii_lowercase() || first == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && RESERVED.binary_search(&name).is_err()
+}
+
+/// One identifier as SQL: bare when it can be, else double-quoted with `"` doubled.
+pub(crate) fn quote(name: &str) -> Result<Cow<'_, str>> {
+    if name.is_empty() {
+        return Err(Error::invalid_input("an identifier cannot be empty"));
+    }
+    if name.contains('\0') {
+        return Err(Error::invalid_input(format!(
+            "identifier {name:?} contains a NUL character"
+        )));
+    }
+    if name.len() > 63 {
+        return Err(Error::invalid_input(format!(
+            "identifier `{name}` is longer than PostgreSQL's 63 bytes"
+        )));
+    }
+    if is_bare(name) {
+        Ok(Cow::Borrowed(name))
+    } else {
+        Ok(Cow::Owned(format!("\"{}\"", name.replace('"', "\"\""))))
+    }
+}
+
+/// A possibly qualified name written as a string, `users` or `billing.invoices`, as SQL. Each
+/// part is an identifier on its own; a part already in double quotes is kept as written.
+pub(crate) fn qualified(name: &str) -> Result<String> {
+    let mut out = String::with_capacity(name.len() + 2);
+    for (i, part) in split_qualified(name)?.into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        match part {
+            Part::Quoted(q) => out.push_str(q),
+            Part::Plain(p) => out.push_str(&quote(p)?),
+        }
+    }
+    Ok(out)
+}
+
+enum Part<'a> {
+    Quoted(&'a str),
+    Plain(&'a str),
+}
+
+fn split_qualified(name: &str) -> Result<Vec<Part<'_>>> {
+    let bad = || {
+        Error::invalid_input(format!(
+            "`{name}` is not a name: write `column`, `table.column` or `\"Quoted Name\"`"
+        ))
+    };
+    let mut parts = Vec::new();
+    let mut rest = name;
+    loop {
+        if rest.starts_with('"') {
+            // Find the closing quote, skipping doubled quotes.
+            let bytes = rest.as_bytes();
+            let mut i = 1;
+            let end = loop {
+                match bytes.get(i) {
+                    Some(b'"') if bytes.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => break i,
+                    Some(_) => i += 1,
+                    None => return Err(bad()),
+                }
+            };
+            if end == 1 {
+                return Err(bad());
+            }
+            parts.push(Part::Quoted(&rest[..=end]));
+            rest = &rest[end + 1..];
+        } else {
+            let end = rest.find('.').unwrap_or(rest.len());
+            let part = &rest[..end];
+            if part.is_empty()
+                || !part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                || part.starts_with(|c: char| c.is_ascii_digit())
+            {
+                return Err(bad());
+            }
+            parts.push(Part::Plain(part));
+            rest = &rest[end..];
+        }
+        if rest.is_empty() {
+            break;
+        }
+        rest = rest.strip_prefix('.').ok_or_else(bad)?;
+        if parts.len() >= 3 {
+            return Err(bad());
+        }
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_list_is_sorted() {
+        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(quote("created_at").unwrap(), "created_at");
+        assert_eq!(quote("order").unwrap(), "\"order\"");
+        assert_eq!(quote("user").unwrap(), "\"user\"");
+        assert_eq!(quote("userId").unwrap(), "\"userId\"");
+        assert_eq!(quote("a\"b").unwrap(), "\"a\"\"b\"");
+        assert_eq!(quote("9lives").unwrap(), "\"9lives\"");
+        assert!(quote("").is_err());
+        assert!(quote(&"x".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn qualified_names() {
+        assert_eq!(qualified("billing.invoices").unwrap(), "billing.invoices");
+        assert_eq!(qualified("public.user").unwrap(), "public.\"user\"");
+        assert_eq!(qualified("\"My Table\".id").unwrap(), "\"My Table\".id");
+        for bad in [
+            "",
+            "a b",
+            "a;drop table x",
+            "a..b",
+            "a.",
+            "\"open",
+            "1a",
+            "a.b.c.d",
+            "f(x)",
+        ] {
+            assert!(qualified(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+}

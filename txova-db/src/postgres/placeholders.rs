@@ -1,0 +1,233 @@
+//! `?` placeholders in hand-written SQL fragments, rewritten to PostgreSQL's `$n`.
+//!
+//! A `?` is a placeholder only in SQL proper: inside string literals (`'...'`, `E'...'`),
+//! quoted identifiers (`"..."`), comments (`-- ...`, `/* ... */`, nested) and dollar-quoted
+//! text (`$$...$$`, `$tag$...$tag$`) it is left alone. `??` stands for a literal `?`, for the
+//! jsonb operators `?`, `?|` and `?&`.
+
+use std::fmt::Write;
+
+use crate::error::{Error, Result};
+
+/// Appends `fragment` to `out` with each placeholder replaced by `$n`, numbering from `next`.
+/// Returns how many placeholders it held.
+pub(crate) fn rewrite_into(out: &mut String, fragment: &str, next: usize) -> Result<usize> {
+    let bytes = fragment.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    // Start of the text not yet copied to `out`.
+    let mut copied = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'?' => {
+                out.push_str(&fragment[copied..i]);
+                if bytes.get(i + 1) == Some(&b'?') {
+                    out.push('?');
+                    i += 2;
+                } else {
+                    let _ = write!(out, "${}", next + count);
+                    count += 1;
+                    i += 1;
+                }
+                copied = i;
+            }
+            b'\'' => {
+                let escapes = i > 0
+                    && matches!(bytes[i - 1], b'E' | b'e')
+                    && (i < 2 || !is_ident_byte(bytes[i - 2]));
+                i = skip_quoted(fragment, i, b'\'', escapes)?;
+            }
+            b'"' => i = skip_quoted(fragment, i, b'"', false)?,
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = fragment[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(fragment, i)?,
+            b'$' => i = skip_dollar(fragment, i)?,
+            _ => i += 1,
+        }
+    }
+    out.push_str(&fragment[copied..]);
+    Ok(count)
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+fn unterminated(what: &str, fragment: &str) -> Error {
+    Error::invalid_input(format!("unterminated {what} in SQL fragment `{fragment}`"))
+}
+
+/// Skips a quoted run starting at `start`; a doubled quote stays inside, and so does a
+/// backslash-escaped one when `escapes` is set.
+fn skip_quoted(fragment: &str, start: usize, quote: u8, escapes: bool) -> Result<usize> {
+    let bytes = fragment.as_bytes();
+    let mut i = start + 1;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if escapes && b == b'\\' {
+            i += 2;
+        } else if b == quote {
+            if bytes.get(i + 1) == Some(&quote) {
+                i += 2;
+            } else {
+                return Ok(i + 1);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    Err(unterminated(
+        if quote == b'"' {
+            "quoted identifier"
+        } else {
+            "string literal"
+        },
+        fragment,
+    ))
+}
+
+fn skip_block_comment(fragment: &str, start: usize) -> Result<usize> {
+    let bytes = fragment.as_bytes();
+    let mut depth = 0;
+    let mut i = start;
+    while i + 1 < bytes.len() {
+        match (bytes[i], bytes[i + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    return Ok(i);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Err(unterminated("comment", fragment))
+}
+
+/// At a `$`: a dollar-quoted run (`$$...$$`, `$tag$...$tag$`) is skipped whole; `$1` is
+/// refused, since mixing numbered parameters with `?` would bind values to the wrong places.
+fn skip_dollar(fragment: &str, start: usize) -> Result<usize> {
+    let bytes = fragment.as_bytes();
+    // `$` inside an identifier (`a$b`) is an ordinary character.
+    if start > 0 && is_ident_byte(bytes[start - 1]) {
+        return Ok(start + 1);
+    }
+    if bytes.get(start + 1).is_some_and(u8::is_ascii_digit) {
+        return Err(Error::invalid_input(format!(
+            "SQL fragment `{fragment}` uses a numbered parameter; write `?` and pass the value, \
+             the numbers are assigned when the query is built"
+        )));
+    }
+    let tag_end = bytes[start + 1..]
+        .iter()
+        .position(|b| !is_ident_byte(*b))
+        .map(|n| start + 1 + n);
+    match tag_end {
+        Some(end) if bytes[end] == b'$' => {
+            let tag = &fragment[start..=end];
+            match fragment[end + 1..].find(tag) {
+                Some(n) => Ok(end + 1 + n + tag.len()),
+                None => Err(unterminated("dollar-quoted text", fragment)),
+            }
+        }
+        _ => Ok(start + 1),
+    }
+}
+
+/// Rewrites `fragment` alone and checks that it holds exactly `expected` placeholders.
+pub(crate) fn rewrite_checked(
+    out: &mut String,
+    fragment: &str,
+    next: usize,
+    expected: usize,
+) -> Result<()> {
+    let mut piece = String::with_capacity(fragment.len() + 4);
+    let found = rewrite_into(&mut piece, fragment, next)?;
+    if found != expected {
+        return Err(Error::invalid_input(format!(
+            "SQL fragment `{fragment}` has {found} placeholder(s) but {expected} value(s) were given"
+        )));
+    }
+    out.push_str(&piece);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(s: &str) -> Result<(String, usize)> {
+        let mut out = String::new();
+        let n = rewrite_into(&mut out, s, 1)?;
+        Ok((out, n))
+    }
+
+    #[test]
+    fn numbers_placeholders_in_order() {
+        assert_eq!(
+            rewrite("a = ? AND b > ?").unwrap(),
+            ("a = $1 AND b > $2".to_owned(), 2)
+        );
+        let mut out = String::new();
+        assert_eq!(rewrite_into(&mut out, "x BETWEEN ? AND ?", 4).unwrap(), 2);
+        assert_eq!(out, "x BETWEEN $4 AND $5");
+    }
+
+    #[test]
+    fn leaves_quoted_text_and_comments_alone() {
+        let cases = [
+            ("s = '?' AND t = ?", "s = '?' AND t = $1"),
+            ("s = 'it''s ?' AND t = ?", "s = 'it''s ?' AND t = $1"),
+            ("s = E'\\'?' AND t = ?", "s = E'\\'?' AND t = $1"),
+            ("\"we?ird\" = ?", "\"we?ird\" = $1"),
+            ("a = ? -- why?\n AND b = ?", "a = $1 -- why?\n AND b = $2"),
+            (
+                "a = ? /* what? /* nested? */ */ AND b = ?",
+                "a = $1 /* what? /* nested? */ */ AND b = $2",
+            ),
+            ("f($$ ? $$) = ?", "f($$ ? $$) = $1"),
+            (
+                "f($body$ ? $x$ ? $body$) = ?",
+                "f($body$ ? $x$ ? $body$) = $1",
+            ),
+            ("data ?? 'key' AND id = ?", "data ? 'key' AND id = $1"),
+            ("a$b = ?", "a$b = $1"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(rewrite(input).unwrap().0, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_numbered_parameters_and_unterminated_text() {
+        for bad in [
+            "a = $1",
+            "a = 'open",
+            "\"open = ?",
+            "a = ? /* open",
+            "$$ open",
+        ] {
+            let err = rewrite(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn count_must_match() {
+        let mut out = String::new();
+        let err = rewrite_checked(&mut out, "a = ? AND b = ?", 1, 1).unwrap_err();
+        assert!(
+            err.to_string().contains("2 placeholder(s) but 1 value(s)"),
+            "{err}"
+        );
+        assert!(out.is_empty(), "nothing is written on error");
+        rewrite_checked(&mut out, "a = ?", 1, 1).unwrap();
+        assert_eq!(out, "a = $1");
+    }
+}
