@@ -15,7 +15,7 @@ pub use config::Config;
 pub use executor::{Executor, Param, RowStream};
 pub(crate) use pool::connect;
 pub use pool::{Connection, Pool, PoolStatus};
-pub use schema::{Column, Table};
+pub use schema::{Assignable, Column, ColumnInfo, Comparable, Table};
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };
