@@ -34,6 +34,7 @@ use tokio_postgres::types::ToSql;
 use super::executor::{Executor, Param, RowStream};
 use super::ident;
 use super::placeholders;
+use super::schema::{Column, Comparable, Table};
 use crate::error::{Error, Result};
 
 /// A value bound to a query built at run time.
@@ -100,19 +101,175 @@ impl Condition {
     }
 }
 
-/// Starts a `SELECT` on `table` (`users`, or `schema.table`). Without
-/// [`columns`](Select::columns) it selects `*`.
+/// Typed conditions and sort keys from column handles, for the run-time builder:
+/// `User::status.eq("active")`, `User::age.between(18, 65)`, `User::deleted_at.is_null()`.
+///
+/// Values must fit the column ([`Comparable`]), so `User::status.eq(42)` does not compile. The
+/// `_opt` forms take an `Option` and give no condition for `None`, for optional filters:
+/// `.filter_by(User::name.eq_opt(params.name))`.
+pub trait ColumnExt: Column + Sized {
+    /// `column = value`
+    fn eq<V: Comparable<Self::Value, Self> + Send + 'static>(self, value: V) -> Condition {
+        compare::<Self>("=", Box::new(value))
+    }
+    /// `column <> value`
+    fn ne<V: Comparable<Self::Value, Self> + Send + 'static>(self, value: V) -> Condition {
+        compare::<Self>("<>", Box::new(value))
+    }
+    /// `column < value`
+    fn lt<V: Comparable<Self::Value, Self> + Send + 'static>(self, value: V) -> Condition {
+        compare::<Self>("<", Box::new(value))
+    }
+    /// `column <= value`
+    fn le<V: Comparable<Self::Value, Self> + Send + 'static>(self, value: V) -> Condition {
+        compare::<Self>("<=", Box::new(value))
+    }
+    /// `column > value`
+    fn gt<V: Comparable<Self::Value, Self> + Send + 'static>(self, value: V) -> Condition {
+        compare::<Self>(">", Box::new(value))
+    }
+    /// `column >= value`
+    fn ge<V: Comparable<Self::Value, Self> + Send + 'static>(self, value: V) -> Condition {
+        compare::<Self>(">=", Box::new(value))
+    }
+    /// `column LIKE pattern`, for text columns.
+    fn like<V: Comparable<String, Self> + Send + 'static>(self, pattern: V) -> Condition
+    where
+        Self: Column<Value = String>,
+    {
+        compare::<Self>("LIKE", Box::new(pattern))
+    }
+    /// `column ILIKE pattern`, for text columns.
+    fn ilike<V: Comparable<String, Self> + Send + 'static>(self, pattern: V) -> Condition
+    where
+        Self: Column<Value = String>,
+    {
+        compare::<Self>("ILIKE", Box::new(pattern))
+    }
+    /// `column = ANY(values)`: the list is bound as one array parameter, so the statement is
+    /// the same whatever its length.
+    fn in_list<V>(self, values: Vec<V>) -> Condition
+    where
+        V: Comparable<Self::Value, Self> + Send + 'static,
+        Vec<V>: ToSql + Sync + Send,
+    {
+        Condition::sql(
+            format!("{} = ANY(?)", Self::SQL_NAME),
+            vec![Box::new(values)],
+        )
+    }
+    /// `column BETWEEN low AND high`
+    fn between<V: Comparable<Self::Value, Self> + Send + 'static>(
+        self,
+        low: V,
+        high: V,
+    ) -> Condition {
+        Condition::sql(
+            format!("{} BETWEEN ? AND ?", Self::SQL_NAME),
+            vec![Box::new(low), Box::new(high)],
+        )
+    }
+    /// `column IS NULL`, for nullable columns.
+    fn is_null(self) -> Condition
+    where
+        Self::Type: Nullable,
+    {
+        Condition::sql(format!("{} IS NULL", Self::SQL_NAME), Vec::new())
+    }
+    /// `column IS NOT NULL`, for nullable columns.
+    fn is_not_null(self) -> Condition
+    where
+        Self::Type: Nullable,
+    {
+        Condition::sql(format!("{} IS NOT NULL", Self::SQL_NAME), Vec::new())
+    }
+    /// `column = value` when `value` is `Some`, no condition when it is `None`.
+    fn eq_opt<V: Comparable<Self::Value, Self> + Send + 'static>(
+        self,
+        value: Option<V>,
+    ) -> Option<Condition> {
+        value.map(|v| self.eq(v))
+    }
+    /// `column LIKE pattern` when `pattern` is `Some`, no condition when it is `None`.
+    fn like_opt<V: Comparable<String, Self> + Send + 'static>(
+        self,
+        pattern: Option<V>,
+    ) -> Option<Condition>
+    where
+        Self: Column<Value = String>,
+    {
+        pattern.map(|p| self.like(p))
+    }
+    /// Ascending sort key.
+    fn asc(self) -> SortKey {
+        SortKey(Self::SQL_NAME.to_owned())
+    }
+    /// Descending sort key.
+    fn desc(self) -> SortKey {
+        SortKey(format!("{} DESC", Self::SQL_NAME))
+    }
+}
+
+impl<C: Column> ColumnExt for C {}
+
+/// Implemented by `Option<T>`: the column types that may hold `NULL`.
+#[diagnostic::on_unimplemented(
+    message = "column of type `{Self}` cannot be NULL",
+    label = "this column is not an `Option`, so `is null` is always false"
+)]
+pub trait Nullable {}
+
+impl<T> Nullable for Option<T> {}
+
+fn compare<C: Column>(op: &str, value: Value) -> Condition {
+    Condition::sql(format!("{} {op} ?", C::SQL_NAME), vec![value])
+}
+
+/// A sort key from a column handle: `User::created_at.desc()`.
+#[derive(Debug, Clone)]
+pub struct SortKey(String);
+
+impl SortKey {
+    /// This key with `NULLS FIRST`.
+    #[must_use]
+    pub fn nulls_first(mut self) -> Self {
+        self.0.push_str(" NULLS FIRST");
+        self
+    }
+
+    /// This key with `NULLS LAST`.
+    #[must_use]
+    pub fn nulls_last(mut self) -> Self {
+        self.0.push_str(" NULLS LAST");
+        self
+    }
+}
+
+/// Starts a `SELECT` of every column of a `#[derive(Table)]` table.
 #[must_use]
-pub fn select(table: &str) -> Select {
-    let mut q = Select {
-        table: String::new(),
+pub fn select_table<T: Table>() -> Select {
+    let mut q = select_unchecked(T::SQL_NAME);
+    q.columns = T::COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    q
+}
+
+fn select_unchecked(table: &str) -> Select {
+    Select {
+        table: table.to_owned(),
         columns: Vec::new(),
         conditions: Vec::new(),
         order: Vec::new(),
         limit: None,
         offset: None,
         error: None,
-    };
+    }
+}
+
+/// Starts a `SELECT` on `table` (`users`, or `schema.table`). Without
+/// [`columns`](Select::columns) it selects `*`.
+#[must_use]
+pub fn select(table: &str) -> Select {
+    let mut q = select_unchecked("");
     match ident::qualified(table) {
         Ok(t) => q.table = t,
         Err(e) => q.fail(e.context("table")),
@@ -206,6 +363,13 @@ impl Select {
                 Err(e) => self.fail(e),
             }
         }
+        self
+    }
+
+    /// A typed sort key: `.order_by_key(User::created_at.desc())`.
+    #[must_use]
+    pub fn order_by_key(mut self, key: SortKey) -> Self {
+        self.order.push(key.0);
         self
     }
 
@@ -421,6 +585,58 @@ mod tests {
             "SELECT * FROM t WHERE (NOT ((a = $1) OR (b = $2))) AND (c = $3) AND x = $4 AND (y = $5 OR z = $6)"
         );
         assert_eq!(args.len(), 6);
+    }
+
+    // What the derive writes for `struct User { id: i64, name: String, bio: Option<String> }`.
+    struct User;
+    #[derive(Clone, Copy)]
+    struct Name;
+    #[derive(Clone, Copy)]
+    struct Bio;
+    impl Table for User {
+        const SQL_NAME: &'static str = "users";
+        const COLUMNS: &'static [&'static str] = &["name", "bio"];
+        const NAME: &'static str = "users";
+        const SCHEMA: Option<&'static str> = None;
+        const COLUMN_INFO: &'static [crate::postgres::schema::ColumnInfo] = &[];
+    }
+    impl Column for Name {
+        type Table = User;
+        type Type = String;
+        type Value = String;
+        const SQL_NAME: &'static str = "name";
+        const NAME: &'static str = "name";
+        const INDEX: usize = 0;
+        const NULLABLE: bool = false;
+    }
+    impl Column for Bio {
+        type Table = User;
+        type Type = Option<String>;
+        type Value = String;
+        const SQL_NAME: &'static str = "bio";
+        const NAME: &'static str = "bio";
+        const INDEX: usize = 1;
+        const NULLABLE: bool = true;
+    }
+
+    #[test]
+    fn typed_conditions() {
+        let wanted: Option<&'static str> = None;
+        let q = select_table::<User>()
+            .filter_by(Name.eq("ana").or(Name.like("b%")))
+            .filter_by(Bio.is_not_null())
+            .filter_by(Name.eq_opt(wanted))
+            .filter_by(Name.in_list(vec!["a".to_owned(), "b".to_owned()]))
+            .filter_by(Bio.between("a", "m"))
+            .order_by_key(Name.desc().nulls_last())
+            .limit(5);
+        let (sql, args) = q.build().unwrap();
+        assert_eq!(
+            sql,
+            "SELECT name, bio FROM users WHERE ((name = $1) OR (name LIKE $2)) AND bio IS NOT NULL \
+             AND name = ANY($3) AND bio BETWEEN $4 AND $5 ORDER BY name DESC NULLS LAST LIMIT 5"
+        );
+        assert_eq!(args.len(), 5);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod schema;
 mod tls;
 mod tx;
 
-pub use builder::{Condition, Select, Value, select};
+pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
 pub use config::Config;
 pub use executor::{Executor, Param, RowStream};
 pub(crate) use pool::connect;
