@@ -388,6 +388,42 @@ fn key_columns(detail: &str) -> Option<&str> {
     Some(&rest[..end])
 }
 
+impl From<redis::RedisError> for Error {
+    fn from(e: redis::RedisError) -> Self {
+        if e.is_timeout() {
+            return Error::timeout(
+                Timeout::Response,
+                "redis did not answer within the response timeout",
+            );
+        }
+        if e.is_connection_refusal() {
+            return Error::with_source(ErrorKind::Connection, "redis refused the connection", e);
+        }
+        if e.is_io_error() || e.is_connection_dropped() {
+            return Error::with_source(ErrorKind::Connection, "redis connection error", e);
+        }
+        match e.kind() {
+            redis::ErrorKind::ClusterConnectionNotFound
+            | redis::ErrorKind::AuthenticationFailed
+            | redis::ErrorKind::Server(
+                redis::ServerErrorKind::ClusterDown
+                | redis::ServerErrorKind::MasterDown
+                | redis::ServerErrorKind::BusyLoading,
+            ) => Error::with_source(ErrorKind::Connection, "redis is not available", e),
+            redis::ErrorKind::InvalidClientConfig => {
+                Error::with_source(ErrorKind::Config, "invalid redis configuration", e)
+            }
+            redis::ErrorKind::UnexpectedReturnType | redis::ErrorKind::Parse => {
+                Error::with_source(ErrorKind::Decode, "unexpected reply from redis", e)
+            }
+            _ => Error::new(
+                ErrorKind::Redis,
+                format!("redis: {}", e.to_string().to_lowercase()),
+            ),
+        }
+    }
+}
+
 /// Formats a duration for messages: `250ms`, `5s`.
 pub(crate) fn fmt_duration(d: Duration) -> String {
     if d.subsec_millis() == 0 && d.as_secs() > 0 {

@@ -24,6 +24,11 @@
 
 mod error;
 pub mod postgres;
+pub mod redis;
 pub mod testing;
 
 pub use error::{Error, ErrorKind, Result, Timeout};
+
+/// Declares functions that build typed Redis cache keys from checked templates; see
+/// [`redis::CacheKey`].
+pub use txova_db_macros::cache_keys;

@@ -1,0 +1,473 @@
+//! The one Redis handle every feature takes: a single node behind a reconnecting multiplexed
+//! connection, or a Redis Cluster reached from seed nodes.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClientBuilder;
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
+use redis::{Cmd, FromRedisValue, RedisFuture, Value};
+
+use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
+
+/// How to reach Redis, with the waits every command is bounded by.
+///
+/// ```
+/// use std::time::Duration;
+/// use txova_db::redis::Config;
+///
+/// let single = Config::new("redis://127.0.0.1:6379")
+///     .prefix("rides:")
+///     .response_timeout(Duration::from_millis(500));
+/// let cluster = Config::cluster(["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"]);
+/// assert_eq!(single.get_prefix(), "rides:");
+/// assert!(cluster.is_cluster());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    nodes: Vec<String>,
+    cluster: bool,
+    prefix: String,
+    connect_timeout: Duration,
+    response_timeout: Duration,
+}
+
+impl Config {
+    /// One Redis server at `url` (`redis://[user:pass@]host:port[/db]`).
+    pub fn new(url: impl Into<String>) -> Config {
+        Config {
+            nodes: vec![url.into()],
+            cluster: false,
+            prefix: String::new(),
+            connect_timeout: Duration::from_secs(2),
+            response_timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// A Redis Cluster, discovered from one or more of its nodes.
+    pub fn cluster<I, S>(seed_nodes: I) -> Config
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Config {
+            nodes: seed_nodes.into_iter().map(Into::into).collect(),
+            cluster: true,
+            ..Config::new(String::new())
+        }
+    }
+
+    /// A namespace put in front of every key this client's features write, such as
+    /// `"rides:"`. It may not contain `{` or `}`, which would change the cluster slot of keys.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Config {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long opening a connection may take. Default 2 s. An unreachable server is a
+    /// [`ErrorKind::Connection`] error within this time.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Config {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long any one command may wait for its answer. Default 1 s. Running out is a
+    /// [`ErrorKind::Timeout`] error with [`Timeout::Response`].
+    #[must_use]
+    pub fn response_timeout(mut self, timeout: Duration) -> Config {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// The key prefix.
+    #[must_use]
+    pub fn get_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Whether this configures a Redis Cluster.
+    #[must_use]
+    pub fn is_cluster(&self) -> bool {
+        self.cluster
+    }
+}
+
+/// A handle on Redis, single node or cluster. Cloning it is cheap and shares the connection.
+///
+/// After the server restarts, commands work again without rebuilding the client; commands
+/// sent while it is down fail with a [`ErrorKind::Connection`] or
+/// [`ErrorKind::Timeout`] error.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Conn,
+    config: Config,
+}
+
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("nodes", &self.inner.config.nodes)
+            .field("cluster", &self.inner.config.cluster)
+            .field("prefix", &self.inner.config.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects, so that a wrong URL or an unreachable server is reported here, within the
+    /// connect timeout.
+    pub async fn new(config: Config) -> Result<Client> {
+        if config.prefix.contains(['{', '}']) {
+            return Err(Error::config(
+                "the key prefix may not contain `{` or `}`, which would move keys to other cluster slots",
+            ));
+        }
+        if config.nodes.is_empty() || config.nodes.iter().any(String::is_empty) {
+            return Err(Error::config("a redis url is empty"));
+        }
+        if config.connect_timeout.is_zero() || config.response_timeout.is_zero() {
+            return Err(Error::config("redis timeouts must be longer than zero"));
+        }
+        let target = config.nodes.join(", ");
+        let connect = async {
+            if config.cluster {
+                let client = ClusterClientBuilder::new(config.nodes.clone())
+                    .connection_timeout(config.connect_timeout)
+                    .response_timeout(config.response_timeout)
+                    .retries(2)
+                    .build()?;
+                Ok::<_, redis::RedisError>(Conn::Cluster(client.get_async_connection().await?))
+            } else {
+                let client = redis::Client::open(config.nodes[0].as_str())?;
+                let manager = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(config.connect_timeout))
+                    .set_response_timeout(Some(config.response_timeout))
+                    .set_number_of_retries(2)
+                    .set_max_delay(config.connect_timeout);
+                Ok(Conn::Single(
+                    ConnectionManager::new_with_config(client, manager).await?,
+                ))
+            }
+        };
+        let conn = match tokio::time::timeout(config.connect_timeout, connect).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => {
+                let err = Error::from(e);
+                return Err(match err.kind() {
+                    ErrorKind::Timeout | ErrorKind::Redis => Error::new(
+                        ErrorKind::Connection,
+                        format!("could not connect to {target}"),
+                    ),
+                    _ => err.context(format_args!("could not connect to {target}")),
+                });
+            }
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorKind::Connection,
+                    format!(
+                        "could not connect to {target} within the connect timeout of {}",
+                        fmt_duration(config.connect_timeout)
+                    ),
+                ));
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(Inner { conn, config }),
+        })
+    }
+
+    /// The configuration this client was built from.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether this client talks to a Redis Cluster.
+    #[must_use]
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner.conn, Conn::Cluster(_))
+    }
+
+    /// The key prefix of this client.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.inner.config.prefix
+    }
+
+    /// `key` with this client's prefix in front.
+    #[must_use]
+    pub fn prefixed(&self, key: &str) -> String {
+        let prefix = self.prefix();
+        let mut out = String::with_capacity(prefix.len() + key.len());
+        out.push_str(prefix);
+        out.push_str(key);
+        out
+    }
+
+    /// Checks that the server (every primary, on a cluster) answers.
+    pub async fn ping(&self) -> Result<()> {
+        let cmd = redis::cmd("PING");
+        if let Conn::Cluster(_) = self.inner.conn {
+            for (host, port) in self.primaries().await? {
+                let _: Value = self
+                    .route(
+                        &cmd,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress { host, port }),
+                    )
+                    .await?;
+            }
+            return Ok(());
+        }
+        let _: String = self.query(&cmd).await?;
+        Ok(())
+    }
+
+    /// Runs any command; keys in it are taken as written (no prefix is added). On a cluster
+    /// the command goes to the node of its first key.
+    pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
+        let fut = async {
+            let mut conn = self.connection();
+            cmd.query_async::<T>(&mut conn).await
+        };
+        self.bounded(fut).await
+    }
+
+    /// A connection usable with the `redis` crate's own API (`redis::cmd(..).query_async`,
+    /// `redis::Script`, pipelines), sharing this client's connection.
+    #[must_use]
+    pub fn connection(&self) -> Connection {
+        Connection {
+            conn: self.inner.conn.clone(),
+        }
+    }
+
+    /// Bounds `fut` by the response timeout, also while the connection is being rebuilt.
+    pub(crate) async fn bounded<T>(
+        &self,
+        fut: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T> {
+        // The connection's own response timeout covers a silent server; this one also covers
+        // waiting for a reconnect, which the connection does not bound by itself.
+        let limit = self.inner.config.response_timeout + self.inner.config.connect_timeout;
+        match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r.map_err(Error::from),
+            Err(_) => Err(Error::timeout(
+                Timeout::Response,
+                format!(
+                    "redis did not answer within {}",
+                    fmt_duration(self.inner.config.response_timeout)
+                ),
+            )),
+        }
+    }
+
+    /// Sends `cmd` to the node chosen by `routing` (cluster only; a single node gets it
+    /// directly).
+    pub(crate) async fn route<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        routing: RoutingInfo,
+    ) -> Result<T> {
+        let value = match &self.inner.conn {
+            Conn::Single(c) => {
+                let mut c = c.clone();
+                self.bounded(c.send_packed_command(cmd)).await?
+            }
+            Conn::Cluster(c) => {
+                let mut c = c.clone();
+                self.bounded(c.route_command(cmd.clone(), routing)).await?
+            }
+        };
+        redis::from_redis_value(value).map_err(|e| Error::from(redis::RedisError::from(e)))
+    }
+
+    /// The `(host, port)` of every primary of the cluster; for a single node, nothing.
+    pub(crate) async fn primaries(&self) -> Result<Vec<(String, u16)>> {
+        if !self.is_cluster() {
+            return Ok(Vec::new());
+        }
+        let nodes: String = self
+            .route(
+                &redis::cmd("CLUSTER").arg("NODES").clone(),
+                RoutingInfo::SingleNode(SingleNodeRoutingInfo::Random),
+            )
+            .await?;
+        let out = parse_primaries(&nodes);
+        if out.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Redis,
+                "the cluster reported no reachable primary",
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Runs a script by its SHA, loading it after a NOSCRIPT reply (on a cluster, `SCRIPT
+    /// LOAD` goes to every node).
+    pub(crate) async fn run_script<T: FromRedisValue>(
+        &self,
+        script: &Script,
+        keys: &[&str],
+        args: &[&[u8]],
+    ) -> Result<T> {
+        let mut inv = script.inner.prepare_invoke();
+        for k in keys {
+            inv.key(*k);
+        }
+        for a in args {
+            inv.arg(*a);
+        }
+        let fut = async {
+            let mut conn = self.connection();
+            inv.invoke_async::<T>(&mut conn).await
+        };
+        self.bounded(fut).await
+    }
+}
+
+/// Reads `CLUSTER NODES`: the address of every primary that is not marked failed.
+fn parse_primaries(nodes: &str) -> Vec<(String, u16)> {
+    let mut out = Vec::new();
+    for line in nodes.lines() {
+        let mut fields = line.split(' ');
+        let (Some(_id), Some(addr), Some(flags)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let flags: Vec<&str> = flags.split(',').collect();
+        if !flags.contains(&"master") || flags.iter().any(|f| f.starts_with("fail")) {
+            continue;
+        }
+        let addr = addr.split('@').next().unwrap_or(addr);
+        let Some((host, port)) = addr.rsplit_once(':') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        if host.is_empty() {
+            continue;
+        }
+        out.push((host.to_owned(), port));
+    }
+    out
+}
+
+/// A connection of a [`Client`] for the `redis` crate's API: it implements
+/// [`redis::aio::ConnectionLike`]. Commands sent through it are not prefixed and are bounded
+/// only by the connection's response timeout.
+#[derive(Clone)]
+pub struct Connection {
+    conn: Conn,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match &mut self.conn {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match &mut self.conn {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match &self.conn {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// A Lua script run by SHA. The text is hashed once; the server loads it on first use.
+pub(crate) struct Script {
+    inner: redis::Script,
+    name: &'static str,
+}
+
+impl Script {
+    pub(crate) fn new(name: &'static str, code: &str) -> Script {
+        Script {
+            inner: redis::Script::new(code),
+            name,
+        }
+    }
+
+    /// The script's SHA-1, as `EVALSHA` takes it.
+    #[cfg_attr(not(test), allow(dead_code, reason = "used by unit tests"))]
+    pub(crate) fn sha(&self) -> &str {
+        self.inner.get_hash()
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Builds the message of an error from a script's reply that has an unexpected shape.
+pub(crate) fn bad_reply(script: &Script) -> Error {
+    Error::new(
+        ErrorKind::Decode,
+        Cow::Owned(format!(
+            "unexpected reply from the {} script",
+            script.name()
+        )),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primaries_are_read_from_cluster_nodes() {
+        let text = "a 127.0.0.1:7100@17100 myself,master - 0 0 1 connected 0-5460\n\
+                    b 127.0.0.1:7101@17101 master - 0 0 2 connected 5461-10922\n\
+                    c 127.0.0.1:7103@17103 slave b 0 0 2 connected\n\
+                    d 127.0.0.1:7102@17102 master,fail - 0 0 3 connected\n";
+        assert_eq!(
+            parse_primaries(text),
+            vec![
+                ("127.0.0.1".to_owned(), 7100),
+                ("127.0.0.1".to_owned(), 7101)
+            ]
+        );
+    }
+
+    #[test]
+    fn script_sha_is_sha1_of_the_text() {
+        let s = Script::new("t", "return 1");
+        assert_eq!(s.sha(), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+    }
+}

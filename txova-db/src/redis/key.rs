@@ -1,0 +1,314 @@
+//! Typed cache keys: a key that knows the type of the value stored under it.
+
+use std::fmt::{self, Display, Write as _};
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+
+use crate::error::{Error, Result};
+
+/// A Redis key that carries the type `T` of the value stored under it, so that
+/// [`Cache::get`](super::Cache::get) returns `Option<T>` without an annotation and a key of
+/// one type cannot be used to read a value of another.
+///
+/// Keys are usually made by functions that [`cache_keys!`](crate::cache_keys) declares from
+/// a template, which escapes every parameter value: `%`, `:`, `{` and `}` in a value become
+/// `%25`, `%3A`, `%7B` and `%7D`, so a value can never add a segment or a hash tag, and two
+/// different parameter lists never give the same key.
+///
+/// ```
+/// use txova_db::redis::CacheKey;
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Pricing { base: u32 }
+///
+/// txova_db::cache_keys! {
+///     /// The pricing of one city.
+///     pub fn pricing(city: &str) -> Pricing = "pricing:config:{city}";
+/// }
+///
+/// let key: CacheKey<Pricing> = pricing("maputo");
+/// assert_eq!(key.as_str(), "pricing:config:maputo");
+/// assert_eq!(pricing("a:b").as_str(), "pricing:config:a%3Ab");
+/// ```
+pub struct CacheKey<T> {
+    key: String,
+    value: PhantomData<fn() -> T>,
+}
+
+impl<T> CacheKey<T> {
+    /// A key from a string written by hand. It must be at least two segments separated by
+    /// `:`, none of them empty, and contain neither `{`, `}` nor whitespace or control
+    /// characters.
+    pub fn parse(key: impl Into<String>) -> Result<CacheKey<T>> {
+        let key = key.into();
+        check_runtime_key(&key)?;
+        Ok(CacheKey {
+            key,
+            value: PhantomData,
+        })
+    }
+
+    /// The key as written to Redis (without the client's prefix).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+
+    /// For a list key (`{service}:{entity}:list:{params}`), the part up to and including
+    /// `list:`; pass it to [`Cache::invalidate_list`](super::Cache::invalidate_list) to drop
+    /// every list of that entity.
+    #[must_use]
+    pub fn list_prefix(&self) -> Option<&str> {
+        let mut offset = 0;
+        for segment in self.key.split(':') {
+            offset += segment.len() + 1;
+            if segment == "list" && offset <= self.key.len() {
+                return Some(&self.key[..offset]);
+            }
+        }
+        None
+    }
+
+    /// Turns the key into its string.
+    #[must_use]
+    pub fn into_string(self) -> String {
+        self.key
+    }
+}
+
+fn check_runtime_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid_input("a cache key may not be empty"));
+    }
+    if let Some(c) = key
+        .chars()
+        .find(|c| matches!(c, '{' | '}') || c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::invalid_input(format!(
+            "cache key {key:?} contains {c:?}; escape values with `cache_keys!` or leave it out"
+        )));
+    }
+    if !key.contains(':') {
+        return Err(Error::invalid_input(format!(
+            "cache key {key:?} has one segment; write it as `service:entity:id`"
+        )));
+    }
+    if key.split(':').any(str::is_empty) {
+        return Err(Error::invalid_input(format!(
+            "cache key {key:?} has an empty segment"
+        )));
+    }
+    Ok(())
+}
+
+impl<T> Clone for CacheKey<T> {
+    fn clone(&self) -> Self {
+        CacheKey {
+            key: self.key.clone(),
+            value: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for CacheKey<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CacheKey").field(&self.key).finish()
+    }
+}
+
+impl<T> Display for CacheKey<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key)
+    }
+}
+
+impl<T> PartialEq for CacheKey<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<T> Eq for CacheKey<T> {}
+
+impl<T> Hash for CacheKey<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl<T> AsRef<str> for CacheKey<T> {
+    fn as_ref(&self) -> &str {
+        &self.key
+    }
+}
+
+/// A type cached under a key made from its primary key, `{CACHE_PREFIX}:{key}`, such as
+/// `user:profile:6f1c..`. `#[derive(Table)]` implements it for a table with one primary key
+/// column; it can also be written by hand.
+///
+/// ```
+/// use txova_db::redis::{CacheEntity, CacheKey};
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct User { id: u64, name: String }
+///
+/// impl CacheEntity for User {
+///     type Key = u64;
+///     const CACHE_PREFIX: &'static str = "user:profile";
+/// }
+///
+/// let key: CacheKey<User> = User::cache_key(&42);
+/// assert_eq!(key.as_str(), "user:profile:42");
+/// ```
+pub trait CacheEntity: Sized {
+    /// The primary key's type.
+    type Key: Display;
+    /// The key's fixed part, `{service}:{entity}`: segments of lowercase letters, digits,
+    /// `_` and `-`, separated by `:` ([`is_valid_key_prefix`] checks it in a `const`).
+    const CACHE_PREFIX: &'static str;
+
+    /// The cache key of the row whose primary key is `key`.
+    fn cache_key(key: &Self::Key) -> CacheKey<Self> {
+        let mut b = KeyBuilder::new(Self::CACHE_PREFIX.len() + 40);
+        b.literal(Self::CACHE_PREFIX);
+        b.literal(":");
+        b.param(key);
+        b.finish()
+    }
+}
+
+/// Whether `prefix` is a valid fixed key part: one or more segments of lowercase ASCII
+/// letters, digits, `_` and `-`, separated by single `:`, not starting or ending with `:`.
+/// A `const fn`, so generated code can check a prefix at compile time.
+#[must_use]
+pub const fn is_valid_key_prefix(prefix: &str) -> bool {
+    let b = prefix.as_bytes();
+    if b.is_empty() || b[0] == b':' || b[b.len() - 1] == b':' {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let ok = c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-';
+        if c == b':' {
+            if b[i - 1] == b':' {
+                return false;
+            }
+        } else if !ok {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Builds a key from template pieces; used by the code `cache_keys!` generates.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct KeyBuilder {
+    key: String,
+    scratch: String,
+}
+
+impl KeyBuilder {
+    #[doc(hidden)]
+    #[must_use]
+    pub fn new(capacity: usize) -> KeyBuilder {
+        KeyBuilder {
+            key: String::with_capacity(capacity),
+            scratch: String::new(),
+        }
+    }
+
+    /// Appends a literal part of a template, checked at compile time.
+    #[doc(hidden)]
+    pub fn literal(&mut self, s: &str) {
+        self.key.push_str(s);
+    }
+
+    /// Appends a parameter value, escaped.
+    #[doc(hidden)]
+    pub fn param<V: Display + ?Sized>(&mut self, value: &V) {
+        self.scratch.clear();
+        // Writing into a String cannot fail; a Display impl that reports an error leaves
+        // what it wrote so far, which is still escaped below.
+        let _ = write!(self.scratch, "{value}");
+        escape_into(&mut self.key, &self.scratch);
+    }
+
+    #[doc(hidden)]
+    #[must_use]
+    pub fn finish<T>(self) -> CacheKey<T> {
+        CacheKey {
+            key: self.key,
+            value: PhantomData,
+        }
+    }
+}
+
+/// Escapes the characters that would let a value add a segment (`:`) or a hash tag (`{`,
+/// `}`), and `%` itself so that escaping is reversible and distinct values stay distinct.
+pub(crate) fn escape_into(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            ':' => out.push_str("%3A"),
+            '{' => out.push_str("%7B"),
+            '}' => out.push_str("%7D"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_cannot_add_segments_or_tags() {
+        let mut b = KeyBuilder::new(0);
+        b.literal("user:profile:");
+        b.param("a:b{c}%");
+        let k: CacheKey<()> = b.finish();
+        assert_eq!(k.as_str(), "user:profile:a%3Ab%7Bc%7D%25");
+    }
+
+    #[test]
+    fn escaping_is_injective() {
+        let key = |v: &str| {
+            let mut s = String::new();
+            escape_into(&mut s, v);
+            s
+        };
+        assert_ne!(key("a:b"), key("a%3Ab"));
+        assert_ne!(key("%"), key("%25"));
+    }
+
+    #[test]
+    fn hand_written_keys_are_checked() {
+        assert!(CacheKey::<()>::parse("user:profile:1").is_ok());
+        for bad in ["", "user", "user::1", "user:{x}:1", "user:a b", ":user"] {
+            let e = CacheKey::<()>::parse(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn list_prefix() {
+        let k = CacheKey::<()>::parse("ride:history:list:user:1:page:2").unwrap();
+        assert_eq!(k.list_prefix(), Some("ride:history:list:"));
+        let k = CacheKey::<()>::parse("ride:history:1").unwrap();
+        assert_eq!(k.list_prefix(), None);
+        let k = CacheKey::<()>::parse("ride:list").unwrap();
+        assert_eq!(k.list_prefix(), None);
+    }
+
+    #[test]
+    fn key_prefixes() {
+        assert!(is_valid_key_prefix("user:profile"));
+        assert!(is_valid_key_prefix("user_2:pro-file"));
+        for bad in ["", ":a", "a:", "a::b", "User", "a b", "a{b}"] {
+            assert!(!is_valid_key_prefix(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,17 @@
+-- Replaces the data of live session ARGV[1] with ARGV[2], which must name the same user
+-- ARGV[3]; lifetimes are unchanged.
+-- Atomically: the write happens only if the session exists and is alive at that moment, so
+-- an update racing a delete can never bring the session back.
+-- Returns 1 if updated, 0 if the session does not exist, -1 if the user differs.
+local now = now_ms()
+local s = parse(redis.call('HGET', KEYS[1], ARGV[1]))
+if s == nil or expiry(s) <= now then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  return 0
+end
+if user_of(s) ~= ARGV[3] then
+  return -1
+end
+s.data = ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], format(s))
+return 1
