@@ -186,3 +186,46 @@ async fn statements_go_through_the_prepared_statement_cache() {
         "nothing stays prepared with the cache off"
     );
 }
+
+#[tokio::test]
+async fn connection_killed_mid_query_fails_that_query() {
+    let db = database("killed_mid").await;
+    let pool = pool_with(&db, |c| c.max_connections = 2).await;
+    let victim = pool.get().await.unwrap();
+    let pid = backend_pid(&victim).await;
+    let running = tokio::spawn(async move {
+        let result = victim.execute("SELECT pg_sleep(30)", &[]).await;
+        drop(victim);
+        result
+    });
+    // Wait until the statement is running, then end its backend.
+    let killer = pool.get().await.unwrap();
+    let mut active = false;
+    for _ in 0..500 {
+        let state: Option<String> = killer
+            .query_one("SELECT state FROM pg_stat_activity WHERE pid = $1", &[&pid])
+            .await
+            .unwrap()
+            .get(0);
+        if state.as_deref() == Some("active") {
+            active = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(active, "the statement never started");
+    killer
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .await
+        .unwrap();
+    drop(killer);
+    let err = running
+        .await
+        .unwrap()
+        .expect_err("the backend was terminated");
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+    for _ in 0..3 {
+        let conn = pool.get().await.unwrap();
+        assert_ne!(backend_pid(&conn).await, pid);
+    }
+}
