@@ -2,6 +2,7 @@
 
 mod config;
 mod executor;
+mod migrate;
 mod pool;
 mod schema;
 mod tls;
@@ -9,6 +10,11 @@ mod tx;
 
 pub use config::Config;
 pub use executor::{Executor, Param, RowStream};
+pub use migrate::{
+    Applied, DEFAULT_MIGRATIONS_TABLE, DbVersion, Direction, EmbeddedMigrations, LockKey,
+    MigrationSource, MigrationState, MigrationStatus, Migrator, MigratorConfig, Progress, Status,
+    Step, StopHandle, Target,
+};
 pub(crate) use pool::connect;
 pub use pool::{Connection, Pool, PoolStatus};
 pub use schema::{Column, Table};
