@@ -1,6 +1,9 @@
 //! Helpers of the migration tests: scratch folders of migration files, and reading the
 //! version table the way golang-migrate leaves it. They panic on failure, as test code may.
-#![allow(clippy::missing_panics_doc, reason = "test helpers fail the test by panicking")]
+#![allow(
+    clippy::missing_panics_doc,
+    reason = "test helpers fail the test by panicking"
+)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -27,3 +27,12 @@ pub mod postgres;
 pub mod testing;
 
 pub use error::{Error, ErrorKind, Result, Timeout};
+
+/// Embeds the migration files of a folder in the binary at compile time; see
+/// [`postgres::EmbeddedMigrations`].
+///
+/// ```ignore
+/// static MIGRATIONS: txova_db::postgres::EmbeddedMigrations =
+///     txova_db::embed_migrations!("migrations");
+/// ```
+pub use txova_db_macros::embed_migrations;

@@ -666,25 +666,27 @@ fn file_error(e: tokio_postgres::Error, name: &str, sql: &str, version: i64) -> 
     err.reframe(kind, message)
 }
 
-/// The 1-based line and column of the server's 1-based character position, counting a
-/// `\r\n` as one line break, as golang-migrate does.
+/// The 1-based line and column of the server's 1-based character position in the text as
+/// sent (where a `\r` counts), with `\r\n`, `\n` and a lone `\r` each one line break.
 fn line_column(sql: &str, position: u32) -> Option<(usize, usize)> {
     let index = usize::try_from(position).ok()?.checked_sub(1)?;
-    let text = sql.replace("\r\n", "\n");
     let mut line = 1;
     let mut column = 1;
-    for (i, c) in text.chars().enumerate() {
+    let mut chars = sql.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
         if i == index {
             return Some((line, column));
         }
-        if c == '\n' {
-            line += 1;
-            column = 1;
-        } else {
-            column += 1;
+        match c {
+            '\r' if chars.peek().is_some_and(|(_, n)| *n == '\n') => {}
+            '\n' | '\r' => {
+                line += 1;
+                column = 1;
+            }
+            _ => column += 1,
         }
     }
-    (index == text.chars().count()).then_some((line, column))
+    (index == sql.chars().count()).then_some((line, column))
 }
 
 /// The clean version, or the refusal of a dirty database.
@@ -771,10 +773,10 @@ mod tests {
     #[test]
     fn positions_become_lines_and_columns() {
         let sql = "CREATE TABLE a (id int);\r\nSELEC 1;\nx";
-        // "SELEC" starts at character 27 (1-based) once \r\n counts as one break.
-        assert_eq!(line_column(sql, 26), Some((2, 1)));
+        // The server counts the \r: "SELEC" is character 27.
+        assert_eq!(line_column(sql, 27), Some((2, 1)));
+        assert_eq!(line_column(sql, 36), Some((3, 1)));
         assert_eq!(line_column(sql, 1), Some((1, 1)));
-        assert_eq!(line_column(sql, 35), Some((3, 1)));
         assert_eq!(line_column("é\nab", 4), Some((2, 2)));
         assert_eq!(line_column("ab", 0), None);
         assert_eq!(line_column("ab", 9), None);
