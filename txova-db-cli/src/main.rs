@@ -1,6 +1,386 @@
-//! The `txova-db` command.
+//! The `txova-db` command: golang-migrate compatible migrations.
+//!
+//! `txova-db migrate --database <URL> --path <DIR> <command>`; see `txova-db migrate --help`.
+//! Exit status: 0 on success (including "no change"), 1 on an error, 2 on a usage error,
+//! 130 when stopped by Ctrl-C after the running migration.
 
-fn main() {
-    eprintln!("txova-db: no command yet");
-    std::process::exit(2);
+mod create;
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use txova_db::postgres::{
+    Applied, Direction, MigrationState, Migrator, MigratorConfig, Progress, Step, Target,
+};
+
+/// Exit status of an interrupted run, as a shell reports SIGINT.
+const INTERRUPTED: u8 = 130;
+
+fn cli() -> Command {
+    Command::new("txova-db")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("PostgreSQL migrations that interoperate with golang-migrate")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("migrate")
+                .about("Apply, revert and inspect migrations")
+                .subcommand_required(true)
+                .arg_required_else_help(true)
+                .arg(
+                    Arg::new("database")
+                        .long("database")
+                        .value_name("URL")
+                        .env("DATABASE_URL")
+                        .hide_env_values(true)
+                        .global(true)
+                        .help("PostgreSQL URL; golang-migrate's x-migrations-table, x-statement-timeout and search_path options are understood"),
+                )
+                .arg(
+                    Arg::new("path")
+                        .long("path")
+                        .value_name("DIR")
+                        .default_value("migrations")
+                        .global(true)
+                        .help("Folder of the migration files"),
+                )
+                .arg(
+                    Arg::new("lock-timeout")
+                        .long("lock-timeout")
+                        .value_name("SECONDS")
+                        .value_parser(value_parser!(u64))
+                        .default_value("15")
+                        .global(true)
+                        .help("How long to wait for another migrator's lock"),
+                )
+                .arg(
+                    Arg::new("dry-run")
+                        .long("dry-run")
+                        .action(ArgAction::SetTrue)
+                        .global(true)
+                        .help("List what would run, run nothing"),
+                )
+                .subcommands(commands()),
+        )
+}
+
+/// The commands of `txova-db migrate`.
+fn commands() -> Vec<Command> {
+    let yes = Arg::new("yes")
+        .short('y')
+        .long("yes")
+        .action(ArgAction::SetTrue)
+        .help("Do not ask for confirmation");
+    vec![
+        Command::new("up")
+            .about("Apply all or N pending migrations")
+            .arg(Arg::new("N").value_parser(value_parser!(u64))),
+        Command::new("down")
+            .about("Revert N migrations, or all (asks first unless -y)")
+            .arg(Arg::new("N").value_parser(value_parser!(u64)))
+            .arg(
+                Arg::new("all")
+                    .long("all")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with("N")
+                    .help("Revert every applied migration"),
+            )
+            .arg(yes.clone()),
+        Command::new("goto")
+            .about("Move up or down to version V")
+            .arg(
+                Arg::new("V")
+                    .required(true)
+                    .value_parser(value_parser!(u64)),
+            ),
+        Command::new("force")
+            .about("Set version V (-1: none) without running anything, clearing dirty")
+            .arg(
+                Arg::new("V")
+                    .required(true)
+                    .allow_negative_numbers(true)
+                    .value_parser(value_parser!(i64)),
+            ),
+        Command::new("version").about("Print the version: N or N (dirty)"),
+        Command::new("status")
+            .about("List every migration: applied, pending, changed since applied"),
+        Command::new("drop")
+            .about("Drop every table of the current schema (asks first unless -f)")
+            .arg(
+                Arg::new("force")
+                    .short('f')
+                    .long("force")
+                    .action(ArgAction::SetTrue)
+                    .help("Do not ask for confirmation"),
+            ),
+        Command::new("create")
+            .about("Create an empty up and down file with a new version")
+            .arg(
+                Arg::new("seq")
+                    .long("seq")
+                    .action(ArgAction::SetTrue)
+                    .help("Number sequentially instead of by timestamp"),
+            )
+            .arg(
+                Arg::new("digits")
+                    .long("digits")
+                    .value_name("N")
+                    .value_parser(value_parser!(u8).range(1..=19))
+                    .default_value("6")
+                    .help("Digits of a sequential version"),
+            )
+            .arg(
+                Arg::new("ext")
+                    .long("ext")
+                    .default_value("sql")
+                    .help("File extension"),
+            )
+            .arg(Arg::new("NAME").required(true)),
+    ]
+}
+
+fn main() -> ExitCode {
+    let matches = cli().get_matches();
+    let Some(("migrate", m)) = matches.subcommand() else {
+        return ExitCode::from(2);
+    };
+    if let Some(("create", c)) = m.subcommand() {
+        return report(create(m, c));
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report(Err(format!("cannot start the runtime: {e}"))),
+    };
+    runtime.block_on(migrate(m))
+}
+
+fn report(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn create(m: &ArgMatches, c: &ArgMatches) -> Result<(), String> {
+    let dir = m
+        .get_one::<String>("path")
+        .map_or("migrations", String::as_str);
+    let name = c.get_one::<String>("NAME").map_or("", String::as_str);
+    let ext = c.get_one::<String>("ext").map_or("sql", String::as_str);
+    let numbering = if c.get_flag("seq") {
+        create::Numbering::Sequence {
+            digits: usize::from(c.get_one::<u8>("digits").copied().unwrap_or(6)),
+        }
+    } else {
+        create::Numbering::Timestamp
+    };
+    for path in create::create(std::path::Path::new(dir), name, ext, &numbering)? {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// Error text with its causes, on one line.
+fn one_line(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text.replace('\n', " ")
+}
+
+async fn migrate(m: &ArgMatches) -> ExitCode {
+    let Some(database) = m.get_one::<String>("database").filter(|d| !d.is_empty()) else {
+        return report(Err(
+            "no database: pass --database <URL> or set DATABASE_URL".to_owned(),
+        ));
+    };
+    let path = m
+        .get_one::<String>("path")
+        .map_or("migrations", String::as_str);
+    let config = MigratorConfig {
+        lock_timeout: Duration::from_secs(m.get_one::<u64>("lock-timeout").copied().unwrap_or(15)),
+        ..MigratorConfig::new(database.clone(), path)
+    };
+    let migrator = match Migrator::new(config) {
+        Ok(migrator) => migrator.on_progress(print_progress),
+        Err(e) => return report(Err(one_line(&e))),
+    };
+    let dry_run = m.get_flag("dry-run");
+    let stop = migrator.stop_handle();
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = interrupted.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            stop.stop();
+            eprintln!("stopping after the running migration (Ctrl-C again to abort)");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+        }
+    });
+    let result = run(&migrator, m, dry_run).await;
+    if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        if let Err(e) = result {
+            eprintln!("error: {e}");
+        }
+        return ExitCode::from(INTERRUPTED);
+    }
+    report(result)
+}
+
+async fn run(migrator: &Migrator, m: &ArgMatches, dry_run: bool) -> Result<(), String> {
+    let err = |e: txova_db::Error| one_line(&e);
+    let Some((command, args)) = m.subcommand() else {
+        return Err("no command".to_owned());
+    };
+    let target = match command {
+        "up" => Some(
+            args.get_one::<u64>("N")
+                .map_or(Target::Up(None), |n| Target::Up(Some(*n))),
+        ),
+        "down" => {
+            let n = args.get_one::<u64>("N").copied();
+            if n.is_none()
+                && !dry_run
+                && !args.get_flag("yes")
+                && !confirm("Are you sure you want to apply all down migrations? [y/N]")
+            {
+                return Err("not confirmed; nothing was run".to_owned());
+            }
+            Some(Target::Down(n))
+        }
+        "goto" => args.get_one::<u64>("V").map(|v| Target::Goto(*v)),
+        _ => None,
+    };
+    if let Some(target) = target {
+        if dry_run {
+            let steps = migrator.plan(target).await.map_err(err)?;
+            if steps.is_empty() {
+                println!("no change");
+            }
+            for step in &steps {
+                println!("would run {}", describe(step));
+            }
+            return Ok(());
+        }
+        let applied = migrator.migrate(target).await.map_err(err)?;
+        if applied.is_empty() {
+            println!("no change");
+        }
+        return Ok(());
+    }
+    match command {
+        "force" => {
+            let v = args.get_one::<i64>("V").copied().unwrap_or(-1);
+            migrator.force(v).await.map_err(err)?;
+        }
+        "version" => match migrator.version().await.map_err(err)? {
+            Some(v) => println!("{v}"),
+            None => println!("no version"),
+        },
+        "status" => print_status(migrator).await?,
+        "drop" => {
+            if !args.get_flag("force")
+                && !confirm("Are you sure you want to drop the entire database schema? [y/N]")
+            {
+                return Err("not confirmed; nothing was dropped".to_owned());
+            }
+            migrator.drop().await.map_err(err)?;
+            println!("dropped every table of the current schema");
+        }
+        other => return Err(format!("unknown command `{other}`")),
+    }
+    Ok(())
+}
+
+fn confirm(question: &str) -> bool {
+    eprint!("{question} ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        return false;
+    }
+    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES")
+}
+
+/// `3/u create_rides (000003_create_rides.up.sql)`, golang-migrate's `3/u create_rides`.
+fn describe(step: &Step) -> String {
+    let arrow = match step.direction {
+        Direction::Up => "u",
+        Direction::Down => "d",
+    };
+    match &step.file {
+        Some(file) => format!("{}/{arrow} {} ({file})", step.version, step.title),
+        None => format!(
+            "{}/{arrow} {} (no file, version only)",
+            step.version, step.title
+        ),
+    }
+}
+
+fn print_progress(p: Progress<'_>) {
+    if let Progress::Finished(Applied { step, duration }) = p {
+        let arrow = match step.direction {
+            Direction::Up => "u",
+            Direction::Down => "d",
+        };
+        println!(
+            "{}/{arrow} {} ({:.1}ms)",
+            step.version,
+            step.title,
+            duration.as_secs_f64() * 1000.0
+        );
+        let _ = std::io::stdout().flush();
+    }
+}
+
+async fn print_status(migrator: &Migrator) -> Result<(), String> {
+    let status = migrator.status().await.map_err(|e| one_line(&e))?;
+    match status.version {
+        Some(v) => println!("version: {v}"),
+        None => println!("version: none"),
+    }
+    println!("{:<16} {:<8} {:<22} file", "version", "state", "applied at");
+    for s in &status.migrations {
+        let at = match s.applied_at {
+            Some(t) => chrono::DateTime::<chrono::Utc>::from(t)
+                .format("%Y-%m-%d %H:%M:%SZ")
+                .to_string(),
+            None if s.state == MigrationState::Applied => "(not recorded)".to_owned(),
+            None => String::new(),
+        };
+        let mut file = s.file.clone().unwrap_or_else(|| "-".to_owned());
+        if s.changed {
+            file.push_str("  CHANGED since applied");
+        }
+        println!(
+            "{:<16} {:<8} {:<22} {file}",
+            s.version,
+            s.state.to_string(),
+            at
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::cli().debug_assert();
+    }
 }

@@ -9,3 +9,12 @@ mod cache_key;
 pub fn cache_keys(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     cache_key::expand(input.into()).into()
 }
+
+mod embed_migrations;
+
+/// Embeds the migration files of a folder (relative to the calling crate's `Cargo.toml`;
+/// `"migrations"` when omitted) into the binary, as an `EmbeddedMigrations` value.
+#[proc_macro]
+pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    embed_migrations::expand(input.into()).into()
+}

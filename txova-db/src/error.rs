@@ -257,6 +257,20 @@ impl Error {
         self.inner.db.as_ref().and_then(f)
     }
 
+    /// Replaces kind and message, keeping the server's fields and the source.
+    pub(crate) fn reframe(
+        mut self,
+        kind: ErrorKind,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        if kind != ErrorKind::Timeout {
+            self.inner.timeout = None;
+        }
+        self.inner.kind = kind;
+        self.inner.message = message.into();
+        self
+    }
+
     /// Prefixes the message with context, keeping kind, fields and source.
     pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
         self.inner.message = Cow::Owned(format!("{context}: {}", self.inner.message));

@@ -32,3 +32,11 @@ pub use error::{Error, ErrorKind, Result, Timeout};
 /// Declares functions that build typed Redis cache keys from checked templates; see
 /// [`redis::CacheKey`].
 pub use txova_db_macros::cache_keys;
+/// Embeds the migration files of a folder in the binary at compile time; see
+/// [`postgres::EmbeddedMigrations`].
+///
+/// ```ignore
+/// static MIGRATIONS: txova_db::postgres::EmbeddedMigrations =
+///     txova_db::embed_migrations!("migrations");
+/// ```
+pub use txova_db_macros::embed_migrations;

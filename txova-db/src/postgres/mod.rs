@@ -5,6 +5,7 @@ mod config;
 mod executor;
 mod ident;
 mod placeholders;
+mod migrate;
 mod pool;
 mod schema;
 mod tls;
@@ -13,6 +14,11 @@ mod tx;
 pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
 pub use config::Config;
 pub use executor::{Executor, Param, RowStream};
+pub use migrate::{
+    Applied, DEFAULT_MIGRATIONS_TABLE, DbVersion, Direction, EmbeddedMigrations, LockKey,
+    MigrationSource, MigrationState, MigrationStatus, Migrator, MigratorConfig, Progress, Status,
+    Step, StopHandle, Target,
+};
 pub(crate) use pool::connect;
 pub use pool::{Connection, Pool, PoolStatus};
 pub use schema::{Assignable, Column, ColumnInfo, Comparable, Table};

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS profiles;
+DROP FUNCTION IF EXISTS profiles_touch();

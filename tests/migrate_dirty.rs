@@ -1,0 +1,130 @@
+//! A failing migration: the error names file, line and column, the database is left dirty,
+//! every move is refused until `force`, and then migrating continues.
+
+use txova_db::ErrorKind;
+use txova_db::postgres::{DbVersion, Migrator, MigratorConfig, Target};
+use txova_db::testing::TestDatabase;
+use txova_db_tests::migrate::{TempDir, rows, table_exists};
+
+#[tokio::test]
+async fn a_failing_file_leaves_dirty_until_forced() {
+    let db = TestDatabase::create("mig_dirty").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let dir = TempDir::with_files(
+        "dirty",
+        &[
+            ("1_ok.up.sql", "CREATE TABLE ok (id int);"),
+            ("1_ok.down.sql", "DROP TABLE ok;"),
+            (
+                "2_broken.up.sql",
+                "-- a comment\nCREATE TABLE fine (id int);\nSELECT *\n  FROM no_such_table;\n",
+            ),
+            ("3_later.up.sql", "CREATE TABLE later (id int);"),
+        ],
+    );
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    let err = m.up().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Migration);
+    assert_eq!(err.code(), Some("42P01"));
+    let text = err.to_string();
+    assert!(text.contains("2_broken.up.sql"), "{text}");
+    assert!(text.contains("line 4, column 8"), "{text}");
+    assert!(
+        text.contains("relation \"no_such_table\" does not exist"),
+        "{text}"
+    );
+    assert!(text.contains("SQLSTATE 42P01"), "{text}");
+    assert!(text.contains("dirty at version 2"), "{text}");
+
+    assert_eq!(rows(&pool).await, vec![(2, true)]);
+    // The file is one batch, one implicit transaction: its first statement was undone too.
+    assert!(!table_exists(&pool, "fine").await);
+    assert!(table_exists(&pool, "ok").await);
+
+    for target in [
+        Target::Up(None),
+        Target::Down(Some(1)),
+        Target::Down(None),
+        Target::Goto(1),
+        Target::steps(1),
+        Target::steps(-1),
+    ] {
+        let err = m.migrate(target).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Migration, "{target:?}");
+        assert!(err.to_string().contains("dirty at version 2"), "{err}");
+        assert!(err.to_string().contains("force"), "{err}");
+        assert_eq!(
+            rows(&pool).await,
+            vec![(2, true)],
+            "{target:?} changed nothing"
+        );
+    }
+    // A dry run says the same.
+    assert!(m.plan(Target::Up(None)).await.is_err());
+
+    // The operator decides the failed file did nothing: back to 1, fix the file, go on.
+    m.force(1).await.unwrap();
+    assert_eq!(
+        m.version().await.unwrap(),
+        Some(DbVersion {
+            version: 1,
+            dirty: false
+        })
+    );
+    dir.write("2_broken.up.sql", "CREATE TABLE fine (id int);\n");
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    assert_eq!(m.up().await.unwrap().len(), 2);
+    assert_eq!(rows(&pool).await, vec![(3, false)]);
+}
+
+#[tokio::test]
+async fn a_failing_down_of_the_first_migration_is_recorded_like_golang_migrate() {
+    let db = TestDatabase::create("mig_dirty_first").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let dir = TempDir::with_files(
+        "dirty_first",
+        &[
+            ("1_a.up.sql", "CREATE TABLE a (id int);"),
+            ("1_a.down.sql", "DROP TABLE not_there;"),
+        ],
+    );
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    m.up().await.unwrap();
+    let err = m.down(1).await.unwrap_err();
+    assert!(err.to_string().contains("1_a.down.sql"), "{err}");
+    assert_eq!(rows(&pool).await, vec![(-1, true)]);
+    assert!(m.up().await.is_err());
+    m.force(-1).await.unwrap();
+    assert_eq!(rows(&pool).await, vec![]);
+}
+
+#[tokio::test]
+async fn a_syntax_error_points_at_its_line_and_column() {
+    let db = TestDatabase::create("mig_syntax").await.unwrap();
+    let dir = TempDir::with_files(
+        "syntax",
+        &[(
+            "7_typo.up.sql",
+            "CREATE TABLE a (id int);\r\n\r\nCREATE TABLE b (\r\n  id int,\r\n  name txet\r\n);\r\n",
+        )],
+    );
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    let err = m.up().await.unwrap_err();
+    assert_eq!(err.code(), Some("42704"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("migration 7_typo.up.sql failed at line 5, column 8"),
+        "{err}"
+    );
+    let err2 = {
+        dir.write(
+            "7_typo.up.sql",
+            "CREATE TABLE a (id int);\nCREATE TABEL b (id int);\n",
+        );
+        m.force(-1).await.unwrap();
+        let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+        m.up().await.unwrap_err()
+    };
+    assert_eq!(err2.code(), Some("42601"));
+    assert!(err2.to_string().contains("at line 2, column 8"), "{err2}");
+}

@@ -1,0 +1,50 @@
+//! golang-migrate's advisory lock id, so that a Go and a Rust migrator exclude each other.
+
+/// The salt golang-migrate multiplies the checksum by (taken from Rails' migrator).
+const SALT: u32 = 1_486_364_155;
+
+/// The id golang-migrate's PostgreSQL driver passes to `pg_advisory_lock`: CRC-32 (IEEE) of
+/// the database name, then each further name, joined by NUL bytes, times [`SALT`] with 32-bit
+/// wraparound. The driver passes `(database, schema, table)`; the result is an unsigned 32-bit
+/// number used as a `bigint`, never negative.
+pub(crate) fn advisory_lock_id(database: &str, names: &[&str]) -> i64 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(database.as_bytes());
+    for name in names {
+        hasher.update(&[0]);
+        hasher.update(name.as_bytes());
+    }
+    i64::from(hasher.finalize().wrapping_mul(SALT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advisory_lock_id;
+
+    #[test]
+    fn golang_migrate_vectors() {
+        // The vectors of golang-migrate's own test of GenerateAdvisoryLockId.
+        assert_eq!(advisory_lock_id("database_name", &[]), 1_764_327_054);
+        assert_eq!(
+            advisory_lock_id("database_name", &["schema_name_1"]),
+            3_244_152_297
+        );
+        assert_eq!(
+            advisory_lock_id("database_name", &["schema_name_2"]),
+            810_103_531
+        );
+        // The same function with the names the other way round.
+        assert_eq!(
+            advisory_lock_id("schema_name_1", &["database_name"]),
+            2_453_313_553
+        );
+    }
+
+    #[test]
+    fn url_path_and_current_database_differ() {
+        assert_ne!(
+            advisory_lock_id("/mydb", &["public", "schema_migrations"]),
+            advisory_lock_id("mydb", &["public", "schema_migrations"])
+        );
+    }
+}

@@ -1,0 +1,796 @@
+//! Migrations that interoperate exactly with golang-migrate's PostgreSQL driver.
+//!
+//! Same files (`{version}_{title}.up.sql` / `.down.sql`), same version table
+//! (`schema_migrations (version bigint not null primary key, dirty boolean not null)`), same
+//! advisory lock id: a Go service and a Rust service can migrate one database in turn or at
+//! once. Beyond golang-migrate, a history table beside the version table records each
+//! applied file's checksum, so [`Migrator::status`] reports files changed after they ran.
+
+mod checksum;
+mod lock;
+mod options;
+mod plan;
+mod source;
+mod table;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio_postgres::Client;
+
+pub use plan::{Step, Target};
+pub use source::{Direction, EmbeddedMigrations, MigrationSource};
+pub use table::DbVersion;
+
+use self::options::UrlOptions;
+use self::table::Tables;
+use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
+
+/// The version table golang-migrate uses unless told otherwise.
+pub const DEFAULT_MIGRATIONS_TABLE: &str = "schema_migrations";
+
+/// Which database name goes into the advisory lock id.
+///
+/// golang-migrate opened from a URL (its CLI, `migrate.New`) hashes the URL's path with its
+/// leading `/` (`/mydb`); opened with `WithInstance` it hashes `current_database()` (`mydb`).
+/// Pick the one the Go services sharing the database use, so the two exclude each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LockKey {
+    /// The URL's path, `/mydb`, as golang-migrate's CLI and `migrate.New`. A URL without a
+    /// path, or a `key=value` connection string, falls back to `current_database()`.
+    #[default]
+    UrlPath,
+    /// `current_database()`, as golang-migrate's `WithInstance`.
+    CurrentDatabase,
+    /// This exact name.
+    Name(String),
+}
+
+/// How to reach the database and where the migrations are.
+///
+/// The database URL may carry golang-migrate's options, which are taken out before
+/// connecting: `x-migrations-table`, `x-migrations-table-quoted`, `x-statement-timeout`
+/// (milliseconds), `x-no-lock`, and `search_path`.
+///
+/// ```
+/// use std::time::Duration;
+/// use txova_db::postgres::MigratorConfig;
+///
+/// let config = MigratorConfig {
+///     lock_timeout: Duration::from_secs(30),
+///     ..MigratorConfig::new("postgres://root@127.0.0.1/txova", "file://migrations")
+/// };
+/// assert_eq!(config.migrations_table, None);
+/// ```
+#[derive(Debug, Clone)]
+pub struct MigratorConfig {
+    /// A `postgres://` URL or a `key=value` connection string.
+    pub database_url: String,
+    /// The migrations folder, as golang-migrate writes it (`file://migrations`) or a plain
+    /// path. Not read by [`Migrator::with_source`].
+    pub migrations_path: String,
+    /// The version table; `None` takes `x-migrations-table` from the URL, else
+    /// `schema_migrations`. It lives in the current schema (the first of `search_path`).
+    pub migrations_table: Option<String>,
+    /// How long to wait for another migrator's lock. Default 15 s, as golang-migrate.
+    pub lock_timeout: Duration,
+    /// How long opening the connection may take. Default 10 s.
+    pub connect_timeout: Duration,
+    /// The longest one file may run; `None` takes `x-statement-timeout` from the URL, else
+    /// no limit.
+    pub statement_timeout: Option<Duration>,
+    /// Which database name goes into the advisory lock id.
+    pub lock_key: LockKey,
+    /// Whether to keep the history table (`<table>_history`) of checksums. Default `true`.
+    pub history: bool,
+}
+
+impl MigratorConfig {
+    /// The defaults, for `database_url` and the migrations in `migrations_path`.
+    pub fn new(database_url: impl Into<String>, migrations_path: impl Into<String>) -> Self {
+        MigratorConfig {
+            database_url: database_url.into(),
+            migrations_path: migrations_path.into(),
+            migrations_table: None,
+            lock_timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(10),
+            statement_timeout: None,
+            lock_key: LockKey::UrlPath,
+            history: true,
+        }
+    }
+}
+
+impl Default for MigratorConfig {
+    /// The defaults, with `postgres://localhost/postgres` and `file://migrations`.
+    fn default() -> Self {
+        MigratorConfig::new("postgres://localhost/postgres", "file://migrations")
+    }
+}
+
+/// A migration that ran, and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// What ran.
+    pub step: Step,
+    /// How long the file took, with the version updates around it.
+    pub duration: Duration,
+}
+
+/// What a running migrator reports, through [`Migrator::on_progress`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// A migration is about to run.
+    Started(&'a Step),
+    /// A migration finished.
+    Finished(&'a Applied),
+}
+
+/// Where one migration stands, in [`Status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MigrationState {
+    /// At or below the database's version.
+    Applied,
+    /// Above the database's version.
+    Pending,
+    /// The database's version, dirty: this migration failed part way.
+    Dirty,
+    /// Applied according to the database, but no file of this version is present.
+    Missing,
+}
+
+impl std::fmt::Display for MigrationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MigrationState::Applied => "applied",
+            MigrationState::Pending => "pending",
+            MigrationState::Dirty => "dirty",
+            MigrationState::Missing => "missing",
+        })
+    }
+}
+
+/// One migration in [`Status`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MigrationStatus {
+    /// The version.
+    pub version: u64,
+    /// The title from the file name (empty when the file is missing).
+    pub title: String,
+    /// Applied, pending, dirty or missing.
+    pub state: MigrationState,
+    /// The up file, if there is one.
+    pub file: Option<String>,
+    /// When the history table recorded it applied (`None`: applied by another tool, such as
+    /// golang-migrate, or not applied).
+    pub applied_at: Option<SystemTime>,
+    /// How long it took, from the history table.
+    pub duration: Option<Duration>,
+    /// Whether the up file differs from the one that was applied (by checksum).
+    pub changed: bool,
+}
+
+/// The database's version and every migration's state.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Status {
+    /// The version table's row.
+    pub version: Option<DbVersion>,
+    /// Every migration of the source, plus applied versions whose files are missing.
+    pub migrations: Vec<MigrationStatus>,
+}
+
+/// Stops a running migrator after the migration it is running; see
+/// [`Migrator::stop_handle`].
+#[derive(Debug, Clone)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// Asks the migrator to stop once the running migration is done. It stays stopped:
+    /// later calls refuse to start.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+type ProgressFn = dyn for<'a> Fn(Progress<'a>) + Send + Sync;
+
+/// Applies and reverts migrations, with golang-migrate's version table and lock.
+///
+/// Each call opens one connection (the advisory lock belongs to a session), takes the lock,
+/// does its work and closes the connection.
+///
+/// ```no_run
+/// use txova_db::postgres::{Migrator, MigratorConfig};
+///
+/// # async fn run() -> Result<(), txova_db::Error> {
+/// let migrator = Migrator::new(MigratorConfig::new(
+///     "postgres://root@127.0.0.1/txova",
+///     "file://migrations",
+/// ))?
+/// .on_progress(|p| {
+///     if let txova_db::postgres::Progress::Finished(a) = p {
+///         println!("{} {} in {:?}", a.step.version, a.step.direction, a.duration);
+///     }
+/// });
+/// let applied = migrator.up().await?;
+/// println!("{} migration(s) applied, now at {:?}", applied.len(), migrator.version().await?);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Migrator {
+    config: MigratorConfig,
+    options: UrlOptions,
+    source: MigrationSource,
+    stop: Arc<AtomicBool>,
+    progress: Option<Arc<ProgressFn>>,
+}
+
+impl std::fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations_path", &self.config.migrations_path)
+            .field("migrations", &self.source.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One connection, with the names it works on.
+struct Session {
+    client: Client,
+    tables: Tables,
+    lock_id: i64,
+}
+
+impl Migrator {
+    /// Reads and checks the migrations folder and the URL's options. Nothing connects yet.
+    pub fn new(config: MigratorConfig) -> Result<Migrator> {
+        let folder = source::folder_of(&config.migrations_path)?;
+        let source = MigrationSource::from_dir(folder)?;
+        Migrator::with_source(config, source)
+    }
+
+    /// Uses `source` (for instance embedded migrations) instead of a folder.
+    pub fn with_source(config: MigratorConfig, source: MigrationSource) -> Result<Migrator> {
+        let options = options::parse(&config.database_url)?;
+        Ok(Migrator {
+            config,
+            options,
+            source,
+            stop: Arc::new(AtomicBool::new(false)),
+            progress: None,
+        })
+    }
+
+    /// Calls `f` before and after each migration.
+    #[must_use]
+    pub fn on_progress(mut self, f: impl for<'a> Fn(Progress<'a>) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// A handle that stops this migrator after the running migration (for Ctrl-C).
+    #[must_use]
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle(self.stop.clone())
+    }
+
+    /// The migrations this migrator knows.
+    #[must_use]
+    pub fn source(&self) -> &MigrationSource {
+        &self.source
+    }
+
+    /// Applies every pending migration. An empty list means there was nothing to do.
+    pub async fn up(&self) -> Result<Vec<Applied>> {
+        self.migrate(Target::Up(None)).await
+    }
+
+    /// Reverts the last `n` migrations; refuses, running nothing, if fewer are applied.
+    pub async fn down(&self, n: u64) -> Result<Vec<Applied>> {
+        self.migrate(Target::Down(Some(n))).await
+    }
+
+    /// Reverts every applied migration.
+    pub async fn down_all(&self) -> Result<Vec<Applied>> {
+        self.migrate(Target::Down(None)).await
+    }
+
+    /// Moves `n` migrations up (`n > 0`) or down (`n < 0`); refuses, running nothing, if
+    /// there are not that many.
+    pub async fn steps(&self, n: i64) -> Result<Vec<Applied>> {
+        self.migrate(Target::steps(n)).await
+    }
+
+    /// Moves up or down to exactly `version`, which must be one of the migrations.
+    pub async fn goto(&self, version: u64) -> Result<Vec<Applied>> {
+        self.migrate(Target::Goto(version)).await
+    }
+
+    /// Moves to `target`, one migration at a time, under the lock.
+    ///
+    /// A dirty database is refused. A failing file leaves the database dirty at its version,
+    /// and the error names the file, the line and column (when the server gives a position),
+    /// the server's message and SQLSTATE.
+    pub async fn migrate(&self, target: Target) -> Result<Vec<Applied>> {
+        self.check_stopped(0)?;
+        let mut session = self.open().await?;
+        self.locked(&mut session, async |this, s| this.run(s, target).await)
+            .await
+    }
+
+    /// What [`Migrator::migrate`] would run, without running it (a dry run). Takes no lock
+    /// and creates no table.
+    pub async fn plan(&self, target: Target) -> Result<Vec<Step>> {
+        let session = self.open().await?;
+        let current = session.tables.version(&session.client).await?;
+        plan::plan(&self.source, clean(current)?, target)
+    }
+
+    /// Sets the version without running anything, clearing `dirty`: the way out after a
+    /// failed migration was fixed by hand. `-1` empties the version table.
+    pub async fn force(&self, version: i64) -> Result<()> {
+        if version < -1 {
+            return Err(Error::invalid_input(format!(
+                "cannot force version {version}: it must be -1 or more"
+            )));
+        }
+        let mut session = self.open().await?;
+        self.locked(&mut session, async move |_, s| {
+            s.tables.ensure_version_table(&s.client).await?;
+            s.client
+                .batch_execute(&s.tables.set_version_sql(version, false))
+                .await
+                .map_err(|e| Error::from(e).context("cannot set the migration version"))
+        })
+        .await
+    }
+
+    /// The database's version, or `None` when no migration is applied (or the version table
+    /// does not exist yet; it is not created).
+    pub async fn version(&self) -> Result<Option<DbVersion>> {
+        let session = self.open().await?;
+        if !session.tables.version_table_exists(&session.client).await? {
+            return Ok(None);
+        }
+        session.tables.version(&session.client).await
+    }
+
+    /// Drops every table of the current schema, the version table included, as
+    /// golang-migrate's `drop` does. Views, functions and types stay.
+    pub async fn drop(&self) -> Result<()> {
+        let mut session = self.open().await?;
+        self.locked(&mut session, async |_, s| {
+            let rows = s
+                .client
+                .query(
+                    "SELECT table_name::text FROM information_schema.tables \
+                     WHERE table_schema = (SELECT current_schema()) AND table_type = 'BASE TABLE'",
+                    &[],
+                )
+                .await?;
+            for row in rows {
+                let name: String = row.get(0);
+                s.client
+                    .batch_execute(&format!(
+                        "DROP TABLE IF EXISTS {} CASCADE",
+                        table::quote_ident(&name)
+                    ))
+                    .await
+                    .map_err(|e| Error::from(e).context(format!("cannot drop table {name}")))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every migration: applied or pending, and whether its file changed since it was
+    /// applied (from the history table).
+    pub async fn status(&self) -> Result<Status> {
+        let session = self.open().await?;
+        let version = if session.tables.version_table_exists(&session.client).await? {
+            session.tables.version(&session.client).await?
+        } else {
+            None
+        };
+        let history =
+            if self.config.history && session.tables.history_table_exists(&session.client).await? {
+                session.tables.history(&session.client).await?
+            } else {
+                Vec::new()
+            };
+        Ok(build_status(&self.source, version, &history))
+    }
+
+    fn check_stopped(&self, done: usize) -> Result<()> {
+        if self.stop.load(Ordering::SeqCst) {
+            return Err(Error::new(
+                ErrorKind::Migration,
+                format!("stopped on request after {done} migration(s); the database is clean"),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn open(&self) -> Result<Session> {
+        let client =
+            crate::postgres::connect(&self.options.url, self.config.connect_timeout).await?;
+        if let Some(path) = &self.options.search_path {
+            client
+                .execute("SELECT set_config('search_path', $1, false)", &[path])
+                .await
+                .map_err(|e| Error::from(e).context("cannot set search_path"))?;
+        }
+        let row = client
+            .query_one(
+                "SELECT current_schema()::text, current_database()::text",
+                &[],
+            )
+            .await?;
+        let current_schema: Option<String> = row.get(0);
+        let current_database: String = row.get(1);
+        let (schema, table) = self.table_name()?;
+        let Some(schema) = schema.or(current_schema) else {
+            return Err(Error::config(
+                "no current schema: search_path names no schema that exists",
+            ));
+        };
+        let database = match &self.config.lock_key {
+            LockKey::UrlPath => self.options.path.clone().unwrap_or(current_database),
+            LockKey::CurrentDatabase => current_database,
+            LockKey::Name(name) => name.clone(),
+        };
+        let lock_id = lock::advisory_lock_id(&database, &[&schema, &table]);
+        let history = format!("{table}_history");
+        Ok(Session {
+            client,
+            tables: Tables {
+                schema,
+                table,
+                history,
+            },
+            lock_id,
+        })
+    }
+
+    /// The version table's schema (if named) and name.
+    fn table_name(&self) -> Result<(Option<String>, String)> {
+        if let Some(t) = &self.config.migrations_table {
+            if t.is_empty() {
+                return Err(Error::config("migrations_table is empty"));
+            }
+            return Ok((None, t.clone()));
+        }
+        match &self.options.table {
+            Some(t) if self.options.table_quoted => options::split_quoted(t),
+            Some(t) => Ok((None, t.clone())),
+            None => Ok((None, DEFAULT_MIGRATIONS_TABLE.to_owned())),
+        }
+    }
+
+    /// Runs `work` holding the advisory lock, and releases it whatever happens.
+    async fn locked<T>(
+        &self,
+        session: &mut Session,
+        work: impl AsyncFnOnce(&Self, &mut Session) -> Result<T>,
+    ) -> Result<T> {
+        if self.options.no_lock {
+            return work(self, session).await;
+        }
+        self.lock(session).await?;
+        let result = work(self, session).await;
+        let unlocked = session
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&session.lock_id])
+            .await;
+        // Closing the connection releases the lock anyway; an unlock failure only matters
+        // when the work itself went well.
+        match (result, unlocked) {
+            (Ok(v), Ok(_)) => Ok(v),
+            (Ok(_), Err(e)) => Err(Error::from(e).context("cannot release the migration lock")),
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    async fn lock(&self, session: &Session) -> Result<()> {
+        let timeout = self.config.lock_timeout;
+        let id = session.lock_id;
+        let busy = || {
+            Error::timeout(
+                Timeout::Lock,
+                format!(
+                    "another migrator holds the migration lock ({id}); gave up after {}",
+                    fmt_duration(timeout)
+                ),
+            )
+        };
+        if timeout.is_zero() {
+            let row = session
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&id])
+                .await?;
+            return if row.get::<_, bool>(0) {
+                Ok(())
+            } else {
+                Err(busy())
+            };
+        }
+        // The server's lock_timeout stops the wait on the server's side; one simple query is
+        // one transaction, so the setting is rolled back if the wait fails and reset if not.
+        let ms = timeout.as_millis().max(1);
+        let sql =
+            format!("SET lock_timeout = {ms}; SELECT pg_advisory_lock({id}); RESET lock_timeout");
+        // A guard in case the server does not answer at all.
+        let guard = timeout + self.config.connect_timeout;
+        match tokio::time::timeout(guard, session.client.batch_execute(&sql)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e))
+                if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
+            {
+                Err(busy())
+            }
+            Ok(Err(e)) => Err(Error::from(e).context("cannot take the migration lock")),
+            Err(_) => Err(busy()),
+        }
+    }
+
+    async fn run(&self, s: &mut Session, target: Target) -> Result<Vec<Applied>> {
+        s.tables.ensure_version_table(&s.client).await?;
+        if self.config.history {
+            s.tables.ensure_history_table(&s.client).await?;
+        }
+        let current = s.tables.version(&s.client).await?;
+        let steps = plan::plan(&self.source, clean(current)?, target)?;
+        let mut applied = Vec::with_capacity(steps.len());
+        for step in steps {
+            self.check_stopped(applied.len())?;
+            if let Some(progress) = &self.progress {
+                progress(Progress::Started(&step));
+            }
+            let started = Instant::now();
+            let file = self
+                .source
+                .migrations
+                .get(&step.version)
+                .and_then(|m| m.file(step.direction));
+            let dirty = s.tables.set_version_sql(step.target, true);
+            s.client
+                .batch_execute(&dirty)
+                .await
+                .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
+            if let Some(file) = file {
+                self.run_file(s, &step, &file.name, &file.sql).await?;
+            }
+            let took = started.elapsed();
+            let mut done = s.tables.set_version_sql(step.target, false);
+            if self.config.history {
+                done.push_str("; ");
+                done.push_str(&s.tables.history_sql(
+                    &step,
+                    file.map(|f| f.checksum.as_str()),
+                    took,
+                ));
+            }
+            s.client
+                .batch_execute(&done)
+                .await
+                .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
+            let a = Applied {
+                step,
+                duration: started.elapsed(),
+            };
+            if let Some(progress) = &self.progress {
+                progress(Progress::Finished(&a));
+            }
+            applied.push(a);
+        }
+        Ok(applied)
+    }
+
+    /// Sends a file as one simple-protocol batch, as golang-migrate does.
+    async fn run_file(&self, s: &Session, step: &Step, name: &str, sql: &str) -> Result<()> {
+        if sql.trim().is_empty() {
+            return Ok(());
+        }
+        let timeout = self
+            .config
+            .statement_timeout
+            .or(self.options.statement_timeout);
+        let run = s.client.batch_execute(sql);
+        let result = match timeout {
+            None => run.await,
+            Some(limit) => {
+                tokio::pin!(run);
+                if let Ok(r) = tokio::time::timeout(limit, &mut run).await {
+                    r
+                } else {
+                    let tls = crate::postgres::tls::parse(&self.options.url)?.tls;
+                    // The server ends the batch with "canceling statement" (57014).
+                    let _ = s.client.cancel_token().cancel_query(tls).await;
+                    if run.await.is_err() {
+                        return Err(Error::timeout(
+                            Timeout::Statement,
+                            format!(
+                                "migration {name} ran longer than the statement timeout of {}; the database is dirty at version {}: fix it, then force the version",
+                                fmt_duration(limit),
+                                step.target
+                            ),
+                        ));
+                    }
+                    Ok(())
+                }
+            }
+        };
+        result.map_err(|e| file_error(e, name, sql, step.target))
+    }
+}
+
+/// The error of a failed file: its name, where the failing statement is, the server's
+/// message and SQLSTATE, and what to do.
+fn file_error(e: tokio_postgres::Error, name: &str, sql: &str, version: i64) -> Error {
+    let Some(db) = e.as_db_error() else {
+        return Error::from(e).context(format!(
+            "migration {name} failed; the database is dirty at version {version}"
+        ));
+    };
+    let mut message = format!("migration {name} failed");
+    if let Some(tokio_postgres::error::ErrorPosition::Original(pos)) = db.position()
+        && let Some((line, column)) = line_column(sql, *pos)
+    {
+        use std::fmt::Write;
+        let _ = write!(message, " at line {line}, column {column}");
+    }
+    message.push_str(": ");
+    message.push_str(db.message());
+    if let Some(detail) = db.detail() {
+        message.push_str(" (");
+        message.push_str(detail);
+        message.push(')');
+    }
+    message.push_str(" [SQLSTATE ");
+    message.push_str(db.code().code());
+    message.push(']');
+    message.push_str("; the database is dirty at version ");
+    message.push_str(&version.to_string());
+    message.push_str(": fix it, then force the version");
+    let err = Error::from(e);
+    let kind = if err.kind() == ErrorKind::Timeout {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Migration
+    };
+    err.reframe(kind, message)
+}
+
+/// The 1-based line and column of the server's 1-based character position in the text as
+/// sent (where a `\r` counts), with `\r\n`, `\n` and a lone `\r` each one line break.
+fn line_column(sql: &str, position: u32) -> Option<(usize, usize)> {
+    let index = usize::try_from(position).ok()?.checked_sub(1)?;
+    let mut line = 1;
+    let mut column = 1;
+    let mut chars = sql.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        if i == index {
+            return Some((line, column));
+        }
+        match c {
+            '\r' if chars.peek().is_some_and(|(_, n)| *n == '\n') => {}
+            '\n' | '\r' => {
+                line += 1;
+                column = 1;
+            }
+            _ => column += 1,
+        }
+    }
+    (index == sql.chars().count()).then_some((line, column))
+}
+
+/// The clean version, or the refusal of a dirty database.
+fn clean(current: Option<DbVersion>) -> Result<Option<u64>> {
+    match current {
+        None => Ok(None),
+        Some(v) if v.dirty => Err(Error::new(
+            ErrorKind::Migration,
+            format!(
+                "database is dirty at version {}: a migration failed part way; fix the database by hand, then force the version it is really at (force {})",
+                v.version, v.version
+            ),
+        )),
+        Some(v) => Ok(u64::try_from(v.version).ok()),
+    }
+}
+
+fn build_status(
+    source: &MigrationSource,
+    version: Option<DbVersion>,
+    history: &[table::HistoryRow],
+) -> Status {
+    let recorded = |v: u64| {
+        history
+            .iter()
+            .find(|h| u64::try_from(h.version).ok() == Some(v) && h.direction == "up")
+    };
+    let mut migrations: Vec<MigrationStatus> = source
+        .migrations
+        .iter()
+        .map(|(v, m)| {
+            let state = match version {
+                Some(d) if d.dirty && u64::try_from(d.version).ok() == Some(*v) => {
+                    MigrationState::Dirty
+                }
+                Some(d) if i64::try_from(*v).is_ok_and(|v| v <= d.version) => {
+                    MigrationState::Applied
+                }
+                _ => MigrationState::Pending,
+            };
+            let rec = (state == MigrationState::Applied)
+                .then(|| recorded(*v))
+                .flatten();
+            let changed = rec.is_some_and(|r| {
+                r.checksum.as_deref() != m.up.as_ref().map(|f| f.checksum.as_str())
+            });
+            MigrationStatus {
+                version: *v,
+                title: m.title.clone(),
+                state,
+                file: m.up.as_ref().map(|f| f.name.clone()),
+                applied_at: rec.map(|r| r.applied_at),
+                duration: rec.map(|r| r.duration),
+                changed,
+            }
+        })
+        .collect();
+    if let Some(d) = version
+        && let Ok(v) = u64::try_from(d.version)
+        && !source.migrations.contains_key(&v)
+    {
+        let rec = recorded(v);
+        migrations.push(MigrationStatus {
+            version: v,
+            title: String::new(),
+            state: MigrationState::Missing,
+            file: None,
+            applied_at: rec.map(|r| r.applied_at),
+            duration: rec.map(|r| r.duration),
+            changed: false,
+        });
+        migrations.sort_by_key(|m| m.version);
+    }
+    Status {
+        version,
+        migrations,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_become_lines_and_columns() {
+        let sql = "CREATE TABLE a (id int);\r\nSELEC 1;\nx";
+        // The server counts the \r: "SELEC" is character 27.
+        assert_eq!(line_column(sql, 27), Some((2, 1)));
+        assert_eq!(line_column(sql, 36), Some((3, 1)));
+        assert_eq!(line_column(sql, 1), Some((1, 1)));
+        assert_eq!(line_column("é\nab", 4), Some((2, 2)));
+        assert_eq!(line_column("ab", 0), None);
+        assert_eq!(line_column("ab", 9), None);
+    }
+
+    #[test]
+    fn dirty_is_refused() {
+        let e = clean(Some(DbVersion {
+            version: 3,
+            dirty: true,
+        }))
+        .unwrap_err();
+        assert!(e.to_string().contains("dirty at version 3"), "{e}");
+        assert!(e.to_string().contains("force"), "{e}");
+        assert_eq!(clean(None).unwrap(), None);
+    }
+}
