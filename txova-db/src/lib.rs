@@ -22,8 +22,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[doc(hidden)]
+pub mod __private;
 mod error;
 pub mod postgres;
 pub mod testing;
 
 pub use error::{Error, ErrorKind, Result, Timeout};
+pub use txova_db_macros::{Table, delete, insert, select, update};
