@@ -302,11 +302,11 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
     } else if input.peek(Token![>]) {
         input.parse::<Token![>]>()?;
         CmpOp::Gt
+    } else if input.peek(Token![==]) {
+        return Err(input.error("SQL compares with `=`, not `==`"));
     } else if input.peek(Token![=]) {
         input.parse::<Token![=]>()?;
         CmpOp::Eq
-    } else if input.peek(Token![==]) {
-        return Err(input.error("SQL compares with `=`, not `==`"));
     } else {
         return Err(input.error(
             "expected a comparison after the column: `=`, `<>`, `<`, `<=`, `>`, `>=`, `is null`, `in`, `like`, `ilike` or `between`",
