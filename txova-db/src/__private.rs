@@ -500,3 +500,39 @@ pub fn insert_params<'a, T: Insert, const N: usize>(
         }
     })
 }
+
+/// A typed `NULL`: accepted wherever `T` is, sent as `NULL`.
+pub struct NullOf<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> std::fmt::Debug for NullOf<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NULL")
+    }
+}
+
+impl<T: ToSql> ToSql for NullOf<T> {
+    fn to_sql(
+        &self,
+        _: &Type,
+        _: &mut tokio_postgres::types::private::BytesMut,
+    ) -> std::result::Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
+    {
+        Ok(tokio_postgres::types::IsNull::Yes)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        T::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// Binds `None` assigned to column `C`, which must be nullable.
+#[must_use]
+pub fn null<C: Column>(_: &C) -> Param<'static>
+where
+    C::Type: Nullable<C>,
+    C::Value: ToSql + Sync,
+{
+    &NullOf::<C::Value>(core::marker::PhantomData)
+}

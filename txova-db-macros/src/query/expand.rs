@@ -244,10 +244,7 @@ impl Sql {
             self.part(quote!(#p::Part::Str(#p::col(&#h))));
             self.text(" = ");
             match &a.value {
-                AssignValue::Value(v) => {
-                    let v_ref = borrow(v);
-                    self.param(quote_spanned!(v.span()=> #p::set(&#h, #v_ref)));
-                }
+                AssignValue::Value(v) => self.param(assign(&h, v)),
                 AssignValue::Excluded(c) => {
                     let main = &self.main;
                     let other = quote!(#main::#c);
@@ -447,4 +444,18 @@ pub(crate) fn borrow(v: &syn::Expr) -> TokenStream {
         syn::Expr::Reference(r) if r.mutability.is_none() => quote!(#v),
         _ => quote_spanned!(v.span()=> &(#v)),
     }
+}
+
+/// Binds a value assigned to the column `h`: a bare `None` becomes a `NULL` of the column's
+/// type, so it needs no annotation.
+pub(crate) fn assign(h: &TokenStream, v: &syn::Expr) -> TokenStream {
+    let p = p();
+    if let syn::Expr::Path(path) = v
+        && path.qself.is_none()
+        && path.path.is_ident("None")
+    {
+        return quote_spanned!(v.span()=> #p::null(&#h));
+    }
+    let v_ref = borrow(v);
+    quote_spanned!(v.span()=> #p::set(&#h, #v_ref))
 }

@@ -187,8 +187,7 @@ impl Insert {
                             sql.text(", ");
                         }
                         let h = c.handle(t);
-                        let v_ref = super::expand::borrow(v);
-                        sql.param(quote_spanned!(v.span()=> #p::set(&#h, #v_ref)));
+                        sql.param(super::expand::assign(&h, v));
                     }
                     sql.text(")");
                 }
