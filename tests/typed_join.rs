@@ -7,6 +7,9 @@ use model::{DDL, Post, User, user};
 use txova_db::select;
 use txova_db::testing::TestDatabase;
 
+/// status, count, sum, avg and max of age.
+type StatusRow = (String, i64, Option<i64>, Option<f64>, Option<i32>);
+
 #[test]
 fn joins_qualify_every_column() {
     let q = select!(User::name, Post::title from User
@@ -89,12 +92,11 @@ async fn left_joined_columns_are_options_and_never_panic() {
         vec![("ann".to_owned(), 2.5), ("ann".to_owned(), 1.5)]
     );
 
-    let groups: Vec<(String, i64, Option<i64>, Option<f64>, Option<i32>)> =
-        select!(status, count(*), sum(age), avg(age), max(age) from User
+    let groups: Vec<StatusRow> = select!(status, count(*), sum(age), avg(age), max(age) from User
             group by status order by status)
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     assert_eq!(
         groups,
         vec![
