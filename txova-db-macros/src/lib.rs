@@ -2,19 +2,63 @@
 //! them; the generated code refers to `::txova_db::__private`.
 
 mod cache_key;
+mod common;
+mod embed_migrations;
+mod query;
+mod table;
+mod test_attr;
+
+use proc_macro::TokenStream;
 
 /// Declares functions that build typed Redis cache keys from templates checked at compile
 /// time: `pub fn user_profile(id: Uuid) -> User = "user:profile:{id}";`.
 #[proc_macro]
-pub fn cache_keys(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+pub fn cache_keys(input: TokenStream) -> TokenStream {
     cache_key::expand(input.into()).into()
 }
-
-mod embed_migrations;
 
 /// Embeds the migration files of a folder (relative to the calling crate's `Cargo.toml`;
 /// `"migrations"` when omitted) into the binary, as an `EmbeddedMigrations` value.
 #[proc_macro]
-pub fn embed_migrations(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
     embed_migrations::expand(input.into()).into()
+}
+
+/// Derives the typed description of a table; see `txova_db::Table`.
+#[proc_macro_derive(Table, attributes(table, column))]
+pub fn derive_table(input: TokenStream) -> TokenStream {
+    table::expand(input.into()).into()
+}
+
+/// A typed `SELECT`; see `txova_db::select!`.
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    query::select::expand(input.into()).into()
+}
+
+/// A typed `INSERT`; see `txova_db::insert!`.
+#[proc_macro]
+pub fn insert(input: TokenStream) -> TokenStream {
+    query::insert::expand(input.into()).into()
+}
+
+/// A typed `UPDATE`; see `txova_db::update!`.
+#[proc_macro]
+pub fn update(input: TokenStream) -> TokenStream {
+    query::update::expand(input.into()).into()
+}
+
+/// A typed `DELETE`; see `txova_db::delete!`.
+#[proc_macro]
+pub fn delete(input: TokenStream) -> TokenStream {
+    query::delete::expand(input.into()).into()
+}
+
+/// Marks an `async fn` as a test that gets a `Pool` on a fresh database with the crate's
+/// migrations applied (the `migrations` folder beside its `Cargo.toml`, or
+/// `#[txova_db::test(migrations = "path")]`, or none with `migrations = false`); the database
+/// is dropped afterwards, so tests run in parallel and can be rerun. See `txova_db::testing`.
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(args.into(), item.into()).into()
 }

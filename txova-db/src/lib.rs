@@ -22,6 +22,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[doc(hidden)]
+pub mod __private;
 mod error;
 pub mod postgres;
 pub mod redis;
@@ -40,3 +42,20 @@ pub use txova_db_macros::cache_keys;
 ///     txova_db::embed_migrations!("migrations");
 /// ```
 pub use txova_db_macros::embed_migrations;
+pub use txova_db_macros::{Table, delete, insert, select, update};
+
+/// Marks an `async fn` as a test that gets a [`postgres::Pool`] on a fresh database with the
+/// migrations applied, dropped afterwards; see [`testing`].
+///
+/// ```ignore
+/// #[txova_db::test]
+/// async fn signs_up(pool: txova_db::postgres::Pool) -> Result<(), txova_db::Error> {
+///     pool.execute("INSERT INTO users (name) VALUES ($1)", &[&"ana"]).await?;
+///     Ok(())
+/// }
+/// ```
+///
+/// The migrations are those in the `migrations` folder beside the test crate's `Cargo.toml`
+/// when there is one; `#[txova_db::test(migrations = "../migrations")]` names another folder,
+/// `#[txova_db::test(migrations = false)]` applies none.
+pub use txova_db_macros::test;

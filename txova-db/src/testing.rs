@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::postgres::{Config, Pool};
+use crate::postgres::{Config, Migrator, MigratorConfig, Pool};
 
 /// The server tests run against.
 #[must_use]
@@ -54,6 +54,25 @@ impl TestDatabase {
     #[must_use]
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Applies migrations to this database: those of `migrations`, which `#[txova_db::test]`
+    /// fills in from its arguments.
+    pub async fn migrate(&self, migrations: Migrations) -> Result<()> {
+        let dir = match migrations {
+            Migrations::None => return Ok(()),
+            Migrations::Default(manifest_dir) => {
+                let dir = std::path::Path::new(manifest_dir).join("migrations");
+                if !dir.is_dir() {
+                    return Ok(());
+                }
+                dir
+            }
+            Migrations::Path(path) => std::path::PathBuf::from(path),
+        };
+        let config = MigratorConfig::new(self.url(), dir.to_string_lossy().into_owned());
+        Migrator::new(config)?.up().await?;
+        Ok(())
     }
 
     /// A pool on this database with small limits fit for a test.
@@ -166,4 +185,55 @@ mod tests {
         );
         assert_eq!(with_database("host=h", "t1").unwrap(), "host=h dbname=t1");
     }
+}
+
+/// Which migrations `#[txova_db::test]` applies to a test's database.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Migrations {
+    /// The `migrations` folder beside the given `Cargo.toml` folder, if there is one.
+    Default(&'static str),
+    /// The folder at this path.
+    Path(&'static str),
+    /// None.
+    None,
+}
+
+/// The body of a `#[txova_db::test]`: a runtime, a fresh database with the migrations applied,
+/// the test, then the database dropped (also when the test panics).
+///
+/// # Panics
+///
+/// When the database cannot be created or migrated: the test fails with the reason.
+#[doc(hidden)]
+pub fn run<F, Fut, R>(label: &str, migrations: Migrations, test: F) -> R
+where
+    F: FnOnce(Pool) -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => panic!("#[txova_db::test] cannot start a runtime: {e}"),
+    };
+    let label = label.rsplit("::").next().unwrap_or(label);
+    rt.block_on(async move {
+        let db = match TestDatabase::create(label).await {
+            Ok(db) => db,
+            Err(e) => panic!("#[txova_db::test] cannot create a test database: {e}"),
+        };
+        if let Err(e) = db.migrate(migrations).await {
+            panic!("#[txova_db::test] cannot migrate the test database: {e}");
+        }
+        let pool = match db.pool().await {
+            Ok(pool) => pool,
+            Err(e) => panic!("#[txova_db::test] cannot open a pool on the test database: {e}"),
+        };
+        let result = test(pool.clone()).await;
+        let _ = pool.close(Duration::from_secs(5)).await;
+        drop(db);
+        result
+    })
 }

@@ -4,9 +4,10 @@ mod builder;
 mod config;
 mod executor;
 mod ident;
-mod placeholders;
 mod migrate;
+mod placeholders;
 mod pool;
+mod query;
 mod schema;
 mod tls;
 mod tx;
@@ -21,10 +22,13 @@ pub use migrate::{
 };
 pub(crate) use pool::connect;
 pub use pool::{Connection, Pool, PoolStatus};
-pub use schema::{Assignable, Column, ColumnInfo, Comparable, Table};
+pub use query::{FromRow, Query, Statement};
+pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Table};
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };
 
 pub use tokio_postgres::Row;
+#[cfg(feature = "json")]
+pub use tokio_postgres::types::Json;
 pub use tokio_postgres::types::{FromSql, ToSql};

@@ -116,6 +116,20 @@ impl<T: ToSql + Sync, C: ?Sized> Comparable<T, C> for &T {}
 impl<C: ?Sized> Comparable<String, C> for &str {}
 impl<T: ToSql + Sync, C: ?Sized> Comparable<Vec<T>, C> for &[T] {}
 
+/// A list of type `Self` may be compared with a column whose (non-null) Rust type is `T`, as
+/// one array parameter (`column = ANY($1)`, which `in` becomes).
+///
+/// Implemented for `Vec<V>`, `&Vec<V>` and `&[V]` whose items are [`Comparable`] with `T`.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare column `{C}` of type `{T}` with a list of type `{Self}`",
+    label = "expected a slice or Vec of `{T}`"
+)]
+pub trait ComparableList<T: ?Sized, C: ?Sized>: ToSql + Sync {}
+
+impl<T: ?Sized, C: ?Sized, V: Comparable<T, C>> ComparableList<T, C> for Vec<V> {}
+impl<T: ?Sized, C: ?Sized, V: Comparable<T, C>> ComparableList<T, C> for &[V] {}
+impl<T: ?Sized, C: ?Sized, V: Comparable<T, C>> ComparableList<T, C> for &Vec<V> {}
+
 /// A value of type `Self` may be stored (inserted, assigned) in a column whose Rust type is
 /// `T`; for a nullable column `T` is the `Option`.
 ///

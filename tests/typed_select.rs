@@ -1,0 +1,125 @@
+//! `select!`: the SQL it writes and the rows it reads, on a pool, a connection and a
+//! transaction.
+
+#[path = "typed_model.rs"]
+mod model;
+
+use chrono::{Duration, Utc};
+use futures_util::TryStreamExt as _;
+use model::{DDL, Post, User, user};
+use txova_db::postgres;
+use txova_db::testing::TestDatabase;
+use txova_db::{ErrorKind, insert, select};
+
+#[test]
+fn the_seed_query_is_written_as_the_seed_writes_it() {
+    let status = "active";
+    let cutoff = Utc::now();
+    let q = select!(id, name, email from User
+        where status = status and created_at > cutoff
+        order by created_at desc limit 20 offset 40);
+    assert_eq!(
+        q.sql(),
+        "SELECT id, name, email FROM users WHERE status = $1 AND created_at > $2 \
+         ORDER BY created_at DESC LIMIT 20 OFFSET 40"
+    );
+    assert_eq!(q.params().len(), 2);
+}
+
+#[test]
+fn conditions_are_written_with_their_placeholders_in_order() {
+    let (a, b, ids, pat) = (1_i64, 2_i64, vec![3_i64, 4], "x%");
+    let q = select!(User where (id = a or not id in (a, b)) and id in &ids
+        and name ilike pat and bio is not null and age between 1 and 9
+        order by name asc nulls last, id desc limit a offset b);
+    assert_eq!(
+        q.sql(),
+        "SELECT id, name, email, status, age, bio, created_at FROM users \
+         WHERE (id = $1 OR NOT id IN ($2, $3)) AND id = ANY($4) AND name ILIKE $5 \
+         AND bio IS NOT NULL AND age BETWEEN $6 AND $7 \
+         ORDER BY name NULLS LAST, id DESC LIMIT $8 OFFSET $9"
+    );
+}
+
+#[tokio::test]
+async fn rows_are_read_into_structs_and_tuples() {
+    let db = TestDatabase::create("typed_select_rows").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    let mut ann = user("ann", "active", 30);
+    ann.bio = Some("hi".to_owned());
+    let bob = user("bob", "banned", 40);
+    let ids: Vec<i64> = insert!(into User values &ann, &bob returning id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+
+    let all = select!(User order by id).fetch_all(&pool).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].name, "ann");
+    assert_eq!(all[0].bio.as_deref(), Some("hi"));
+    assert_eq!(all[1].bio, None);
+
+    let cutoff = Utc::now() - Duration::hours(1);
+    let rows: Vec<(i64, String, String)> = select!(id, name, email from User
+        where status = "active" and created_at > cutoff
+        order by created_at desc limit 20 offset 0)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![(ids[0], "ann".to_owned(), "ann@example.com".to_owned())]
+    );
+
+    let name: String = select!(name from User where id = ids[1])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "bob");
+
+    let missing = select!(User where id = -1_i64)
+        .fetch_one(&pool)
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    assert!(
+        select!(User where id = -1_i64)
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let nobio: Vec<String> = select!(name from User where bio is null)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(nobio, vec!["bob".to_owned()]);
+
+    let conn = pool.get().await.unwrap();
+    let n: i64 = select!(count(*) from User).fetch_one(&conn).await.unwrap();
+    assert_eq!(n, 2);
+    drop(conn);
+
+    let names: Vec<String> = postgres::with_tx(&pool, async |tx| {
+        select!(name from User where id in &ids order by name desc)
+            .fetch_all(tx)
+            .await
+    })
+    .await
+    .unwrap();
+    assert_eq!(names, ["bob", "ann"]);
+
+    let streamed: Vec<User> = select!(User order by id)
+        .fetch_stream(&pool)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(streamed, all);
+
+    let _ = Post::id;
+}

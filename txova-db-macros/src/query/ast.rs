@@ -1,0 +1,439 @@
+//! The grammar shared by the statements: column references, conditions, result items,
+//! ordering, assignments. Each keeps its syn nodes for error spans.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, LitInt, Path, Token, parenthesized};
+
+use super::kw;
+
+/// A column: `status` (of the statement's main table) or `User::status`.
+pub(crate) enum ColRef {
+    Bare(Ident),
+    Qualified(Path, Ident),
+}
+
+impl ColRef {
+    /// The column's handle expression, `Table::column`, spanned on the user's tokens.
+    pub(crate) fn handle(&self, main: &Path) -> TokenStream {
+        match self {
+            ColRef::Bare(c) => quote!(#main::#c),
+            ColRef::Qualified(t, c) => quote!(#t::#c),
+        }
+    }
+
+    /// The table the column belongs to.
+    pub(crate) fn table<'a>(&'a self, main: &'a Path) -> &'a Path {
+        match self {
+            ColRef::Bare(_) => main,
+            ColRef::Qualified(t, _) => t,
+        }
+    }
+
+    pub(crate) fn ident(&self) -> &Ident {
+        match self {
+            ColRef::Bare(c) | ColRef::Qualified(_, c) => c,
+        }
+    }
+}
+
+/// Whether the path's last segment names a type (`User`) rather than a column (`status`).
+fn names_type(path: &Path) -> bool {
+    path.segments
+        .last()
+        .and_then(|s| s.ident.to_string().trim_start_matches("r#").chars().next())
+        .is_some_and(char::is_uppercase)
+}
+
+impl Parse for ColRef {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path = Path::parse_mod_style(input).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a column, such as `status` or `User::status`",
+            )
+        })?;
+        to_colref(path)
+    }
+}
+
+fn to_colref(mut path: Path) -> syn::Result<ColRef> {
+    if names_type(&path) {
+        return Err(syn::Error::new_spanned(
+            &path,
+            "expected a column, such as `status` or `User::status`, found a table",
+        ));
+    }
+    let Some(last) = path.segments.pop() else {
+        return Err(syn::Error::new(Span::call_site(), "expected a column"));
+    };
+    let col = last.into_value().ident;
+    if path.segments.is_empty() {
+        Ok(ColRef::Bare(col))
+    } else {
+        path.segments.pop_punct();
+        Ok(ColRef::Qualified(path, col))
+    }
+}
+
+/// An aggregate function.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Agg {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+/// One thing a query returns.
+pub(crate) enum Item {
+    /// A whole table, read into its struct.
+    Table(Path),
+    /// One column.
+    Column(ColRef),
+    /// An aggregate over a column, or `count(*)`.
+    Agg(Agg, Ident, Option<ColRef>),
+}
+
+impl Parse for Item {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path = Path::parse_mod_style(input).map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected a column (`status`, `User::status`), a table (`User`) or an aggregate (`count(*)`)",
+            )
+        })?;
+        if path.segments.len() == 1 && input.peek(syn::token::Paren) {
+            let ident = path.segments[0].ident.clone();
+            let agg = match ident.to_string().to_ascii_lowercase().as_str() {
+                "count" => Agg::Count,
+                "sum" => Agg::Sum,
+                "avg" => Agg::Avg,
+                "min" => Agg::Min,
+                "max" => Agg::Max,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        &ident,
+                        format!(
+                            "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min` and `max`"
+                        ),
+                    ));
+                }
+            };
+            let content;
+            parenthesized!(content in input);
+            let arg = if content.peek(Token![*]) {
+                let star: Token![*] = content.parse()?;
+                if agg != Agg::Count {
+                    return Err(syn::Error::new_spanned(
+                        star,
+                        format!("`{ident}(*)` is not SQL; name a column: `{ident}(column)`"),
+                    ));
+                }
+                None
+            } else {
+                Some(content.parse::<ColRef>()?)
+            };
+            if !content.is_empty() {
+                return Err(content.error("expected `)` after the aggregate's column"));
+            }
+            return Ok(Item::Agg(agg, ident, arg));
+        }
+        if names_type(&path) {
+            Ok(Item::Table(path))
+        } else {
+            to_colref(path).map(Item::Column)
+        }
+    }
+}
+
+/// Parses `item, item, ...` up to a key word or the end.
+pub(crate) fn parse_items(input: ParseStream<'_>) -> syn::Result<Vec<Item>> {
+    let mut items = vec![input.parse::<Item>()?];
+    while input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+        items.push(input.parse()?);
+    }
+    Ok(items)
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy)]
+pub(crate) enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CmpOp {
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            CmpOp::Eq => " = ",
+            CmpOp::Ne => " <> ",
+            CmpOp::Lt => " < ",
+            CmpOp::Le => " <= ",
+            CmpOp::Gt => " > ",
+            CmpOp::Ge => " >= ",
+        }
+    }
+}
+
+/// A condition (`where`, `on`, ...).
+pub(crate) enum Cond {
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+    Paren(Box<Cond>),
+    Pred(Box<Pred>),
+}
+
+/// One test on a column.
+pub(crate) enum Pred {
+    Cmp(ColRef, CmpOp, Expr),
+    Null(ColRef, bool, Ident),
+    In(ColRef, bool, Vec<Expr>),
+    InSlice(ColRef, bool, Expr),
+    Like(ColRef, bool, bool, Expr),
+    Between(ColRef, bool, Expr, Expr),
+}
+
+fn value(input: ParseStream<'_>) -> syn::Result<Expr> {
+    if input.is_empty() {
+        return Err(input.error("expected a value (a Rust expression) here"));
+    }
+    Expr::parse_without_eager_brace(input)
+}
+
+impl Parse for Cond {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut left = parse_and(input)?;
+        while kw::eat(input, "or")?.is_some() {
+            left = Cond::Or(Box::new(left), Box::new(parse_and(input)?));
+        }
+        Ok(left)
+    }
+}
+
+fn parse_and(input: ParseStream<'_>) -> syn::Result<Cond> {
+    let mut left = parse_not(input)?;
+    while kw::eat(input, "and")?.is_some() {
+        left = Cond::And(Box::new(left), Box::new(parse_not(input)?));
+    }
+    Ok(left)
+}
+
+fn parse_not(input: ParseStream<'_>) -> syn::Result<Cond> {
+    if kw::eat(input, "not")?.is_some() {
+        return Ok(Cond::Not(Box::new(parse_not(input)?)));
+    }
+    if input.peek(syn::token::Paren) {
+        let content;
+        parenthesized!(content in input);
+        let inner: Cond = content.parse()?;
+        if !content.is_empty() {
+            return Err(content.error("expected `and`, `or` or `)`"));
+        }
+        return Ok(Cond::Paren(Box::new(inner)));
+    }
+    parse_pred(input).map(|p| Cond::Pred(Box::new(p)))
+}
+
+fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
+    let col: ColRef = input.parse()?;
+    if let Some(is) = kw::eat(input, "is")? {
+        let not = kw::eat(input, "not")?.is_some();
+        kw::expect(
+            input,
+            "null",
+            "after `is` (write `is null` or `is not null`)",
+        )?;
+        return Ok(Pred::Null(col, not, is));
+    }
+    let not = kw::eat(input, "not")?.is_some();
+    if kw::eat(input, "in")?.is_some() {
+        if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            let list = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+            if list.is_empty() {
+                return Err(content.error("expected at least one value in the list"));
+            }
+            return Ok(Pred::In(col, not, list.into_iter().collect()));
+        }
+        return Ok(Pred::InSlice(col, not, value(input)?));
+    }
+    if kw::eat(input, "like")?.is_some() {
+        return Ok(Pred::Like(col, not, false, value(input)?));
+    }
+    if kw::eat(input, "ilike")?.is_some() {
+        return Ok(Pred::Like(col, not, true, value(input)?));
+    }
+    if kw::eat(input, "between")?.is_some() {
+        let lo = value(input)?;
+        kw::expect(input, "and", "between the bounds of `between`")?;
+        let hi = value(input)?;
+        return Ok(Pred::Between(col, not, lo, hi));
+    }
+    if not {
+        return Err(input.error("expected `in`, `like`, `ilike` or `between` after `not`"));
+    }
+    let op = if input.peek(Token![<=]) {
+        input.parse::<Token![<=]>()?;
+        CmpOp::Le
+    } else if input.peek(Token![>=]) {
+        input.parse::<Token![>=]>()?;
+        CmpOp::Ge
+    } else if input.peek(Token![!=]) {
+        input.parse::<Token![!=]>()?;
+        CmpOp::Ne
+    } else if input.peek(Token![<]) && input.peek2(Token![>]) {
+        input.parse::<Token![<]>()?;
+        input.parse::<Token![>]>()?;
+        CmpOp::Ne
+    } else if input.peek(Token![<]) {
+        input.parse::<Token![<]>()?;
+        CmpOp::Lt
+    } else if input.peek(Token![>]) {
+        input.parse::<Token![>]>()?;
+        CmpOp::Gt
+    } else if input.peek(Token![==]) {
+        return Err(input.error("SQL compares with `=`, not `==`"));
+    } else if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        CmpOp::Eq
+    } else {
+        return Err(input.error(
+            "expected a comparison after the column: `=`, `<>`, `<`, `<=`, `>`, `>=`, `is null`, `in`, `like`, `ilike` or `between`",
+        ));
+    };
+    Ok(Pred::Cmp(col, op, value(input)?))
+}
+
+/// One `order by` key.
+pub(crate) struct OrderKey {
+    pub(crate) col: ColRef,
+    pub(crate) desc: bool,
+    pub(crate) nulls: Option<bool>,
+}
+
+/// Parses `col [asc|desc] [nulls first|last], ...`.
+pub(crate) fn parse_order(input: ParseStream<'_>) -> syn::Result<Vec<OrderKey>> {
+    let mut keys = Vec::new();
+    loop {
+        let col: ColRef = input.parse()?;
+        let desc = if kw::eat(input, "desc")?.is_some() {
+            true
+        } else {
+            kw::eat(input, "asc")?;
+            false
+        };
+        let nulls = if kw::eat(input, "nulls")?.is_some() {
+            if kw::eat(input, "first")?.is_some() {
+                Some(true)
+            } else {
+                kw::expect(input, "last", "or `first` after `nulls`")?;
+                Some(false)
+            }
+        } else {
+            None
+        };
+        keys.push(OrderKey { col, desc, nulls });
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        } else {
+            return Ok(keys);
+        }
+    }
+}
+
+/// A `limit` or `offset`: a literal written into the SQL, or a value bound as `i64`.
+pub(crate) enum Bound {
+    Lit(LitInt),
+    Value(Expr),
+}
+
+impl Parse for Bound {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(LitInt) {
+            let lit: LitInt = input.parse()?;
+            lit.base10_parse::<u64>()?;
+            Ok(Bound::Lit(lit))
+        } else {
+            value(input).map(Bound::Value)
+        }
+    }
+}
+
+/// `col = value` in `set` or `do update set`; the value may be `excluded.col`.
+pub(crate) struct Assign {
+    pub(crate) col: ColRef,
+    pub(crate) value: AssignValue,
+}
+
+pub(crate) enum AssignValue {
+    Value(Expr),
+    Excluded(Ident),
+}
+
+/// Parses `col = value, ...`.
+pub(crate) fn parse_assigns(input: ParseStream<'_>) -> syn::Result<Vec<Assign>> {
+    let mut out = Vec::new();
+    loop {
+        let col: ColRef = input.parse()?;
+        if !input.peek(Token![=]) {
+            return Err(input.error("expected `=` and the column's new value"));
+        }
+        input.parse::<Token![=]>()?;
+        let value = if kw::peek(input, "excluded") && input.peek2(Token![.]) {
+            kw::eat(input, "excluded")?;
+            input.parse::<Token![.]>()?;
+            AssignValue::Excluded(input.parse()?)
+        } else {
+            AssignValue::Value(value(input)?)
+        };
+        out.push(Assign { col, value });
+        if input.peek(Token![,]) {
+            input.parse::<Token![,]>()?;
+        } else {
+            return Ok(out);
+        }
+    }
+}
+
+/// What `returning` asks for.
+pub(crate) enum Returning {
+    /// No `returning`: the statement returns no rows.
+    Nothing,
+    /// `returning *`: the whole row.
+    Star,
+    /// `returning items`.
+    Items(Vec<Item>),
+}
+
+impl Parse for Returning {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if kw::eat(input, "returning")?.is_none() {
+            return Ok(Returning::Nothing);
+        }
+        if input.peek(Token![*]) {
+            input.parse::<Token![*]>()?;
+            return Ok(Returning::Star);
+        }
+        parse_items(input).map(Returning::Items)
+    }
+}
+
+/// Fails unless the input is used up, naming what could have come next.
+pub(crate) fn expect_end(input: ParseStream<'_>, what: &str) -> syn::Result<()> {
+    if input.is_empty() {
+        Ok(())
+    } else {
+        Err(input.error(format!("expected {what}")))
+    }
+}

@@ -1,0 +1,461 @@
+//! The SQL assembler shared by the statements: parts joined at compile time, values bound in
+//! order, result items read by position. Generation cannot fail.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Path;
+use syn::spanned::Spanned as _;
+
+use super::ast::{Agg, Assign, AssignValue, Bound, ColRef, Cond, Item, OrderKey, Pred, Returning};
+use super::update::Filter;
+
+/// The SQL and the values of one statement, built in order.
+pub(crate) struct Sql {
+    parts: Vec<TokenStream>,
+    text: String,
+    params: Vec<TokenStream>,
+    /// Const expressions of type `()` that check types (nullability, join columns).
+    checks: Vec<TokenStream>,
+    /// A const expression added to every placeholder number (values before the ones bound
+    /// here, such as rows inserted from structs).
+    base: TokenStream,
+    /// The statement's main table, for bare column names.
+    pub(crate) main: Path,
+    /// Whether column names are written with their table (the statement has joins).
+    pub(crate) qualify: bool,
+}
+
+pub(crate) fn p() -> TokenStream {
+    quote!(::txova_db::__private)
+}
+
+impl Sql {
+    pub(crate) fn new(main: Path) -> Self {
+        Sql {
+            parts: Vec::new(),
+            text: String::new(),
+            params: Vec::new(),
+            checks: Vec::new(),
+            base: quote!(0usize),
+            main,
+            qualify: false,
+        }
+    }
+
+    /// Appends text.
+    pub(crate) fn text(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    /// Appends a part computed at compile time.
+    pub(crate) fn part(&mut self, part: TokenStream) {
+        self.flush();
+        self.parts.push(part);
+    }
+
+    fn flush(&mut self) {
+        if !self.text.is_empty() {
+            let p = p();
+            let t = std::mem::take(&mut self.text);
+            self.parts.push(quote!(#p::Part::Str(#t)));
+        }
+    }
+
+    /// Appends a placeholder for a value and binds it.
+    pub(crate) fn param(&mut self, bind: TokenStream) {
+        let p = p();
+        let base = &self.base;
+        let n = self.params.len() + 1;
+        self.part(quote!(#p::Part::Param(#base + #n)));
+        self.params.push(bind);
+    }
+
+    /// Sets the number of values bound before the ones bound here.
+    pub(crate) fn set_base(&mut self, base: TokenStream) {
+        self.base = base;
+    }
+
+    /// Appends a table's SQL name.
+    pub(crate) fn table(&mut self, table: &Path) {
+        let p = p();
+        self.part(quote!(#p::Part::Str(<#table as #p::Table>::SQL_NAME)));
+    }
+
+    /// Appends a column's SQL name, with its table when the statement has joins.
+    pub(crate) fn column(&mut self, col: &ColRef) {
+        let p = p();
+        let h = col.handle(&self.main);
+        if self.qualify {
+            self.part(quote!(#p::Part::Str(#p::col_table(&#h))));
+            self.text(".");
+        }
+        self.part(quote!(#p::Part::Str(#p::col(&#h))));
+    }
+
+    /// Appends a table's column list.
+    pub(crate) fn all_columns(&mut self, table: &Path) {
+        let p = p();
+        if self.qualify {
+            self.part(quote!(#p::Part::QualifiedList(
+                <#table as #p::Table>::SQL_NAME,
+                <#table as #p::Table>::COLUMNS
+            )));
+        } else {
+            self.part(quote!(#p::Part::List(<#table as #p::Table>::COLUMNS)));
+        }
+    }
+
+    /// Appends a condition, binding its values.
+    pub(crate) fn cond(&mut self, cond: &Cond) {
+        let p = p();
+        match cond {
+            Cond::And(a, b) => {
+                self.cond(a);
+                self.text(" AND ");
+                self.cond(b);
+            }
+            Cond::Or(a, b) => {
+                self.cond(a);
+                self.text(" OR ");
+                self.cond(b);
+            }
+            Cond::Not(c) => {
+                self.text("NOT ");
+                self.cond(c);
+            }
+            Cond::Paren(c) => {
+                self.text("(");
+                self.cond(c);
+                self.text(")");
+            }
+            Cond::Pred(pred) => match &**pred {
+                Pred::Cmp(col, op, v) => {
+                    self.column(col);
+                    self.text(op.sql());
+                    let h = col.handle(&self.main);
+                    let v_ref = borrow(v);
+                    self.param(quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref)));
+                }
+                Pred::Null(col, not, is) => {
+                    let h = col.handle(&self.main);
+                    self.column(col);
+                    self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
+                    self.checks_push(quote_spanned!(is.span()=> #p::nullable(&#h)));
+                }
+                Pred::In(col, not, list) => {
+                    let h = col.handle(&self.main);
+                    self.column(col);
+                    self.text(if *not { " NOT IN (" } else { " IN (" });
+                    for (i, v) in list.iter().enumerate() {
+                        if i > 0 {
+                            self.text(", ");
+                        }
+                        let v_ref = borrow(v);
+                        self.param(quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref)));
+                    }
+                    self.text(")");
+                }
+                Pred::InSlice(col, not, v) => {
+                    let h = col.handle(&self.main);
+                    if *not {
+                        self.text("NOT (");
+                    }
+                    self.column(col);
+                    self.text(" = ANY(");
+                    let v_ref = borrow(v);
+                    self.param(quote_spanned!(v.span()=> #p::cmp_any(&#h, #v_ref)));
+                    self.text(")");
+                    if *not {
+                        self.text(")");
+                    }
+                }
+                Pred::Like(col, not, ilike, v) => {
+                    let h = col.handle(&self.main);
+                    self.column(col);
+                    self.text(match (*not, *ilike) {
+                        (false, false) => " LIKE ",
+                        (true, false) => " NOT LIKE ",
+                        (false, true) => " ILIKE ",
+                        (true, true) => " NOT ILIKE ",
+                    });
+                    let v_ref = borrow(v);
+                    self.param(quote_spanned!(v.span()=> #p::pattern(&#h, #v_ref)));
+                }
+                Pred::Between(col, not, lo, hi) => {
+                    let h = col.handle(&self.main);
+                    self.column(col);
+                    self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
+                    let lo_ref = borrow(lo);
+                    self.param(quote_spanned!(lo.span()=> #p::cmp(&#h, #lo_ref)));
+                    self.text(" AND ");
+                    let hi_ref = borrow(hi);
+                    self.param(quote_spanned!(hi.span()=> #p::cmp(&#h, #hi_ref)));
+                }
+            },
+        }
+    }
+
+    /// Adds a type check, evaluated at compile time.
+    pub(crate) fn checks_push(&mut self, check: TokenStream) {
+        self.checks.push(check);
+    }
+
+    /// Appends `order by` keys.
+    pub(crate) fn order(&mut self, keys: &[OrderKey]) {
+        self.text(" ORDER BY ");
+        for (i, k) in keys.iter().enumerate() {
+            if i > 0 {
+                self.text(", ");
+            }
+            self.column(&k.col);
+            if k.desc {
+                self.text(" DESC");
+            }
+            match k.nulls {
+                Some(true) => self.text(" NULLS FIRST"),
+                Some(false) => self.text(" NULLS LAST"),
+                None => {}
+            }
+        }
+    }
+
+    /// Appends a `limit` or `offset` bound.
+    pub(crate) fn bound(&mut self, kw: &str, bound: &Bound) {
+        let p = p();
+        self.text(kw);
+        match bound {
+            Bound::Lit(l) => self.text(l.base10_digits()),
+            Bound::Value(v) => {
+                let v_ref = borrow(v);
+                self.param(quote_spanned!(v.span()=> #p::count(#v_ref)));
+            }
+        }
+    }
+
+    /// Appends `col = value, ...`.
+    pub(crate) fn assigns(&mut self, assigns: &[Assign]) {
+        let p = p();
+        for (i, a) in assigns.iter().enumerate() {
+            if i > 0 {
+                self.text(", ");
+            }
+            let h = a.col.handle(&self.main);
+            // The target of `set` is never qualified in PostgreSQL.
+            self.part(quote!(#p::Part::Str(#p::col(&#h))));
+            self.text(" = ");
+            match &a.value {
+                AssignValue::Value(v) => self.param(assign(&h, v)),
+                AssignValue::Excluded(c) => {
+                    let main = &self.main;
+                    let other = quote!(#main::#c);
+                    self.text("EXCLUDED.");
+                    self.part(quote!(#p::Part::Str(#p::col(&#other))));
+                }
+            }
+        }
+    }
+
+    /// Appends the result items and returns the row mapper's body reading them.
+    pub(crate) fn items(&mut self, items: &[Item], nullable_tables: &[String]) -> TokenStream {
+        let p = p();
+        let mut reads = Vec::new();
+        let mut at = quote!(0usize);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                self.text(", ");
+            }
+            match item {
+                Item::Table(t) => {
+                    self.all_columns(t);
+                    let left = nullable_tables.contains(&path_key(t));
+                    reads.push(if left {
+                        quote!(#p::get_table_opt::<#t>(row, #at))
+                    } else {
+                        quote!(<#t as #p::FromRow>::from_row_at(row, #at))
+                    });
+                    at = quote!(#at + <#t as #p::FromRow>::WIDTH);
+                }
+                Item::Column(c) => {
+                    self.column(c);
+                    let h = c.handle(&self.main);
+                    let left = nullable_tables.contains(&path_key(c.table(&self.main)));
+                    reads.push(if left {
+                        quote!(#p::get_opt(row, #at, &#h))
+                    } else {
+                        quote!(#p::get(row, #at, &#h))
+                    });
+                    at = quote!(#at + 1usize);
+                }
+                Item::Agg(agg, ident, arg) => {
+                    reads.push(self.aggregate(*agg, ident, arg.as_ref(), &at));
+                    at = quote!(#at + 1usize);
+                }
+            }
+        }
+        if reads.len() == 1 {
+            reads.swap_remove(0)
+        } else {
+            quote!(#p::Ok((#(#reads?),*)))
+        }
+    }
+
+    fn aggregate(
+        &mut self,
+        agg: Agg,
+        ident: &proc_macro2::Ident,
+        arg: Option<&ColRef>,
+        at: &TokenStream,
+    ) -> TokenStream {
+        let p = p();
+        let Some(col) = arg else {
+            self.text("count(*)");
+            return quote!(#p::get_as::<i64>(row, #at));
+        };
+        let h = col.handle(&self.main);
+        let (name, read) = match agg {
+            Agg::Count => ("count(", quote!(#p::get_as::<i64>(row, #at))),
+            Agg::Sum => (
+                "sum(",
+                quote_spanned!(ident.span()=> #p::get_sum(row, #at, &#h)),
+            ),
+            Agg::Avg => (
+                "avg(",
+                quote_spanned!(ident.span()=> #p::get_avg(row, #at, &#h)),
+            ),
+            Agg::Min => ("min(", quote!(#p::get_opt(row, #at, &#h))),
+            Agg::Max => ("max(", quote!(#p::get_opt(row, #at, &#h))),
+        };
+        self.text(name);
+        self.column(col);
+        self.text(")");
+        match agg {
+            Agg::Sum => self.part(quote!(#p::Part::Str(#p::sum_cast(&#h)))),
+            Agg::Avg => self.text("::float8"),
+            _ => {}
+        }
+        read
+    }
+
+    /// The `&'static str` of the SQL, computed in consts.
+    pub(crate) fn sql_const(&mut self) -> TokenStream {
+        self.flush();
+        let p = p();
+        let parts = &self.parts;
+        let checks = &self.checks;
+        quote!({
+            #(const _: () = #checks;)*
+            const PARTS: &[#p::Part] = &[#(#parts),*];
+            const LEN: usize = #p::sql_len(PARTS);
+            const BYTES: [u8; LEN] = #p::sql_bytes::<LEN>(PARTS);
+            const SQL: &str = #p::sql_str(&BYTES);
+            SQL
+        })
+    }
+
+    /// The values, in placeholder order.
+    pub(crate) fn params(&self) -> &[TokenStream] {
+        &self.params
+    }
+}
+
+/// A table path as a comparable string.
+pub(crate) fn path_key(path: &Path) -> String {
+    quote!(#path).to_string()
+}
+
+/// Appends `returning` and wraps the statement as a `Query` (rows) or a `Statement`.
+///
+/// `params` replaces the array of the values bound here, when they are gathered otherwise.
+pub(crate) fn finish(
+    mut sql: Sql,
+    table: &Path,
+    returning: &Returning,
+    params: Option<TokenStream>,
+) -> TokenStream {
+    let p = p();
+    let read = match returning {
+        Returning::Nothing => None,
+        Returning::Star => {
+            sql.text(" RETURNING ");
+            Some(sql.items(&[Item::Table(table.clone())], &[]))
+        }
+        Returning::Items(items) => {
+            sql.text(" RETURNING ");
+            Some(sql.items(items, &[]))
+        }
+    };
+    let text = sql.sql_const();
+    let params = params.unwrap_or_else(|| {
+        let params = sql.params();
+        quote!([#(#params),*])
+    });
+    if let Some(read) = read {
+        quote! {
+            #p::Query::__new(#text, #params, |row: &#p::PgRow| #read)
+        }
+    } else {
+        quote! {
+            #p::Statement::__new(#text, #params)
+        }
+    }
+}
+
+/// Appends the `where` of an `update!` or `delete!` and finishes it; a missing `where` is a
+/// compile error, but the statement is still generated so it is the only error.
+pub(crate) fn filtered_statement(
+    mut sql: Sql,
+    macro_name: &str,
+    verb: &str,
+    table: &Path,
+    filter: &Filter,
+    returning: &Returning,
+) -> TokenStream {
+    let mut error = TokenStream::new();
+    match filter {
+        Filter::Cond(c) => {
+            sql.text(" WHERE ");
+            sql.cond(c);
+        }
+        Filter::All => {}
+        Filter::Missing => {
+            let name = quote!(#table).to_string().replace(' ', "");
+            error = syn::Error::new_spanned(
+                table,
+                format!(
+                    "`{macro_name}!` without `where` would {verb} every row of `{name}`; \
+                     add `where <condition>`, or write `where all` if you mean every row"
+                ),
+            )
+            .to_compile_error();
+        }
+    }
+    let statement = finish(sql, table, returning, None);
+    if error.is_empty() {
+        statement
+    } else {
+        quote!({ #error #statement })
+    }
+}
+
+/// A reference to a value: the expression itself when it is already `&x`, else `&(x)`, so no
+/// reference to a temporary reference is made.
+pub(crate) fn borrow(v: &syn::Expr) -> TokenStream {
+    match v {
+        syn::Expr::Reference(r) if r.mutability.is_none() => quote!(#v),
+        _ => quote_spanned!(v.span()=> &(#v)),
+    }
+}
+
+/// Binds a value assigned to the column `h`: a bare `None` becomes a `NULL` of the column's
+/// type, so it needs no annotation.
+pub(crate) fn assign(h: &TokenStream, v: &syn::Expr) -> TokenStream {
+    let p = p();
+    if let syn::Expr::Path(path) = v
+        && path.qself.is_none()
+        && path.path.is_ident("None")
+    {
+        return quote_spanned!(v.span()=> #p::null(&#h));
+    }
+    let v_ref = borrow(v);
+    quote_spanned!(v.span()=> #p::set(&#h, #v_ref))
+}

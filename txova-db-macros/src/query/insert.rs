@@ -1,0 +1,243 @@
+//! `insert!`: grammar and expansion.
+//!
+//! ```text
+//! insert!( into Table values row, ...                      -- rows are structs (or references)
+//!        | into Table (col, ...) values (value, ...), ...  -- rows are values
+//!          [on conflict [(col, ...)] do nothing | do update set col = value|excluded.col, ...]
+//!          [returning * | items] )
+//! ```
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned as _;
+use syn::{Expr, Path, Token, parenthesized};
+
+use super::ast::{self, Assign, ColRef, Returning};
+use super::expand::{Sql, finish, p};
+use super::kw;
+use crate::common::Errors;
+
+/// A parsed `insert!`.
+pub(crate) struct Insert {
+    table: Path,
+    rows: Rows,
+    conflict: Option<Conflict>,
+    returning: Returning,
+}
+
+enum Rows {
+    /// Whole structs: every column but the `#[column(default)]` ones.
+    Structs(Vec<Expr>),
+    /// Named columns and their values, row by row.
+    Values(Vec<ColRef>, Vec<(proc_macro2::Span, Vec<Expr>)>),
+}
+
+struct Conflict {
+    target: Vec<ColRef>,
+    /// `None` for `do nothing`.
+    update: Option<Vec<Assign>>,
+}
+
+impl Parse for Insert {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        kw::expect(input, "into", "first: `insert!(into User values row)`")?;
+        let table = Path::parse_mod_style(input)?;
+        let rows = if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            let cols = Punctuated::<ColRef, Token![,]>::parse_terminated(&content)?;
+            kw::expect(input, "values", "after the columns")?;
+            let mut rows = Vec::new();
+            loop {
+                if !input.peek(syn::token::Paren) {
+                    return Err(input.error("expected a row of values in parentheses: `(a, b)`"));
+                }
+                let content;
+                let paren = parenthesized!(content in input);
+                let values = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+                rows.push((paren.span.join(), values.into_iter().collect()));
+                if input.peek(Token![,]) {
+                    input.parse::<Token![,]>()?;
+                } else {
+                    break;
+                }
+            }
+            Rows::Values(cols.into_iter().collect(), rows)
+        } else {
+            kw::expect(
+                input,
+                "values",
+                "or a column list after the table: `values row` or `(col, ...) values (value, ...)`",
+            )?;
+            let mut rows = vec![Expr::parse_without_eager_brace(input)?];
+            while input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+                rows.push(Expr::parse_without_eager_brace(input)?);
+            }
+            Rows::Structs(rows)
+        };
+        let conflict = if kw::eat(input, "on")?.is_some() {
+            kw::expect(input, "conflict", "after `on`")?;
+            let mut target = Vec::new();
+            if input.peek(syn::token::Paren) {
+                let content;
+                parenthesized!(content in input);
+                target = Punctuated::<ColRef, Token![,]>::parse_terminated(&content)?
+                    .into_iter()
+                    .collect();
+            }
+            kw::expect(
+                input,
+                "do",
+                "after `on conflict`: `do nothing` or `do update set ...`",
+            )?;
+            let update = if kw::eat(input, "nothing")?.is_some() {
+                None
+            } else {
+                kw::expect(input, "update", "or `nothing` after `do`")?;
+                kw::expect(input, "set", "after `do update`")?;
+                if target.is_empty() {
+                    return Err(input.error(
+                        "`do update` needs the conflicting columns: `on conflict (email) do update set ...`",
+                    ));
+                }
+                Some(ast::parse_assigns(input)?)
+            };
+            Some(Conflict { target, update })
+        } else {
+            None
+        };
+        let returning = input.parse()?;
+        ast::expect_end(
+            input,
+            "`on conflict`, `returning` or the end of the statement",
+        )?;
+        Ok(Insert {
+            table,
+            rows,
+            conflict,
+            returning,
+        })
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    super::run(input, |i: Insert| i.expand())
+}
+
+impl Insert {
+    fn check(&self, errors: &mut Errors) {
+        if let Rows::Values(cols, rows) = &self.rows {
+            for (span, values) in rows {
+                if values.len() != cols.len() {
+                    errors.push(syn::Error::new(
+                        *span,
+                        format!(
+                            "this row has {} value{} for {} column{}",
+                            values.len(),
+                            if values.len() == 1 { "" } else { "s" },
+                            cols.len(),
+                            if cols.len() == 1 { "" } else { "s" },
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn expand(self) -> TokenStream {
+        let p = p();
+        let mut errors = Errors::default();
+        self.check(&mut errors);
+        let t = &self.table;
+        let mut sql = Sql::new(t.clone());
+        sql.text("INSERT INTO ");
+        sql.table(t);
+        let mut struct_rows = None;
+        match &self.rows {
+            Rows::Structs(rows) => {
+                let n = rows.len();
+                sql.text(" (");
+                sql.part(quote!(#p::Part::List(<#t as #p::Insert>::INSERT_COLUMNS)));
+                sql.text(") VALUES ");
+                sql.part(quote!(#p::Part::Rows {
+                    first: 1,
+                    width: <#t as #p::Insert>::INSERT_WIDTH,
+                    count: #n,
+                }));
+                sql.set_base(quote!(<#t as #p::Insert>::INSERT_WIDTH * #n));
+                struct_rows = Some(rows);
+            }
+            Rows::Values(cols, rows) => {
+                sql.text(" (");
+                for (i, c) in cols.iter().enumerate() {
+                    if i > 0 {
+                        sql.text(", ");
+                    }
+                    let h = c.handle(t);
+                    sql.part(quote!(#p::Part::Str(#p::col(&#h))));
+                }
+                sql.text(") VALUES ");
+                for (r, (_, values)) in rows.iter().enumerate() {
+                    sql.text(if r == 0 { "(" } else { ", (" });
+                    for (i, (c, v)) in cols.iter().zip(values).enumerate() {
+                        if i > 0 {
+                            sql.text(", ");
+                        }
+                        let h = c.handle(t);
+                        sql.param(super::expand::assign(&h, v));
+                    }
+                    sql.text(")");
+                }
+            }
+        }
+        if let Some(conflict) = &self.conflict {
+            sql.text(" ON CONFLICT");
+            if !conflict.target.is_empty() {
+                sql.text(" (");
+                for (i, c) in conflict.target.iter().enumerate() {
+                    if i > 0 {
+                        sql.text(", ");
+                    }
+                    let h = c.handle(t);
+                    sql.part(quote!(#p::Part::Str(#p::col(&#h))));
+                }
+                sql.text(")");
+            }
+            match &conflict.update {
+                None => sql.text(" DO NOTHING"),
+                Some(assigns) => {
+                    sql.text(" DO UPDATE SET ");
+                    sql.assigns(assigns);
+                }
+            }
+        }
+        let params = struct_rows.map(|rows| {
+            // The statement's values are the rows' fields followed by the other values; how
+            // many fields a row has is known only from the struct, so they are gathered here.
+            let n = rows.len();
+            let extra = sql.params().len();
+            let others = sql.params();
+            let refs = rows.iter().map(|r| {
+                let r_ref = super::expand::borrow(r);
+                quote_spanned!(r.span()=> #p::RowRef::<#t>::row(#r_ref))
+            });
+            quote!({
+                let __txova_extra: [#p::Param<'_>; #extra] = [#(#others),*];
+                #p::insert_params::<#t, { <#t as #p::Insert>::INSERT_WIDTH * #n + #extra }>(
+                    &[#(#refs),*],
+                    &__txova_extra,
+                )
+            })
+        });
+        let out = finish(sql, t, &self.returning, params);
+        let errors = errors.into_compile_errors();
+        if errors.is_empty() {
+            out
+        } else {
+            quote!({ #errors #out })
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! `select!`, `insert!`, `update!` and `delete!`: each statement's grammar and expansion in
+//! its own module, over a shared grammar of columns, conditions and result items (`ast`) and
+//! a shared SQL assembler (`expand`).
+
+mod ast;
+pub(crate) mod delete;
+mod expand;
+pub(crate) mod insert;
+mod kw;
+pub(crate) mod select;
+pub(crate) mod update;
+
+use proc_macro2::TokenStream;
+
+/// Parses `input` as `T` and expands it, or reports the parse error.
+fn run<T: syn::parse::Parse>(
+    input: TokenStream,
+    expand: impl FnOnce(T) -> TokenStream,
+) -> TokenStream {
+    match syn::parse2::<T>(input) {
+        Ok(ast) => expand(ast),
+        Err(e) => e.to_compile_error(),
+    }
+}

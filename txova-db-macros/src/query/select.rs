@@ -1,0 +1,247 @@
+//! `select!`: grammar and expansion.
+//!
+//! ```text
+//! select!( [items from] Table
+//!          [[left] join Table on col = col [and col = col]...]...
+//!          [where condition] [group by col, ...] [order by col [asc|desc] [nulls first|last], ...]
+//!          [limit n|value] [offset n|value] )
+//! ```
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::{Path, Token};
+
+use super::ast::{self, Bound, ColRef, Cond, Item, OrderKey};
+use super::expand::{Sql, p, path_key};
+use super::kw;
+
+/// A parsed `select!`.
+pub(crate) struct Select {
+    /// `None` for `select!(User ...)`: the whole row of the main table.
+    items: Option<Vec<Item>>,
+    from: Path,
+    joins: Vec<Join>,
+    filter: Option<Cond>,
+    group: Vec<ColRef>,
+    order: Vec<OrderKey>,
+    limit: Option<Bound>,
+    offset: Option<Bound>,
+}
+
+struct Join {
+    left: bool,
+    table: Path,
+    on: Vec<(ColRef, ColRef)>,
+}
+
+impl Parse for Select {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let items = ast::parse_items(input)?;
+        let (items, from) = if kw::eat(input, "from")?.is_some() {
+            (Some(items), Path::parse_mod_style(input)?)
+        } else {
+            match items.as_slice() {
+                [Item::Table(t)] => (None, t.clone()),
+                _ => {
+                    return Err(
+                        input.error("expected `from` and a table after the selected columns")
+                    );
+                }
+            }
+        };
+        let mut joins = Vec::new();
+        loop {
+            let left = if kw::eat(input, "left")?.is_some() {
+                kw::expect(input, "join", "after `left`")?;
+                true
+            } else if kw::eat(input, "inner")?.is_some() {
+                kw::expect(input, "join", "after `inner`")?;
+                false
+            } else if kw::eat(input, "join")?.is_some() {
+                false
+            } else {
+                break;
+            };
+            let table = Path::parse_mod_style(input)?;
+            kw::expect(
+                input,
+                "on",
+                "and the joined columns after the joined table: `join Post on Post::user_id = User::id`",
+            )?;
+            let mut on = Vec::new();
+            loop {
+                let a: ColRef = input.parse()?;
+                if !input.peek(Token![=]) {
+                    return Err(input.error("expected `=`: a join matches two columns"));
+                }
+                input.parse::<Token![=]>()?;
+                let b: ColRef = input.parse()?;
+                on.push((a, b));
+                if kw::eat(input, "and")?.is_none() {
+                    break;
+                }
+            }
+            joins.push(Join { left, table, on });
+        }
+        let filter = match kw::eat(input, "where")? {
+            Some(_) => Some(input.parse()?),
+            None => None,
+        };
+        let mut group = Vec::new();
+        if kw::eat(input, "group")?.is_some() {
+            kw::expect(input, "by", "after `group`")?;
+            loop {
+                group.push(input.parse()?);
+                if input.peek(Token![,]) {
+                    input.parse::<Token![,]>()?;
+                } else {
+                    break;
+                }
+            }
+        }
+        let order = if kw::eat(input, "order")?.is_some() {
+            kw::expect(input, "by", "after `order`")?;
+            ast::parse_order(input)?
+        } else {
+            Vec::new()
+        };
+        let limit = match kw::eat(input, "limit")? {
+            Some(_) => Some(input.parse()?),
+            None => None,
+        };
+        let offset = match kw::eat(input, "offset")? {
+            Some(_) => Some(input.parse()?),
+            None => None,
+        };
+        ast::expect_end(
+            input,
+            "`where`, `join`, `group by`, `order by`, `limit`, `offset` or the end of the query (in this order)",
+        )?;
+        Ok(Select {
+            items,
+            from,
+            joins,
+            filter,
+            group,
+            order,
+            limit,
+            offset,
+        })
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    super::run(input, |s: Select| s.expand())
+}
+
+impl Select {
+    fn expand(self) -> TokenStream {
+        let p = p();
+        let mut sql = Sql::new(self.from.clone());
+        sql.qualify = !self.joins.is_empty();
+        let left_tables: Vec<String> = self
+            .joins
+            .iter()
+            .filter(|j| j.left)
+            .map(|j| path_key(&j.table))
+            .collect();
+        sql.text("SELECT ");
+        let read = match &self.items {
+            Some(items) => sql.items(items, &left_tables),
+            None => sql.items(&[Item::Table(self.from.clone())], &left_tables),
+        };
+        sql.text(" FROM ");
+        sql.table(&self.from);
+        for j in &self.joins {
+            sql.text(if j.left { " LEFT JOIN " } else { " JOIN " });
+            sql.table(&j.table);
+            sql.text(" ON ");
+            for (i, (a, b)) in j.on.iter().enumerate() {
+                if i > 0 {
+                    sql.text(" AND ");
+                }
+                sql.column(a);
+                sql.text(" = ");
+                sql.column(b);
+                let ha = a.handle(&self.from);
+                let hb = b.handle(&self.from);
+                let span = b.ident().span();
+                sql.checks_push(quote_spanned!(span=> #p::join_on(&#ha, &#hb)));
+            }
+        }
+        if let Some(filter) = &self.filter {
+            sql.text(" WHERE ");
+            sql.cond(filter);
+        }
+        if !self.group.is_empty() {
+            sql.text(" GROUP BY ");
+            for (i, c) in self.group.iter().enumerate() {
+                if i > 0 {
+                    sql.text(", ");
+                }
+                sql.column(c);
+            }
+        }
+        if !self.order.is_empty() {
+            sql.order(&self.order);
+        }
+        if let Some(limit) = &self.limit {
+            sql.bound(" LIMIT ", limit);
+        }
+        if let Some(offset) = &self.offset {
+            sql.bound(" OFFSET ", offset);
+        }
+        let text = sql.sql_const();
+        let params = sql.params();
+        quote! {
+            #p::Query::__new(#text, [#(#params),*], |row: &#p::PgRow| #read)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_query_parses() {
+        let s: Select = syn::parse_str(
+            "id, name, email from User where status = status and created_at > cutoff \
+             order by created_at desc limit 20 offset 40",
+        )
+        .unwrap();
+        assert_eq!(s.items.as_ref().map(Vec::len), Some(3));
+        assert!(s.filter.is_some());
+        assert_eq!(s.order.len(), 1);
+        assert!(matches!(s.limit, Some(Bound::Lit(_))));
+    }
+
+    #[test]
+    fn whole_rows_joins_and_conditions_parse() {
+        let s: Select = syn::parse_str(
+            "User left join Post on Post::user_id = User::id \
+             where (name = n or not email like p) and age between 1 and 9 and bio is not null \
+             and id in (a, b) and id not in ids order by name asc nulls last, id limit n",
+        )
+        .unwrap();
+        assert!(s.items.is_none());
+        assert_eq!(s.joins.len(), 1);
+        assert!(s.joins[0].left);
+        assert!(matches!(s.limit, Some(Bound::Value(_))));
+    }
+
+    #[test]
+    fn bad_syntax_says_what_was_expected() {
+        let err = syn::parse_str::<Select>("id, name User").err().unwrap();
+        assert!(err.to_string().contains("expected `from`"), "{err}");
+        let err = syn::parse_str::<Select>("User where id == 1")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("not `==`"), "{err}");
+        let err = syn::parse_str::<Select>("User where id = 1 limit 2 order by id")
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("in this order"), "{err}");
+    }
+}

@@ -1,0 +1,97 @@
+//! `update!`: grammar and expansion.
+//!
+//! ```text
+//! update!( Table set col = value, ... (where condition | where all) [returning * | items] )
+//! ```
+
+use proc_macro2::TokenStream;
+use syn::Path;
+use syn::parse::{Parse, ParseStream};
+
+use super::ast::{self, Assign, Cond, Returning};
+use super::expand::{Sql, filtered_statement};
+use super::kw;
+
+/// A parsed `update!`.
+pub(crate) struct Update {
+    table: Path,
+    assigns: Vec<Assign>,
+    filter: Filter,
+    returning: Returning,
+}
+
+/// The `where` of an `update!` or `delete!`.
+pub(crate) enum Filter {
+    Cond(Box<Cond>),
+    /// `where all`: every row, on purpose.
+    All,
+    /// No `where` at all: refused at compile time.
+    Missing,
+}
+
+/// Parses `where condition`, `where all` or nothing.
+pub(crate) fn parse_filter(input: ParseStream<'_>) -> syn::Result<Filter> {
+    if kw::eat(input, "where")?.is_none() {
+        return Ok(Filter::Missing);
+    }
+    if kw::peek(input, "all")
+        && (kw::peek2(input, "returning") || {
+            let fork = input.fork();
+            kw::eat(&fork, "all").is_ok() && fork.is_empty()
+        })
+    {
+        kw::eat(input, "all")?;
+        return Ok(Filter::All);
+    }
+    input.parse().map(|c| Filter::Cond(Box::new(c)))
+}
+
+impl Parse for Update {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let table = Path::parse_mod_style(input)?;
+        kw::expect(
+            input,
+            "set",
+            "after the table: `update!(User set column = value where ...)`",
+        )?;
+        let assigns = ast::parse_assigns(input)?;
+        let filter = parse_filter(input)?;
+        let returning = input.parse()?;
+        ast::expect_end(input, "`where`, `returning` or the end of the statement")?;
+        Ok(Update {
+            table,
+            assigns,
+            filter,
+            returning,
+        })
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    super::run(input, |u: Update| {
+        let mut sql = Sql::new(u.table.clone());
+        sql.text("UPDATE ");
+        sql.table(&u.table);
+        sql.text(" SET ");
+        sql.assigns(&u.assigns);
+        filtered_statement(sql, "update", "change", &u.table, &u.filter, &u.returning)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_parse() {
+        let u: Update =
+            syn::parse_str("User set name = n, age = 3 where id = i returning *").unwrap();
+        assert_eq!(u.assigns.len(), 2);
+        assert!(matches!(u.filter, Filter::Cond(_)));
+        assert!(matches!(u.returning, Returning::Star));
+        let u: Update = syn::parse_str("User set active = false where all").unwrap();
+        assert!(matches!(u.filter, Filter::All));
+        let u: Update = syn::parse_str("User set active = false").unwrap();
+        assert!(matches!(u.filter, Filter::Missing));
+    }
+}
