@@ -34,6 +34,7 @@ use tokio_postgres::types::ToSql;
 use super::executor::{Executor, Param, RowStream};
 use super::ident;
 use super::placeholders;
+use super::query::FromRow;
 use super::schema::{Column, Comparable, Table};
 use crate::error::{Error, Result};
 
@@ -444,6 +445,26 @@ impl Select {
     pub async fn fetch_optional(&self, on: &impl Executor) -> Result<Option<Row>> {
         let (sql, params) = self.build()?;
         on.query_opt(&sql, &params).await
+    }
+
+    /// Runs the query and reads every row as `R` (a `#[derive(Table)]` struct, whose columns
+    /// are read by position: select them with [`select_table`], or a tuple).
+    pub async fn fetch_all_as<R: FromRow>(&self, on: &impl Executor) -> Result<Vec<R>> {
+        self.fetch_all(on).await?.iter().map(R::from_row).collect()
+    }
+
+    /// Runs the query and reads its one row as `R`; zero rows is
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
+    pub async fn fetch_one_as<R: FromRow>(&self, on: &impl Executor) -> Result<R> {
+        R::from_row(&self.fetch_one(on).await?)
+    }
+
+    /// Runs the query and reads its row, if any, as `R`.
+    pub async fn fetch_optional_as<R: FromRow>(&self, on: &impl Executor) -> Result<Option<R>> {
+        self.fetch_optional(on)
+            .await?
+            .map(|row| R::from_row(&row))
+            .transpose()
     }
 
     /// Runs the query and yields rows as they arrive.
