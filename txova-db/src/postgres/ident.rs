@@ -4,8 +4,11 @@ use std::borrow::Cow;
 
 use crate::error::{Error, Result};
 
-/// Words PostgreSQL reserves, plus those it allows as function or type names only: as a
-/// column or table name they must be quoted. Sorted, for binary search.
+/// Words PostgreSQL reserves, plus those it allows as function or type names only, plus
+/// `between` and `system_user` (reserved from PostgreSQL 16): as a column or table name they
+/// are quoted. Sorted, for binary search. The macros quote with the same list, so a name comes
+/// out the same from `select!` and from the run-time builder; `tests/identifiers.rs` checks
+/// that the two lists agree.
 const RESERVED: &[&str] = &[
     "all",
     "analyse",
@@ -17,6 +20,7 @@ const RESERVED: &[&str] = &[
     "asc",
     "asymmetric",
     "authorization",
+    "between",
     "binary",
     "both",
     "case",
@@ -91,6 +95,7 @@ const RESERVED: &[&str] = &[
     "similar",
     "some",
     "symmetric",
+    "system_user",
     "table",
     "tablesample",
     "then",
