@@ -1,26 +1,6 @@
 //! Queries shaped at run time: the seed's builder, with typed conditions beside the
 //! hand-written ones.
 //!
-//! ```
-//! use txova_db::postgres;
-//!
-//! let query = postgres::select("users")
-//!     .columns(["id", "name", "email"])
-//!     .filter("status = ?", "active")
-//!     .filter("created_at > ?", 1_700_000_000_i64)
-//!     .order_by("created_at DESC")
-//!     .limit(20)
-//!     .offset(40);
-//! let (sql, args) = query.build()?;
-//! assert_eq!(
-//!     sql,
-//!     "SELECT id, name, email FROM users WHERE status = $1 AND created_at > $2 \
-//!      ORDER BY created_at DESC LIMIT 20 OFFSET 40"
-//! );
-//! assert_eq!(args.len(), 2);
-//! # Ok::<(), txova_db::Error>(())
-//! ```
-//!
 //! Mistakes do not make a wrong query: a name that is not an identifier, a fragment whose
 //! count of `?` differs from its values, or a numbered `$1` in a fragment is an
 //! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) from [`Select::build`] (and from
@@ -268,6 +248,26 @@ fn select_unchecked(table: &str) -> Select {
 
 /// Starts a `SELECT` on `table` (`users`, or `schema.table`). Without
 /// [`columns`](Select::columns) it selects `*`.
+///
+/// ```
+/// use txova_db::postgres;
+///
+/// let query = postgres::select("users")
+///     .columns(["id", "name", "email"])
+///     .filter("status = ?", "active")
+///     .filter("created_at > ?", 1_700_000_000_i64)
+///     .order_by("created_at DESC")
+///     .limit(20)
+///     .offset(40);
+/// let (sql, args) = query.build()?;
+/// assert_eq!(
+///     sql,
+///     "SELECT id, name, email FROM users WHERE status = $1 AND created_at > $2 \
+///      ORDER BY created_at DESC LIMIT 20 OFFSET 40"
+/// );
+/// assert_eq!(args.len(), 2);
+/// # Ok::<(), txova_db::Error>(())
+/// ```
 #[must_use]
 pub fn select(table: &str) -> Select {
     let mut q = select_unchecked("");
@@ -278,7 +278,7 @@ pub fn select(table: &str) -> Select {
     q
 }
 
-/// A `SELECT` built at run time; see the [module documentation](self).
+/// A `SELECT` built at run time; see [`select`].
 pub struct Select {
     table: String,
     columns: Vec<String>,
