@@ -2,6 +2,7 @@
 //!
 //! `cargo run --example tour`; set `DATABASE_URL` and `REDIS_URL` to use other servers.
 
+mod migrations;
 mod postgres;
 
 #[tokio::main]
@@ -11,6 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = txova_db::testing::TestDatabase::create("tour").await?;
     println!("== txova-db tour (on a scratch database {}) ==", db.name());
     let _ = database_url;
+    migrations::run(&db).await?;
     postgres::run(&db).await?;
     println!("== tour done ==");
     Ok(())
