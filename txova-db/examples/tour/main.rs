@@ -4,12 +4,14 @@
 //! databases) and `REDIS_URL` to use other servers. It works in a scratch database that it
 //! drops at the end.
 
+mod migrations;
 mod postgres;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = txova_db::testing::TestDatabase::create("tour").await?;
     println!("== txova-db tour (on a scratch database {}) ==", db.name());
+    migrations::run(&db).await?;
     postgres::run(&db).await?;
     println!("== tour done ==");
     Ok(())

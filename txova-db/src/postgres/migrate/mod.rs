@@ -521,7 +521,10 @@ impl Migrator {
         }
         // The server's lock_timeout stops the wait on the server's side; one simple query is
         // one transaction, so the setting is rolled back if the wait fails and reset if not.
-        let ms = timeout.as_millis().max(1);
+        // The server's limit is an int of milliseconds (about 24 days).
+        let ms = timeout
+            .as_millis()
+            .clamp(1, u128::from(i32::MAX.unsigned_abs()));
         let sql =
             format!("SET lock_timeout = {ms}; SELECT pg_advisory_lock({id}); RESET lock_timeout");
         // A guard in case the server does not answer at all.
@@ -557,7 +560,14 @@ impl Migrator {
                 .migrations
                 .get(&step.version)
                 .and_then(|m| m.file(step.direction));
-            let dirty = s.tables.set_version_sql(step.target, true);
+            // The dirty mark need not wait for its own disk flush: any later commit (the
+            // file's, or the clean mark) flushes the log up to and past it, so the mark is
+            // durable before anything the file does is, and a crash before then leaves the
+            // previous clean version with none of the file applied.
+            let dirty = format!(
+                "SET LOCAL synchronous_commit = off; {}",
+                s.tables.set_version_sql(step.target, true)
+            );
             s.client
                 .batch_execute(&dirty)
                 .await
