@@ -290,19 +290,16 @@ where
 
 /// Two columns whose values can be matched by a join.
 #[diagnostic::on_unimplemented(
-    message = "cannot join on columns of different types: `{Self}` and `{T}`",
-    label = "this column's type differs from the other side of `=`"
+    message = "cannot join column `{Self}` with column `{B}`: their types differ",
+    label = "the columns on both sides of `=` must have the same Rust type"
 )]
-pub trait SameType<T> {}
+pub trait JoinOn<B> {}
 
-impl<T> SameType<T> for T {}
+#[diagnostic::do_not_recommend]
+impl<A: Column, B: Column<Value = A::Value>> JoinOn<B> for A {}
 
 /// Checks at compile time that a join matches columns of one type.
-pub const fn join_on<A: Column, B: Column>(_: &A, _: &B)
-where
-    A::Value: SameType<B::Value>,
-{
-}
+pub const fn join_on<A: Column + JoinOn<B>, B: Column>(_: &A, _: &B) {}
 
 /// What `sum` of a column of this type returns.
 #[diagnostic::on_unimplemented(
@@ -439,6 +436,8 @@ impl<'a> FromSql<'a> for AnyValue {
 )]
 pub trait ColumnType: ToSql + FromSqlOwned + Send + Sync {}
 
+// Not recommended, so a type lacking both traits gets one error, not one per trait.
+#[diagnostic::do_not_recommend]
 impl<T: ToSql + FromSqlOwned + Send + Sync> ColumnType for T {}
 
 /// Requires `T` to be a column type.
@@ -536,3 +535,76 @@ where
 {
     &NullOf::<C::Value>(core::marker::PhantomData)
 }
+
+/// A field's type, for the reads and writes the derive generates. Those go through
+/// [`FieldOk`] when the type is a [`ColumnType`] and through [`FieldFallback`] otherwise, so a
+/// field of a wrong type is reported once, by the derive's explicit check, not at every use.
+pub struct Field<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> Field<T> {
+    /// The field type's marker.
+    #[must_use]
+    pub const fn new() -> Self {
+        Field(core::marker::PhantomData)
+    }
+}
+
+/// A field's value, for the parameters the derive generates; see [`Field`].
+pub struct FieldRef<'a, T>(pub &'a T);
+
+/// The reads and writes of a field whose type is a column type.
+pub trait FieldOk<T> {
+    /// Reads the field from column `idx`.
+    fn read(&self, row: &Row, idx: usize) -> Result<T>;
+    /// Whether the field can read a column of type `ty`.
+    fn accepts(&self, ty: &Type) -> bool;
+}
+
+impl<T: ColumnType> FieldOk<T> for Field<T> {
+    #[inline]
+    fn read(&self, row: &Row, idx: usize) -> Result<T> {
+        row.try_get(idx).map_err(Error::from)
+    }
+
+    fn accepts(&self, ty: &Type) -> bool {
+        <T as FromSql<'_>>::accepts(ty)
+    }
+}
+
+/// What the derive's code falls back to for a field whose type is not a column type; that
+/// code never runs, since the derive's check fails the build.
+pub trait FieldFallback<T> {
+    /// Fails.
+    fn read(&self, _row: &Row, _idx: usize) -> Result<T> {
+        Err(Error::new(crate::ErrorKind::Decode, "not a column type"))
+    }
+    /// Accepts nothing.
+    fn accepts(&self, _ty: &Type) -> bool {
+        false
+    }
+}
+
+impl<T> FieldFallback<T> for &Field<T> {}
+
+/// A field's value as a parameter, when its type is a column type.
+pub trait FieldParamOk<'a> {
+    /// The value as a parameter.
+    fn param(&self) -> Param<'a>;
+}
+
+impl<'a, T: ColumnType> FieldParamOk<'a> for FieldRef<'a, T> {
+    #[inline]
+    fn param(&self) -> Param<'a> {
+        self.0
+    }
+}
+
+/// The fallback of [`FieldParamOk`]; never runs.
+pub trait FieldParamFallback<'a> {
+    /// A `NULL`.
+    fn param(&self) -> Param<'a> {
+        NULL_PARAM
+    }
+}
+
+impl<'a, T> FieldParamFallback<'a> for &FieldRef<'a, T> {}
