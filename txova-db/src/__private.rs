@@ -541,6 +541,12 @@ where
 /// field of a wrong type is reported once, by the derive's explicit check, not at every use.
 pub struct Field<T>(core::marker::PhantomData<fn() -> T>);
 
+impl<T> Default for Field<T> {
+    fn default() -> Self {
+        Field::new()
+    }
+}
+
 impl<T> Field<T> {
     /// The field type's marker.
     #[must_use]
