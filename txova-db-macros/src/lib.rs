@@ -2,6 +2,7 @@
 //! them; the generated code refers to `::txova_db::__private`.
 
 mod common;
+mod pg_enum;
 mod query;
 mod table;
 
@@ -35,4 +36,10 @@ pub fn update(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn delete(input: TokenStream) -> TokenStream {
     query::delete::expand(input.into()).into()
+}
+
+/// Stores a Rust enum in a PostgreSQL enum; see `txova_db::PgEnum`.
+#[proc_macro_derive(PgEnum, attributes(pg_enum))]
+pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
+    pg_enum::expand(input.into()).into()
 }

@@ -3,7 +3,7 @@
 #![doc(hidden)]
 
 use tokio_postgres::Row;
-use tokio_postgres::types::{FromSql, FromSqlOwned, Type};
+use tokio_postgres::types::{FromSqlOwned, Type};
 
 pub use crate::postgres::{
     Assignable, Column, ColumnInfo, Comparable, ComparableList, FromRow, Param, Query, Statement,
@@ -353,7 +353,7 @@ pub fn get_sum<C: Column>(
 where
     C::Value: Summable,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// A column whose average is a number.
@@ -374,7 +374,7 @@ pub fn get_avg<C: Column>(row: &Row, idx: usize, _: &C) -> Result<Option<f64>>
 where
     C::Value: Averageable,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads column `idx` of `row` as the Rust type of column `C`.
@@ -383,7 +383,7 @@ pub fn get<C: Column>(row: &Row, idx: usize, _: &C) -> Result<C::Type>
 where
     C::Type: FromSqlOwned,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads column `idx` of `row`, left-joined, as the non-null Rust type of column `C` or
@@ -393,13 +393,13 @@ pub fn get_opt<C: Column>(row: &Row, idx: usize, _: &C) -> Result<Option<C::Valu
 where
     C::Value: FromSqlOwned,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads a value of type `T` from column `idx`.
 #[inline]
 pub fn get_as<T: ColumnType>(row: &Row, idx: usize) -> Result<T> {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads a left-joined table from `start`: `None` when all its columns are `NULL`.
@@ -569,7 +569,7 @@ pub trait FieldOk<T> {
 impl<T: ColumnType> FieldOk<T> for Field<T> {
     #[inline]
     fn read(&self, row: &Row, idx: usize) -> Result<T> {
-        row.try_get(idx).map_err(Error::from)
+        row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
     }
 
     fn accepts(&self, ty: &Type) -> bool {
@@ -614,3 +614,42 @@ pub trait FieldParamFallback<'a> {
 }
 
 impl<'a, T> FieldParamFallback<'a> for &FieldRef<'a, T> {}
+
+pub use tokio_postgres::types::private::BytesMut;
+pub use tokio_postgres::types::{FromSql, IsNull, to_sql_checked};
+
+/// The result type of `ToSql` and `FromSql` methods.
+pub type SqlResult<T> = std::result::Result<T, Box<dyn std::error::Error + Sync + Send>>;
+
+/// Whether `ty` is the PostgreSQL enum `name` (or text, which an enum's label also fits).
+#[must_use]
+pub fn is_enum(ty: &Type, name: &str) -> bool {
+    match ty.kind() {
+        tokio_postgres::types::Kind::Enum(_) => ty.name() == name,
+        _ => matches!(*ty, Type::TEXT | Type::VARCHAR),
+    }
+}
+
+/// An enum value's label.
+pub fn label(raw: &[u8]) -> SqlResult<&str> {
+    Ok(std::str::from_utf8(raw)?)
+}
+
+/// The error for a label the Rust enum does not know.
+pub fn unknown_label<T>(name: &str, label: &str) -> SqlResult<T> {
+    Err(format!("`{label}` is not a label of enum `{name}` known to this program").into())
+}
+
+/// The error for a column that could not be read: which column, and why.
+#[cold]
+fn decode_error(row: &Row, idx: usize, e: &tokio_postgres::Error) -> Error {
+    let name = row
+        .columns()
+        .get(idx)
+        .map_or("?", tokio_postgres::Column::name);
+    let why = std::error::Error::source(e).map_or_else(|| e.to_string(), ToString::to_string);
+    Error::new(
+        crate::ErrorKind::Decode,
+        format!("cannot read column `{name}` (position {idx}): {why}"),
+    )
+}

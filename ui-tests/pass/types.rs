@@ -2,15 +2,24 @@
 #![deny(warnings)]
 
 use txova_db::postgres::{Executor, Json};
-use txova_db::{Table, select};
+use txova_db::{PgEnum, Table, select};
 
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Prefs {
     pub theme: String,
 }
 
+#[derive(PgEnum, Debug, Clone, Copy)]
+#[pg_enum(name = "mood")]
+pub enum Mood {
+    Happy,
+    #[pg_enum(rename = "meh")]
+    Neutral,
+}
+
 #[derive(Table, Debug)]
 pub struct Everything {
+    pub mood: Mood,
     pub flag: bool,
     pub small: i16,
     pub int: i32,
@@ -33,7 +42,7 @@ async fn run<E: Executor>(db: &E) -> txova_db::Result<()> {
     let id = uuid::Uuid::nil();
     let at = chrono::Utc::now();
     let rows: Vec<Everything> = select!(Everything where id = id and at < at and flag = true
-        and r#type = "x" and bytes = vec![1_u8] and maybe = 3)
+        and r#type = "x" and mood = Mood::Neutral and bytes = vec![1_u8] and maybe = 3)
     .fetch_all(db)
     .await?;
     let _ = rows;
