@@ -88,6 +88,11 @@ async fn every_field_type_round_trips() {
     let db = TestDatabase::create("typed_types").await.unwrap();
     let pool = db.pool().await.unwrap();
     pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    // Enums, json, arrays and dates are recognised in the catalog too.
+    let diffs = txova_db::postgres::verify_schema::<Account>(&pool)
+        .await
+        .unwrap();
+    assert!(diffs.is_empty(), "{diffs:?}");
     let a = account(1, State::Active);
     let b = account(2, State::Paused);
     insert!(into Account values &a, &b)
