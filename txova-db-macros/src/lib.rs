@@ -2,6 +2,7 @@
 //! them; the generated code refers to `::txova_db::__private`.
 
 mod common;
+mod from_row;
 mod pg_enum;
 mod query;
 mod table;
@@ -42,4 +43,10 @@ pub fn delete(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(PgEnum, attributes(pg_enum))]
 pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
     pg_enum::expand(input.into()).into()
+}
+
+/// Reads a query's selected columns into a struct; see `txova_db::FromRow`.
+#[proc_macro_derive(FromRow)]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    from_row::expand(input.into()).into()
 }

@@ -653,3 +653,78 @@ fn decode_error(row: &Row, idx: usize, e: &tokio_postgres::Error) -> Error {
         format!("cannot read column `{name}` (position {idx}): {why}"),
     )
 }
+
+/// A `#[derive(FromRow)]` struct reads columns of the types `T`, a tuple, in order.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit the selected columns, whose types are `{T}`",
+    label = "the struct's fields must have the selected columns' types, in order"
+)]
+pub trait FromColumns<T> {}
+
+/// The Rust type a selected column reads as.
+#[must_use]
+pub const fn ty_of<C: Column>(_: &C) -> core::marker::PhantomData<C::Type> {
+    core::marker::PhantomData
+}
+
+/// The Rust type a left-joined column reads as.
+#[must_use]
+pub const fn ty_of_opt<C: Column>(_: &C) -> core::marker::PhantomData<Option<C::Value>> {
+    core::marker::PhantomData
+}
+
+/// The Rust type `sum` of a column reads as.
+#[must_use]
+pub const fn ty_of_sum<C: Column>(
+    _: &C,
+) -> core::marker::PhantomData<Option<<C::Value as Summable>::Sum>>
+where
+    C::Value: Summable,
+{
+    core::marker::PhantomData
+}
+
+/// The types of selected columns, from the markers of [`ty_of`] and its kin.
+pub trait Markers {
+    /// The tuple of the columns' types.
+    type Types;
+}
+
+macro_rules! markers {
+    ($($t:ident),+) => {
+        impl<$($t),+> Markers for ($(core::marker::PhantomData<$t>,)+) {
+            type Types = ($($t,)+);
+        }
+    };
+}
+
+markers!(A);
+markers!(A, B);
+markers!(A, B, C);
+markers!(A, B, C, D);
+markers!(A, B, C, D, E);
+markers!(A, B, C, D, E, F);
+markers!(A, B, C, D, E, F, G);
+markers!(A, B, C, D, E, F, G, H);
+markers!(A, B, C, D, E, F, G, H, I);
+markers!(A, B, C, D, E, F, G, H, I, J);
+markers!(A, B, C, D, E, F, G, H, I, J, K);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P);
+
+/// `Self` reads the columns whose type markers are `M`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit the selected columns",
+    label = "the struct's fields must have the selected columns' types, in order",
+    note = "the selected columns' types, in order, are the `PhantomData<...>` types in `Fits<(...)>` above"
+)]
+pub trait Fits<M> {}
+
+#[diagnostic::do_not_recommend]
+impl<R: FromColumns<M::Types>, M: Markers> Fits<M> for R {}
+
+/// Checks at compile time that `R` reads the selected columns.
+pub const fn row_fits<R: Fits<T>, T>(_: &T) {}

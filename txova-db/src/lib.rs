@@ -29,4 +29,4 @@ pub mod postgres;
 pub mod testing;
 
 pub use error::{Error, ErrorKind, Result, Timeout};
-pub use txova_db_macros::{PgEnum, Table, delete, insert, select, update};
+pub use txova_db_macros::{FromRow, PgEnum, Table, delete, insert, select, update};
