@@ -129,14 +129,15 @@ async fn rows_are_read_into_structs_and_tuples() {
         .unwrap();
     assert_eq!(streamed, all);
 
-    let named: Vec<NameAge> = select!(NameAge { User::name, User::age, count(Post::id) } from User
+    let per_user: Vec<NameAge> =
+        select!(NameAge { User::name, User::age, count(Post::id) } from User
         left join Post on Post::user_id = User::id
         group by User::name, User::age order by User::name)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+        .fetch_all(&pool)
+        .await
+        .unwrap();
     assert_eq!(
-        named,
+        per_user,
         vec![
             NameAge {
                 name: "ann".to_owned(),
