@@ -277,7 +277,10 @@ async fn the_lock_is_golang_migrates() {
     // The lock is released after each call.
     let held: i64 = pool
         .query_one(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+            // pg_locks covers the whole server: count only this database's locks, since
+            // other tests migrate their own databases at the same time.
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+             WHERE l.locktype = 'advisory' AND d.datname = current_database()",
             &[],
         )
         .await

@@ -9,7 +9,15 @@ use futures_util::TryStreamExt as _;
 use model::{DDL, Post, User, user};
 use txova_db::postgres;
 use txova_db::testing::TestDatabase;
-use txova_db::{ErrorKind, insert, select};
+use txova_db::{ErrorKind, FromRow, insert, select};
+
+/// A result struct that declares the columns it maps from by its fields.
+#[derive(FromRow, Debug, PartialEq)]
+struct NameAge {
+    name: String,
+    age: i32,
+    posts: i64,
+}
 
 #[test]
 fn the_seed_query_is_written_as_the_seed_writes_it() {
@@ -121,5 +129,26 @@ async fn rows_are_read_into_structs_and_tuples() {
         .unwrap();
     assert_eq!(streamed, all);
 
-    let _ = Post::id;
+    let per_user: Vec<NameAge> =
+        select!(NameAge { User::name, User::age, count(Post::id) } from User
+        left join Post on Post::user_id = User::id
+        group by User::name, User::age order by User::name)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        per_user,
+        vec![
+            NameAge {
+                name: "ann".to_owned(),
+                age: 30,
+                posts: 0
+            },
+            NameAge {
+                name: "bob".to_owned(),
+                age: 40,
+                posts: 0
+            },
+        ]
+    );
 }

@@ -4,6 +4,8 @@
 mod cache_key;
 mod common;
 mod embed_migrations;
+mod from_row;
+mod pg_enum;
 mod query;
 mod table;
 mod test_attr;
@@ -61,4 +63,16 @@ pub fn delete(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     test_attr::expand(args.into(), item.into()).into()
+}
+
+/// Stores a Rust enum in a PostgreSQL enum; see `txova_db::PgEnum`.
+#[proc_macro_derive(PgEnum, attributes(pg_enum))]
+pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
+    pg_enum::expand(input.into()).into()
+}
+
+/// Reads a query's selected columns into a struct; see `txova_db::FromRow`.
+#[proc_macro_derive(FromRow)]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    from_row::expand(input.into()).into()
 }

@@ -3,7 +3,7 @@
 #![doc(hidden)]
 
 use tokio_postgres::Row;
-use tokio_postgres::types::{FromSql, FromSqlOwned, Type};
+use tokio_postgres::types::{FromSqlOwned, Type};
 
 pub use crate::postgres::{
     Assignable, Column, ColumnInfo, Comparable, ComparableList, FromRow, Param, Query, Statement,
@@ -290,19 +290,16 @@ where
 
 /// Two columns whose values can be matched by a join.
 #[diagnostic::on_unimplemented(
-    message = "cannot join on columns of different types: `{Self}` and `{T}`",
-    label = "this column's type differs from the other side of `=`"
+    message = "cannot join column `{Self}` with column `{B}`: their types differ",
+    label = "the columns on both sides of `=` must have the same Rust type"
 )]
-pub trait SameType<T> {}
+pub trait JoinOn<B> {}
 
-impl<T> SameType<T> for T {}
+#[diagnostic::do_not_recommend]
+impl<A: Column, B: Column<Value = A::Value>> JoinOn<B> for A {}
 
 /// Checks at compile time that a join matches columns of one type.
-pub const fn join_on<A: Column, B: Column>(_: &A, _: &B)
-where
-    A::Value: SameType<B::Value>,
-{
-}
+pub const fn join_on<A: Column + JoinOn<B>, B: Column>(_: &A, _: &B) {}
 
 /// What `sum` of a column of this type returns.
 #[diagnostic::on_unimplemented(
@@ -356,7 +353,7 @@ pub fn get_sum<C: Column>(
 where
     C::Value: Summable,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// A column whose average is a number.
@@ -377,7 +374,7 @@ pub fn get_avg<C: Column>(row: &Row, idx: usize, _: &C) -> Result<Option<f64>>
 where
     C::Value: Averageable,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads column `idx` of `row` as the Rust type of column `C`.
@@ -386,7 +383,7 @@ pub fn get<C: Column>(row: &Row, idx: usize, _: &C) -> Result<C::Type>
 where
     C::Type: FromSqlOwned,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads column `idx` of `row`, left-joined, as the non-null Rust type of column `C` or
@@ -396,13 +393,13 @@ pub fn get_opt<C: Column>(row: &Row, idx: usize, _: &C) -> Result<Option<C::Valu
 where
     C::Value: FromSqlOwned,
 {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads a value of type `T` from column `idx`.
 #[inline]
 pub fn get_as<T: ColumnType>(row: &Row, idx: usize) -> Result<T> {
-    row.try_get(idx).map_err(Error::from)
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
 /// Reads a left-joined table from `start`: `None` when all its columns are `NULL`.
@@ -439,6 +436,8 @@ impl<'a> FromSql<'a> for AnyValue {
 )]
 pub trait ColumnType: ToSql + FromSqlOwned + Send + Sync {}
 
+// Not recommended, so a type lacking both traits gets one error, not one per trait.
+#[diagnostic::do_not_recommend]
 impl<T: ToSql + FromSqlOwned + Send + Sync> ColumnType for T {}
 
 /// Requires `T` to be a column type.
@@ -536,3 +535,196 @@ where
 {
     &NullOf::<C::Value>(core::marker::PhantomData)
 }
+
+/// A field's type, for the reads and writes the derive generates. Those go through
+/// [`FieldOk`] when the type is a [`ColumnType`] and through [`FieldFallback`] otherwise, so a
+/// field of a wrong type is reported once, by the derive's explicit check, not at every use.
+pub struct Field<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T> Default for Field<T> {
+    fn default() -> Self {
+        Field::new()
+    }
+}
+
+impl<T> Field<T> {
+    /// The field type's marker.
+    #[must_use]
+    pub const fn new() -> Self {
+        Field(core::marker::PhantomData)
+    }
+}
+
+/// A field's value, for the parameters the derive generates; see [`Field`].
+pub struct FieldRef<'a, T>(pub &'a T);
+
+/// The reads and writes of a field whose type is a column type.
+pub trait FieldOk<T> {
+    /// Reads the field from column `idx`.
+    fn read(&self, row: &Row, idx: usize) -> Result<T>;
+    /// Whether the field can read a column of type `ty`.
+    fn accepts(&self, ty: &Type) -> bool;
+}
+
+impl<T: ColumnType> FieldOk<T> for Field<T> {
+    #[inline]
+    fn read(&self, row: &Row, idx: usize) -> Result<T> {
+        row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
+    }
+
+    fn accepts(&self, ty: &Type) -> bool {
+        <T as FromSql<'_>>::accepts(ty)
+    }
+}
+
+/// What the derive's code falls back to for a field whose type is not a column type; that
+/// code never runs, since the derive's check fails the build.
+pub trait FieldFallback<T> {
+    /// Fails.
+    fn read(&self, _row: &Row, _idx: usize) -> Result<T> {
+        Err(Error::new(crate::ErrorKind::Decode, "not a column type"))
+    }
+    /// Accepts nothing.
+    fn accepts(&self, _ty: &Type) -> bool {
+        false
+    }
+}
+
+impl<T> FieldFallback<T> for &Field<T> {}
+
+/// A field's value as a parameter, when its type is a column type.
+pub trait FieldParamOk<'a> {
+    /// The value as a parameter.
+    fn param(&self) -> Param<'a>;
+}
+
+impl<'a, T: ColumnType> FieldParamOk<'a> for FieldRef<'a, T> {
+    #[inline]
+    fn param(&self) -> Param<'a> {
+        self.0
+    }
+}
+
+/// The fallback of [`FieldParamOk`]; never runs.
+pub trait FieldParamFallback<'a> {
+    /// A `NULL`.
+    fn param(&self) -> Param<'a> {
+        NULL_PARAM
+    }
+}
+
+impl<'a, T> FieldParamFallback<'a> for &FieldRef<'a, T> {}
+
+pub use tokio_postgres::types::private::BytesMut;
+pub use tokio_postgres::types::{FromSql, IsNull, to_sql_checked};
+
+/// The result type of `ToSql` and `FromSql` methods.
+pub type SqlResult<T> = std::result::Result<T, Box<dyn std::error::Error + Sync + Send>>;
+
+/// Whether `ty` is the PostgreSQL enum `name` (or text, which an enum's label also fits).
+#[must_use]
+pub fn is_enum(ty: &Type, name: &str) -> bool {
+    match ty.kind() {
+        tokio_postgres::types::Kind::Enum(_) => ty.name() == name,
+        _ => matches!(*ty, Type::TEXT | Type::VARCHAR),
+    }
+}
+
+/// An enum value's label.
+pub fn label(raw: &[u8]) -> SqlResult<&str> {
+    Ok(std::str::from_utf8(raw)?)
+}
+
+/// The error for a label the Rust enum does not know.
+pub fn unknown_label<T>(name: &str, label: &str) -> SqlResult<T> {
+    Err(format!("`{label}` is not a label of enum `{name}` known to this program").into())
+}
+
+/// The error for a column that could not be read: which column, and why.
+#[cold]
+fn decode_error(row: &Row, idx: usize, e: &tokio_postgres::Error) -> Error {
+    let name = row
+        .columns()
+        .get(idx)
+        .map_or("?", tokio_postgres::Column::name);
+    let why = std::error::Error::source(e).map_or_else(|| e.to_string(), ToString::to_string);
+    Error::new(
+        crate::ErrorKind::Decode,
+        format!("cannot read column `{name}` (position {idx}): {why}"),
+    )
+}
+
+/// A `#[derive(FromRow)]` struct reads columns of the types `T`, a tuple, in order.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit the selected columns, whose types are `{T}`",
+    label = "the struct's fields must have the selected columns' types, in order"
+)]
+pub trait FromColumns<T> {}
+
+/// The Rust type a selected column reads as.
+#[must_use]
+pub const fn ty_of<C: Column>(_: &C) -> core::marker::PhantomData<C::Type> {
+    core::marker::PhantomData
+}
+
+/// The Rust type a left-joined column reads as.
+#[must_use]
+pub const fn ty_of_opt<C: Column>(_: &C) -> core::marker::PhantomData<Option<C::Value>> {
+    core::marker::PhantomData
+}
+
+/// The Rust type `sum` of a column reads as.
+#[must_use]
+pub const fn ty_of_sum<C: Column>(
+    _: &C,
+) -> core::marker::PhantomData<Option<<C::Value as Summable>::Sum>>
+where
+    C::Value: Summable,
+{
+    core::marker::PhantomData
+}
+
+/// The types of selected columns, from the markers of [`ty_of`] and its kin.
+pub trait Markers {
+    /// The tuple of the columns' types.
+    type Types;
+}
+
+macro_rules! markers {
+    ($($t:ident),+) => {
+        impl<$($t),+> Markers for ($(core::marker::PhantomData<$t>,)+) {
+            type Types = ($($t,)+);
+        }
+    };
+}
+
+markers!(A);
+markers!(A, B);
+markers!(A, B, C);
+markers!(A, B, C, D);
+markers!(A, B, C, D, E);
+markers!(A, B, C, D, E, F);
+markers!(A, B, C, D, E, F, G);
+markers!(A, B, C, D, E, F, G, H);
+markers!(A, B, C, D, E, F, G, H, I);
+markers!(A, B, C, D, E, F, G, H, I, J);
+markers!(A, B, C, D, E, F, G, H, I, J, K);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P);
+
+/// `Self` reads the columns whose type markers are `M`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit the selected columns",
+    label = "the struct's fields must have the selected columns' types, in order",
+    note = "the selected columns' types, in order, are the `PhantomData<...>` types in `Fits<(...)>` above"
+)]
+pub trait Fits<M> {}
+
+#[diagnostic::do_not_recommend]
+impl<R: FromColumns<M::Types>, M: Markers> Fits<M> for R {}
+
+/// Checks at compile time that `R` reads the selected columns.
+pub const fn row_fits<R: Fits<T>, T>(_: &T) {}

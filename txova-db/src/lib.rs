@@ -42,7 +42,7 @@ pub use txova_db_macros::cache_keys;
 ///     txova_db::embed_migrations!("migrations");
 /// ```
 pub use txova_db_macros::embed_migrations;
-pub use txova_db_macros::{Table, delete, insert, select, update};
+pub use txova_db_macros::{FromRow, PgEnum, Table, delete, insert, select, update};
 
 /// Marks an `async fn` as a test that gets a [`postgres::Pool`] on a fresh database with the
 /// migrations applied, dropped afterwards; see [`testing`].

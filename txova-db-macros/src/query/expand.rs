@@ -299,6 +299,46 @@ impl Sql {
         }
     }
 
+    /// Markers of the Rust types the items read as, for checking a `FromRow` struct.
+    pub(crate) fn markers(&self, items: &[Item], nullable_tables: &[String]) -> Vec<TokenStream> {
+        let p = p();
+        items
+            .iter()
+            .map(|item| match item {
+                Item::Table(t) => {
+                    let left = nullable_tables.contains(&path_key(t));
+                    if left {
+                        quote!(::core::marker::PhantomData::<::core::option::Option<#t>>)
+                    } else {
+                        quote!(::core::marker::PhantomData::<#t>)
+                    }
+                }
+                Item::Column(c) => {
+                    let h = c.handle(&self.main);
+                    if nullable_tables.contains(&path_key(c.table(&self.main))) {
+                        quote!(#p::ty_of_opt(&#h))
+                    } else {
+                        quote!(#p::ty_of(&#h))
+                    }
+                }
+                Item::Agg(agg, _, arg) => match (agg, arg) {
+                    (Agg::Count, _) | (_, None) => quote!(::core::marker::PhantomData::<i64>),
+                    (Agg::Sum, Some(c)) => {
+                        let h = c.handle(&self.main);
+                        quote!(#p::ty_of_sum(&#h))
+                    }
+                    (Agg::Avg, Some(_)) => {
+                        quote!(::core::marker::PhantomData::<::core::option::Option<f64>>)
+                    }
+                    (Agg::Min | Agg::Max, Some(c)) => {
+                        let h = c.handle(&self.main);
+                        quote!(#p::ty_of_opt(&#h))
+                    }
+                },
+            })
+            .collect()
+    }
+
     fn aggregate(
         &mut self,
         agg: Agg,

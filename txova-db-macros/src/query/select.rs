@@ -10,6 +10,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned as _;
 use syn::{Path, Token};
 
 use super::ast::{self, Bound, ColRef, Cond, Item, OrderKey};
@@ -20,6 +21,8 @@ use super::kw;
 pub(crate) struct Select {
     /// `None` for `select!(User ...)`: the whole row of the main table.
     items: Option<Vec<Item>>,
+    /// `Row` in `select!(Row { items } from ...)`: a `#[derive(FromRow)]` struct.
+    into: Option<Path>,
     from: Path,
     joins: Vec<Join>,
     filter: Option<Cond>,
@@ -37,7 +40,24 @@ struct Join {
 
 impl Parse for Select {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let items = ast::parse_items(input)?;
+        let fork = input.fork();
+        let into = if Path::parse_mod_style(&fork).is_ok() && fork.peek(syn::token::Brace) {
+            let path = Path::parse_mod_style(input)?;
+            let content;
+            syn::braced!(content in input);
+            let items = ast::parse_items(&content)?;
+            ast::expect_end(&content, "`,` and another column, or `}`")?;
+            if !kw::peek(input, "from") {
+                return Err(input.error("expected `from` and a table after the struct's columns"));
+            }
+            Some((path, items))
+        } else {
+            None
+        };
+        let (into, items) = match into {
+            Some((path, items)) => (Some(path), items),
+            None => (None, ast::parse_items(input)?),
+        };
         let (items, from) = if kw::eat(input, "from")?.is_some() {
             (Some(items), Path::parse_mod_style(input)?)
         } else {
@@ -50,56 +70,12 @@ impl Parse for Select {
                 }
             }
         };
-        let mut joins = Vec::new();
-        loop {
-            let left = if kw::eat(input, "left")?.is_some() {
-                kw::expect(input, "join", "after `left`")?;
-                true
-            } else if kw::eat(input, "inner")?.is_some() {
-                kw::expect(input, "join", "after `inner`")?;
-                false
-            } else if kw::eat(input, "join")?.is_some() {
-                false
-            } else {
-                break;
-            };
-            let table = Path::parse_mod_style(input)?;
-            kw::expect(
-                input,
-                "on",
-                "and the joined columns after the joined table: `join Post on Post::user_id = User::id`",
-            )?;
-            let mut on = Vec::new();
-            loop {
-                let a: ColRef = input.parse()?;
-                if !input.peek(Token![=]) {
-                    return Err(input.error("expected `=`: a join matches two columns"));
-                }
-                input.parse::<Token![=]>()?;
-                let b: ColRef = input.parse()?;
-                on.push((a, b));
-                if kw::eat(input, "and")?.is_none() {
-                    break;
-                }
-            }
-            joins.push(Join { left, table, on });
-        }
+        let joins = parse_joins(input)?;
         let filter = match kw::eat(input, "where")? {
             Some(_) => Some(input.parse()?),
             None => None,
         };
-        let mut group = Vec::new();
-        if kw::eat(input, "group")?.is_some() {
-            kw::expect(input, "by", "after `group`")?;
-            loop {
-                group.push(input.parse()?);
-                if input.peek(Token![,]) {
-                    input.parse::<Token![,]>()?;
-                } else {
-                    break;
-                }
-            }
-        }
+        let group = parse_group(input)?;
         let order = if kw::eat(input, "order")?.is_some() {
             kw::expect(input, "by", "after `order`")?;
             ast::parse_order(input)?
@@ -120,6 +96,7 @@ impl Parse for Select {
         )?;
         Ok(Select {
             items,
+            into,
             from,
             joins,
             filter,
@@ -129,6 +106,60 @@ impl Parse for Select {
             offset,
         })
     }
+}
+
+fn parse_joins(input: ParseStream<'_>) -> syn::Result<Vec<Join>> {
+    let mut joins = Vec::new();
+    loop {
+        let left = if kw::eat(input, "left")?.is_some() {
+            kw::expect(input, "join", "after `left`")?;
+            true
+        } else if kw::eat(input, "inner")?.is_some() {
+            kw::expect(input, "join", "after `inner`")?;
+            false
+        } else if kw::eat(input, "join")?.is_some() {
+            false
+        } else {
+            break;
+        };
+        let table = Path::parse_mod_style(input)?;
+        kw::expect(
+            input,
+            "on",
+            "and the joined columns after the joined table: `join Post on Post::user_id = User::id`",
+        )?;
+        let mut on = Vec::new();
+        loop {
+            let a: ColRef = input.parse()?;
+            if !input.peek(Token![=]) {
+                return Err(input.error("expected `=`: a join matches two columns"));
+            }
+            input.parse::<Token![=]>()?;
+            let b: ColRef = input.parse()?;
+            on.push((a, b));
+            if kw::eat(input, "and")?.is_none() {
+                break;
+            }
+        }
+        joins.push(Join { left, table, on });
+    }
+    Ok(joins)
+}
+
+fn parse_group(input: ParseStream<'_>) -> syn::Result<Vec<ColRef>> {
+    let mut group = Vec::new();
+    if kw::eat(input, "group")?.is_some() {
+        kw::expect(input, "by", "after `group`")?;
+        loop {
+            group.push(input.parse()?);
+            if input.peek(Token![,]) {
+                input.parse::<Token![,]>()?;
+            } else {
+                break;
+            }
+        }
+    }
+    Ok(group)
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
@@ -147,10 +178,17 @@ impl Select {
             .map(|j| path_key(&j.table))
             .collect();
         sql.text("SELECT ");
-        let read = match &self.items {
+        let mut read = match &self.items {
             Some(items) => sql.items(items, &left_tables),
             None => sql.items(&[Item::Table(self.from.clone())], &left_tables),
         };
+        if let (Some(into), Some(items)) = (&self.into, &self.items) {
+            let markers = sql.markers(items, &left_tables);
+            sql.checks_push(
+                quote_spanned!(into.span()=> #p::row_fits::<#into, _>(&(#(#markers,)*))),
+            );
+            read = quote!(<#into as #p::FromRow>::from_row_at(row, 0));
+        }
         sql.text(" FROM ");
         sql.table(&self.from);
         for j in &self.joins {

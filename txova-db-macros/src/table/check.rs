@@ -34,7 +34,7 @@ pub(crate) fn check(table: &Table<'_>, errors: &mut Errors) {
 
 /// Why a field's type can never be a column, when that shows in its syntax. Other types are
 /// checked by the compiler against `ToSql` and `FromSql`.
-fn unsupported(ty: &Type) -> Option<String> {
+pub(crate) fn unsupported(ty: &Type) -> Option<String> {
     let what = match ty {
         Type::Reference(_) => {
             "a reference; a row owns its values, use an owned type such as `String` or `Vec<u8>`"

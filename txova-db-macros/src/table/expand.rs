@@ -39,6 +39,7 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
     let mut reads = Vec::new();
     let mut insert_names = Vec::new();
     let mut insert_params = Vec::new();
+    let mut type_checks = Vec::new();
 
     for (index, field) in table.fields.iter().enumerate() {
         let f = field.ident;
@@ -72,17 +73,22 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
                 const NULLABLE: bool = #nullable;
             }
         });
-        let accepts = quote_spanned!(ty.span()=> #p::accepts::<#ty>);
         infos.push(quote! {
-            #p::ColumnInfo::new(#col_name, #rust_type, #nullable, #pk, #default, #accepts)
+            #p::ColumnInfo::new(#col_name, #rust_type, #nullable, #pk, #default, |ty| {
+                use #p::{FieldFallback as _, FieldOk as _};
+                (&#p::Field::<#ty>::new()).accepts(ty)
+            })
         });
-        reads.push(quote_spanned! {ty.span()=>
-            #f: #p::get_as::<#ty>(row, start + #index)?
+        reads.push(quote! {
+            #f: (&#p::Field::<#ty>::new()).read(row, start + #index)?
         });
         if !default {
             let i = insert_params.len();
             insert_names.push(col_sql.clone());
-            insert_params.push(quote!(#i => &self.#f,));
+            insert_params.push(quote!(#i => (&#p::FieldRef(&self.#f)).param(),));
+        }
+        if super::check::unsupported(ty).is_none() {
+            type_checks.push(quote_spanned!(ty.span()=> #p::column_type::<#ty>();));
         }
         sql_names.push(col_sql);
     }
@@ -106,6 +112,11 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
 
         #(#column_impls)*
 
+        // Each field's type is checked here, once; the code below compiles either way.
+        const _: () = {
+            #(#type_checks)*
+        };
+
         #[automatically_derived]
         impl #p::Table for #ident {
             const SQL_NAME: &'static str = #sql_name;
@@ -121,6 +132,7 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
 
             #[inline]
             fn from_row_at(row: &#p::PgRow, start: usize) -> #p::Result<Self> {
+                use #p::{FieldFallback as _, FieldOk as _};
                 #p::Ok(#ident { #(#reads),* })
             }
         }
@@ -132,6 +144,7 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
 
             #[inline]
             fn insert_param(&self, index: usize) -> #p::Param<'_> {
+                use #p::{FieldParamFallback as _, FieldParamOk as _};
                 match index {
                     #(#insert_params)*
                     _ => #p::NULL_PARAM,

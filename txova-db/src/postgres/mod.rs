@@ -11,6 +11,7 @@ mod query;
 mod schema;
 mod tls;
 mod tx;
+mod verify;
 
 pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
 pub use config::Config;
@@ -27,6 +28,7 @@ pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Tab
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };
+pub use verify::{SchemaDifference, TableInfo, verify_schema, verify_tables};
 
 pub use tokio_postgres::Row;
 #[cfg(feature = "json")]

@@ -1,0 +1,15 @@
+use txova_db::{Table, delete};
+
+#[derive(Table)]
+#[table(name = "users")]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub status: String,
+    pub age: i32,
+    pub bio: Option<String>,
+}
+
+fn main() {
+    let _ = delete!(from User);
+}
