@@ -277,7 +277,8 @@ async fn the_lock_is_golang_migrates() {
     // The lock is released after each call.
     let held: i64 = pool
         .query_one(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             &[],
         )
         .await
@@ -338,6 +339,32 @@ async fn url_options_choose_table_schema_and_timeout() {
         .map(|r| (r.get(0), r.get(1)))
         .unwrap();
     assert_eq!(v, (2, true));
+
+    // The lock id follows the table and schema the options chose, and x-no-lock skips it.
+    let holder = pool.get().await.unwrap();
+    let id = golang_migrate_lock_id(&format!("/{}", db.name()), "app", "app_versions");
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&id])
+        .await
+        .unwrap();
+    dir.write("2_slow.up.sql", "CREATE TABLE t2 (id int);");
+    let url = format!(
+        "{}{sep}x-migrations-table=app_versions&search_path=app",
+        db.url()
+    );
+    let m = Migrator::new(MigratorConfig {
+        lock_timeout: Duration::from_millis(300),
+        ..MigratorConfig::new(url.clone(), dir.url())
+    })
+    .unwrap();
+    let err = m.up().await.unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(Timeout::Lock), "{err}");
+    let m = Migrator::new(MigratorConfig::new(
+        format!("{url}&x-no-lock=true"),
+        dir.url(),
+    ))
+    .unwrap();
+    assert_eq!(m.up().await.unwrap().len(), 1);
 
     let bad = format!("{}{sep}x-no-such-option=1", db.url());
     let err = Migrator::new(MigratorConfig::new(bad, dir.url())).unwrap_err();
