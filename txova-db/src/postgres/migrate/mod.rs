@@ -490,11 +490,13 @@ impl Migrator {
 
     async fn run(&self, s: &mut Session, target: Target) -> Result<Vec<Applied>> {
         s.tables.ensure_version_table(&s.client).await?;
-        if self.config.history {
-            s.tables.ensure_history_table(&s.client).await?;
-        }
         let current = s.tables.version(&s.client).await?;
         let steps = plan::plan(&self.source, clean(current)?, target)?;
+        // Only when there is work, so a user without CREATE can run `up` to check that
+        // nothing is pending.
+        if self.config.history && !steps.is_empty() {
+            s.tables.ensure_history_table(&s.client).await?;
+        }
         let mut applied = Vec::with_capacity(steps.len());
         for step in steps {
             self.check_stopped(applied.len())?;
