@@ -298,9 +298,17 @@ async fn run(migrator: &Migrator, m: &ArgMatches, dry_run: bool) -> Result<(), S
         }
         return Ok(());
     }
+    if dry_run {
+        // Never let a preview flag pass silently on a command that changes things.
+        return Err(format!(
+            "--dry-run works with up, down and goto, not with {command}"
+        ));
+    }
     match command {
         "force" => {
-            let v = args.get_one::<i64>("V").copied().unwrap_or(-1);
+            let Some(v) = args.get_one::<i64>("V").copied() else {
+                return Err("force needs a version".to_owned());
+            };
             migrator.force(v).await.map_err(err)?;
         }
         "version" => match migrator.version().await.map_err(err)? {
