@@ -17,6 +17,13 @@ fn migrator(db: &TestDatabase) -> Migrator {
     .unwrap()
 }
 
+/// `url` connecting as `user` (trust authentication, as on the test server).
+fn with_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
+}
+
 /// golang-migrate's id, computed here independently of the library.
 fn golang_migrate_lock_id(database: &str, schema: &str, table: &str) -> i64 {
     let mut bytes = database.as_bytes().to_vec();
@@ -277,10 +284,8 @@ async fn the_lock_is_golang_migrates() {
     // The lock is released after each call.
     let held: i64 = pool
         .query_one(
-            // pg_locks covers the whole server: count only this database's locks, since
-            // other tests migrate their own databases at the same time.
-            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
-             WHERE l.locktype = 'advisory' AND d.datname = current_database()",
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             &[],
         )
         .await
@@ -342,8 +347,81 @@ async fn url_options_choose_table_schema_and_timeout() {
         .unwrap();
     assert_eq!(v, (2, true));
 
+    // The lock id follows the table and schema the options chose, and x-no-lock skips it.
+    let holder = pool.get().await.unwrap();
+    let id = golang_migrate_lock_id(&format!("/{}", db.name()), "app", "app_versions");
+    holder
+        .execute("SELECT pg_advisory_lock($1)", &[&id])
+        .await
+        .unwrap();
+    dir.write("2_slow.up.sql", "CREATE TABLE t2 (id int);");
+    let url = format!(
+        "{}{sep}x-migrations-table=app_versions&search_path=app",
+        db.url()
+    );
+    let m = Migrator::new(MigratorConfig {
+        lock_timeout: Duration::from_millis(300),
+        ..MigratorConfig::new(url.clone(), dir.url())
+    })
+    .unwrap();
+    let err = m.up().await.unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(Timeout::Lock), "{err}");
+    let m = Migrator::new(MigratorConfig::new(
+        format!("{url}&x-no-lock=true"),
+        dir.url(),
+    ))
+    .unwrap();
+    assert_eq!(m.up().await.unwrap().len(), 1);
+
     let bad = format!("{}{sep}x-no-such-option=1", db.url());
     let err = Migrator::new(MigratorConfig::new(bad, dir.url())).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("x-no-such-option"), "{err}");
+}
+
+#[tokio::test]
+async fn a_user_without_create_can_read_and_find_no_change() {
+    let db = TestDatabase::create("mig_readonly").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    migrator(&db).up().await.unwrap();
+    // PostgreSQL 15 gives PUBLIC no CREATE on schema public: this role can only read.
+    let role = format!("{}_ro", db.name());
+    pool.execute(&format!("CREATE ROLE \"{role}\" LOGIN"), &[])
+        .await
+        .unwrap();
+    pool.execute(
+        &format!("GRANT SELECT ON schema_migrations, schema_migrations_history TO \"{role}\""),
+        &[],
+    )
+    .await
+    .unwrap();
+    let m = Migrator::new(MigratorConfig::new(
+        with_user(db.url(), &role),
+        repo_migrations().display().to_string(),
+    ))
+    .unwrap();
+    assert_eq!(
+        m.version().await.unwrap(),
+        Some(DbVersion {
+            version: 4,
+            dirty: false
+        })
+    );
+    assert_eq!(m.status().await.unwrap().migrations.len(), 4);
+    assert!(
+        m.up().await.unwrap().is_empty(),
+        "no change, nothing created"
+    );
+    // Work it may not do is a clear error.
+    let err = m.down(1).await.unwrap_err();
+    assert_eq!(err.code(), Some("42501"), "{err}");
+    pool.execute(
+        &format!("REVOKE ALL ON schema_migrations, schema_migrations_history FROM \"{role}\""),
+        &[],
+    )
+    .await
+    .unwrap();
+    pool.execute(&format!("DROP ROLE \"{role}\""), &[])
+        .await
+        .unwrap();
 }

@@ -222,12 +222,27 @@ async fn migrate(m: &ArgMatches) -> ExitCode {
     let stop = migrator.stop_handle();
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = interrupted.clone();
+    // Installed before any work starts, so an early Ctrl-C is not the default kill.
+    #[cfg(unix)]
+    let mut sigint = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+    {
+        Ok(signal) => signal,
+        Err(e) => return report(Err(format!("cannot watch for Ctrl-C: {e}"))),
+    };
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
+        #[cfg(unix)]
+        let first = sigint.recv().await.is_some();
+        #[cfg(not(unix))]
+        let first = tokio::signal::ctrl_c().await.is_ok();
+        if first {
             flag.store(true, std::sync::atomic::Ordering::SeqCst);
             stop.stop();
             eprintln!("stopping after the running migration (Ctrl-C again to abort)");
-            if tokio::signal::ctrl_c().await.is_ok() {
+            #[cfg(unix)]
+            let again = sigint.recv().await.is_some();
+            #[cfg(not(unix))]
+            let again = tokio::signal::ctrl_c().await.is_ok();
+            if again {
                 std::process::exit(i32::from(INTERRUPTED));
             }
         }
@@ -283,9 +298,17 @@ async fn run(migrator: &Migrator, m: &ArgMatches, dry_run: bool) -> Result<(), S
         }
         return Ok(());
     }
+    if dry_run {
+        // Never let a preview flag pass silently on a command that changes things.
+        return Err(format!(
+            "--dry-run works with up, down and goto, not with {command}"
+        ));
+    }
     match command {
         "force" => {
-            let v = args.get_one::<i64>("V").copied().unwrap_or(-1);
+            let Some(v) = args.get_one::<i64>("V").copied() else {
+                return Err("force needs a version".to_owned());
+            };
             migrator.force(v).await.map_err(err)?;
         }
         "version" => match migrator.version().await.map_err(err)? {

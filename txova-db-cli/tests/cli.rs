@@ -121,6 +121,11 @@ async fn every_command_end_to_end() {
     assert_eq!(rows(&pool).await, vec![]);
 
     migrate(&db, &dir, &["up"], "", 0);
+    // A preview flag never passes silently on a command that changes things.
+    let out = migrate(&db, &dir, &["drop", "-f", "--dry-run"], "", 1);
+    assert!(stderr(&out).contains("--dry-run works with up, down and goto"));
+    migrate(&db, &dir, &["force", "1", "--dry-run"], "", 1);
+    assert_eq!(rows(&pool).await, vec![(4, false)]);
     migrate(&db, &dir, &["drop"], "", 1);
     assert!(
         table_exists(&pool, "users").await,

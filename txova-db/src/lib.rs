@@ -34,13 +34,8 @@ pub use error::{Error, ErrorKind, Result, Timeout};
 /// Declares functions that build typed Redis cache keys from checked templates; see
 /// [`redis::CacheKey`].
 pub use txova_db_macros::cache_keys;
-/// Embeds the migration files of a folder in the binary at compile time; see
-/// [`postgres::EmbeddedMigrations`].
-///
-/// ```ignore
-/// static MIGRATIONS: txova_db::postgres::EmbeddedMigrations =
-///     txova_db::embed_migrations!("migrations");
-/// ```
+/// Embeds the migration files of a folder (relative to the calling crate's `Cargo.toml`) in
+/// the binary at compile time, as a [`postgres::EmbeddedMigrations`], which has an example.
 pub use txova_db_macros::embed_migrations;
 pub use txova_db_macros::{FromRow, PgEnum, Table, delete, insert, select, update};
 

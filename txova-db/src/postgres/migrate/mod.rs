@@ -7,20 +7,23 @@
 //! applied file's checksum, so [`Migrator::status`] reports files changed after they ran.
 
 mod checksum;
+mod failure;
 mod lock;
 mod options;
 mod plan;
 mod source;
+mod status;
 mod table;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
 pub use plan::{Step, Target};
 pub use source::{Direction, EmbeddedMigrations, MigrationSource};
+pub use status::{MigrationState, MigrationStatus, Status};
 pub use table::DbVersion;
 
 use self::options::UrlOptions;
@@ -126,62 +129,6 @@ pub enum Progress<'a> {
     Started(&'a Step),
     /// A migration finished.
     Finished(&'a Applied),
-}
-
-/// Where one migration stands, in [`Status`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MigrationState {
-    /// At or below the database's version.
-    Applied,
-    /// Above the database's version.
-    Pending,
-    /// The database's version, dirty: this migration failed part way.
-    Dirty,
-    /// Applied according to the database, but no file of this version is present.
-    Missing,
-}
-
-impl std::fmt::Display for MigrationState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            MigrationState::Applied => "applied",
-            MigrationState::Pending => "pending",
-            MigrationState::Dirty => "dirty",
-            MigrationState::Missing => "missing",
-        })
-    }
-}
-
-/// One migration in [`Status`].
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct MigrationStatus {
-    /// The version.
-    pub version: u64,
-    /// The title from the file name (empty when the file is missing).
-    pub title: String,
-    /// Applied, pending, dirty or missing.
-    pub state: MigrationState,
-    /// The up file, if there is one.
-    pub file: Option<String>,
-    /// When the history table recorded it applied (`None`: applied by another tool, such as
-    /// golang-migrate, or not applied).
-    pub applied_at: Option<SystemTime>,
-    /// How long it took, from the history table.
-    pub duration: Option<Duration>,
-    /// Whether the up file differs from the one that was applied (by checksum).
-    pub changed: bool,
-}
-
-/// The database's version and every migration's state.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Status {
-    /// The version table's row.
-    pub version: Option<DbVersion>,
-    /// Every migration of the source, plus applied versions whose files are missing.
-    pub migrations: Vec<MigrationStatus>,
 }
 
 /// Stops a running migrator after the migration it is running; see
@@ -403,7 +350,7 @@ impl Migrator {
             } else {
                 Vec::new()
             };
-        Ok(build_status(&self.source, version, &history))
+        Ok(status::build(&self.source, version, &history))
     }
 
     fn check_stopped(&self, done: usize) -> Result<()> {
@@ -543,11 +490,13 @@ impl Migrator {
 
     async fn run(&self, s: &mut Session, target: Target) -> Result<Vec<Applied>> {
         s.tables.ensure_version_table(&s.client).await?;
-        if self.config.history {
-            s.tables.ensure_history_table(&s.client).await?;
-        }
         let current = s.tables.version(&s.client).await?;
         let steps = plan::plan(&self.source, clean(current)?, target)?;
+        // Only when there is work, so a user without CREATE can run `up` to check that
+        // nothing is pending.
+        if self.config.history && !steps.is_empty() {
+            s.tables.ensure_history_table(&s.client).await?;
+        }
         let mut applied = Vec::with_capacity(steps.len());
         for step in steps {
             self.check_stopped(applied.len())?;
@@ -635,68 +584,8 @@ impl Migrator {
                 }
             }
         };
-        result.map_err(|e| file_error(e, name, sql, step.target))
+        result.map_err(|e| failure::file_error(e, name, sql, step.target))
     }
-}
-
-/// The error of a failed file: its name, where the failing statement is, the server's
-/// message and SQLSTATE, and what to do.
-fn file_error(e: tokio_postgres::Error, name: &str, sql: &str, version: i64) -> Error {
-    let Some(db) = e.as_db_error() else {
-        return Error::from(e).context(format!(
-            "migration {name} failed; the database is dirty at version {version}"
-        ));
-    };
-    let mut message = format!("migration {name} failed");
-    if let Some(tokio_postgres::error::ErrorPosition::Original(pos)) = db.position()
-        && let Some((line, column)) = line_column(sql, *pos)
-    {
-        use std::fmt::Write;
-        let _ = write!(message, " at line {line}, column {column}");
-    }
-    message.push_str(": ");
-    message.push_str(db.message());
-    if let Some(detail) = db.detail() {
-        message.push_str(" (");
-        message.push_str(detail);
-        message.push(')');
-    }
-    message.push_str(" [SQLSTATE ");
-    message.push_str(db.code().code());
-    message.push(']');
-    message.push_str("; the database is dirty at version ");
-    message.push_str(&version.to_string());
-    message.push_str(": fix it, then force the version");
-    let err = Error::from(e);
-    let kind = if err.kind() == ErrorKind::Timeout {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Migration
-    };
-    err.reframe(kind, message)
-}
-
-/// The 1-based line and column of the server's 1-based character position in the text as
-/// sent (where a `\r` counts), with `\r\n`, `\n` and a lone `\r` each one line break.
-fn line_column(sql: &str, position: u32) -> Option<(usize, usize)> {
-    let index = usize::try_from(position).ok()?.checked_sub(1)?;
-    let mut line = 1;
-    let mut column = 1;
-    let mut chars = sql.chars().enumerate().peekable();
-    while let Some((i, c)) = chars.next() {
-        if i == index {
-            return Some((line, column));
-        }
-        match c {
-            '\r' if chars.peek().is_some_and(|(_, n)| *n == '\n') => {}
-            '\n' | '\r' => {
-                line += 1;
-                column = 1;
-            }
-            _ => column += 1,
-        }
-    }
-    (index == sql.chars().count()).then_some((line, column))
 }
 
 /// The clean version, or the refusal of a dirty database.
@@ -714,83 +603,9 @@ fn clean(current: Option<DbVersion>) -> Result<Option<u64>> {
     }
 }
 
-fn build_status(
-    source: &MigrationSource,
-    version: Option<DbVersion>,
-    history: &[table::HistoryRow],
-) -> Status {
-    let recorded = |v: u64| {
-        history
-            .iter()
-            .find(|h| u64::try_from(h.version).ok() == Some(v) && h.direction == "up")
-    };
-    let mut migrations: Vec<MigrationStatus> = source
-        .migrations
-        .iter()
-        .map(|(v, m)| {
-            let state = match version {
-                Some(d) if d.dirty && u64::try_from(d.version).ok() == Some(*v) => {
-                    MigrationState::Dirty
-                }
-                Some(d) if i64::try_from(*v).is_ok_and(|v| v <= d.version) => {
-                    MigrationState::Applied
-                }
-                _ => MigrationState::Pending,
-            };
-            let rec = (state == MigrationState::Applied)
-                .then(|| recorded(*v))
-                .flatten();
-            let changed = rec.is_some_and(|r| {
-                r.checksum.as_deref() != m.up.as_ref().map(|f| f.checksum.as_str())
-            });
-            MigrationStatus {
-                version: *v,
-                title: m.title.clone(),
-                state,
-                file: m.up.as_ref().map(|f| f.name.clone()),
-                applied_at: rec.map(|r| r.applied_at),
-                duration: rec.map(|r| r.duration),
-                changed,
-            }
-        })
-        .collect();
-    if let Some(d) = version
-        && let Ok(v) = u64::try_from(d.version)
-        && !source.migrations.contains_key(&v)
-    {
-        let rec = recorded(v);
-        migrations.push(MigrationStatus {
-            version: v,
-            title: String::new(),
-            state: MigrationState::Missing,
-            file: None,
-            applied_at: rec.map(|r| r.applied_at),
-            duration: rec.map(|r| r.duration),
-            changed: false,
-        });
-        migrations.sort_by_key(|m| m.version);
-    }
-    Status {
-        version,
-        migrations,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn positions_become_lines_and_columns() {
-        let sql = "CREATE TABLE a (id int);\r\nSELEC 1;\nx";
-        // The server counts the \r: "SELEC" is character 27.
-        assert_eq!(line_column(sql, 27), Some((2, 1)));
-        assert_eq!(line_column(sql, 36), Some((3, 1)));
-        assert_eq!(line_column(sql, 1), Some((1, 1)));
-        assert_eq!(line_column("é\nab", 4), Some((2, 2)));
-        assert_eq!(line_column("ab", 0), None);
-        assert_eq!(line_column("ab", 9), None);
-    }
 
     #[test]
     fn dirty_is_refused() {

@@ -239,10 +239,18 @@ impl MigrationSource {
 
 /// Migration files embedded in the binary by [`embed_migrations!`](crate::embed_migrations).
 ///
-/// ```ignore
-/// static MIGRATIONS: txova_db::postgres::EmbeddedMigrations =
-///     txova_db::embed_migrations!("migrations");
+/// ```
+/// use txova_db::postgres::EmbeddedMigrations;
+///
+/// // The folder is relative to the `Cargo.toml` of the crate that calls the macro; usually
+/// // `embed_migrations!("migrations")`.
+/// static MIGRATIONS: EmbeddedMigrations = txova_db::embed_migrations!("../migrations");
+///
+/// # fn main() -> Result<(), txova_db::Error> {
 /// let source = MIGRATIONS.load()?;
+/// assert!(source.versions().next().is_some());
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedMigrations {
