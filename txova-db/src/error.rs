@@ -32,7 +32,7 @@ pub enum ErrorKind {
     Serialization,
     /// The server could not be reached, refused us, or the connection broke.
     Connection,
-    /// Something took longer than allowed; [`Error::timeout`] says what.
+    /// Something took longer than allowed; [`Error::timeout_kind`] says what.
     Timeout,
     /// The pool was closed with [`crate::postgres::Pool::close`].
     PoolClosed,
