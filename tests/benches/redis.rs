@@ -241,12 +241,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("raw_evalsha", |b| {
         b.to_async(&rt).iter(|| async {
             let mut raw = env.raw.clone();
+            let json = serde_json::to_vec(&data).expect("json");
             let _: Vec<u8> = create
                 .key(&raw_sessions)
                 .arg("0123456789abcdef0123456789abcdef0123456789abcdef")
                 .arg(600_000)
                 .arg(6_000_000)
-                .arg(&data_json)
+                .arg(&json)
                 .invoke_async(&mut raw)
                 .await
                 .expect("create");
@@ -288,7 +289,19 @@ fn bench(c: &mut Criterion) {
                 .invoke_async(&mut raw)
                 .await
                 .expect("get");
-            black_box(v)
+            // The same decoding the store does: four numbers, then the JSON data.
+            let mut parts = v.splitn(5, |b| *b == b':');
+            let times: Vec<u64> = (0..4)
+                .map(|_| {
+                    std::str::from_utf8(parts.next().expect("field"))
+                        .expect("utf8")
+                        .parse()
+                        .expect("number")
+                })
+                .collect();
+            let data: SessionData =
+                serde_json::from_slice(parts.next().expect("data")).expect("json");
+            black_box((times, data))
         });
     });
     g.finish();
