@@ -82,6 +82,52 @@ async fn env() -> Env {
     Env { client, raw }
 }
 
+/// Alternating txova/raw pairs per comparison, for the paired ratio printed at the end.
+const PAIRS: usize = 2000;
+
+/// One comparison's paired result: name, median txova, median raw.
+type Paired = (&'static str, Duration, Duration);
+
+/// Benchmarks `txova` and `raw` with criterion, then runs them in alternating pairs so both
+/// see the same load, and records the medians.
+fn compare<T: AsyncFn(), R: AsyncFn()>(
+    c: &mut Criterion,
+    rt: &Runtime,
+    name: &'static str,
+    txova: T,
+    raw: R,
+    paired: &mut Vec<Paired>,
+) {
+    let mut g = c.benchmark_group(name);
+    g.bench_function("txova", |b| b.to_async(rt).iter(|| txova()));
+    g.bench_function("raw", |b| b.to_async(rt).iter(|| raw()));
+    g.finish();
+    let (mut t, mut r) = (Vec::with_capacity(PAIRS), Vec::with_capacity(PAIRS));
+    rt.block_on(async {
+        for i in 0..PAIRS {
+            // Alternate which goes first, so neither always meets a warm or cold server.
+            if i % 2 == 0 {
+                let start = Instant::now();
+                txova().await;
+                t.push(start.elapsed());
+                let start = Instant::now();
+                raw().await;
+                r.push(start.elapsed());
+            } else {
+                let start = Instant::now();
+                raw().await;
+                r.push(start.elapsed());
+                let start = Instant::now();
+                txova().await;
+                t.push(start.elapsed());
+            }
+        }
+    });
+    t.sort();
+    r.sort();
+    paired.push((name, t[PAIRS / 2], r[PAIRS / 2]));
+}
+
 #[allow(
     clippy::too_many_lines,
     reason = "one run shares one setup, so txova and raw are measured side by side"
@@ -89,6 +135,7 @@ async fn env() -> Env {
 fn bench(c: &mut Criterion) {
     let rt = Runtime::new().expect("runtime");
     let env = rt.block_on(env());
+    let mut paired = Vec::new();
     let value = profile();
     let json_len = serde_json::to_vec(&value).expect("json").len();
     assert!(
@@ -111,31 +158,31 @@ fn bench(c: &mut Criterion) {
             .expect("set");
     });
 
-    let mut g = c.benchmark_group("cache_get_1kb");
-    g.bench_function("txova", |b| {
-        b.to_async(&rt)
-            .iter(|| async { black_box(cache.get(&key).await.expect("get")) });
-    });
-    g.bench_function("raw", |b| {
-        b.to_async(&rt).iter(|| async {
+    compare(
+        c,
+        &rt,
+        "cache_get_1kb",
+        async || {
+            black_box(cache.get(&key).await.expect("get"));
+        },
+        async || {
             let mut raw = env.raw.clone();
             let bytes: Vec<u8> = redis::cmd("GET")
                 .arg(&raw_key)
                 .query_async(&mut raw)
                 .await
                 .expect("get");
-            black_box(serde_json::from_slice::<Profile>(&bytes).expect("json"))
-        });
-    });
-    g.finish();
+            black_box(serde_json::from_slice::<Profile>(&bytes).expect("json"));
+        },
+        &mut paired,
+    );
 
-    let mut g = c.benchmark_group("cache_set_1kb");
-    g.bench_function("txova", |b| {
-        b.to_async(&rt)
-            .iter(|| async { cache.set(&key, &value, ttl).await.expect("set") });
-    });
-    g.bench_function("raw", |b| {
-        b.to_async(&rt).iter(|| async {
+    compare(
+        c,
+        &rt,
+        "cache_set_1kb",
+        async || cache.set(&key, &value, ttl).await.expect("set"),
+        async || {
             let mut raw = env.raw.clone();
             let _: () = redis::cmd("SET")
                 .arg(&raw_key)
@@ -145,28 +192,28 @@ fn bench(c: &mut Criterion) {
                 .query_async(&mut raw)
                 .await
                 .expect("set");
-        });
-    });
-    g.finish();
+        },
+        &mut paired,
+    );
 
     let locker = Locker::new(env.client.clone());
     let acquire = redis::Script::new(LOCK_ACQUIRE);
     let release = redis::Script::new(COMPARE_AND_DELETE);
     let raw_lock = env.client.prefixed("raw:lock:{bench}");
     let raw_fence = format!("{raw_lock}:fence");
-    let mut g = c.benchmark_group("lock_acquire_release");
-    g.bench_function("txova", |b| {
-        b.to_async(&rt).iter(|| async {
+    compare(
+        c,
+        &rt,
+        "lock_acquire_release",
+        async || {
             let guard = locker
                 .try_acquire("bench", ttl)
                 .await
                 .expect("acquire")
                 .expect("free");
             assert!(guard.release().await.expect("release"));
-        });
-    });
-    g.bench_function("raw", |b| {
-        b.to_async(&rt).iter(|| async {
+        },
+        async || {
             let mut raw = env.raw.clone();
             let token = "0123456789abcdef0123456789abcdef";
             let r: Vec<i64> = acquire
@@ -185,9 +232,9 @@ fn bench(c: &mut Criterion) {
                 .await
                 .expect("release");
             assert_eq!(n, 1);
-        });
-    });
-    g.finish();
+        },
+        &mut paired,
+    );
 
     let limiter = RateLimiter::new(env.client.clone());
     let rl = RateLimitConfig {
@@ -197,13 +244,14 @@ fn bench(c: &mut Criterion) {
     };
     let rl_script = redis::Script::new(RATE_LIMIT);
     let raw_rl = env.client.prefixed("raw:ratelimit:bench");
-    let mut g = c.benchmark_group("rate_limit_allow");
-    g.bench_function("txova", |b| {
-        b.to_async(&rt)
-            .iter(|| async { black_box(limiter.allow(&rl).await.expect("allow")) });
-    });
-    g.bench_function("raw_evalsha", |b| {
-        b.to_async(&rt).iter(|| async {
+    compare(
+        c,
+        &rt,
+        "rate_limit_allow",
+        async || {
+            black_box(limiter.allow(&rl).await.expect("allow"));
+        },
+        async || {
             let mut raw = env.raw.clone();
             let r: Vec<i64> = rl_script
                 .key(&raw_rl)
@@ -214,10 +262,10 @@ fn bench(c: &mut Criterion) {
                 .invoke_async(&mut raw)
                 .await
                 .expect("allow");
-            black_box(r)
-        });
-    });
-    g.finish();
+            black_box(r);
+        },
+        &mut paired,
+    );
 
     let store = SessionStore::new(env.client.clone());
     let data = SessionData {
@@ -229,17 +277,16 @@ fn bench(c: &mut Criterion) {
     let create = redis::Script::new(&format!("{SESSION_COMMON}{SESSION_CREATE}"));
     let get = redis::Script::new(&format!("{SESSION_COMMON}{SESSION_GET}"));
     let raw_sessions = env.client.prefixed("raw:session:{bench}");
-    let data_json = serde_json::to_vec(&data).expect("json");
-    let mut g = c.benchmark_group("session_create");
-    // A fresh user per batch keeps the user's hash small, as in production.
-    g.bench_function("txova", |b| {
-        b.to_async(&rt).iter(|| async {
+    // Each create is followed by a delete, so the user's hash stays small as in production.
+    compare(
+        c,
+        &rt,
+        "session_create",
+        async || {
             let s = store.create(data.clone()).await.expect("create");
             store.delete(&s.id).await.expect("delete");
-        });
-    });
-    g.bench_function("raw_evalsha", |b| {
-        b.to_async(&rt).iter(|| async {
+        },
+        async || {
             let mut raw = env.raw.clone();
             let json = serde_json::to_vec(&data).expect("json");
             let _: Vec<u8> = create
@@ -257,9 +304,9 @@ fn bench(c: &mut Criterion) {
                 .query_async(&mut raw)
                 .await
                 .expect("delete");
-        });
-    });
-    g.finish();
+        },
+        &mut paired,
+    );
 
     let session = rt.block_on(store.create(data.clone())).expect("create");
     let raw_id = "fedcba9876543210fedcba9876543210fedcba9876543210";
@@ -270,18 +317,19 @@ fn bench(c: &mut Criterion) {
             .arg(raw_id)
             .arg(600_000)
             .arg(6_000_000)
-            .arg(&data_json)
+            .arg(serde_json::to_vec(&data).expect("json"))
             .invoke_async(&mut raw)
             .await
             .expect("create");
     });
-    let mut g = c.benchmark_group("session_get");
-    g.bench_function("txova", |b| {
-        b.to_async(&rt)
-            .iter(|| async { black_box(store.get(&session.id).await.expect("get")) });
-    });
-    g.bench_function("raw_evalsha", |b| {
-        b.to_async(&rt).iter(|| async {
+    compare(
+        c,
+        &rt,
+        "session_get",
+        async || {
+            black_box(store.get(&session.id).await.expect("get"));
+        },
+        async || {
             let mut raw = env.raw.clone();
             let v: Vec<u8> = get
                 .key(&raw_sessions)
@@ -301,10 +349,10 @@ fn bench(c: &mut Criterion) {
                 .collect();
             let data: SessionData =
                 serde_json::from_slice(parts.next().expect("data")).expect("json");
-            black_box((times, data))
-        });
-    });
-    g.finish();
+            black_box((times, data));
+        },
+        &mut paired,
+    );
 
     // Throughput: 64 tasks sharing one client, each doing OPS gets of the 1 KB value.
     let mut g = c.benchmark_group("throughput_64_tasks_get_1kb");
@@ -368,6 +416,20 @@ fn bench(c: &mut Criterion) {
         });
     });
     g.finish();
+
+    println!("\npaired medians ({PAIRS} alternating pairs each, same load for both sides):");
+    println!(
+        "{:<24} {:>12} {:>12} {:>7}",
+        "benchmark", "txova", "raw", "ratio"
+    );
+    for (name, t, r) in &paired {
+        println!(
+            "{name:<24} {:>10.1}us {:>10.1}us {:>7.2}",
+            t.as_secs_f64() * 1e6,
+            r.as_secs_f64() * 1e6,
+            t.as_secs_f64() / r.as_secs_f64()
+        );
+    }
 
     // Leave nothing behind on the shared server.
     rt.block_on(async {
