@@ -264,10 +264,10 @@ async fn a_lost_lock_is_reported() {
 async fn keep_alive_outlives_the_ttl() {
     for (name, client) in targets("lock-alive").await {
         let locker = Locker::new(client.clone());
-        // The work takes three TTLs; without keep-alive the lock would expire under it.
+        // The work takes 2.5 TTLs; without keep-alive the lock would expire under it.
         let v = locker
-            .with_lock("long", Duration::from_millis(300), async |_| {
-                tokio::time::sleep(Duration::from_millis(900)).await;
+            .with_lock("long", Duration::from_secs(1), async |_| {
+                tokio::time::sleep(Duration::from_millis(2500)).await;
                 Ok::<_, Error>(7)
             })
             .await

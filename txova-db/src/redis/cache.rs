@@ -361,10 +361,22 @@ impl Cache {
                 return Ok(v);
             }
         }
-        let result = compute().await;
-        if let Ok(v) = &result {
-            self.set(key, v, ttl).await?;
-        }
+        // The previous holder may have stored the value just before we took the lease.
+        let stored = if lease_taken.is_some() {
+            self.get(key).await?
+        } else {
+            None
+        };
+        let result = match stored {
+            Some(v) => Ok(v),
+            None => {
+                let result = compute().await;
+                if let Ok(v) = &result {
+                    self.set(key, v, ttl).await?;
+                }
+                result
+            }
+        };
         if lease_taken.is_some() {
             let _: i64 = self
                 .client
