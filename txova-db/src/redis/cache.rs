@@ -367,15 +367,14 @@ impl Cache {
         } else {
             None
         };
-        let result = match stored {
-            Some(v) => Ok(v),
-            None => {
-                let result = compute().await;
-                if let Ok(v) = &result {
-                    self.set(key, v, ttl).await?;
-                }
-                result
+        let result = if let Some(v) = stored {
+            Ok(v)
+        } else {
+            let result = compute().await;
+            if let Ok(v) = &result {
+                self.set(key, v, ttl).await?;
             }
+            result
         };
         if lease_taken.is_some() {
             let _: i64 = self
