@@ -46,6 +46,24 @@ async fn create_get_list_delete() {
 }
 
 #[tokio::test]
+async fn user_ids_are_matched_exactly() {
+    for (name, client) in targets("sess-users").await {
+        let store = SessionStore::new(client);
+        // Characters JSON escapes (Go-style `\u003c`), non-ASCII, quotes and separators.
+        let tricky = "ana<&>\"é:{x}\u{2028}";
+        let s = store.create(data(tricky, "d1")).await.unwrap();
+        let _other = store.create(data("ana", "d2")).await.unwrap();
+        let list = store.list_by_user(tricky).await.unwrap();
+        assert_eq!(list.len(), 1, "{name}");
+        assert_eq!(list[0].id, s.id);
+        assert_eq!(list[0].data.user_id, tricky);
+        assert_eq!(store.list_by_user("ana").await.unwrap().len(), 1);
+        assert_eq!(store.delete_all_for_user(tricky).await.unwrap(), 1);
+        assert_eq!(store.list_by_user("ana").await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
 async fn a_deleted_session_never_comes_back() {
     for (name, client) in targets("sess-dead").await {
         let store = SessionStore::new(client);
