@@ -166,6 +166,21 @@ async fn lease_computes_once_across_processes() {
             assert_eq!(t.await.unwrap().unwrap(), ana(8));
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1, "{name}");
+
+        // A holder whose value cannot be stored still gives the lease back.
+        let small = Cache::new(client.clone())
+            .with_lease(Lease::default())
+            .max_value_size(10);
+        let e = small
+            .get_or_set(&profile(9), MIN, async || Ok::<_, Error>(ana(9)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+        let lease: i64 = client
+            .query(redis::cmd("EXISTS").arg(client.prefixed("lease:{user:profile:9}")))
+            .await
+            .unwrap();
+        assert_eq!(lease, 0, "{name}: lease released");
     }
 }
 

@@ -367,26 +367,33 @@ impl Cache {
         } else {
             None
         };
-        let result = if let Some(v) = stored {
-            Ok(v)
+        let (result, stored) = if let Some(v) = stored {
+            (Ok(v), Ok(()))
         } else {
             let result = compute().await;
-            if let Ok(v) = &result {
-                self.set(key, v, ttl).await?;
-            }
-            result
+            let stored = match &result {
+                Ok(v) => self.set(key, v, ttl).await,
+                Err(_) => Ok(()),
+            };
+            (result, stored)
         };
-        if lease_taken.is_some() {
-            let _: i64 = self
-                .client
-                .run_script(
+        // Released whatever happened, so waiters need not sit out the lease's TTL.
+        let released = if lease_taken.is_some() {
+            self.client
+                .run_script::<i64>(
                     compare_and_delete_script(),
                     &[&lease_key],
                     &[token.as_bytes()],
                 )
-                .await?;
-        }
-        result
+                .await
+                .map(drop)
+        } else {
+            Ok(())
+        };
+        let value = result?;
+        stored?;
+        released?;
+        Ok(value)
     }
 
     /// Removes every key that starts with `prefix`, which must end in a `list` segment or
