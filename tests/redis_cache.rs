@@ -185,6 +185,69 @@ async fn lease_computes_once_across_processes() {
 }
 
 #[tokio::test]
+async fn lease_serves_the_old_value_while_one_caller_recomputes() {
+    for (name, client) in targets("cache-stale").await {
+        let lease = Lease {
+            serve_stale: Duration::from_secs(60),
+            ..Lease::default()
+        };
+        let first = Cache::new(client.clone()).with_lease(lease);
+        let v = first
+            .get_or_set(&profile(10), MIN, async || Ok::<_, Error>(ana(10)))
+            .await
+            .unwrap();
+        assert_eq!(v, ana(10));
+        // The entry expires, and another process holds the lease to recompute it.
+        first.delete(&profile(10)).await.unwrap();
+        let _: () = client
+            .query(
+                redis::cmd("SET")
+                    .arg(client.prefixed("lease:{user:profile:10}"))
+                    .arg("another-process")
+                    .arg("PX")
+                    .arg(10_000),
+            )
+            .await
+            .unwrap();
+        let calls = AtomicUsize::new(0);
+        let fresh = Profile {
+            id: 10,
+            name: "Bea".into(),
+        };
+        let other = Cache::new(client.clone()).with_lease(lease);
+        let got = other
+            .get_or_set(&profile(10), MIN, async || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Error>(fresh.clone())
+            })
+            .await
+            .unwrap();
+        assert_eq!(got, ana(10), "{name}: the old value is served");
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "{name}");
+        // Without an old value to serve, a caller waits for the holder, then computes itself.
+        let _: () = client
+            .query(
+                redis::cmd("SET")
+                    .arg(client.prefixed("lease:{user:profile:11}"))
+                    .arg("another-process")
+                    .arg("PX")
+                    .arg(10_000),
+            )
+            .await
+            .unwrap();
+        let waiting = Cache::new(client.clone()).with_lease(Lease {
+            wait: Duration::from_millis(200),
+            ..Lease::default()
+        });
+        let got = waiting
+            .get_or_set(&profile(11), MIN, async || Ok::<_, Error>(fresh.clone()))
+            .await
+            .unwrap();
+        assert_eq!(got, fresh);
+    }
+}
+
+#[tokio::test]
 async fn a_corrupt_entry_is_a_miss_and_is_removed() {
     for (name, client) in targets("cache-corrupt").await {
         let cache = Cache::new(client.clone());
