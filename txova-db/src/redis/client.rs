@@ -238,7 +238,8 @@ impl Client {
     }
 
     /// Runs any command; keys in it are taken as written (no prefix is added). On a cluster
-    /// the command goes to the node of its first key.
+    /// the `redis` crate routes it by its keys (multi-key commands such as `MGET` are split
+    /// by slot); a command without keys goes to any node.
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
         let fut = async {
             let mut conn = self.connection();
