@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use txova_db::redis::{Cache, CacheKey, Client, Config, Locker, RateLimitConfig, RateLimiter};
+use txova_db::redis::{
+    Cache, CacheKey, Client, Config, Locker, RateLimitConfig, RateLimiter, SessionData,
+    SessionStore,
+};
 use txova_db::{ErrorKind, Timeout};
 use txova_db_tests::cluster;
 use txova_db_tests::redis_env::{OwnServer, random_prefix, single_url, targets};
@@ -194,5 +197,60 @@ async fn wrong_type_at_a_key_is_a_redis_error() {
             .await
             .unwrap();
         assert_eq!(t, "hash");
+    }
+}
+
+#[tokio::test]
+async fn wrong_type_under_a_script_is_a_redis_error() {
+    for (name, client) in targets("wrongtype-script").await {
+        let hset = |key: String| {
+            let client = client.clone();
+            async move {
+                let _: () = client
+                    .query(redis::cmd("HSET").arg(key).arg("f").arg("v"))
+                    .await
+                    .unwrap();
+            }
+        };
+        hset(client.prefixed("ratelimit:wrong")).await;
+        let err = RateLimiter::new(client.clone())
+            .allow(&RateLimitConfig {
+                key: "ratelimit:wrong".into(),
+                limit: 5,
+                window: Duration::from_secs(60),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");
+
+        // A lock key holding something else counts as held, and is left alone.
+        hset(client.prefixed("lock:{wrong}")).await;
+        let got = Locker::new(client.clone())
+            .try_acquire("wrong", Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(got.is_none(), "{name}");
+        let t: String = client
+            .query(redis::cmd("TYPE").arg(client.prefixed("lock:{wrong}")))
+            .await
+            .unwrap();
+        assert_eq!(t, "hash");
+
+        // A session id whose user hash holds a string.
+        let store = SessionStore::new(client.clone());
+        let s = store
+            .create(SessionData {
+                user_id: "wrong-type".into(),
+                ..SessionData::default()
+            })
+            .await
+            .unwrap();
+        let hash = format!("session:{{{}}}", &s.id[32..]);
+        let _: () = client
+            .query(redis::cmd("SET").arg(client.prefixed(&hash)).arg("x"))
+            .await
+            .unwrap();
+        let err = store.get(&s.id).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");
     }
 }
