@@ -28,3 +28,5 @@ pub async fn pool_with(db: &TestDatabase, f: impl FnOnce(&mut Config)) -> Pool {
         .unwrap_or_else(|e| panic!("cannot open a pool: {e}"))
 }
 pub mod migrate;
+pub mod cluster;
+pub mod redis_env;

@@ -49,9 +49,15 @@ pub(crate) fn expand(
                 __txova_key.finish()
             }
         };
+        let fallback = if failed {
+            quote! { #[allow(unused_variables)] }
+        } else {
+            quote! {}
+        };
         quote! {
             #(#attrs)*
             #default_doc
+            #fallback
             #[must_use]
             #[allow(clippy::needless_pass_by_value, reason = "key parameters are taken as declared")]
             #vis fn #name(#(#names: #types),*) -> ::txova_db::redis::CacheKey<#value> {

@@ -6,6 +6,7 @@
 
 mod migrations;
 mod postgres;
+mod redis;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -13,6 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("== txova-db tour (on a scratch database {}) ==", db.name());
     migrations::run(&db).await?;
     postgres::run(&db).await?;
+    redis::run().await?;
     println!("== tour done ==");
     Ok(())
 }

@@ -26,14 +26,19 @@ pub(crate) fn compare_and_delete_script() -> &'static Script {
 }
 
 /// Cross-process protection for [`Cache::get_or_set`]: on a miss, one caller in the whole
-/// fleet takes a short lease and computes; the others poll the cache until the value
-/// appears, for at most `wait`, and compute themselves only if it does not.
+/// fleet takes a short lease and computes; the others serve the previous value if
+/// `serve_stale` keeps one, and otherwise poll the cache until the value appears, for at
+/// most `wait`, and compute themselves only if it does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lease {
     /// How long the lease lasts if its holder never finishes (it crashed). Default 5 s.
     pub ttl: Duration,
     /// How long other callers wait for the holder's value. Default 5 s.
     pub wait: Duration,
+    /// How long a value computed by `get_or_set` stays available as the old value after its
+    /// TTL, for callers that find someone else recomputing it. Zero (the default) keeps no
+    /// old value: callers wait. The old value is a second key, `{prefix}stale:{<key>}`.
+    pub serve_stale: Duration,
 }
 
 impl Default for Lease {
@@ -41,6 +46,7 @@ impl Default for Lease {
         Lease {
             ttl: Duration::from_secs(5),
             wait: Duration::from_secs(5),
+            serve_stale: Duration::ZERO,
         }
     }
 }
@@ -340,7 +346,15 @@ impl Cache {
                     .arg(ttl_ms(lease.ttl)?),
             )
             .await?;
+        let stale_key = self.client.prefixed(&format!("stale:{{{}}}", key.as_str()));
         if lease_taken.is_none() {
+            if !lease.serve_stale.is_zero() {
+                let raw: Option<Vec<u8>> =
+                    self.client.query(redis::cmd("GET").arg(&stale_key)).await?;
+                if let Some(v) = raw.and_then(|b| codec::decode(&b).ok()) {
+                    return Ok(v);
+                }
+            }
             let deadline = tokio::time::Instant::now() + lease.wait;
             let mut pause = Duration::from_millis(5);
             while tokio::time::Instant::now() < deadline {
@@ -361,21 +375,60 @@ impl Cache {
                 return Ok(v);
             }
         }
-        let result = compute().await;
-        if let Ok(v) = &result {
-            self.set(key, v, ttl).await?;
-        }
-        if lease_taken.is_some() {
-            let _: i64 = self
-                .client
-                .run_script(
+        // The previous holder may have stored the value just before we took the lease.
+        let stored = if lease_taken.is_some() {
+            self.get(key).await?
+        } else {
+            None
+        };
+        let (result, stored) = if let Some(v) = stored {
+            (Ok(v), Ok(()))
+        } else {
+            let result = compute().await;
+            let stored = match &result {
+                Ok(v) => self.set(key, v, ttl).await,
+                Err(_) => Ok(()),
+            };
+            let stored = match (&result, stored) {
+                (Ok(v), Ok(())) if !lease.serve_stale.is_zero() => {
+                    self.set_stale(&stale_key, key.as_str(), v, ttl + lease.serve_stale)
+                        .await
+                }
+                (_, stored) => stored,
+            };
+            (result, stored)
+        };
+        // Released whatever happened, so waiters need not sit out the lease's TTL.
+        let released = if lease_taken.is_some() {
+            self.client
+                .run_script::<i64>(
                     compare_and_delete_script(),
                     &[&lease_key],
                     &[token.as_bytes()],
                 )
-                .await?;
-        }
-        result
+                .await
+                .map(drop)
+        } else {
+            Ok(())
+        };
+        let value = result?;
+        stored?;
+        released?;
+        Ok(value)
+    }
+
+    /// Keeps a copy of a computed value as the old value other callers may serve.
+    async fn set_stale<T: Serialize>(
+        &self,
+        stale_key: &str,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<()> {
+        let bytes = self.encode(key, value)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(stale_key).arg(bytes).arg("PX").arg(ttl_ms(ttl)?);
+        self.client.query(&cmd).await
     }
 
     /// Removes every key that starts with `prefix`, which must end in a `list` segment or

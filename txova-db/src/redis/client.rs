@@ -11,7 +11,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, RedisFuture, Value};
 
-use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
+use crate::error::{Error, ErrorKind, Result, fmt_duration};
 
 /// How to reach Redis, with the waits every command is bounded by.
 ///
@@ -77,7 +77,7 @@ impl Config {
     }
 
     /// How long any one command may wait for its answer. Default 1 s. Running out is a
-    /// [`ErrorKind::Timeout`] error with [`Timeout::Response`].
+    /// [`ErrorKind::Timeout`] error with [`Timeout::Response`](crate::Timeout::Response).
     #[must_use]
     pub fn response_timeout(mut self, timeout: Duration) -> Config {
         self.response_timeout = timeout;
@@ -238,7 +238,8 @@ impl Client {
     }
 
     /// Runs any command; keys in it are taken as written (no prefix is added). On a cluster
-    /// the command goes to the node of its first key.
+    /// the `redis` crate routes it by its keys (multi-key commands such as `MGET` are split
+    /// by slot); a command without keys goes to any node.
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
         let fut = async {
             let mut conn = self.connection();
@@ -256,24 +257,18 @@ impl Client {
         }
     }
 
-    /// Bounds `fut` by the response timeout, also while the connection is being rebuilt.
+    /// Finishes a call of the `redis` crate, mapping its error.
+    ///
+    /// Every call is already bounded without a timer of ours (a second timer per command
+    /// costs measurable throughput): the connection times out each request after the
+    /// response timeout; a single node's reconnect is at most three attempts of at most
+    /// the connect timeout each, with pauses of at most the connect timeout; a cluster
+    /// bounds a whole request, retries and redirects included, by the response timeout.
     pub(crate) async fn bounded<T>(
         &self,
         fut: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T> {
-        // The connection's own response timeout covers a silent server; this one also covers
-        // waiting for a reconnect, which the connection does not bound by itself.
-        let limit = self.inner.config.response_timeout + self.inner.config.connect_timeout;
-        match tokio::time::timeout(limit, fut).await {
-            Ok(r) => r.map_err(Error::from),
-            Err(_) => Err(Error::timeout(
-                Timeout::Response,
-                format!(
-                    "redis did not answer within {}",
-                    fmt_duration(self.inner.config.response_timeout)
-                ),
-            )),
-        }
+        fut.await.map_err(Error::from)
     }
 
     /// Sends `cmd` to the node chosen by `routing` (cluster only; a single node gets it

@@ -1,0 +1,374 @@
+//! The cache: get/set, many-at-once, get-or-set single flight, leases, corrupt entries,
+//! list invalidation, bad input; on one node and on the cluster.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use txova_db::redis::{Cache, CacheKey, Lease};
+use txova_db::{Error, ErrorKind};
+use txova_db_tests::redis_env::targets;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Profile {
+    #[serde(rename = "ID")]
+    id: u64,
+    #[serde(rename = "Name")]
+    name: String,
+}
+
+txova_db::cache_keys! {
+    fn profile(id: u64) -> Profile = "user:profile:{id}";
+    fn history(user: u64, page: u32) -> Vec<u64> = "ride:history:list:user:{user}:page:{page}";
+    fn counter(id: u64) -> u64 = "ride:counter:{id}";
+}
+
+const MIN: Duration = Duration::from_secs(60);
+
+fn ana(id: u64) -> Profile {
+    Profile {
+        id,
+        name: "Ana".into(),
+    }
+}
+
+#[tokio::test]
+async fn set_get_delete_exists() {
+    for (name, client) in targets("cache-basic").await {
+        let cache = Cache::new(client);
+        let key = profile(1);
+        assert_eq!(cache.get(&key).await.unwrap(), None, "{name}");
+        assert!(!cache.exists(&key).await.unwrap());
+        cache.set(&key, &ana(1), MIN).await.unwrap();
+        assert!(cache.exists(&key).await.unwrap());
+        assert_eq!(cache.get(&key).await.unwrap(), Some(ana(1)));
+        assert!(cache.delete(&key).await.unwrap());
+        assert!(!cache.delete(&key).await.unwrap());
+        assert_eq!(cache.get(&key).await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn entries_expire() {
+    for (name, client) in targets("cache-ttl").await {
+        let cache = Cache::new(client);
+        cache
+            .set(&profile(1), &ana(1), Duration::from_millis(50))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(cache.get(&profile(1)).await.unwrap(), None, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn many_at_once() {
+    for (name, client) in targets("cache-many").await {
+        let cache = Cache::new(client);
+        let entries: Vec<_> = (0..50).map(|i| (profile(i), ana(i))).collect();
+        cache.set_many(&entries, MIN).await.unwrap();
+        let mut keys: Vec<_> = (0..50).map(profile).collect();
+        keys.push(profile(999));
+        let got = cache.get_many(&keys).await.unwrap();
+        assert_eq!(got.len(), 51, "{name}");
+        for (i, v) in got.iter().take(50).enumerate() {
+            assert_eq!(v.as_ref(), Some(&ana(i as u64)));
+        }
+        assert_eq!(got[50], None);
+        assert!(cache.get_many::<Profile>(&[]).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn get_or_set_computes_once_per_process() {
+    for (name, client) in targets("cache-flight").await {
+        let cache = Cache::new(client);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let cache = cache.clone();
+                let calls = Arc::clone(&calls);
+                tokio::spawn(async move {
+                    cache
+                        .get_or_set(&profile(5), MIN, async || {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            Ok::<_, Error>(ana(5))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), ana(5));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{name}");
+    }
+}
+
+#[derive(Debug)]
+#[allow(
+    dead_code,
+    reason = "the field is shown through Debug when a test fails"
+)]
+enum AppError {
+    Db(Error),
+    NotFound,
+}
+
+impl From<Error> for AppError {
+    fn from(e: Error) -> Self {
+        AppError::Db(e)
+    }
+}
+
+#[tokio::test]
+async fn compute_errors_are_returned_not_cached() {
+    for (name, client) in targets("cache-err").await {
+        let cache = Cache::new(client);
+        let r = cache
+            .get_or_set(&profile(6), MIN, async || {
+                Err::<Profile, _>(AppError::NotFound)
+            })
+            .await;
+        assert!(matches!(r, Err(AppError::NotFound)), "{name}");
+        assert!(!cache.exists(&profile(6)).await.unwrap());
+        let v = cache
+            .get_or_set(&profile(6), MIN, async || Ok::<_, AppError>(ana(6)))
+            .await
+            .unwrap();
+        assert_eq!(v, ana(6));
+    }
+}
+
+#[tokio::test]
+async fn lease_computes_once_across_processes() {
+    for (name, client) in targets("cache-lease").await {
+        // Separate caches have separate in-process flights, as separate processes do.
+        let calls = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let cache = Cache::new(client.clone()).with_lease(Lease::default());
+                let calls = Arc::clone(&calls);
+                tokio::spawn(async move {
+                    cache
+                        .get_or_set(&profile(8), MIN, async || {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            Ok::<_, Error>(ana(8))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), ana(8));
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{name}");
+
+        // A holder whose value cannot be stored still gives the lease back.
+        let small = Cache::new(client.clone())
+            .with_lease(Lease::default())
+            .max_value_size(10);
+        let e = small
+            .get_or_set(&profile(9), MIN, async || Ok::<_, Error>(ana(9)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+        let lease: i64 = client
+            .query(redis::cmd("EXISTS").arg(client.prefixed("lease:{user:profile:9}")))
+            .await
+            .unwrap();
+        assert_eq!(lease, 0, "{name}: lease released");
+    }
+}
+
+#[tokio::test]
+async fn lease_serves_the_old_value_while_one_caller_recomputes() {
+    for (name, client) in targets("cache-stale").await {
+        let lease = Lease {
+            serve_stale: Duration::from_secs(60),
+            ..Lease::default()
+        };
+        let first = Cache::new(client.clone()).with_lease(lease);
+        let v = first
+            .get_or_set(&profile(10), MIN, async || Ok::<_, Error>(ana(10)))
+            .await
+            .unwrap();
+        assert_eq!(v, ana(10));
+        // The entry expires, and another process holds the lease to recompute it.
+        first.delete(&profile(10)).await.unwrap();
+        let _: () = client
+            .query(
+                redis::cmd("SET")
+                    .arg(client.prefixed("lease:{user:profile:10}"))
+                    .arg("another-process")
+                    .arg("PX")
+                    .arg(10_000),
+            )
+            .await
+            .unwrap();
+        let calls = AtomicUsize::new(0);
+        let fresh = Profile {
+            id: 10,
+            name: "Bea".into(),
+        };
+        let other = Cache::new(client.clone()).with_lease(lease);
+        let got = other
+            .get_or_set(&profile(10), MIN, async || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Error>(fresh.clone())
+            })
+            .await
+            .unwrap();
+        assert_eq!(got, ana(10), "{name}: the old value is served");
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "{name}");
+        // Without an old value to serve, a caller waits for the holder, then computes itself.
+        let _: () = client
+            .query(
+                redis::cmd("SET")
+                    .arg(client.prefixed("lease:{user:profile:11}"))
+                    .arg("another-process")
+                    .arg("PX")
+                    .arg(10_000),
+            )
+            .await
+            .unwrap();
+        let waiting = Cache::new(client.clone()).with_lease(Lease {
+            wait: Duration::from_millis(200),
+            ..Lease::default()
+        });
+        let got = waiting
+            .get_or_set(&profile(11), MIN, async || Ok::<_, Error>(fresh.clone()))
+            .await
+            .unwrap();
+        assert_eq!(got, fresh);
+    }
+}
+
+#[tokio::test]
+async fn a_corrupt_entry_is_a_miss_and_is_removed() {
+    for (name, client) in targets("cache-corrupt").await {
+        let cache = Cache::new(client.clone());
+        let key = profile(3);
+        let full = client.prefixed(key.as_str());
+        for garbage in [&b"{not json"[..], br#"{"ID":"text"}"#, b"\xff\xfe"] {
+            let _: () = client
+                .query(redis::cmd("SET").arg(&full).arg(garbage))
+                .await
+                .unwrap();
+            assert_eq!(cache.get(&key).await.unwrap(), None, "{name}");
+            assert!(!cache.exists(&key).await.unwrap(), "{name}: not removed");
+        }
+        // In many-at-once reads too.
+        let _: () = client
+            .query(redis::cmd("SET").arg(&full).arg("[1,2"))
+            .await
+            .unwrap();
+        assert_eq!(
+            cache.get_many(std::slice::from_ref(&key)).await.unwrap(),
+            vec![None]
+        );
+        assert!(!cache.exists(&key).await.unwrap());
+        // And get_or_set recomputes.
+        let _: () = client
+            .query(redis::cmd("SET").arg(&full).arg("nope"))
+            .await
+            .unwrap();
+        let v = cache
+            .get_or_set(&key, MIN, async || Ok::<_, Error>(ana(3)))
+            .await
+            .unwrap();
+        assert_eq!(v, ana(3));
+    }
+}
+
+#[tokio::test]
+async fn go_json_is_read_and_written_byte_for_byte() {
+    for (name, client) in targets("cache-go").await {
+        let cache = Cache::new(client.clone());
+        let key = profile(4);
+        let full = client.prefixed(key.as_str());
+        // Exactly what Go's json.Marshal writes for the equivalent struct.
+        let go = r#"{"ID":4,"Name":"A\u0026B \u003cx\u003e"}"#;
+        let _: () = client
+            .query(redis::cmd("SET").arg(&full).arg(go))
+            .await
+            .unwrap();
+        let got = cache.get(&key).await.unwrap().unwrap();
+        assert_eq!(got.name, "A&B <x>", "{name}");
+        cache.set(&key, &got, MIN).await.unwrap();
+        let raw: String = client.query(redis::cmd("GET").arg(&full)).await.unwrap();
+        assert_eq!(raw, go);
+    }
+}
+
+#[tokio::test]
+async fn list_prefix_invalidation_reaches_every_primary() {
+    for (name, client) in targets("cache-list").await {
+        let cache = Cache::new(client);
+        let entries: Vec<_> = (0..40)
+            .map(|i| (history(i % 4, u32::try_from(i).unwrap()), vec![i]))
+            .collect();
+        cache.set_many(&entries, MIN).await.unwrap();
+        cache.set(&profile(1), &ana(1), MIN).await.unwrap();
+        let removed = cache
+            .invalidate_list(history(0, 0).list_prefix().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(removed, 40, "{name}");
+        for (k, _) in &entries {
+            assert!(!cache.exists(k).await.unwrap());
+        }
+        // Other keys stay.
+        assert!(cache.exists(&profile(1)).await.unwrap());
+        // A narrower prefix removes only its lists.
+        cache.set_many(&entries, MIN).await.unwrap();
+        let removed = cache
+            .invalidate_list("ride:history:list:user:1:")
+            .await
+            .unwrap();
+        assert_eq!(removed, 10, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_error_and_writes_nothing() {
+    for (name, client) in targets("cache-bad").await {
+        let cache = Cache::new(client).max_value_size(1024);
+        let key = counter(1);
+        for ttl in [Duration::ZERO, Duration::from_micros(10)] {
+            let e = cache.set(&key, &1, ttl).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+        }
+        let e = cache
+            .get_or_set(&key, Duration::ZERO, async || Ok::<_, Error>(1))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let big = Profile {
+            id: 1,
+            name: "x".repeat(2000),
+        };
+        let e = cache.set(&profile(1), &big, MIN).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("limit"), "{e}");
+        assert!(!cache.exists(&profile(1)).await.unwrap());
+        // One oversized value in a batch: nothing of the batch is written.
+        let batch = vec![(profile(2), ana(2)), (profile(3), big)];
+        assert!(cache.set_many(&batch, MIN).await.is_err());
+        assert!(!cache.exists(&profile(2)).await.unwrap());
+        // Values serde cannot encode as JSON.
+        let bad_key =
+            CacheKey::<std::collections::HashMap<Vec<u8>, u8>>::parse("svc:bad:1").unwrap();
+        let mut map = std::collections::HashMap::new();
+        map.insert(vec![1u8], 1u8);
+        let e = cache.set(&bad_key, &map, MIN).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Encode, "{e}");
+        for prefix in ["", "ride:history:", "ride:list", "list:x:", "ride::list:"] {
+            let e = cache.invalidate_list(prefix).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{prefix}");
+        }
+    }
+}

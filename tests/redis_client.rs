@@ -1,0 +1,256 @@
+//! The Redis client: both topologies, timeouts, restarts, scripts and error mapping.
+
+use std::time::Duration;
+
+use txova_db::redis::{
+    Cache, CacheKey, Client, Config, Locker, RateLimitConfig, RateLimiter, SessionData,
+    SessionStore,
+};
+use txova_db::{ErrorKind, Timeout};
+use txova_db_tests::cluster;
+use txova_db_tests::redis_env::{OwnServer, random_prefix, single_url, targets};
+
+/// A bound that proves a call does not hang; not a speed assertion.
+const NO_HANG: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn both_topologies_answer() {
+    for (name, client) in targets("client").await {
+        client
+            .ping()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(client.is_cluster(), name == "cluster");
+        assert!(client.prefix().starts_with("test:client:"));
+    }
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_connection_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = Config::new(format!("redis://127.0.0.1:{port}"))
+        .connect_timeout(Duration::from_millis(500));
+    let err = tokio::time::timeout(NO_HANG, Client::new(config))
+        .await
+        .expect("connect must give up")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+    assert!(err.to_string().contains("could not connect"), "{err}");
+
+    let config = Config::cluster([format!("redis://127.0.0.1:{port}")])
+        .connect_timeout(Duration::from_millis(500));
+    let err = tokio::time::timeout(NO_HANG, Client::new(config))
+        .await
+        .expect("connect must give up")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err}");
+}
+
+#[tokio::test]
+async fn bad_configuration_is_refused() {
+    for config in [
+        Config::new(single_url()).prefix("a{b}:"),
+        Config::new(""),
+        Config::new(single_url()).response_timeout(Duration::ZERO),
+    ] {
+        let err = Client::new(config).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    }
+    let err = Client::new(Config::new("http://127.0.0.1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Config | ErrorKind::Connection),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn calls_work_again_after_a_restart() {
+    let server = OwnServer::start();
+    let client = Client::new(
+        Config::new(server.url())
+            .prefix(random_prefix("restart"))
+            .connect_timeout(Duration::from_millis(500))
+            .response_timeout(Duration::from_millis(500)),
+    )
+    .await
+    .unwrap();
+    let cache = Cache::new(client.clone());
+    let key = CacheKey::<u32>::parse("svc:restart:1").unwrap();
+    cache.set(&key, &1, Duration::from_secs(60)).await.unwrap();
+
+    server.stop();
+    let err = cache.get(&key).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Connection | ErrorKind::Timeout),
+        "{err:?}"
+    );
+
+    server.run();
+    // The same client reconnects by itself; the data is gone (no persistence).
+    let mut result = cache.get(&key).await;
+    for _ in 0..100 {
+        if result.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        result = cache.get(&key).await;
+    }
+    assert_eq!(result.unwrap(), None);
+    cache.set(&key, &2, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(cache.get(&key).await.unwrap(), Some(2));
+    // Scripts are loaded again after the restart emptied the script cache.
+    let lock = Locker::new(client)
+        .try_acquire("restart", Duration::from_secs(5))
+        .await
+        .unwrap()
+        .expect("free lock");
+    assert!(lock.release().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_silent_server_is_a_response_timeout() {
+    let server = OwnServer::start();
+    let client = Client::new(
+        Config::new(server.url())
+            .prefix(random_prefix("silent"))
+            .response_timeout(Duration::from_millis(200)),
+    )
+    .await
+    .unwrap();
+    let admin = Client::new(Config::new(server.url())).await.unwrap();
+    let _: () = admin
+        .query(redis::cmd("CLIENT").arg("PAUSE").arg(3000).arg("ALL"))
+        .await
+        .unwrap();
+    let cache = Cache::new(client);
+    let key = CacheKey::<u32>::parse("svc:silent:1").unwrap();
+    let err = tokio::time::timeout(NO_HANG, cache.get(&key))
+        .await
+        .expect("the response timeout must fire")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.timeout_kind(), Some(Timeout::Response));
+    // The pause ends by itself; the server is stopped when `server` is dropped.
+}
+
+#[tokio::test]
+async fn scripts_reload_after_noscript_on_every_node() {
+    for (name, client) in targets("noscript").await {
+        let limiter = RateLimiter::new(client.clone());
+        let config = RateLimitConfig {
+            key: "rl:noscript".into(),
+            limit: 10,
+            window: Duration::from_secs(60),
+        };
+        assert!(limiter.allow(&config).await.unwrap().allowed, "{name}");
+        // Empty the script cache of every node, as a restart or failover does.
+        let nodes: Vec<String> = if name == "cluster" {
+            cluster::seed_nodes()
+        } else {
+            vec![single_url()]
+        };
+        for url in nodes {
+            let node = Client::new(Config::new(url)).await.unwrap();
+            let _: () = node.query(redis::cmd("SCRIPT").arg("FLUSH")).await.unwrap();
+        }
+        // Keys on every node of the cluster: each call must load the script where it runs.
+        for i in 0..12 {
+            let config = RateLimitConfig {
+                key: format!("rl:noscript:{i}"),
+                ..config.clone()
+            };
+            let r = limiter
+                .allow(&config)
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(r.allowed);
+            assert_eq!(r.remaining, 9);
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_type_at_a_key_is_a_redis_error() {
+    for (name, client) in targets("wrongtype").await {
+        let key = CacheKey::<String>::parse("svc:wrong:1").unwrap();
+        let _: () = client
+            .query(
+                redis::cmd("HSET")
+                    .arg(client.prefixed(key.as_str()))
+                    .arg("f")
+                    .arg("v"),
+            )
+            .await
+            .unwrap();
+        let err = Cache::new(client.clone()).get(&key).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");
+        assert!(err.to_string().contains("wrongtype"), "{name}: {err}");
+        // The value is left alone: it is not the cache's to delete.
+        let t: String = client
+            .query(redis::cmd("TYPE").arg(client.prefixed(key.as_str())))
+            .await
+            .unwrap();
+        assert_eq!(t, "hash");
+    }
+}
+
+#[tokio::test]
+async fn wrong_type_under_a_script_is_a_redis_error() {
+    for (name, client) in targets("wrongtype-script").await {
+        let hset = |key: String| {
+            let client = client.clone();
+            async move {
+                let _: () = client
+                    .query(redis::cmd("HSET").arg(key).arg("f").arg("v"))
+                    .await
+                    .unwrap();
+            }
+        };
+        hset(client.prefixed("ratelimit:wrong")).await;
+        let err = RateLimiter::new(client.clone())
+            .allow(&RateLimitConfig {
+                key: "ratelimit:wrong".into(),
+                limit: 5,
+                window: Duration::from_secs(60),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");
+
+        // A lock key holding something else counts as held, and is left alone.
+        hset(client.prefixed("lock:{wrong}")).await;
+        let got = Locker::new(client.clone())
+            .try_acquire("wrong", Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(got.is_none(), "{name}");
+        let t: String = client
+            .query(redis::cmd("TYPE").arg(client.prefixed("lock:{wrong}")))
+            .await
+            .unwrap();
+        assert_eq!(t, "hash");
+
+        // A session id whose user hash holds a string.
+        let store = SessionStore::new(client.clone());
+        let s = store
+            .create(SessionData {
+                user_id: "wrong-type".into(),
+                ..SessionData::default()
+            })
+            .await
+            .unwrap();
+        let hash = format!("session:{{{}}}", &s.id[32..]);
+        let _: () = client
+            .query(redis::cmd("SET").arg(client.prefixed(&hash)).arg("x"))
+            .await
+            .unwrap();
+        let err = store.get(&s.id).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");
+    }
+}

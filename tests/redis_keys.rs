@@ -1,0 +1,83 @@
+//! Typed cache keys from `cache_keys!` and `CacheEntity`, against a real server.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use txova_db::redis::{Cache, CacheEntity, CacheKey};
+use txova_db_tests::redis_env::targets;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct User {
+    name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Ride {
+    km: u32,
+}
+
+txova_db::cache_keys! {
+    /// A user's profile.
+    fn user_profile(id: &str) -> User = "user:profile:{id}";
+    fn ride_history(user: &str, page: u32) -> Vec<Ride> = "ride:history:list:user:{user}:page:{page}";
+    fn pricing(city: String) -> u32 = "pricing:config:{city}";
+}
+
+impl CacheEntity for Ride {
+    type Key = u64;
+    const CACHE_PREFIX: &'static str = "ride:ride";
+}
+
+#[test]
+fn templates_build_the_seed_conventions() {
+    assert_eq!(user_profile("42").as_str(), "user:profile:42");
+    assert_eq!(
+        ride_history("u1", 3).as_str(),
+        "ride:history:list:user:u1:page:3"
+    );
+    assert_eq!(
+        ride_history("u1", 3).list_prefix(),
+        Some("ride:history:list:")
+    );
+    assert_eq!(
+        pricing("maputo".to_owned()).as_str(),
+        "pricing:config:maputo"
+    );
+    assert_eq!(Ride::cache_key(&9).as_str(), "ride:ride:9");
+}
+
+#[test]
+fn values_never_alias_another_key() {
+    // Without escaping, user "a:page:1" on page 2 would read like another user's page.
+    let tricky = ride_history("a:page:1", 2);
+    let plain = ride_history("a", 1);
+    assert_ne!(tricky, plain);
+    assert_eq!(
+        tricky.as_str(),
+        "ride:history:list:user:a%3Apage%3A1:page:2"
+    );
+    assert_eq!(user_profile("{tag}").as_str(), "user:profile:%7Btag%7D");
+    assert_ne!(user_profile("%3A"), user_profile(":"));
+}
+
+#[tokio::test]
+async fn a_typed_key_reads_its_own_type() {
+    for (name, client) in targets("keys").await {
+        let cache = Cache::new(client);
+        let key = user_profile("7");
+        let ann = User { name: "Ana".into() };
+        cache
+            .set(&key, &ann, Duration::from_secs(60))
+            .await
+            .unwrap();
+        // No annotation: the key says what comes back.
+        let got = cache.get(&key).await.unwrap();
+        assert_eq!(got, Some(ann), "{name}");
+        let rides = CacheKey::<Vec<Ride>>::parse("ride:history:list:user:7").unwrap();
+        cache
+            .set(&rides, &vec![Ride { km: 3 }], Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(cache.get(&rides).await.unwrap().unwrap()[0].km, 3);
+    }
+}

@@ -1,0 +1,130 @@
+//! Rate limits: exact under concurrency, cost, peek, refill, bad input; on one node and on
+//! the cluster.
+
+use std::time::{Duration, SystemTime};
+
+use txova_db::ErrorKind;
+use txova_db::redis::{RateLimitConfig, RateLimiter};
+use txova_db_tests::redis_env::targets;
+
+fn config(key: &str, limit: u64, window: Duration) -> RateLimitConfig {
+    RateLimitConfig {
+        key: key.to_owned(),
+        limit,
+        window,
+    }
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_requests_allow_exactly_the_limit() {
+    for (name, client) in targets("rl-exact").await {
+        let limiter = RateLimiter::new(client);
+        // One request refills every 36 s, far longer than the test runs.
+        let cfg = config("ratelimit:api:burst", 100, HOUR);
+        let tasks: Vec<_> = (0..1000)
+            .map(|_| {
+                let (limiter, cfg) = (limiter.clone(), cfg.clone());
+                tokio::spawn(async move { limiter.allow(&cfg).await })
+            })
+            .collect();
+        let mut allowed = 0;
+        for t in tasks {
+            if t.await.unwrap().unwrap().allowed {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 100, "{name}");
+        let r = limiter.peek(&cfg, 1).await.unwrap();
+        assert!(!r.allowed);
+        assert_eq!(r.remaining, 0);
+    }
+}
+
+#[tokio::test]
+async fn results_report_remaining_reset_and_retry() {
+    for (name, client) in targets("rl-result").await {
+        let limiter = RateLimiter::new(client);
+        let cfg = config("ratelimit:api:u1", 3, Duration::from_secs(30));
+        let before = SystemTime::now();
+        let r = limiter.allow(&cfg).await.unwrap();
+        assert!(r.allowed, "{name}");
+        assert_eq!(r.remaining, 2);
+        assert_eq!(r.limit, 3);
+        assert_eq!(r.retry_after, Duration::ZERO);
+        // Full again 10 s (one interval) after the one request; allow for clock skew.
+        let reset_in = r.reset_at.duration_since(before).unwrap_or_default();
+        assert!(
+            reset_in > Duration::from_secs(8) && reset_in < Duration::from_secs(12),
+            "{reset_in:?}"
+        );
+        assert_eq!(limiter.allow(&cfg).await.unwrap().remaining, 1);
+        assert_eq!(limiter.allow(&cfg).await.unwrap().remaining, 0);
+        let denied = limiter.allow(&cfg).await.unwrap();
+        assert!(!denied.allowed);
+        assert_eq!(denied.remaining, 0);
+        assert!(denied.retry_after > Duration::ZERO);
+        assert!(
+            denied.retry_after <= Duration::from_secs(10),
+            "{:?}",
+            denied.retry_after
+        );
+    }
+}
+
+#[tokio::test]
+async fn cost_and_peek() {
+    for (name, client) in targets("rl-cost").await {
+        let limiter = RateLimiter::new(client);
+        let cfg = config("ratelimit:upload", 10, HOUR);
+        let p = limiter.peek(&cfg, 10).await.unwrap();
+        assert!(p.allowed, "{name}");
+        assert_eq!(p.remaining, 10, "peek consumes nothing");
+        let r = limiter.allow_n(&cfg, 7).await.unwrap();
+        assert!(r.allowed);
+        assert_eq!(r.remaining, 3);
+        // A cost that does not fit is refused whole and counts nothing.
+        let r = limiter.allow_n(&cfg, 4).await.unwrap();
+        assert!(!r.allowed);
+        assert_eq!(r.remaining, 3);
+        assert!(limiter.peek(&cfg, 3).await.unwrap().allowed);
+        assert!(!limiter.peek(&cfg, 4).await.unwrap().allowed);
+        assert!(limiter.allow_n(&cfg, 3).await.unwrap().allowed);
+        assert!(!limiter.allow(&cfg).await.unwrap().allowed);
+    }
+}
+
+#[tokio::test]
+async fn capacity_comes_back_after_retry_after() {
+    for (name, client) in targets("rl-refill").await {
+        let limiter = RateLimiter::new(client);
+        let cfg = config("ratelimit:refill", 2, Duration::from_millis(400));
+        assert!(limiter.allow(&cfg).await.unwrap().allowed);
+        assert!(limiter.allow(&cfg).await.unwrap().allowed);
+        let denied = limiter.allow(&cfg).await.unwrap();
+        assert!(!denied.allowed, "{name}");
+        tokio::time::sleep(denied.retry_after + Duration::from_millis(20)).await;
+        assert!(limiter.allow(&cfg).await.unwrap().allowed, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn bad_limits_are_clear_errors() {
+    for (_, client) in targets("rl-bad").await {
+        let limiter = RateLimiter::new(client);
+        let w = Duration::from_secs(1);
+        for (cfg, cost) in [
+            (config("k", 0, w), 1),
+            (config("k", 10, Duration::ZERO), 1),
+            (config("", 10, w), 1),
+            (config("k", 10, w), 0),
+            (config("k", 10, w), 11),
+        ] {
+            let e = limiter.allow_n(&cfg, cost).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{cfg:?} {cost}: {e}");
+            let e = limiter.peek(&cfg, cost).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        }
+    }
+}
