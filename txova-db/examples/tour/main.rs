@@ -3,6 +3,7 @@
 //! `cargo run --example tour`; set `DATABASE_URL` and `REDIS_URL` to use other servers.
 
 mod postgres;
+mod typed_sql;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,6 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("== txova-db tour (on a scratch database {}) ==", db.name());
     let _ = database_url;
     postgres::run(&db).await?;
+    typed_sql::run(&db).await?;
     println!("== tour done ==");
     Ok(())
 }
