@@ -642,6 +642,7 @@ pub fn unknown_label<T>(name: &str, label: &str) -> SqlResult<T> {
 
 /// The error for a column that could not be read: which column, and why.
 #[cold]
+#[inline(never)]
 fn decode_error(row: &Row, idx: usize, e: &tokio_postgres::Error) -> Error {
     let name = row
         .columns()
@@ -728,3 +729,44 @@ impl<R: FromColumns<M::Types>, M: Markers> Fits<M> for R {}
 
 /// Checks at compile time that `R` reads the selected columns.
 pub const fn row_fits<R: Fits<T>, T>(_: &T) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PARTS: &[Part] = &[
+        Part::Str("INSERT INTO t ("),
+        Part::List(&["a", "\"order\""]),
+        Part::Str(") VALUES "),
+        Part::Rows {
+            first: 1,
+            width: 2,
+            count: 6,
+        },
+        Part::Str(" RETURNING "),
+        Part::QualifiedList("t", &["a"]),
+        Part::Str(" -- "),
+        Part::Param(13),
+    ];
+    const LEN: usize = sql_len(PARTS);
+    const BYTES: [u8; LEN] = sql_bytes::<LEN>(PARTS);
+    const SQL: &str = sql_str(&BYTES);
+
+    #[test]
+    fn parts_join_at_compile_time() {
+        assert_eq!(
+            SQL,
+            "INSERT INTO t (a, \"order\") VALUES ($1, $2), ($3, $4), ($5, $6), ($7, $8), \
+             ($9, $10), ($11, $12) RETURNING t.a -- $13"
+        );
+        assert_eq!(
+            sql_len(&[Part::Rows {
+                first: 1,
+                width: 0,
+                count: 3
+            }]),
+            0
+        );
+        assert_eq!(sql_len(&[Part::Param(100)]), 4);
+    }
+}
