@@ -44,8 +44,14 @@ mod tests {
                 created_at: String,
             }
         });
-        assert!(out.contains(r#"const SQL_NAME : & 'static str = "app.\"user\"""#), "{out}");
-        assert!(out.contains(r#"& ["id" , "\"order\"" , "created_at"]"#), "{out}");
+        assert!(
+            out.contains(r#"const SQL_NAME : & 'static str = "app.\"user\"""#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"& ["id" , "\"order\"" , "created_at"]"#),
+            "{out}"
+        );
         assert!(!out.contains("compile_error"), "{out}");
     }
 
@@ -64,13 +70,23 @@ mod tests {
         assert!(out.contains("unknown table attribute `nmae`"), "{out}");
         assert!(out.contains("unknown column attribute `deafult`"), "{out}");
         assert!(out.contains("duplicate column name `id`"), "{out}");
-        assert!(out.contains("unsupported column type: a reference"), "{out}");
-        assert!(out.contains("impl :: txova_db :: __private :: Table for User"), "{out}");
+        assert!(
+            out.contains("unsupported column type: a reference"),
+            "{out}"
+        );
+        assert!(
+            out.contains("impl :: txova_db :: __private :: Table for User"),
+            "{out}"
+        );
     }
 
     #[test]
     fn enums_are_refused() {
-        let out = expand(quote!(enum E { A }));
+        let out = expand(quote!(
+            enum E {
+                A,
+            }
+        ));
         assert!(out.contains("not on an enum"), "{out}");
     }
 }
