@@ -82,6 +82,16 @@ async fn left_joined_columns_are_options_and_never_panic() {
     assert_eq!(whole[1].0.name, "bob");
     assert!(whole[1].1.is_none());
 
+    // The anti-join: users without posts. A left-joined column may be tested for NULL even
+    // though its field is not an Option.
+    let lonely: Vec<String> = select!(User::name from User
+        left join Post on Post::user_id = User::id
+        where Post::id is null order by User::name)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(lonely, ["bob", "cat"]);
+
     let inner: Vec<(String, f64)> = select!(User::name, Post::score from User
         join Post on Post::user_id = User::id order by Post::score desc)
     .fetch_all(&pool)

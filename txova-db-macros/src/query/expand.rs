@@ -23,6 +23,8 @@ pub(crate) struct Sql {
     pub(crate) main: Path,
     /// Whether column names are written with their table (the statement has joins).
     pub(crate) qualify: bool,
+    /// The tables brought in by `left join`, whose columns may be `NULL` whatever their type.
+    pub(crate) left_tables: Vec<String>,
 }
 
 pub(crate) fn p() -> TokenStream {
@@ -39,6 +41,7 @@ impl Sql {
             base: quote!(0usize),
             main,
             qualify: false,
+            left_tables: Vec::new(),
         }
     }
 
@@ -140,7 +143,10 @@ impl Sql {
                     let h = col.handle(&self.main);
                     self.column(col);
                     self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
-                    self.checks_push(quote_spanned!(is.span()=> #p::nullable(&#h)));
+                    // A left-joined column is NULL when no row matched, whatever its type.
+                    if !self.left_tables.contains(&path_key(col.table(&self.main))) {
+                        self.checks_push(quote_spanned!(is.span()=> #p::nullable(&#h)));
+                    }
                 }
                 Pred::In(col, not, list) => {
                     let h = col.handle(&self.main);

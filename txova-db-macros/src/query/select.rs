@@ -177,6 +177,7 @@ impl Select {
             .filter(|j| j.left)
             .map(|j| path_key(&j.table))
             .collect();
+        sql.left_tables.clone_from(&left_tables);
         sql.text("SELECT ");
         let mut read = match &self.items {
             Some(items) => sql.items(items, &left_tables),
