@@ -152,3 +152,25 @@ async fn rows_are_read_into_structs_and_tuples() {
         ]
     );
 }
+
+#[tokio::test]
+async fn statements_are_prepared_once_per_connection() {
+    let db = TestDatabase::create("typed_select_prepared").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let conn = pool.get().await.unwrap();
+    conn.batch_execute(DDL).await.unwrap();
+    let q = select!(name from User where age > 1);
+    for _ in 0..3 {
+        let _: Vec<String> = q.fetch_all(&conn).await.unwrap();
+    }
+    let prepared: i64 = conn
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1",
+            &[&q.sql()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(prepared, 1);
+}
