@@ -32,6 +32,10 @@ fn the_seed_query_is_written_as_the_seed_writes_it() {
          ORDER BY created_at DESC LIMIT 20 OFFSET 40"
     );
     assert_eq!(q.params().len(), 2);
+    assert_eq!(
+        select!(distinct status from User).sql(),
+        "SELECT DISTINCT status FROM users"
+    );
 }
 
 #[test]
@@ -99,6 +103,12 @@ async fn rows_are_read_into_structs_and_tuples() {
             .unwrap()
             .is_none()
     );
+
+    let statuses: Vec<String> = select!(distinct status from User order by status)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["active", "banned"]);
 
     let nobio: Vec<String> = select!(name from User where bio is null)
         .fetch_all(&pool)

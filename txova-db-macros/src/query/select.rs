@@ -19,6 +19,8 @@ use super::kw;
 
 /// A parsed `select!`.
 pub(crate) struct Select {
+    /// `select!(distinct ...)`.
+    distinct: bool,
     /// `None` for `select!(User ...)`: the whole row of the main table.
     items: Option<Vec<Item>>,
     /// `Row` in `select!(Row { items } from ...)`: a `#[derive(FromRow)]` struct.
@@ -40,6 +42,10 @@ struct Join {
 
 impl Parse for Select {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let distinct = kw::peek(input, "distinct") && !input.peek2(Token![,]) && {
+            kw::eat(input, "distinct")?;
+            true
+        };
         let fork = input.fork();
         let into = if Path::parse_mod_style(&fork).is_ok() && fork.peek(syn::token::Brace) {
             let path = Path::parse_mod_style(input)?;
@@ -95,6 +101,7 @@ impl Parse for Select {
             "`where`, `join`, `group by`, `order by`, `limit`, `offset` or the end of the query (in this order)",
         )?;
         Ok(Select {
+            distinct,
             items,
             into,
             from,
@@ -178,7 +185,11 @@ impl Select {
             .map(|j| path_key(&j.table))
             .collect();
         sql.left_tables.clone_from(&left_tables);
-        sql.text("SELECT ");
+        sql.text(if self.distinct {
+            "SELECT DISTINCT "
+        } else {
+            "SELECT "
+        });
         let mut read = match &self.items {
             Some(items) => sql.items(items, &left_tables),
             None => sql.items(&[Item::Table(self.from.clone())], &left_tables),
