@@ -34,6 +34,11 @@ fn joins_qualify_every_column() {
         "SELECT status, count(*), sum(age), avg(age)::float8, min(age), max(bio) FROM users \
          GROUP BY status ORDER BY status"
     );
+    let q = select!(status from User group by status having count(*) > 1_i64 or not max(age) = 3);
+    assert_eq!(
+        q.sql(),
+        "SELECT status FROM users GROUP BY status HAVING count(*) > $1 OR NOT max(age) = $2"
+    );
 }
 
 #[tokio::test]
@@ -114,6 +119,15 @@ async fn left_joined_columns_are_options_and_never_panic() {
             ("new".to_owned(), 1, Some(20), Some(20.0), Some(20)),
         ]
     );
+    let min_count = 2_i64;
+    let busy: Vec<String> = select!(status from User group by status
+        having count(*) >= min_count and sum(age) > 60_i64 and avg(age) < 50.0 and max(age) <= 40
+        order by status)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(busy, ["active"]);
+
     let total: Option<f64> = select!(sum(score) from Post)
         .fetch_one(&pool)
         .await

@@ -3,7 +3,7 @@
 //! ```text
 //! select!( [items from] Table
 //!          [[left] join Table on col = col [and col = col]...]...
-//!          [where condition] [group by col, ...] [order by col [asc|desc] [nulls first|last], ...]
+//!          [where condition] [group by col, ...] [having condition] [order by col [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
 
@@ -29,6 +29,7 @@ pub(crate) struct Select {
     joins: Vec<Join>,
     filter: Option<Cond>,
     group: Vec<ColRef>,
+    having: Option<Cond>,
     order: Vec<OrderKey>,
     limit: Option<Bound>,
     offset: Option<Bound>,
@@ -82,6 +83,10 @@ impl Parse for Select {
             None => None,
         };
         let group = parse_group(input)?;
+        let having = match kw::eat(input, "having")? {
+            Some(_) => Some(input.parse()?),
+            None => None,
+        };
         let order = if kw::eat(input, "order")?.is_some() {
             kw::expect(input, "by", "after `order`")?;
             ast::parse_order(input)?
@@ -98,7 +103,7 @@ impl Parse for Select {
         };
         ast::expect_end(
             input,
-            "`where`, `join`, `group by`, `order by`, `limit`, `offset` or the end of the query (in this order)",
+            "`where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or the end of the query (in this order)",
         )?;
         Ok(Select {
             distinct,
@@ -108,6 +113,7 @@ impl Parse for Select {
             joins,
             filter,
             group,
+            having,
             order,
             limit,
             offset,
@@ -233,6 +239,10 @@ impl Select {
                 sql.column(c);
             }
         }
+        if let Some(having) = &self.having {
+            sql.text(" HAVING ");
+            sql.cond(having);
+        }
         if !self.order.is_empty() {
             sql.order(&self.order);
         }
@@ -244,8 +254,20 @@ impl Select {
         }
         let text = sql.sql_const();
         let params = sql.params();
-        quote! {
+        let query = quote! {
             #p::Query::__new(#text, [#(#params),*], |row: &#p::PgRow| #read)
+        };
+        match self.filter.as_ref().and_then(Cond::aggregate) {
+            Some(agg) => {
+                let error = syn::Error::new_spanned(
+                    agg,
+                    "an aggregate cannot be in `where`, which filters rows before they are \
+                     grouped; write it in `having` after `group by`",
+                )
+                .to_compile_error();
+                quote!({ #error #query })
+            }
+            None => query,
         }
     }
 }
