@@ -355,7 +355,8 @@ fn parse_cmp_op(input: ParseStream<'_>) -> syn::Result<CmpOp> {
 
 /// One `order by` key.
 pub(crate) struct OrderKey {
-    pub(crate) col: ColRef,
+    /// A column, or an aggregate (`count(*)`) when the query groups.
+    pub(crate) key: Item,
     pub(crate) desc: bool,
     pub(crate) nulls: Option<bool>,
 }
@@ -364,7 +365,15 @@ pub(crate) struct OrderKey {
 pub(crate) fn parse_order(input: ParseStream<'_>) -> syn::Result<Vec<OrderKey>> {
     let mut keys = Vec::new();
     loop {
-        let col: ColRef = input.parse()?;
+        let key = match input.parse::<Item>()? {
+            Item::Table(t) => {
+                return Err(syn::Error::new_spanned(
+                    t,
+                    "expected a column or an aggregate to order by, found a table",
+                ));
+            }
+            key => key,
+        };
         let desc = if kw::eat(input, "desc")?.is_some() {
             true
         } else {
@@ -381,7 +390,7 @@ pub(crate) fn parse_order(input: ParseStream<'_>) -> syn::Result<Vec<OrderKey>> 
         } else {
             None
         };
-        keys.push(OrderKey { col, desc, nulls });
+        keys.push(OrderKey { key, desc, nulls });
         if input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
         } else {

@@ -237,7 +237,14 @@ impl Sql {
             if i > 0 {
                 self.text(", ");
             }
-            self.column(&k.col);
+            match &k.key {
+                Item::Agg(agg, ident, arg) => {
+                    // Only the SQL is wanted here, not the reader.
+                    let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
+                }
+                Item::Column(c) => self.column(c),
+                Item::Table(_) => {}
+            }
             if k.desc {
                 self.text(" DESC");
             }

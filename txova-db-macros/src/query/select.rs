@@ -3,7 +3,7 @@
 //! ```text
 //! select!( [items from] Table
 //!          [[left] join Table on col = col [and col = col]...]...
-//!          [where condition] [group by col, ...] [having condition] [order by col [asc|desc] [nulls first|last], ...]
+//!          [where condition] [group by col, ...] [having condition] [order by col|aggregate [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
 
