@@ -1,9 +1,10 @@
 //! `select!`: grammar and expansion.
 //!
 //! ```text
-//! select!( [items from] Table
+//! select!( [distinct] [items from | Row { items } from] Table
 //!          [[left] join Table on col = col [and col = col]...]...
-//!          [where condition] [group by col, ...] [having condition] [order by col|aggregate [asc|desc] [nulls first|last], ...]
+//!          [where condition] [group by col, ...] [having condition]
+//!          [order by col|aggregate [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
 
