@@ -34,6 +34,16 @@ fn joins_qualify_every_column() {
         "SELECT status, count(*), sum(age), avg(age)::float8, min(age), max(bio) FROM users \
          GROUP BY status ORDER BY status"
     );
+    let q = select!(status, count(*) from User group by status order by count(*) desc, status);
+    assert_eq!(
+        q.sql(),
+        "SELECT status, count(*) FROM users GROUP BY status ORDER BY count(*) DESC, status"
+    );
+    let q = select!(status from User group by status having count(*) > 1_i64 or not max(age) = 3);
+    assert_eq!(
+        q.sql(),
+        "SELECT status FROM users GROUP BY status HAVING count(*) > $1 OR NOT max(age) = $2"
+    );
 }
 
 #[tokio::test]
@@ -82,6 +92,16 @@ async fn left_joined_columns_are_options_and_never_panic() {
     assert_eq!(whole[1].0.name, "bob");
     assert!(whole[1].1.is_none());
 
+    // The anti-join: users without posts. A left-joined column may be tested for NULL even
+    // though its field is not an Option.
+    let lonely: Vec<String> = select!(User::name from User
+        left join Post on Post::user_id = User::id
+        where Post::id is null order by User::name)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(lonely, ["bob", "cat"]);
+
     let inner: Vec<(String, f64)> = select!(User::name, Post::score from User
         join Post on Post::user_id = User::id order by Post::score desc)
     .fetch_all(&pool)
@@ -104,6 +124,25 @@ async fn left_joined_columns_are_options_and_never_panic() {
             ("new".to_owned(), 1, Some(20), Some(20.0), Some(20)),
         ]
     );
+    let by_size: Vec<(String, i64)> =
+        select!(status, count(*) from User group by status order by count(*) desc)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        by_size,
+        vec![("active".to_owned(), 2), ("new".to_owned(), 1)]
+    );
+
+    let min_count = 2_i64;
+    let busy: Vec<String> = select!(status from User group by status
+        having count(*) >= min_count and sum(age) > 60_i64 and avg(age) < 50.0 and max(age) <= 40
+        order by status)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(busy, ["active"]);
+
     let total: Option<f64> = select!(sum(score) from Post)
         .fetch_one(&pool)
         .await

@@ -32,6 +32,10 @@ fn the_seed_query_is_written_as_the_seed_writes_it() {
          ORDER BY created_at DESC LIMIT 20 OFFSET 40"
     );
     assert_eq!(q.params().len(), 2);
+    assert_eq!(
+        select!(distinct status from User).sql(),
+        "SELECT DISTINCT status FROM users"
+    );
 }
 
 #[test]
@@ -100,6 +104,12 @@ async fn rows_are_read_into_structs_and_tuples() {
             .is_none()
     );
 
+    let statuses: Vec<String> = select!(distinct status from User order by status)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["active", "banned"]);
+
     let nobio: Vec<String> = select!(name from User where bio is null)
         .fetch_all(&pool)
         .await
@@ -151,4 +161,26 @@ async fn rows_are_read_into_structs_and_tuples() {
             },
         ]
     );
+}
+
+#[tokio::test]
+async fn statements_are_prepared_once_per_connection() {
+    let db = TestDatabase::create("typed_select_prepared").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let conn = pool.get().await.unwrap();
+    conn.batch_execute(DDL).await.unwrap();
+    let q = select!(name from User where age > 1);
+    for _ in 0..3 {
+        let _: Vec<String> = q.fetch_all(&conn).await.unwrap();
+    }
+    let prepared: i64 = conn
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1",
+            &[&q.sql()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(prepared, 1);
 }

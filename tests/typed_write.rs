@@ -36,6 +36,10 @@ fn statements_are_written_as_sql() {
         "INSERT INTO users (name, email) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
     );
     assert_eq!(
+        insert!(into User set name = n, email = e, bio = None returning id).sql(),
+        "INSERT INTO users (name, email, bio) VALUES ($1, $2, $3) RETURNING id"
+    );
+    assert_eq!(
         update!(User set name = n, bio = None where email = e returning *).sql(),
         "UPDATE users SET name = $1, bio = $2 WHERE email = $3 \
          RETURNING id, name, email, status, age, bio, created_at"
@@ -71,6 +75,19 @@ async fn rows_are_inserted_updated_and_deleted() {
     assert_eq!(
         (cat.name.as_str(), cat.age, cat.bio.as_deref()),
         ("cat", 7, None)
+    );
+
+    let dan: i64 = insert!(into User set name = "dan", email = "dan@example.com",
+        status = "new", age = 9, created_at = ann.created_at returning id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        delete!(from User where id = dan)
+            .execute(&pool)
+            .await
+            .unwrap(),
+        1
     );
 
     let bio = "likes tea";

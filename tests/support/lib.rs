@@ -27,6 +27,6 @@ pub async fn pool_with(db: &TestDatabase, f: impl FnOnce(&mut Config)) -> Pool {
         .await
         .unwrap_or_else(|e| panic!("cannot open a pool: {e}"))
 }
-pub mod migrate;
 pub mod cluster;
+pub mod migrate;
 pub mod redis_env;

@@ -26,31 +26,31 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
     embed_migrations::expand(input.into()).into()
 }
 
-/// Derives the typed description of a table; see `txova_db::Table`.
+#[doc = include_str!("docs/table.md")]
 #[proc_macro_derive(Table, attributes(table, column))]
 pub fn derive_table(input: TokenStream) -> TokenStream {
     table::expand(input.into()).into()
 }
 
-/// A typed `SELECT`; see `txova_db::select!`.
+#[doc = include_str!("docs/select.md")]
 #[proc_macro]
 pub fn select(input: TokenStream) -> TokenStream {
     query::select::expand(input.into()).into()
 }
 
-/// A typed `INSERT`; see `txova_db::insert!`.
+#[doc = include_str!("docs/insert.md")]
 #[proc_macro]
 pub fn insert(input: TokenStream) -> TokenStream {
     query::insert::expand(input.into()).into()
 }
 
-/// A typed `UPDATE`; see `txova_db::update!`.
+#[doc = include_str!("docs/update.md")]
 #[proc_macro]
 pub fn update(input: TokenStream) -> TokenStream {
     query::update::expand(input.into()).into()
 }
 
-/// A typed `DELETE`; see `txova_db::delete!`.
+#[doc = include_str!("docs/delete.md")]
 #[proc_macro]
 pub fn delete(input: TokenStream) -> TokenStream {
     query::delete::expand(input.into()).into()
@@ -65,13 +65,13 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     test_attr::expand(args.into(), item.into()).into()
 }
 
-/// Stores a Rust enum in a PostgreSQL enum; see `txova_db::PgEnum`.
+#[doc = include_str!("docs/pg_enum.md")]
 #[proc_macro_derive(PgEnum, attributes(pg_enum))]
 pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
     pg_enum::expand(input.into()).into()
 }
 
-/// Reads a query's selected columns into a struct; see `txova_db::FromRow`.
+#[doc = include_str!("docs/from_row.md")]
 #[proc_macro_derive(FromRow)]
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     from_row::expand(input.into()).into()

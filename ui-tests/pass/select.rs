@@ -60,7 +60,12 @@ async fn run<E: Executor>(db: &E) -> txova_db::Result<()> {
     let tagged: Vec<User> = select!(User where tags = vec!["a".to_owned()])
         .fetch_all(db)
         .await?;
-    let _ = (users, one, n, joined, pairs, stats, tagged);
+    let statuses: Vec<String> = select!(distinct status from User).fetch_all(db).await?;
+    let lonely: Vec<String> = select!(User::name from User
+        left join Post on Post::user_id = User::id where Post::id is null)
+    .fetch_all(db)
+    .await?;
+    let _ = (users, one, n, joined, pairs, stats, tagged, statuses, lonely);
     Ok(())
 }
 

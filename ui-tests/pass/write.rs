@@ -26,6 +26,7 @@ async fn run<E: Executor>(db: &E, user: &User) -> txova_db::Result<()> {
     insert!(into User (name, email, bio) values (name, "c@b", "plain value into a nullable column") on conflict do nothing)
         .execute(db)
         .await?;
+    insert!(into User set name = name, email = "d@b", bio = None).execute(db).await?;
     let updated: Vec<User> = update!(User set name = name, bio = None where id = id returning *)
         .fetch_all(db)
         .await?;

@@ -108,38 +108,7 @@ impl Parse for Item {
         })?;
         if path.segments.len() == 1 && input.peek(syn::token::Paren) {
             let ident = path.segments[0].ident.clone();
-            let agg = match ident.to_string().to_ascii_lowercase().as_str() {
-                "count" => Agg::Count,
-                "sum" => Agg::Sum,
-                "avg" => Agg::Avg,
-                "min" => Agg::Min,
-                "max" => Agg::Max,
-                _ => {
-                    return Err(syn::Error::new_spanned(
-                        &ident,
-                        format!(
-                            "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min` and `max`"
-                        ),
-                    ));
-                }
-            };
-            let content;
-            parenthesized!(content in input);
-            let arg = if content.peek(Token![*]) {
-                let star: Token![*] = content.parse()?;
-                if agg != Agg::Count {
-                    return Err(syn::Error::new_spanned(
-                        star,
-                        format!("`{ident}(*)` is not SQL; name a column: `{ident}(column)`"),
-                    ));
-                }
-                None
-            } else {
-                Some(content.parse::<ColRef>()?)
-            };
-            if !content.is_empty() {
-                return Err(content.error("expected `)` after the aggregate's column"));
-            }
+            let (agg, arg) = parse_aggregate(&ident, input)?;
             return Ok(Item::Agg(agg, ident, arg));
         }
         if names_type(&path) {
@@ -148,6 +117,43 @@ impl Parse for Item {
             to_colref(path).map(Item::Column)
         }
     }
+}
+
+/// Parses the `(*)` or `(column)` of the aggregate `ident`.
+fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, Option<ColRef>)> {
+    let agg = match ident.to_string().to_ascii_lowercase().as_str() {
+        "count" => Agg::Count,
+        "sum" => Agg::Sum,
+        "avg" => Agg::Avg,
+        "min" => Agg::Min,
+        "max" => Agg::Max,
+        _ => {
+            return Err(syn::Error::new_spanned(
+                ident,
+                format!(
+                    "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min` and `max`"
+                ),
+            ));
+        }
+    };
+    let content;
+    parenthesized!(content in input);
+    let arg = if content.peek(Token![*]) {
+        let star: Token![*] = content.parse()?;
+        if agg != Agg::Count {
+            return Err(syn::Error::new_spanned(
+                star,
+                format!("`{ident}(*)` is not SQL; name a column: `{ident}(column)`"),
+            ));
+        }
+        None
+    } else {
+        Some(content.parse::<ColRef>()?)
+    };
+    if !content.is_empty() {
+        return Err(content.error("expected `)` after the aggregate's column"));
+    }
+    Ok((agg, arg))
 }
 
 /// Parses `item, item, ...` up to a key word or the end.
@@ -201,6 +207,22 @@ pub(crate) enum Pred {
     InSlice(ColRef, bool, Expr),
     Like(ColRef, bool, bool, Expr),
     Between(ColRef, bool, Expr, Expr),
+    /// An aggregate compared with a value, in `having`.
+    Agg(Agg, Ident, Option<ColRef>, CmpOp, Expr),
+}
+
+impl Cond {
+    /// The first aggregate in the condition, for refusing aggregates in `where`.
+    pub(crate) fn aggregate(&self) -> Option<&Ident> {
+        match self {
+            Cond::And(a, b) | Cond::Or(a, b) => a.aggregate().or_else(|| b.aggregate()),
+            Cond::Not(c) | Cond::Paren(c) => c.aggregate(),
+            Cond::Pred(p) => match &**p {
+                Pred::Agg(_, ident, ..) => Some(ident),
+                _ => None,
+            },
+        }
+    }
 }
 
 fn value(input: ParseStream<'_>) -> syn::Result<Expr> {
@@ -245,6 +267,18 @@ fn parse_not(input: ParseStream<'_>) -> syn::Result<Cond> {
 }
 
 fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
+    let aggregate = input.cursor().ident().is_some_and(|(i, rest)| {
+        matches!(
+            i.to_string().to_ascii_lowercase().as_str(),
+            "count" | "sum" | "avg" | "min" | "max"
+        ) && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
+    });
+    if aggregate {
+        let ident: Ident = input.parse()?;
+        let (agg, arg) = parse_aggregate(&ident, input)?;
+        let op = parse_cmp_op(input)?;
+        return Ok(Pred::Agg(agg, ident, arg, op, value(input)?));
+    }
     let col: ColRef = input.parse()?;
     if let Some(is) = kw::eat(input, "is")? {
         let not = kw::eat(input, "not")?.is_some();
@@ -283,7 +317,12 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
     if not {
         return Err(input.error("expected `in`, `like`, `ilike` or `between` after `not`"));
     }
-    let op = if input.peek(Token![<=]) {
+    let op = parse_cmp_op(input)?;
+    Ok(Pred::Cmp(col, op, value(input)?))
+}
+
+fn parse_cmp_op(input: ParseStream<'_>) -> syn::Result<CmpOp> {
+    Ok(if input.peek(Token![<=]) {
         input.parse::<Token![<=]>()?;
         CmpOp::Le
     } else if input.peek(Token![>=]) {
@@ -311,13 +350,13 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
         return Err(input.error(
             "expected a comparison after the column: `=`, `<>`, `<`, `<=`, `>`, `>=`, `is null`, `in`, `like`, `ilike` or `between`",
         ));
-    };
-    Ok(Pred::Cmp(col, op, value(input)?))
+    })
 }
 
 /// One `order by` key.
 pub(crate) struct OrderKey {
-    pub(crate) col: ColRef,
+    /// A column, or an aggregate (`count(*)`) when the query groups.
+    pub(crate) key: Item,
     pub(crate) desc: bool,
     pub(crate) nulls: Option<bool>,
 }
@@ -326,7 +365,15 @@ pub(crate) struct OrderKey {
 pub(crate) fn parse_order(input: ParseStream<'_>) -> syn::Result<Vec<OrderKey>> {
     let mut keys = Vec::new();
     loop {
-        let col: ColRef = input.parse()?;
+        let key = match input.parse::<Item>()? {
+            Item::Table(t) => {
+                return Err(syn::Error::new_spanned(
+                    t,
+                    "expected a column or an aggregate to order by, found a table",
+                ));
+            }
+            key => key,
+        };
         let desc = if kw::eat(input, "desc")?.is_some() {
             true
         } else {
@@ -343,7 +390,7 @@ pub(crate) fn parse_order(input: ParseStream<'_>) -> syn::Result<Vec<OrderKey>> 
         } else {
             None
         };
-        keys.push(OrderKey { col, desc, nulls });
+        keys.push(OrderKey { key, desc, nulls });
         if input.peek(Token![,]) {
             input.parse::<Token![,]>()?;
         } else {

@@ -23,6 +23,8 @@ pub(crate) struct Sql {
     pub(crate) main: Path,
     /// Whether column names are written with their table (the statement has joins).
     pub(crate) qualify: bool,
+    /// The tables brought in by `left join`, whose columns may be `NULL` whatever their type.
+    pub(crate) left_tables: Vec<String>,
 }
 
 pub(crate) fn p() -> TokenStream {
@@ -39,6 +41,7 @@ impl Sql {
             base: quote!(0usize),
             main,
             qualify: false,
+            left_tables: Vec::new(),
         }
     }
 
@@ -107,7 +110,6 @@ impl Sql {
 
     /// Appends a condition, binding its values.
     pub(crate) fn cond(&mut self, cond: &Cond) {
-        let p = p();
         match cond {
             Cond::And(a, b) => {
                 self.cond(a);
@@ -128,70 +130,98 @@ impl Sql {
                 self.cond(c);
                 self.text(")");
             }
-            Cond::Pred(pred) => match &**pred {
-                Pred::Cmp(col, op, v) => {
-                    self.column(col);
-                    self.text(op.sql());
-                    let h = col.handle(&self.main);
+            Cond::Pred(pred) => self.pred(pred),
+        }
+    }
+
+    /// Appends one test on a column (or an aggregate), binding its values.
+    fn pred(&mut self, pred: &Pred) {
+        let p = p();
+        match pred {
+            Pred::Cmp(col, op, v) => {
+                self.column(col);
+                self.text(op.sql());
+                let h = col.handle(&self.main);
+                let v_ref = borrow(v);
+                self.param(quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref)));
+            }
+            Pred::Null(col, not, is) => {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
+                // A left-joined column is NULL when no row matched, whatever its type.
+                if !self.left_tables.contains(&path_key(col.table(&self.main))) {
+                    self.checks_push(quote_spanned!(is.span()=> #p::nullable(&#h)));
+                }
+            }
+            Pred::In(col, not, list) => {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(if *not { " NOT IN (" } else { " IN (" });
+                for (i, v) in list.iter().enumerate() {
+                    if i > 0 {
+                        self.text(", ");
+                    }
                     let v_ref = borrow(v);
                     self.param(quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref)));
                 }
-                Pred::Null(col, not, is) => {
-                    let h = col.handle(&self.main);
-                    self.column(col);
-                    self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
-                    self.checks_push(quote_spanned!(is.span()=> #p::nullable(&#h)));
+                self.text(")");
+            }
+            Pred::InSlice(col, not, v) => {
+                let h = col.handle(&self.main);
+                if *not {
+                    self.text("NOT (");
                 }
-                Pred::In(col, not, list) => {
-                    let h = col.handle(&self.main);
-                    self.column(col);
-                    self.text(if *not { " NOT IN (" } else { " IN (" });
-                    for (i, v) in list.iter().enumerate() {
-                        if i > 0 {
-                            self.text(", ");
-                        }
-                        let v_ref = borrow(v);
-                        self.param(quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref)));
-                    }
+                self.column(col);
+                self.text(" = ANY(");
+                let v_ref = borrow(v);
+                self.param(quote_spanned!(v.span()=> #p::cmp_any(&#h, #v_ref)));
+                self.text(")");
+                if *not {
                     self.text(")");
                 }
-                Pred::InSlice(col, not, v) => {
-                    let h = col.handle(&self.main);
-                    if *not {
-                        self.text("NOT (");
+            }
+            Pred::Like(col, not, ilike, v) => {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(match (*not, *ilike) {
+                    (false, false) => " LIKE ",
+                    (true, false) => " NOT LIKE ",
+                    (false, true) => " ILIKE ",
+                    (true, true) => " NOT ILIKE ",
+                });
+                let v_ref = borrow(v);
+                self.param(quote_spanned!(v.span()=> #p::pattern(&#h, #v_ref)));
+            }
+            Pred::Agg(agg, ident, arg, op, v) => {
+                // Only the SQL is wanted here, not the reader.
+                let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
+                self.text(op.sql());
+                let v_ref = borrow(v);
+                let bind = match (agg, arg) {
+                    (Agg::Sum, Some(c)) => {
+                        let h = c.handle(&self.main);
+                        quote_spanned!(v.span()=> #p::cmp_sum(&#h, #v_ref))
                     }
-                    self.column(col);
-                    self.text(" = ANY(");
-                    let v_ref = borrow(v);
-                    self.param(quote_spanned!(v.span()=> #p::cmp_any(&#h, #v_ref)));
-                    self.text(")");
-                    if *not {
-                        self.text(")");
+                    (Agg::Min | Agg::Max, Some(c)) => {
+                        let h = c.handle(&self.main);
+                        quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref))
                     }
-                }
-                Pred::Like(col, not, ilike, v) => {
-                    let h = col.handle(&self.main);
-                    self.column(col);
-                    self.text(match (*not, *ilike) {
-                        (false, false) => " LIKE ",
-                        (true, false) => " NOT LIKE ",
-                        (false, true) => " ILIKE ",
-                        (true, true) => " NOT ILIKE ",
-                    });
-                    let v_ref = borrow(v);
-                    self.param(quote_spanned!(v.span()=> #p::pattern(&#h, #v_ref)));
-                }
-                Pred::Between(col, not, lo, hi) => {
-                    let h = col.handle(&self.main);
-                    self.column(col);
-                    self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
-                    let lo_ref = borrow(lo);
-                    self.param(quote_spanned!(lo.span()=> #p::cmp(&#h, #lo_ref)));
-                    self.text(" AND ");
-                    let hi_ref = borrow(hi);
-                    self.param(quote_spanned!(hi.span()=> #p::cmp(&#h, #hi_ref)));
-                }
-            },
+                    (Agg::Avg, _) => quote_spanned!(v.span()=> #p::avg_value(#v_ref)),
+                    _ => quote_spanned!(v.span()=> #p::count(#v_ref)),
+                };
+                self.param(bind);
+            }
+            Pred::Between(col, not, lo, hi) => {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
+                let lo_ref = borrow(lo);
+                self.param(quote_spanned!(lo.span()=> #p::cmp(&#h, #lo_ref)));
+                self.text(" AND ");
+                let hi_ref = borrow(hi);
+                self.param(quote_spanned!(hi.span()=> #p::cmp(&#h, #hi_ref)));
+            }
         }
     }
 
@@ -207,7 +237,14 @@ impl Sql {
             if i > 0 {
                 self.text(", ");
             }
-            self.column(&k.col);
+            match &k.key {
+                Item::Agg(agg, ident, arg) => {
+                    // Only the SQL is wanted here, not the reader.
+                    let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
+                }
+                Item::Column(c) => self.column(c),
+                Item::Table(_) => {}
+            }
             if k.desc {
                 self.text(" DESC");
             }

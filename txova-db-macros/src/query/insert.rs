@@ -3,6 +3,7 @@
 //! ```text
 //! insert!( into Table values row, ...                      -- rows are structs (or references)
 //!        | into Table (col, ...) values (value, ...), ...  -- rows are values
+//!        | into Table set col = value, ...                 -- one row, named values
 //!          [on conflict [(col, ...)] do nothing | do update set col = value|excluded.col, ...]
 //!          [returning * | items] )
 //! ```
@@ -44,7 +45,26 @@ impl Parse for Insert {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         kw::expect(input, "into", "first: `insert!(into User values row)`")?;
         let table = Path::parse_mod_style(input)?;
-        let rows = if input.peek(syn::token::Paren) {
+        let rows = if kw::eat(input, "set")?.is_some() {
+            // `set col = value, ...`: one row of named values.
+            let start = input.span();
+            let assigns = ast::parse_assigns(input)?;
+            let mut cols = Vec::new();
+            let mut values = Vec::new();
+            for a in assigns {
+                match a.value {
+                    ast::AssignValue::Value(v) => values.push(v),
+                    ast::AssignValue::Excluded(c) => {
+                        return Err(syn::Error::new_spanned(
+                            c,
+                            "`excluded.column` only means something in `on conflict do update set`",
+                        ));
+                    }
+                }
+                cols.push(a.col);
+            }
+            Rows::Values(cols, vec![(start, values)])
+        } else if input.peek(syn::token::Paren) {
             let content;
             parenthesized!(content in input);
             let cols = Punctuated::<ColRef, Token![,]>::parse_terminated(&content)?;
@@ -69,7 +89,7 @@ impl Parse for Insert {
             kw::expect(
                 input,
                 "values",
-                "or a column list after the table: `values row` or `(col, ...) values (value, ...)`",
+                "after the table: `values row`, `(col, ...) values (value, ...)` or `set col = value, ...`",
             )?;
             let mut rows = vec![Expr::parse_without_eager_brace(input)?];
             while input.peek(Token![,]) {

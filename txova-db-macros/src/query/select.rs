@@ -1,9 +1,10 @@
 //! `select!`: grammar and expansion.
 //!
 //! ```text
-//! select!( [items from] Table
+//! select!( [distinct] [items from | Row { items } from] Table
 //!          [[left] join Table on col = col [and col = col]...]...
-//!          [where condition] [group by col, ...] [order by col [asc|desc] [nulls first|last], ...]
+//!          [where condition] [group by col, ...] [having condition]
+//!          [order by col|aggregate [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
 
@@ -19,6 +20,8 @@ use super::kw;
 
 /// A parsed `select!`.
 pub(crate) struct Select {
+    /// `select!(distinct ...)`.
+    distinct: bool,
     /// `None` for `select!(User ...)`: the whole row of the main table.
     items: Option<Vec<Item>>,
     /// `Row` in `select!(Row { items } from ...)`: a `#[derive(FromRow)]` struct.
@@ -27,6 +30,7 @@ pub(crate) struct Select {
     joins: Vec<Join>,
     filter: Option<Cond>,
     group: Vec<ColRef>,
+    having: Option<Cond>,
     order: Vec<OrderKey>,
     limit: Option<Bound>,
     offset: Option<Bound>,
@@ -40,6 +44,10 @@ struct Join {
 
 impl Parse for Select {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let distinct = kw::peek(input, "distinct") && !input.peek2(Token![,]) && {
+            kw::eat(input, "distinct")?;
+            true
+        };
         let fork = input.fork();
         let into = if Path::parse_mod_style(&fork).is_ok() && fork.peek(syn::token::Brace) {
             let path = Path::parse_mod_style(input)?;
@@ -76,6 +84,10 @@ impl Parse for Select {
             None => None,
         };
         let group = parse_group(input)?;
+        let having = match kw::eat(input, "having")? {
+            Some(_) => Some(input.parse()?),
+            None => None,
+        };
         let order = if kw::eat(input, "order")?.is_some() {
             kw::expect(input, "by", "after `order`")?;
             ast::parse_order(input)?
@@ -92,15 +104,17 @@ impl Parse for Select {
         };
         ast::expect_end(
             input,
-            "`where`, `join`, `group by`, `order by`, `limit`, `offset` or the end of the query (in this order)",
+            "`where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or the end of the query (in this order)",
         )?;
         Ok(Select {
+            distinct,
             items,
             into,
             from,
             joins,
             filter,
             group,
+            having,
             order,
             limit,
             offset,
@@ -177,7 +191,12 @@ impl Select {
             .filter(|j| j.left)
             .map(|j| path_key(&j.table))
             .collect();
-        sql.text("SELECT ");
+        sql.left_tables.clone_from(&left_tables);
+        sql.text(if self.distinct {
+            "SELECT DISTINCT "
+        } else {
+            "SELECT "
+        });
         let mut read = match &self.items {
             Some(items) => sql.items(items, &left_tables),
             None => sql.items(&[Item::Table(self.from.clone())], &left_tables),
@@ -221,6 +240,10 @@ impl Select {
                 sql.column(c);
             }
         }
+        if let Some(having) = &self.having {
+            sql.text(" HAVING ");
+            sql.cond(having);
+        }
         if !self.order.is_empty() {
             sql.order(&self.order);
         }
@@ -232,8 +255,20 @@ impl Select {
         }
         let text = sql.sql_const();
         let params = sql.params();
-        quote! {
+        let query = quote! {
             #p::Query::__new(#text, [#(#params),*], |row: &#p::PgRow| #read)
+        };
+        match self.filter.as_ref().and_then(Cond::aggregate) {
+            Some(agg) => {
+                let error = syn::Error::new_spanned(
+                    agg,
+                    "an aggregate cannot be in `where`, which filters rows before they are \
+                     grouped; write it in `having` after `group by`",
+                )
+                .to_compile_error();
+                quote!({ #error #query })
+            }
+            None => query,
         }
     }
 }

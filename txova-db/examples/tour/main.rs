@@ -7,6 +7,7 @@
 mod migrations;
 mod postgres;
 mod redis;
+mod typed_sql;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,6 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     migrations::run(&db).await?;
     postgres::run(&db).await?;
     redis::run().await?;
+    typed_sql::run(&db).await?;
     println!("== tour done ==");
     Ok(())
 }

@@ -56,7 +56,11 @@ impl<'a, R, const N: usize> Query<'a, R, N> {
     /// Runs the query and returns all its rows.
     pub async fn fetch_all(&self, db: &impl Executor) -> Result<Vec<R>> {
         let rows = db.query(self.sql, &self.params).await?;
-        rows.iter().map(self.map).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push((self.map)(row)?);
+        }
+        Ok(out)
     }
 
     /// Runs the query and returns its one row: zero rows is

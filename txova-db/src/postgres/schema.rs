@@ -20,7 +20,8 @@
 //!
 //! With `User::status` a `String` column, `condition(User::status, &"active")` compiles and
 //! `condition(User::status, &42)` is rejected with
-//! "cannot compare column `users::status` of type `String` with a value of type `{integer}`".
+//! "cannot compare column `status` of type `String` with a value of type `{integer}`" (the
+//! column is printed as `users::status` when another table has a `status` column too).
 
 use tokio_postgres::types::{ToSql, Type};
 

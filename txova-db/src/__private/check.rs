@@ -1,0 +1,211 @@
+//! Checks at compile time, each with a message written for people.
+
+use super::{Column, FromSqlOwned, ToSql};
+
+/// A column's type is text, so `like` applies.
+#[diagnostic::on_unimplemented(
+    message = "`like` needs a text column, but column `{C}` has type `{Self}`",
+    label = "not a `String` column"
+)]
+pub trait Text<C> {}
+
+impl<C> Text<C> for String {}
+
+/// A column may hold `NULL`.
+#[diagnostic::on_unimplemented(
+    message = "column `{C}` of type `{Self}` is never NULL, so `is null` is always false",
+    label = "this column is not nullable",
+    note = "make the field an `Option<_>` if the column is nullable"
+)]
+pub trait Nullable<C> {}
+
+impl<T, C> Nullable<C> for Option<T> {}
+
+/// Checks at compile time that `is null` applies to the column.
+pub const fn nullable<C: Column>(_: &C)
+where
+    C::Type: Nullable<C>,
+{
+}
+
+/// Two columns whose values can be matched by a join.
+#[diagnostic::on_unimplemented(
+    message = "cannot join column `{Self}` with column `{B}`: their types differ",
+    label = "the columns on both sides of `=` must have the same Rust type"
+)]
+pub trait JoinOn<B> {}
+
+#[diagnostic::do_not_recommend]
+impl<A: Column, B: Column<Value = A::Value>> JoinOn<B> for A {}
+
+/// Checks at compile time that a join matches columns of one type.
+pub const fn join_on<A: Column + JoinOn<B>, B: Column>(_: &A, _: &B) {}
+
+/// What `sum` of a column of this type returns.
+#[diagnostic::on_unimplemented(
+    message = "cannot `sum` a column of type `{Self}`",
+    label = "`sum` needs a column of type i16, i32, i64, f32 or f64"
+)]
+pub trait Summable {
+    /// The sum's Rust type.
+    type Sum: FromSqlOwned;
+    /// What follows `sum(col)` in SQL so the server returns that type.
+    const CAST: &'static str;
+}
+
+impl Summable for i16 {
+    type Sum = i64;
+    const CAST: &'static str = "";
+}
+
+impl Summable for i32 {
+    type Sum = i64;
+    const CAST: &'static str = "";
+}
+
+impl Summable for i64 {
+    type Sum = i64;
+    // PostgreSQL sums bigints as numeric; the cast keeps a bigint (an overflow is an error).
+    const CAST: &'static str = "::int8";
+}
+
+impl Summable for f32 {
+    type Sum = f32;
+    const CAST: &'static str = "";
+}
+
+impl Summable for f64 {
+    type Sum = f64;
+    const CAST: &'static str = "";
+}
+
+/// The cast that follows `sum(col)`.
+#[must_use]
+pub const fn sum_cast<C: Column>(_: &C) -> &'static str
+where
+    C::Value: Summable,
+{
+    <C::Value as Summable>::CAST
+}
+
+/// A column whose average is a number.
+#[diagnostic::on_unimplemented(
+    message = "cannot `avg` a column of type `{Self}`",
+    label = "`avg` needs a numeric column"
+)]
+pub trait Averageable {}
+
+impl Averageable for i16 {}
+
+impl Averageable for i32 {}
+
+impl Averageable for i64 {}
+
+impl Averageable for f32 {}
+
+impl Averageable for f64 {}
+
+/// Checks at compile time that a field's type can be a column.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the type of a column",
+    label = "this type is not a PostgreSQL value",
+    note = "a column's type must implement `ToSql` and `FromSql` (bool, integers, floats, String, Vec<u8>, uuid, chrono, serde_json::Value, Json<T>, Vec<T>, a `#[derive(PgEnum)]` enum, or Option of these)"
+)]
+pub trait ColumnType: ToSql + FromSqlOwned + Send + Sync {}
+
+// Not recommended, so a type lacking both traits gets one error, not one per trait.
+#[diagnostic::do_not_recommend]
+impl<T: ToSql + FromSqlOwned + Send + Sync> ColumnType for T {}
+
+/// Requires `T` to be a column type.
+pub const fn column_type<T: ColumnType>() {}
+
+/// A `#[derive(FromRow)]` struct reads columns of the types `T`, a tuple, in order.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit the selected columns, whose types are `{T}`",
+    label = "the struct's fields must have the selected columns' types, in order"
+)]
+pub trait FromColumns<T> {}
+
+/// The Rust type a selected column reads as.
+#[must_use]
+pub const fn ty_of<C: Column>(_: &C) -> core::marker::PhantomData<C::Type> {
+    core::marker::PhantomData
+}
+
+/// The Rust type a left-joined column reads as.
+#[must_use]
+pub const fn ty_of_opt<C: Column>(_: &C) -> core::marker::PhantomData<Option<C::Value>> {
+    core::marker::PhantomData
+}
+
+/// The Rust type `sum` of a column reads as.
+#[must_use]
+pub const fn ty_of_sum<C: Column>(
+    _: &C,
+) -> core::marker::PhantomData<Option<<C::Value as Summable>::Sum>>
+where
+    C::Value: Summable,
+{
+    core::marker::PhantomData
+}
+
+/// The types of selected columns, from the markers of [`ty_of`] and its kin.
+pub trait Markers {
+    /// The tuple of the columns' types.
+    type Types;
+}
+
+macro_rules! markers {
+    ($($t:ident),+) => {
+        impl<$($t),+> Markers for ($(core::marker::PhantomData<$t>,)+) {
+            type Types = ($($t,)+);
+        }
+    };
+}
+
+markers!(A);
+
+markers!(A, B);
+
+markers!(A, B, C);
+
+markers!(A, B, C, D);
+
+markers!(A, B, C, D, E);
+
+markers!(A, B, C, D, E, F);
+
+markers!(A, B, C, D, E, F, G);
+
+markers!(A, B, C, D, E, F, G, H);
+
+markers!(A, B, C, D, E, F, G, H, I);
+
+markers!(A, B, C, D, E, F, G, H, I, J);
+
+markers!(A, B, C, D, E, F, G, H, I, J, K);
+
+markers!(A, B, C, D, E, F, G, H, I, J, K, L);
+
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M);
+
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
+
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
+
+markers!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P);
+
+/// `Self` reads the columns whose type markers are `M`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not fit the selected columns",
+    label = "the struct's fields must have the selected columns' types, in order",
+    note = "the selected columns' types, in order, are the `PhantomData<...>` types in `Fits<(...)>` above"
+)]
+pub trait Fits<M> {}
+
+#[diagnostic::do_not_recommend]
+impl<R: FromColumns<M::Types>, M: Markers> Fits<M> for R {}
+
+/// Checks at compile time that `R` reads the selected columns.
+pub const fn row_fits<R: Fits<T>, T>(_: &T) {}
