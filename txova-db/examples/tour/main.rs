@@ -16,7 +16,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     migrations::run(&db).await?;
     postgres::run(&db).await?;
     redis::run().await?;
-    typed_sql::run(&db).await?;
+    // The typed-SQL part defines its own `users`, so it works in a scratch database of its own.
+    let typed_db = txova_db::testing::TestDatabase::create("tour_typed").await?;
+    typed_sql::run(&typed_db).await?;
     println!("== tour done ==");
     Ok(())
 }
