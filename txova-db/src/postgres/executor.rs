@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
@@ -82,8 +83,8 @@ pub trait Executor: Send + Sync {
 /// When it was started on a pool, the stream holds its connection until it is dropped.
 pub struct RowStream<'a> {
     rows: Pin<Box<tokio_postgres::RowStream>>,
-    // Held only so the connection stays out of the pool while rows are read.
-    _conn: Option<super::Connection>,
+    // Holds the connection out of the pool while rows are read.
+    conn: Option<super::Connection>,
     _borrow: std::marker::PhantomData<&'a ()>,
 }
 
@@ -91,7 +92,7 @@ impl RowStream<'_> {
     pub(crate) fn new(rows: tokio_postgres::RowStream, conn: Option<super::Connection>) -> Self {
         RowStream {
             rows: Box::pin(rows),
-            _conn: conn,
+            conn,
             _borrow: std::marker::PhantomData,
         }
     }
@@ -101,38 +102,52 @@ impl Stream for RowStream<'_> {
     type Item = Result<Row>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rows
-            .as_mut()
-            .poll_next(cx)
-            .map(|r| r.map(|r| r.map_err(Error::from)))
+        self.rows.as_mut().poll_next(cx).map(|r| {
+            r.map(|r| {
+                let r = r.map_err(Error::from);
+                match &self.conn {
+                    Some(conn) => watch(&conn.broken, r),
+                    None => r,
+                }
+            })
+        })
     }
 }
 
-/// Runs statements on a pooled client or a transaction, with or without the statement cache.
+/// Runs statements on a pooled client or a transaction, with or without the statement cache,
+/// and flags the connection as broken when a statement fails for a connection reason, so the
+/// pool never hands it out again (the socket may not look closed yet when it is returned).
 #[derive(Clone, Copy)]
-pub(crate) enum ClientRef<'a> {
-    Plain(&'a deadpool_postgres::ClientWrapper, bool),
-    Tx(&'a deadpool_postgres::Transaction<'a>, bool),
+pub(crate) struct ClientRef<'a> {
+    pub(crate) target: Target<'a>,
+    pub(crate) cache: bool,
+    pub(crate) broken: &'a AtomicBool,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Target<'a> {
+    Plain(&'a deadpool_postgres::ClientWrapper),
+    Tx(&'a deadpool_postgres::Transaction<'a>),
 }
 
 /// Runs `$body` with `$c` bound to the tokio-postgres client or transaction and `$st` to the
 /// cached statement, or to the SQL text when the cache is off.
 macro_rules! with_statement {
     ($self:ident, $sql:ident, |$c:ident, $st:ident| $body:expr) => {
-        match *$self {
-            ClientRef::Plain($c, true) => {
+        match ($self.target, $self.cache) {
+            (Target::Plain($c), true) => {
                 let $st = &$c.prepare_cached($sql).await?;
                 $body
             }
-            ClientRef::Plain($c, false) => {
+            (Target::Plain($c), false) => {
                 let $st = $sql;
                 $body
             }
-            ClientRef::Tx($c, true) => {
+            (Target::Tx($c), true) => {
                 let $st = &$c.prepare_cached($sql).await?;
                 $body
             }
-            ClientRef::Tx($c, false) => {
+            (Target::Tx($c), false) => {
                 let $st = $sql;
                 $body
             }
@@ -142,15 +157,21 @@ macro_rules! with_statement {
 
 impl ClientRef<'_> {
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        Ok(with_statement!(self, sql, |c, st| c
-            .execute(st, params)
-            .await?))
+        let r = async {
+            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
+                .execute(st, params)
+                .await?))
+        };
+        self.watch(r.await)
     }
 
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-        Ok(with_statement!(self, sql, |c, st| c
-            .query(st, params)
-            .await?))
+        let r = async {
+            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
+                .query(st, params)
+                .await?))
+        };
+        self.watch(r.await)
     }
 
     pub(crate) async fn query_raw(
@@ -159,8 +180,26 @@ impl ClientRef<'_> {
         params: &[Param<'_>],
     ) -> Result<tokio_postgres::RowStream> {
         let it = params.iter().copied();
-        Ok(with_statement!(self, sql, |c, st| c
-            .query_raw(st, it)
-            .await?))
+        let r = async {
+            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
+                .query_raw(st, it)
+                .await?))
+        };
+        self.watch(r.await)
     }
+
+    /// Flags the connection when `r` failed for a connection reason.
+    pub(crate) fn watch<T>(&self, r: Result<T>) -> Result<T> {
+        watch(self.broken, r)
+    }
+}
+
+/// Sets `broken` when `r` is a connection error.
+pub(crate) fn watch<T>(broken: &AtomicBool, r: Result<T>) -> Result<T> {
+    if let Err(e) = &r
+        && e.is_connection()
+    {
+        broken.store(true, Ordering::Relaxed);
+    }
+    r
 }

@@ -12,7 +12,7 @@ use deadpool_postgres::{
 };
 
 use super::config::Config;
-use super::executor::{ClientRef, Executor, Param, RowStream};
+use super::executor::{ClientRef, Executor, Param, RowStream, Target, watch};
 use super::tls;
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
@@ -147,8 +147,9 @@ impl Pool {
         }
         match self.shared.pool.get().await {
             Ok(obj) => Ok(Connection {
-                obj,
+                obj: Some(obj),
                 cache: self.shared.config.statement_cache,
+                broken: AtomicBool::new(false),
             }),
             Err(e) => Err(self.pool_error(e)),
         }
@@ -192,7 +193,8 @@ impl Pool {
     /// Checks that the server answers, on a pooled connection.
     pub async fn ping(&self) -> Result<()> {
         let conn = self.get().await?;
-        conn.obj.simple_query("").await?;
+        let r = conn.obj().simple_query("").await.map_err(Error::from);
+        watch(&conn.broken, r)?;
         Ok(())
     }
 
@@ -360,10 +362,23 @@ fn maintenance_period(config: &Config) -> Duration {
     (shortest / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
 }
 
-/// A connection taken from a [`Pool`]; it goes back when dropped.
+/// A connection taken from a [`Pool`]; it goes back when dropped, unless a statement on it
+/// failed with a [`ErrorKind::Connection`] error: then it is closed instead.
 pub struct Connection {
-    pub(crate) obj: Object,
+    // `None` only once dropped or discarded.
+    obj: Option<Object>,
     pub(crate) cache: bool,
+    pub(crate) broken: AtomicBool,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.broken.load(Ordering::Relaxed)
+            && let Some(obj) = self.obj.take()
+        {
+            drop(Object::take(obj));
+        }
+    }
 }
 
 impl std::fmt::Debug for Connection {
@@ -376,21 +391,40 @@ impl Connection {
     /// The underlying tokio-postgres client, for what this crate does not wrap.
     #[must_use]
     pub fn client(&self) -> &tokio_postgres::Client {
-        &self.obj
+        self.obj()
+    }
+
+    pub(crate) fn obj(&self) -> &Object {
+        match &self.obj {
+            Some(obj) => obj,
+            None => unreachable!("the object is taken only on drop"),
+        }
+    }
+
+    pub(crate) fn obj_mut(&mut self) -> (&mut Object, &AtomicBool) {
+        match &mut self.obj {
+            Some(obj) => (obj, &self.broken),
+            None => unreachable!("the object is taken only on drop"),
+        }
     }
 
     fn runner(&self) -> ClientRef<'_> {
-        ClientRef::Plain(&self.obj, self.cache)
+        ClientRef {
+            target: Target::Plain(self.obj()),
+            cache: self.cache,
+            broken: &self.broken,
+        }
     }
 
     /// Closes this connection instead of returning it to the pool.
     pub fn discard(self) {
-        drop(Object::take(self.obj));
+        self.broken.store(true, Ordering::Relaxed);
     }
 
     /// Runs statements separated by semicolons with the simple protocol, without parameters.
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
-        Ok(self.obj.batch_execute(sql).await?)
+        let r = self.obj().batch_execute(sql).await.map_err(Error::from);
+        watch(&self.broken, r)
     }
 }
 

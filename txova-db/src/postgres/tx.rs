@@ -3,11 +3,12 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use super::executor::{ClientRef, Executor, Param, RowStream};
+use super::executor::{ClientRef, Executor, Param, RowStream, Target, watch};
 use super::pool::{Connection, Pool};
 use crate::error::{Error, Result};
 
@@ -78,6 +79,7 @@ impl TxOptions {
 pub struct Transaction<'a> {
     tx: deadpool_postgres::Transaction<'a>,
     cache: bool,
+    broken: &'a AtomicBool,
 }
 
 impl std::fmt::Debug for Transaction<'_> {
@@ -89,7 +91,8 @@ impl std::fmt::Debug for Transaction<'_> {
 impl<'a> Transaction<'a> {
     async fn start(conn: &'a mut Connection, opts: &TxOptions) -> Result<Transaction<'a>> {
         let cache = conn.cache;
-        let mut builder = conn.obj.build_transaction();
+        let (obj, broken) = conn.obj_mut();
+        let mut builder = obj.build_transaction();
         if let Some(level) = opts.isolation {
             builder = builder.isolation_level(match level {
                 IsolationLevel::ReadUncommitted => tokio_postgres::IsolationLevel::ReadUncommitted,
@@ -104,27 +107,32 @@ impl<'a> Transaction<'a> {
         if opts.deferrable {
             builder = builder.deferrable(true);
         }
-        Ok(Transaction {
-            tx: builder.start().await?,
-            cache,
-        })
+        let tx = watch(broken, builder.start().await.map_err(Error::from))?;
+        Ok(Transaction { tx, cache, broken })
     }
 
     /// Commits the transaction (or releases the savepoint).
     pub async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
+        let broken = self.broken;
+        watch(broken, self.tx.commit().await.map_err(Error::from))
     }
 
     /// Rolls the transaction (or the savepoint) back.
     pub async fn rollback(self) -> Result<()> {
-        Ok(self.tx.rollback().await?)
+        let broken = self.broken;
+        watch(broken, self.tx.rollback().await.map_err(Error::from))
     }
 
     /// Starts a savepoint inside this transaction; it behaves as a nested transaction.
     pub async fn savepoint(&mut self) -> Result<Transaction<'_>> {
+        let tx = watch(
+            self.broken,
+            self.tx.transaction().await.map_err(Error::from),
+        )?;
         Ok(Transaction {
-            tx: self.tx.transaction().await?,
+            tx,
             cache: self.cache,
+            broken: self.broken,
         })
     }
 
@@ -136,11 +144,18 @@ impl<'a> Transaction<'a> {
 
     /// Runs statements separated by semicolons with the simple protocol, without parameters.
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
-        Ok(self.tx.batch_execute(sql).await?)
+        watch(
+            self.broken,
+            self.tx.batch_execute(sql).await.map_err(Error::from),
+        )
     }
 
     fn runner(&self) -> ClientRef<'_> {
-        ClientRef::Tx(&self.tx, self.cache)
+        ClientRef {
+            target: Target::Tx(&self.tx),
+            cache: self.cache,
+            broken: self.broken,
+        }
     }
 }
 
