@@ -1,5 +1,11 @@
-//! One-row prepared query: through the pool (a connection taken and returned per query) and on
-//! a held pooled connection, against a raw tokio-postgres client with a prepared statement.
+//! One-row prepared query through the pool (a connection taken and returned per query) and on
+//! a held pooled connection, against the raw tokio-postgres client of that same connection
+//! with a prepared statement.
+//!
+//! The pool has one connection, and the raw client is that connection's own: every contender
+//! talks to the same server process over the same socket. Separate connections land on
+//! server processes the OS schedules differently, which moves a loopback round trip by up to
+//! three times, far more than the pool costs.
 //!
 //! `cargo bench -p txova-db-tests --bench pool`
 
@@ -8,14 +14,54 @@
     reason = "criterion_group! generates an undocumented function"
 )]
 
+#[path = "interleave.rs"]
+mod interleave;
+
+use std::time::{Duration, Instant};
+
 use criterion::{Criterion, criterion_group, criterion_main};
+use interleave::{arm, report};
 use txova_db::postgres::{Config, Executor, Pool};
 use txova_db::testing::TestDatabase;
 
 const SQL: &str = "SELECT id, name FROM bench_users WHERE id = $1";
 
+/// `n` runs of the query on the pool's connection, through its raw client.
+async fn raw(pool: &Pool, n: u64) -> Duration {
+    let conn = pool.get().await.unwrap();
+    let client = conn.client();
+    let stmt = client.prepare(SQL).await.unwrap();
+    let start = Instant::now();
+    for _ in 0..n {
+        let row = client.query_one(&stmt, &[&7_i32]).await.unwrap();
+        assert_eq!(row.get::<_, &str>(1).len(), 6);
+    }
+    start.elapsed()
+}
+
+/// `n` runs through the pool, which takes and returns its connection each time.
+async fn pooled(pool: &Pool, n: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..n {
+        let row = pool.query_one(SQL, &[&7_i32]).await.unwrap();
+        assert_eq!(row.get::<_, &str>(1).len(), 6);
+    }
+    start.elapsed()
+}
+
+/// `n` runs on a connection taken once.
+async fn held(pool: &Pool, n: u64) -> Duration {
+    let conn = pool.get().await.unwrap();
+    let start = Instant::now();
+    for _ in 0..n {
+        let row = conn.query_one(SQL, &[&7_i32]).await.unwrap();
+        assert_eq!(row.get::<_, &str>(1).len(), 6);
+    }
+    start.elapsed()
+}
+
 fn bench(c: &mut Criterion) {
-    // One thread: the connection tasks and the benchmark share it, as in a small service, and
+    // One thread: the connection task and the benchmark share it, as in a small service, and
     // cross-thread wake-ups do not blur the comparison.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -25,8 +71,8 @@ fn bench(c: &mut Criterion) {
     let url = format!("{}?sslmode=disable", db.url());
     let pool = rt
         .block_on(Pool::new(Config {
-            max_connections: 4,
-            ..Config::new(url.clone())
+            max_connections: 1,
+            ..Config::new(url)
         }))
         .unwrap();
     rt.block_on(async {
@@ -40,43 +86,41 @@ fn bench(c: &mut Criterion) {
             .await
             .unwrap();
     });
-    let (raw, stmt) = rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let stmt = client.prepare(SQL).await.unwrap();
-        (client, stmt)
-    });
-    let held = rt.block_on(pool.get()).unwrap();
 
     let mut group = c.benchmark_group("one_row_query");
     group.bench_function("raw_tokio_postgres", |b| {
-        b.to_async(&rt).iter(|| async {
-            let row = raw.query_one(&stmt, &[&7_i32]).await.unwrap();
-            let name: &str = row.get(1);
-            assert_eq!(name.len(), 6);
-        });
+        b.to_async(&rt).iter_custom(|n| raw(&pool, n));
     });
     group.bench_function("txova_pool", |b| {
-        b.to_async(&rt).iter(|| async {
-            let row = pool.query_one(SQL, &[&7_i32]).await.unwrap();
-            let name: &str = row.get(1);
-            assert_eq!(name.len(), 6);
-        });
+        b.to_async(&rt).iter_custom(|n| pooled(&pool, n));
     });
     group.bench_function("txova_held_connection", |b| {
-        b.to_async(&rt).iter(|| async {
-            let row = held.query_one(SQL, &[&7_i32]).await.unwrap();
-            let name: &str = row.get(1);
-            assert_eq!(name.len(), 6);
-        });
+        b.to_async(&rt).iter_custom(|n| held(&pool, n));
     });
     group.finish();
-    drop(held);
-    drop(raw);
-    rt.block_on(pool.close(std::time::Duration::from_secs(5)))
-        .unwrap();
+    // The pool's own cost, with no statement: take a connection and give it back.
+    c.bench_function("pool_checkout", |b| {
+        b.to_async(&rt).iter(|| async {
+            drop(pool.get().await.unwrap());
+        });
+    });
+
+    report(
+        &rt,
+        "one-row prepared query, ratio to the raw client",
+        &[
+            arm("raw tokio-postgres", |n| raw(&pool, n.into())),
+            // The same contender again: how far apart two identical runs land.
+            arm("raw tokio-postgres, again", |n| raw(&pool, n.into())),
+            arm("txova pool (checkout per query)", |n| {
+                pooled(&pool, n.into())
+            }),
+            arm("txova held pooled connection", |n| held(&pool, n.into())),
+        ],
+        30,
+        300,
+    );
+    rt.block_on(pool.close(Duration::from_secs(5))).unwrap();
     drop(db);
 }
 
