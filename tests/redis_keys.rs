@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use txova_db::redis::{Cache, CacheEntity, CacheKey};
+use txova_db::{Table, select};
+use txova_db_tests::database;
 use txova_db_tests::redis_env::targets;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +28,64 @@ txova_db::cache_keys! {
 impl CacheEntity for Ride {
     type Key = u64;
     const CACHE_PREFIX: &'static str = "ride:ride";
+}
+
+/// A table whose rows are cached under `fleet:driver:{id}`.
+#[derive(Table, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[table(name = "drivers", cache = "fleet:driver")]
+struct Driver {
+    #[column(primary_key)]
+    id: i64,
+    name: String,
+}
+
+/// With a bare `cache`, the prefix is the table's name, after its schema.
+#[derive(Table, Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[table(name = "vehicles", schema = "fleet", cache)]
+struct Vehicle {
+    #[column(primary_key)]
+    plate: String,
+}
+
+#[test]
+fn a_table_derives_its_cache_key_from_its_primary_key() {
+    let key: CacheKey<Driver> = Driver::cache_key(&42);
+    assert_eq!(key.as_str(), "fleet:driver:42");
+    assert_eq!(
+        Vehicle::cache_key(&"AB:12".to_owned()).as_str(),
+        "fleet:vehicles:AB%3A12"
+    );
+}
+
+#[tokio::test]
+async fn a_row_is_cached_under_its_derived_key() {
+    let db = database("cache_entity").await;
+    let pool = db.pool().await.unwrap();
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE drivers (id int8 PRIMARY KEY, name text NOT NULL);
+             INSERT INTO drivers VALUES (7, 'Ana')",
+        )
+        .await
+        .unwrap();
+    for (name, client) in targets("entity").await {
+        let cache = Cache::new(client);
+        let id = 7_i64;
+        let key = Driver::cache_key(&id);
+        cache.delete(&key).await.unwrap();
+        let loaded = cache
+            .get_or_set(&key, Duration::from_secs(60), async || {
+                select!(Driver where id = id).fetch_one(&pool).await
+            })
+            .await
+            .unwrap();
+        assert_eq!(loaded.name, "Ana", "{name}");
+        // The key alone says what comes back.
+        let cached = cache.get(&key).await.unwrap();
+        assert_eq!(cached, Some(loaded), "{name}");
+    }
 }
 
 #[test]

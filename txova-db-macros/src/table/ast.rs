@@ -13,6 +13,8 @@ pub(crate) struct Table<'a> {
     pub(crate) name: String,
     pub(crate) schema: Option<String>,
     pub(crate) fields: Vec<Field<'a>>,
+    /// `#[table(cache ...)]`.
+    pub(crate) cache: Option<attr::Cache>,
 }
 
 /// One field, that is one column.
@@ -91,7 +93,30 @@ impl<'a> Table<'a> {
                 .unwrap_or_else(|| snake_case(&input.ident.to_string())),
             schema: table.schema,
             fields,
+            cache: table.cache,
         })
+    }
+}
+
+impl Table<'_> {
+    /// The fixed part of the cache key: `#[table(cache = "...")]`, or the table's name
+    /// (`schema:table` with a schema).
+    pub(crate) fn cache_prefix(&self) -> Option<String> {
+        let cache = self.cache.as_ref()?;
+        Some(match (&cache.prefix, &self.schema) {
+            (Some(lit), _) => lit.value(),
+            (None, Some(schema)) => format!("{schema}:{}", self.name),
+            (None, None) => self.name.clone(),
+        })
+    }
+
+    /// The one primary key field, if there is exactly one.
+    pub(crate) fn single_primary_key(&self) -> Option<&Field<'_>> {
+        let mut keys = self.fields.iter().filter(|f| f.attrs.primary_key);
+        match (keys.next(), keys.next()) {
+            (Some(key), None) => Some(key),
+            _ => None,
+        }
     }
 }
 

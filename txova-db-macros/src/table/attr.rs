@@ -9,6 +9,15 @@ use crate::common::Errors;
 pub(crate) struct Table {
     pub(crate) name: Option<String>,
     pub(crate) schema: Option<String>,
+    pub(crate) cache: Option<Cache>,
+}
+
+/// `cache` or `cache = "service:entity"`: implement `CacheEntity` from the primary key.
+pub(crate) struct Cache {
+    /// The `cache` word, for errors about the table as a whole.
+    pub(crate) path: syn::Path,
+    /// The given prefix; without one, the table's name is the prefix.
+    pub(crate) prefix: Option<LitStr>,
 }
 
 /// What `#[column(...)]` on a field says.
@@ -47,12 +56,32 @@ impl Table {
                     out.name = name_value(&meta, errors).map(|l| l.value());
                 } else if meta.path.is_ident("schema") {
                     out.schema = name_value(&meta, errors).map(|l| l.value());
+                } else if meta.path.is_ident("cache") {
+                    let prefix = if meta.input.peek(syn::Token![=]) {
+                        match meta
+                            .value()
+                            .and_then(syn::parse::ParseBuffer::parse::<LitStr>)
+                        {
+                            Ok(lit) => Some(lit),
+                            Err(e) => {
+                                errors.push(e);
+                                return Ok(());
+                            }
+                        }
+                    } else {
+                        None
+                    };
+                    out.cache = Some(Cache {
+                        path: meta.path.clone(),
+                        prefix,
+                    });
                 } else {
                     errors.spanned(
                         &meta.path,
                         format!(
                             "unknown table attribute `{}`; the valid ones are \
-                             `name = \"...\"` and `schema = \"...\"`",
+                             `name = \"...\"`, `schema = \"...\"`, `cache` and \
+                             `cache = \"...\"`",
                             path_name(&meta.path)
                         ),
                     );

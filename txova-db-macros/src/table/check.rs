@@ -30,6 +30,51 @@ pub(crate) fn check(table: &Table<'_>, errors: &mut Errors) {
     if table.fields.is_empty() {
         errors.spanned(table.ident, "a table needs at least one field (column)");
     }
+    check_cache(table, errors);
+}
+
+/// `#[table(cache)]` needs one primary key column and a valid key prefix.
+fn check_cache(table: &Table<'_>, errors: &mut Errors) {
+    let (Some(cache), Some(prefix)) = (&table.cache, table.cache_prefix()) else {
+        return;
+    };
+    let keys = table.fields.iter().filter(|f| f.attrs.primary_key).count();
+    if keys != 1 {
+        errors.spanned(
+            &cache.path,
+            format!(
+                "`cache` builds the key from the primary key, so it needs exactly one \
+                 `#[column(primary_key)]` field; this table has {keys}"
+            ),
+        );
+    }
+    if let Some(why) = invalid_prefix(&prefix) {
+        match &cache.prefix {
+            Some(lit) => errors.spanned(lit, format!("invalid cache key prefix: {why}")),
+            None => errors.spanned(
+                &cache.path,
+                format!(
+                    "the table's name `{prefix}` is not a valid cache key prefix ({why}); \
+                     give one with `cache = \"service:entity\"`"
+                ),
+            ),
+        }
+    }
+}
+
+/// Why `prefix` is not a valid fixed key part (the rules of
+/// `txova_db::redis::is_valid_key_prefix`).
+pub(crate) fn invalid_prefix(prefix: &str) -> Option<String> {
+    if prefix.is_empty() {
+        return Some("it is empty".into());
+    }
+    if prefix.split(':').any(str::is_empty) {
+        return Some("it has an empty segment; segments are separated by one `:`".into());
+    }
+    prefix
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':')))
+        .map(|c| format!("it contains {c:?}; segments hold lowercase letters, digits, `_` and `-`"))
 }
 
 /// Why a field's type can never be a column, when that shows in its syntax. Other types are

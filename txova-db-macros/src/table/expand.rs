@@ -93,6 +93,7 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
         sql_names.push(col_sql);
     }
     let insert_width = insert_names.len();
+    let cache = cache_entity(table);
 
     quote! {
         #[doc(hidden)]
@@ -150,6 +151,29 @@ pub(crate) fn expand(table: &Table<'_>) -> TokenStream {
                     _ => #p::NULL_PARAM,
                 }
             }
+        }
+
+        #cache
+    }
+}
+
+/// `CacheEntity` for `#[table(cache)]`, once its checks pass: keyed by the primary key.
+fn cache_entity(table: &Table<'_>) -> TokenStream {
+    let (Some(prefix), Some(key)) = (table.cache_prefix(), table.single_primary_key()) else {
+        return TokenStream::new();
+    };
+    if super::check::invalid_prefix(&prefix).is_some() {
+        return TokenStream::new();
+    }
+    let ident = table.ident;
+    let ty = key.ty;
+    // On the key's type: the place to look when it does not implement `Display`.
+    let key_ty = quote_spanned!(ty.span()=> type Key = #ty;);
+    quote! {
+        #[automatically_derived]
+        impl ::txova_db::redis::CacheEntity for #ident {
+            #key_ty
+            const CACHE_PREFIX: &'static str = #prefix;
         }
     }
 }

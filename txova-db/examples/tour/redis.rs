@@ -4,13 +4,23 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use txova_db::redis::{
-    Cache, Client, Config, Locker, RateLimitConfig, RateLimiter, SessionData, SessionStore,
+    Cache, CacheEntity as _, Client, Config, Locker, RateLimitConfig, RateLimiter, SessionData,
+    SessionStore,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Profile {
     name: String,
     rating: f32,
+}
+
+/// A table whose rows are cached under a key derived from the primary key.
+#[derive(Debug, Clone, Serialize, Deserialize, txova_db::Table)]
+#[table(name = "drivers", cache = "fleet:driver")]
+struct Driver {
+    #[column(primary_key)]
+    id: i64,
+    name: String,
 }
 
 txova_db::cache_keys! {
@@ -44,6 +54,14 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let again = cache.get(&key).await?;
     println!("cache: {profile:?}, read back {again:?}");
+    let driver_key = Driver::cache_key(&12);
+    let driver = Driver {
+        id: 12,
+        name: "Rui".into(),
+    };
+    cache.set(&driver_key, &driver, ttl).await?;
+    let driver = cache.get(&driver_key).await?;
+    println!("cache: a table's key from its primary key: {driver_key} -> {driver:?}");
     let pages: Vec<_> = (1..=3)
         .map(|p| (ride_history(7, p), vec![u64::from(p)]))
         .collect();

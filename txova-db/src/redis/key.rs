@@ -143,8 +143,9 @@ impl<T> AsRef<str> for CacheKey<T> {
 }
 
 /// A type cached under a key made from its primary key, `{CACHE_PREFIX}:{key}`, such as
-/// `user:profile:6f1c..`. `#[derive(Table)]` implements it for a table with one primary key
-/// column; it can also be written by hand.
+/// `user:profile:6f1c..`. `#[derive(Table)]` implements it when the struct says
+/// `#[table(cache = "user:profile")]` and has one primary key column; it can also be written
+/// by hand.
 ///
 /// ```
 /// use txova_db::redis::{CacheEntity, CacheKey};
