@@ -201,7 +201,9 @@ impl Sql {
                 let bind = match (agg, arg) {
                     (Agg::Sum, Some(c)) => {
                         let h = c.handle(&self.main);
-                        quote_spanned!(v.span()=> #p::cmp_sum(&#h, #v_ref))
+                        // All on the `sum`, like its other uses, so that a column that cannot
+                        // be summed is one error; a wrong value still points at the value.
+                        quote_spanned!(ident.span()=> #p::sum_info(&#h).bind(&#h, #v_ref))
                     }
                     (Agg::Min | Agg::Max, Some(c)) => {
                         let h = c.handle(&self.main);
@@ -358,11 +360,11 @@ impl Sql {
                         quote!(#p::ty_of(&#h))
                     }
                 }
-                Item::Agg(agg, _, arg) => match (agg, arg) {
+                Item::Agg(agg, ident, arg) => match (agg, arg) {
                     (Agg::Count, _) | (_, None) => quote!(::core::marker::PhantomData::<i64>),
                     (Agg::Sum, Some(c)) => {
                         let h = c.handle(&self.main);
-                        quote!(#p::ty_of_sum(&#h))
+                        quote_spanned!(ident.span()=> #p::sum_info(&#h).ty())
                     }
                     (Agg::Avg, Some(_)) => {
                         quote!(::core::marker::PhantomData::<::core::option::Option<f64>>)
@@ -393,7 +395,7 @@ impl Sql {
             Agg::Count => ("count(", quote!(#p::get_as::<i64>(row, #at))),
             Agg::Sum => (
                 "sum(",
-                quote_spanned!(ident.span()=> #p::get_sum(row, #at, &#h)),
+                quote_spanned!(ident.span()=> #p::get_sum(row, #at, #p::sum_info(&#h))),
             ),
             Agg::Avg => (
                 "avg(",
@@ -406,7 +408,9 @@ impl Sql {
         self.column(col);
         self.text(")");
         match agg {
-            Agg::Sum => self.part(quote!(#p::Part::Str(#p::sum_cast(&#h)))),
+            Agg::Sum => {
+                self.part(quote_spanned!(ident.span()=> #p::Part::Str(#p::sum_info(&#h).cast())));
+            }
             Agg::Avg => self.text("::float8"),
             _ => {}
         }

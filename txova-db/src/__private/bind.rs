@@ -1,8 +1,7 @@
 //! Binding values: each checked against its column, then borrowed as a parameter.
 
 use super::{
-    Assignable, Column, Comparable, ComparableList, Nullable, Param, Summable, Table, Text, ToSql,
-    Type,
+    Assignable, Column, Comparable, ComparableList, Nullable, Param, Table, Text, ToSql, Type,
 };
 
 /// The SQL name of a column, from its handle; usable in a `const`.
@@ -136,18 +135,6 @@ where
     C::Value: ToSql + Sync,
 {
     &NullOf::<C::Value>(core::marker::PhantomData)
-}
-
-/// Binds a value compared with `sum(col)` in `having`, checking its type.
-#[inline]
-pub fn cmp_sum<'a, C: Column, V: Comparable<<C::Value as Summable>::Sum, C>>(
-    _: &C,
-    v: &'a V,
-) -> Param<'a>
-where
-    C::Value: Summable,
-{
-    v
 }
 
 /// Binds a value compared with `avg(col)` in `having`.

@@ -41,51 +41,86 @@ impl<A: Column, B: Column<Value = A::Value>> JoinOn<B> for A {}
 /// Checks at compile time that a join matches columns of one type.
 pub const fn join_on<A: Column + JoinOn<B>, B: Column>(_: &A, _: &B) {}
 
-/// What `sum` of a column of this type returns.
+/// `sum` of a column of this type reads as `S`.
+///
+/// The sum's type is a parameter rather than an associated type: for a column that cannot be
+/// summed it is left undecided, which the compiler does not report again at each use.
 #[diagnostic::on_unimplemented(
     message = "cannot `sum` a column of type `{Self}`",
     label = "`sum` needs a column of type i16, i32, i64, f32 or f64"
 )]
-pub trait Summable {
-    /// The sum's Rust type.
-    type Sum: FromSqlOwned;
-    /// What follows `sum(col)` in SQL so the server returns that type.
+pub trait Summable<S> {
+    /// What follows `sum(col)` in SQL so the server returns `S`.
     const CAST: &'static str;
 }
 
-impl Summable for i16 {
-    type Sum = i64;
+impl Summable<i64> for i16 {
     const CAST: &'static str = "";
 }
 
-impl Summable for i32 {
-    type Sum = i64;
+impl Summable<i64> for i32 {
     const CAST: &'static str = "";
 }
 
-impl Summable for i64 {
-    type Sum = i64;
-    // PostgreSQL sums bigints as numeric; the cast keeps a bigint (an overflow is an error).
+// PostgreSQL sums bigints as numeric; the cast keeps a bigint (an overflow is an error).
+impl Summable<i64> for i64 {
     const CAST: &'static str = "::int8";
 }
 
-impl Summable for f32 {
-    type Sum = f32;
+impl Summable<f32> for f32 {
     const CAST: &'static str = "";
 }
 
-impl Summable for f64 {
-    type Sum = f64;
+impl Summable<f64> for f64 {
     const CAST: &'static str = "";
 }
 
-/// The cast that follows `sum(col)`.
+/// What `sum(col)` of one column needs: the cast after it in SQL and the Rust type it reads
+/// as.
+///
+/// Every use of a `sum` (its SQL, its reader, its type, a `having` value) goes through
+/// [`sum_info`] on the same span, so a column that cannot be summed is one error, not one
+/// per use: the compiler reports identical errors once, and the methods below carry no bound
+/// on the column.
+pub struct SumInfo<S> {
+    cast: &'static str,
+    sum: core::marker::PhantomData<S>,
+}
+
+/// The [`SumInfo`] of column `C`; the one place that requires it to be summable.
 #[must_use]
-pub const fn sum_cast<C: Column>(_: &C) -> &'static str
+pub const fn sum_info<C: Column, S>(_: &C) -> SumInfo<S>
 where
-    C::Value: Summable,
+    C::Value: Summable<S>,
 {
-    <C::Value as Summable>::CAST
+    SumInfo {
+        cast: <C::Value as Summable<S>>::CAST,
+        sum: core::marker::PhantomData,
+    }
+}
+
+impl<S> SumInfo<S> {
+    /// The cast that follows `sum(col)`.
+    #[must_use]
+    pub const fn cast(&self) -> &'static str {
+        self.cast
+    }
+
+    /// Binds a value compared with the sum in `having`, checking its type.
+    #[inline]
+    pub fn bind<'a, C: Column, V: super::Comparable<S, C>>(
+        &self,
+        _: &C,
+        v: &'a V,
+    ) -> super::Param<'a> {
+        v
+    }
+
+    /// The Rust type the sum reads as.
+    #[must_use]
+    pub const fn ty(&self) -> core::marker::PhantomData<Option<S>> {
+        core::marker::PhantomData
+    }
 }
 
 /// A column whose average is a number.
@@ -136,17 +171,6 @@ pub const fn ty_of<C: Column>(_: &C) -> core::marker::PhantomData<C::Type> {
 /// The Rust type a left-joined column reads as.
 #[must_use]
 pub const fn ty_of_opt<C: Column>(_: &C) -> core::marker::PhantomData<Option<C::Value>> {
-    core::marker::PhantomData
-}
-
-/// The Rust type `sum` of a column reads as.
-#[must_use]
-pub const fn ty_of_sum<C: Column>(
-    _: &C,
-) -> core::marker::PhantomData<Option<<C::Value as Summable>::Sum>>
-where
-    C::Value: Summable,
-{
     core::marker::PhantomData
 }
 

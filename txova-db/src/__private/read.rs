@@ -2,18 +2,11 @@
 
 use super::{
     Averageable, Column, ColumnType, Error, FromRow, FromSql, FromSqlOwned, NULL_PARAM, Param,
-    Result, Row, Summable, Type,
+    Result, Row, SumInfo, Type,
 };
 
 /// Reads `sum(col)`: `None` over no rows.
-pub fn get_sum<C: Column>(
-    row: &Row,
-    idx: usize,
-    _: &C,
-) -> Result<Option<<C::Value as Summable>::Sum>>
-where
-    C::Value: Summable,
-{
+pub fn get_sum<S: FromSqlOwned>(row: &Row, idx: usize, _: SumInfo<S>) -> Result<Option<S>> {
     row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 

@@ -226,6 +226,16 @@ impl SortKey {
     }
 }
 
+/// Appends `items` separated by `, `.
+fn push_list(sql: &mut String, items: &[String]) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(item);
+    }
+}
+
 /// Starts a `SELECT` of every column of a `#[derive(Table)]` table.
 #[must_use]
 pub fn select_table<T: Table>() -> Select {
@@ -345,8 +355,7 @@ impl Select {
     #[must_use]
     pub fn filter_by(mut self, condition: impl Into<Option<Condition>>) -> Self {
         if let Some(c) = condition.into() {
-            let mut scratch = String::new();
-            match placeholders::rewrite_checked(&mut scratch, &c.sql, 1, c.values.len()) {
+            match placeholders::check(&c.sql, c.values.len()) {
                 Ok(()) => self.conditions.push(c),
                 Err(e) => self.fail(e),
             }
@@ -394,16 +403,17 @@ impl Select {
         if let Some(e) = &self.error {
             return Err(Error::invalid_input(e.to_string()));
         }
-        let mut sql = String::with_capacity(64);
+        let mut sql = String::with_capacity(128);
         sql.push_str("SELECT ");
         if self.columns.is_empty() {
             sql.push('*');
         } else {
-            sql.push_str(&self.columns.join(", "));
+            push_list(&mut sql, &self.columns);
         }
         sql.push_str(" FROM ");
         sql.push_str(&self.table);
-        let mut params: Vec<Param<'_>> = Vec::new();
+        let mut params: Vec<Param<'_>> =
+            Vec::with_capacity(self.conditions.iter().map(|c| c.values.len()).sum());
         for (i, c) in self.conditions.iter().enumerate() {
             sql.push_str(if i == 0 { " WHERE " } else { " AND " });
             let wrap = self.conditions.len() > 1 && needs_parens(&c.sql);
@@ -418,7 +428,7 @@ impl Select {
         }
         if !self.order.is_empty() {
             sql.push_str(" ORDER BY ");
-            sql.push_str(&self.order.join(", "));
+            push_list(&mut sql, &self.order);
         }
         if let Some(n) = self.limit {
             let _ = write!(sql, " LIMIT {n}");
@@ -500,27 +510,41 @@ fn needs_parens(sql: &str) -> bool {
 }
 
 fn order_key(key: &str) -> Result<String> {
-    let words: Vec<&str> = key.split_whitespace().collect();
     let bad = || {
         Error::invalid_input(format!(
             "`{}` is not a sort key: write `column [ASC | DESC] [NULLS FIRST | NULLS LAST]`",
             key.trim()
         ))
     };
-    let (name, rest) = words.split_first().ok_or_else(bad)?;
+    let mut words = key.split_whitespace();
+    let name = words.next().ok_or_else(bad)?;
     let mut out = ident::qualified(name).map_err(|_| bad())?;
-    let upper: Vec<String> = rest.iter().map(|w| w.to_ascii_uppercase()).collect();
-    let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
-    let suffix = match upper.as_slice() {
+    // At most three words follow; a fourth makes `rest` too long to match.
+    let mut rest = [""; 4];
+    let mut n = 0;
+    for w in words {
+        if n == rest.len() {
+            return Err(bad());
+        }
+        rest[n] = w;
+        n += 1;
+    }
+    let is = |w: &str, kw: &str| w.eq_ignore_ascii_case(kw);
+    let suffix = match &rest[..n] {
         [] => "",
-        ["ASC"] => " ASC",
-        ["DESC"] => " DESC",
-        ["NULLS", "FIRST"] => " NULLS FIRST",
-        ["NULLS", "LAST"] => " NULLS LAST",
-        ["ASC", "NULLS", "FIRST"] => " ASC NULLS FIRST",
-        ["ASC", "NULLS", "LAST"] => " ASC NULLS LAST",
-        ["DESC", "NULLS", "FIRST"] => " DESC NULLS FIRST",
-        ["DESC", "NULLS", "LAST"] => " DESC NULLS LAST",
+        [a] if is(a, "ASC") => " ASC",
+        [a] if is(a, "DESC") => " DESC",
+        [a, b] if is(a, "NULLS") && is(b, "FIRST") => " NULLS FIRST",
+        [a, b] if is(a, "NULLS") && is(b, "LAST") => " NULLS LAST",
+        [a, b, c] if is(b, "NULLS") && (is(a, "ASC") || is(a, "DESC")) => {
+            match (is(a, "ASC"), is(c, "FIRST"), is(c, "LAST")) {
+                (true, true, _) => " ASC NULLS FIRST",
+                (true, _, true) => " ASC NULLS LAST",
+                (false, true, _) => " DESC NULLS FIRST",
+                (false, _, true) => " DESC NULLS LAST",
+                _ => return Err(bad()),
+            }
+        }
         _ => return Err(bad()),
     };
     out.push_str(suffix);
@@ -530,6 +554,36 @@ fn order_key(key: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_keys() {
+        for (key, want) in [
+            ("created_at", "created_at"),
+            (" created_at  desc ", "created_at DESC"),
+            ("name Asc", "name ASC"),
+            ("bio nulls first", "bio NULLS FIRST"),
+            ("bio NULLS LAST", "bio NULLS LAST"),
+            ("bio asc nulls first", "bio ASC NULLS FIRST"),
+            ("bio ASC NULLS LAST", "bio ASC NULLS LAST"),
+            ("bio desc Nulls First", "bio DESC NULLS FIRST"),
+            ("bio DESC NULLS LAST", "bio DESC NULLS LAST"),
+            ("order desc", "\"order\" DESC"),
+        ] {
+            assert_eq!(order_key(key).unwrap(), want, "{key:?}");
+        }
+        for bad in [
+            "",
+            "name up",
+            "name desc nulls",
+            "name nulls middle",
+            "name desc nulls last please",
+            "name asc desc",
+            "name; drop table users",
+            "name desc first",
+        ] {
+            assert!(order_key(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
 
     #[test]
     fn the_seed_query() {

@@ -123,7 +123,20 @@ fn is_bare(name: &str) -> bool {
     };
     (first.is_ascii_lowercase() || first == '_')
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && RESERVED.binary_search(&name).is_err()
+        && !is_reserved(name)
+}
+
+/// Whether `name` is in [`RESERVED`]: the words of its first letter, found by a binary search
+/// on that byte alone, are compared whole (length first), so most names cost no `memcmp`.
+fn is_reserved(name: &str) -> bool {
+    let Some(&first) = name.as_bytes().first() else {
+        return false;
+    };
+    let start = RESERVED.partition_point(|w| w.as_bytes()[0] < first);
+    RESERVED[start..]
+        .iter()
+        .take_while(|w| w.as_bytes()[0] == first)
+        .any(|w| *w == name)
 }
 
 /// One identifier as SQL: bare when it can be, else double-quoted with `"` doubled.
@@ -151,32 +164,14 @@ pub(crate) fn quote(name: &str) -> Result<Cow<'_, str>> {
 /// A possibly qualified name written as a string, `users` or `billing.invoices`, as SQL. Each
 /// part is an identifier on its own; a part already in double quotes is kept as written.
 pub(crate) fn qualified(name: &str) -> Result<String> {
-    let mut out = String::with_capacity(name.len() + 2);
-    for (i, part) in split_qualified(name)?.into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        match part {
-            Part::Quoted(q) => out.push_str(q),
-            Part::Plain(p) => out.push_str(&quote(p)?),
-        }
-    }
-    Ok(out)
-}
-
-enum Part<'a> {
-    Quoted(&'a str),
-    Plain(&'a str),
-}
-
-fn split_qualified(name: &str) -> Result<Vec<Part<'_>>> {
     let bad = || {
         Error::invalid_input(format!(
             "`{name}` is not a name: write `column`, `table.column` or `\"Quoted Name\"`"
         ))
     };
-    let mut parts = Vec::new();
+    let mut out = String::with_capacity(name.len() + 2);
     let mut rest = name;
+    let mut parts = 0;
     loop {
         if rest.starts_with('"') {
             // Find the closing quote, skipping doubled quotes.
@@ -193,7 +188,7 @@ fn split_qualified(name: &str) -> Result<Vec<Part<'_>>> {
             if end == 1 {
                 return Err(bad());
             }
-            parts.push(Part::Quoted(&rest[..=end]));
+            out.push_str(&rest[..=end]);
             rest = &rest[end + 1..];
         } else {
             let end = rest.find('.').unwrap_or(rest.len());
@@ -206,18 +201,20 @@ fn split_qualified(name: &str) -> Result<Vec<Part<'_>>> {
             {
                 return Err(bad());
             }
-            parts.push(Part::Plain(part));
+            out.push_str(&quote(part)?);
             rest = &rest[end..];
         }
+        parts += 1;
         if rest.is_empty() {
             break;
         }
         rest = rest.strip_prefix('.').ok_or_else(bad)?;
-        if parts.len() >= 3 {
+        if parts >= 3 {
             return Err(bad());
         }
+        out.push('.');
     }
-    Ok(parts)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -227,6 +224,18 @@ mod tests {
     #[test]
     fn reserved_list_is_sorted() {
         assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn reserved_lookup_finds_every_word_and_nothing_else() {
+        for w in RESERVED {
+            assert!(is_reserved(w), "{w}");
+            assert!(!is_reserved(&format!("{w}s")), "{w}s");
+            assert!(!is_reserved(&w[..w.len() - 1]) || RESERVED.contains(&&w[..w.len() - 1]));
+        }
+        for name in ["", "id", "users", "created_at", "zebra", "_x"] {
+            assert!(!is_reserved(name), "{name}");
+        }
     }
 
     #[test]

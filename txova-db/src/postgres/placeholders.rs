@@ -12,6 +12,27 @@ use crate::error::{Error, Result};
 /// Appends `fragment` to `out` with each placeholder replaced by `$n`, numbering from `next`.
 /// Returns how many placeholders it held.
 pub(crate) fn rewrite_into(out: &mut String, fragment: &str, next: usize) -> Result<usize> {
+    scan(Some(out), fragment, next)
+}
+
+/// Checks `fragment` as [`rewrite_into`] does and counts its placeholders, writing nothing.
+pub(crate) fn count(fragment: &str) -> Result<usize> {
+    scan(None, fragment, 1)
+}
+
+/// Checks that `fragment` holds exactly `expected` placeholders.
+pub(crate) fn check(fragment: &str, expected: usize) -> Result<()> {
+    let found = count(fragment)?;
+    if found != expected {
+        return Err(Error::invalid_input(format!(
+            "SQL fragment `{fragment}` has {found} placeholder(s) but {expected} value(s) were given"
+        )));
+    }
+    Ok(())
+}
+
+/// The scan behind [`rewrite_into`] and [`count`]; writes to `out` when there is one.
+fn scan(mut out: Option<&mut String>, fragment: &str, next: usize) -> Result<usize> {
     let bytes = fragment.as_bytes();
     let mut count = 0;
     let mut i = 0;
@@ -20,12 +41,18 @@ pub(crate) fn rewrite_into(out: &mut String, fragment: &str, next: usize) -> Res
     while i < bytes.len() {
         match bytes[i] {
             b'?' => {
-                out.push_str(&fragment[copied..i]);
-                if bytes.get(i + 1) == Some(&b'?') {
-                    out.push('?');
+                let double = bytes.get(i + 1) == Some(&b'?');
+                if let Some(out) = out.as_deref_mut() {
+                    out.push_str(&fragment[copied..i]);
+                    if double {
+                        out.push('?');
+                    } else {
+                        let _ = write!(out, "${}", next + count);
+                    }
+                }
+                if double {
                     i += 2;
                 } else {
-                    let _ = write!(out, "${}", next + count);
                     count += 1;
                     i += 1;
                 }
@@ -46,7 +73,9 @@ pub(crate) fn rewrite_into(out: &mut String, fragment: &str, next: usize) -> Res
             _ => i += 1,
         }
     }
-    out.push_str(&fragment[copied..]);
+    if let Some(out) = out {
+        out.push_str(&fragment[copied..]);
+    }
     Ok(count)
 }
 
@@ -140,24 +169,6 @@ fn skip_dollar(fragment: &str, start: usize) -> Result<usize> {
     }
 }
 
-/// Rewrites `fragment` alone and checks that it holds exactly `expected` placeholders.
-pub(crate) fn rewrite_checked(
-    out: &mut String,
-    fragment: &str,
-    next: usize,
-    expected: usize,
-) -> Result<()> {
-    let mut piece = String::with_capacity(fragment.len() + 4);
-    let found = rewrite_into(&mut piece, fragment, next)?;
-    if found != expected {
-        return Err(Error::invalid_input(format!(
-            "SQL fragment `{fragment}` has {found} placeholder(s) but {expected} value(s) were given"
-        )));
-    }
-    out.push_str(&piece);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,14 +231,16 @@ mod tests {
 
     #[test]
     fn count_must_match() {
-        let mut out = String::new();
-        let err = rewrite_checked(&mut out, "a = ? AND b = ?", 1, 1).unwrap_err();
+        let err = check("a = ? AND b = ?", 1).unwrap_err();
         assert!(
             err.to_string().contains("2 placeholder(s) but 1 value(s)"),
             "{err}"
         );
-        assert!(out.is_empty(), "nothing is written on error");
-        rewrite_checked(&mut out, "a = ?", 1, 1).unwrap();
-        assert_eq!(out, "a = $1");
+        check("a = ? AND b = '?' AND c ?? 'k'", 1).unwrap();
+        assert_eq!(count("a = ? AND b = ?").unwrap(), 2);
+        assert!(
+            count("a = '?").is_err(),
+            "an unterminated literal is refused"
+        );
     }
 }
