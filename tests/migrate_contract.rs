@@ -24,14 +24,12 @@ fn with_user(url: &str, user: &str) -> String {
     format!("{scheme}://{user}@{host}")
 }
 
-/// golang-migrate's id, computed here independently of the library.
+/// golang-migrate's id, computed here independently of the library, as its
+/// `GenerateAdvisoryLockId(databaseName, schema, table)` does: the names joined by NUL bytes,
+/// the database name last.
 fn golang_migrate_lock_id(database: &str, schema: &str, table: &str) -> i64 {
-    let mut bytes = database.as_bytes().to_vec();
-    for name in [schema, table] {
-        bytes.push(0);
-        bytes.extend_from_slice(name.as_bytes());
-    }
-    i64::from(crc32fast::hash(&bytes).wrapping_mul(1_486_364_155))
+    let joined = [schema, table, database].join("\0");
+    i64::from(crc32fast::hash(joined.as_bytes()).wrapping_mul(1_486_364_155))
 }
 
 #[tokio::test]
