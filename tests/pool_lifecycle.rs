@@ -74,6 +74,82 @@ async fn expired_connections_are_replaced() {
 }
 
 #[tokio::test]
+async fn the_floor_is_restored_when_an_idle_connection_dies() {
+    let db = database("floor").await;
+    let pool = pool_with(&db, |c| {
+        c.min_connections = 3;
+        c.max_connections = 5;
+        c.health_check_period = Duration::from_millis(100);
+    })
+    .await;
+    let pids = futures_util::future::join_all((0..3).map(|_| async {
+        let conn = pool.get().await.unwrap();
+        let pid = backend_pid(&conn).await;
+        (conn, pid)
+    }))
+    .await;
+    let victim = pids[0].1;
+    drop(pids);
+    assert_eq!(pool.status().idle, 3);
+    // End one idle connection from outside the pool; two stay idle.
+    let admin = pool_with(&db, |c| c.max_connections = 1).await;
+    let terminated: bool = admin
+        .query_one("SELECT pg_terminate_backend($1)", &[&victim])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(terminated);
+    // The maintenance task drops the dead one and opens a new one, although two others are
+    // idle: the server sees three live connections of the pool again.
+    let mut live_backends = 0;
+    for _ in 0..500 {
+        live_backends = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0);
+        if live_backends == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(live_backends, 3, "status {:?}", pool.status());
+    assert_eq!(pool.status().size, 3);
+    let live = futures_util::future::join_all((0..3).map(|_| async {
+        let conn = pool.get().await.unwrap();
+        let pid = backend_pid(&conn).await;
+        (conn, pid)
+    }))
+    .await;
+    assert!(live.iter().all(|(_, pid)| *pid != victim));
+}
+
+#[tokio::test]
+async fn status_counts_waiting_callers() {
+    let db = database("waiting").await;
+    let pool = pool_with(&db, |c| c.max_connections = 1).await;
+    let held = pool.get().await.unwrap();
+    let waiter = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.get().await.map(drop) })
+    };
+    assert!(
+        eventually(|| pool.status().waiting == 1).await,
+        "status stayed {:?}",
+        pool.status()
+    );
+    let s = pool.status();
+    assert_eq!((s.size, s.in_use, s.idle), (1, 1, 0));
+    drop(held);
+    waiter.await.unwrap().unwrap();
+    assert_eq!(pool.status().waiting, 0);
+}
+
+#[tokio::test]
 async fn killed_connection_fails_its_query_and_is_never_reused() {
     let db = database("killed").await;
     let pool = pool_with(&db, |c| {

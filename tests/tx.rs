@@ -249,3 +249,67 @@ async fn retry_gives_up_after_max_attempts() {
     assert_eq!(err.code(), Some("40001"));
     assert_eq!(attempts.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn retry_survives_a_deadlock() {
+    let db = database("tx_deadlock").await;
+    let pool = pool_with(&db, |_| {}).await;
+    setup(&pool).await;
+    pool.execute("INSERT INTO items (id, v) VALUES (1, 0), (2, 0)", &[])
+        .await
+        .unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let attempts = Arc::new(AtomicU32::new(0));
+    // Each task locks one row, waits until the other holds its row, then asks for it: one of
+    // them is chosen as the deadlock victim (40P01), rolled back and run again.
+    let task = |first: i32, second: i32| {
+        let (pool, barrier, attempts) = (pool.clone(), barrier.clone(), attempts.clone());
+        async move {
+            let mine = AtomicU32::new(0);
+            with_tx_retry(&pool, TxOptions::default(), async |tx| {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                let attempt = mine.fetch_add(1, Ordering::SeqCst) + 1;
+                tx.execute("UPDATE items SET v = v + 1 WHERE id = $1", &[&first])
+                    .await?;
+                if attempt == 1 {
+                    barrier.wait().await;
+                }
+                tx.execute("UPDATE items SET v = v + 1 WHERE id = $1", &[&second])
+                    .await?;
+                Ok::<_, Error>(())
+            })
+            .await
+        }
+    };
+    let (a, b) = tokio::join!(task(1, 2), task(2, 1));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        3,
+        "one retry, for the victim"
+    );
+    let rows = pool
+        .query("SELECT v FROM items ORDER BY id", &[])
+        .await
+        .unwrap();
+    let v: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(v, [2, 2], "both transactions committed once");
+}
+
+#[tokio::test]
+async fn deferrable_reaches_the_server() {
+    let db = database("tx_deferrable").await;
+    let pool = pool_with(&db, |_| {}).await;
+    let opts = TxOptions::isolation(IsolationLevel::Serializable)
+        .read_only()
+        .deferrable();
+    let (deferrable, read_only): (String, String) = with_tx_opts(&pool, opts, async |tx| {
+        let d = tx.query_one("SHOW transaction_deferrable", &[]).await?;
+        let r = tx.query_one("SHOW transaction_read_only", &[]).await?;
+        Ok::<_, Error>((d.get(0), r.get(0)))
+    })
+    .await
+    .unwrap();
+    assert_eq!((deferrable.as_str(), read_only.as_str()), ("on", "on"));
+}

@@ -257,13 +257,16 @@ impl Pool {
     /// Opens connections until `min_connections` are open.
     async fn top_up(&self) -> Result<()> {
         let min = self.shared.config.min_connections;
-        let missing = min.saturating_sub(self.shared.pool.status().size);
+        let s = self.shared.pool.status();
+        let missing = min.saturating_sub(s.size);
         if missing == 0 || self.is_closed() {
             return Ok(());
         }
-        // Holding all of them at once forces the pool to open new ones instead of handing
-        // the same idle connection out again.
-        let conns = futures_util::future::join_all((0..missing).map(|_| self.get())).await;
+        // The pool hands out idle connections before it opens new ones, so holding `missing`
+        // connections at once opens only as many as are not idle: take the idle ones too.
+        // Never more than the pool can give without waiting for a caller's connection.
+        let want = (missing + s.available).min(s.max_size.saturating_sub(s.size - s.available));
+        let conns = futures_util::future::join_all((0..want).map(|_| self.get())).await;
         for conn in conns {
             conn?;
         }
@@ -276,8 +279,9 @@ impl Pool {
         let mut removable = s.size.saturating_sub(config.min_connections);
         let lifetime = config.max_lifetime;
         let idle = config.idle_timeout;
-        self.shared.pool.retain(|_, metrics| {
-            if expired(&metrics, lifetime) {
+        self.shared.pool.retain(|client, metrics| {
+            // Closed by the server (restarted, or the backend terminated) while idle.
+            if client.is_closed() || expired(&metrics, lifetime) {
                 return false;
             }
             if let Some(idle) = idle
@@ -354,11 +358,15 @@ async fn maintain(shared: std::sync::Weak<Shared>) {
 }
 
 fn maintenance_period(config: &Config) -> Duration {
-    let shortest = [config.idle_timeout, config.max_lifetime]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(Duration::from_secs(60));
+    let shortest = [
+        config.idle_timeout,
+        config.max_lifetime,
+        Some(config.health_check_period),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(Duration::from_secs(60));
     (shortest / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
 }
 
@@ -495,4 +503,47 @@ pub(crate) async fn connect(
         let _ = connection.await;
     });
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::{Duration, Metrics, expired};
+
+    fn born(ago: Duration, at: Instant) -> Metrics {
+        Metrics {
+            created: at - ago,
+            recycled: None,
+            recycle_count: 0,
+        }
+    }
+
+    #[test]
+    fn lifetimes_are_shortened_by_up_to_a_tenth_and_spread() {
+        let lifetime = Duration::from_secs(100);
+        let now = Instant::now();
+        let mut shortest = Vec::new();
+        // Connections created 1 ms apart: find, for each, the age at which it expires.
+        for i in 0..50u64 {
+            let at = now + Duration::from_millis(i);
+            let age = (0..=100u64)
+                .map(|s| Duration::from_millis(89_000 + s * 110))
+                .find(|age| expired(&born(*age, at), Some(lifetime)));
+            let age = age.expect("expired within the lifetime");
+            assert!(
+                age >= lifetime * 9 / 10 - Duration::from_millis(110),
+                "{age:?}"
+            );
+            assert!(age <= lifetime, "{age:?}");
+            shortest.push(age);
+        }
+        shortest.sort();
+        shortest.dedup();
+        assert!(
+            shortest.len() > 10,
+            "the jitter spreads expiries: {shortest:?}"
+        );
+        assert!(!expired(&born(Duration::from_secs(10_000), now), None));
+    }
 }

@@ -221,7 +221,13 @@ impl TxSource for &mut Connection {
         E: From<Error>,
     {
         let tx = Transaction::start(self, &opts).await?;
-        run(tx, f).await.0
+        let (result, clean) = run(tx, f).await;
+        if !clean {
+            // The caller keeps the connection; it is closed when they drop it.
+            self.broken
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        result
     }
 }
 
