@@ -513,7 +513,7 @@ mod tests {
 
     fn born(ago: Duration, at: Instant) -> Metrics {
         Metrics {
-            created: at - ago,
+            created: at.checked_sub(ago).expect("a representable instant"),
             recycled: None,
             recycle_count: 0,
         }
@@ -532,7 +532,7 @@ mod tests {
                 .find(|age| expired(&born(*age, at), Some(lifetime)));
             let age = age.expect("expired within the lifetime");
             assert!(
-                age >= lifetime * 9 / 10 - Duration::from_millis(110),
+                age + Duration::from_millis(110) >= lifetime * 9 / 10,
                 "{age:?}"
             );
             assert!(age <= lifetime, "{age:?}");
