@@ -23,6 +23,8 @@ txova_db::cache_keys! {
     fn user_profile(id: &str) -> User = "user:profile:{id}";
     fn ride_history(user: &str, page: u32) -> Vec<Ride> = "ride:history:list:user:{user}:page:{page}";
     fn pricing(city: String) -> u32 = "pricing:config:{city}";
+    fn user_by_uuid(id: uuid::Uuid) -> User = "user:profile:{id}";
+    fn surge(zone: i64, factor: f64) -> u32 = "pricing:surge:{zone}:{factor}";
 }
 
 impl CacheEntity for Ride {
@@ -104,6 +106,18 @@ fn templates_build_the_seed_conventions() {
         "pricing:config:maputo"
     );
     assert_eq!(Ride::cache_key(&9).as_str(), "ride:ride:9");
+}
+
+#[test]
+fn uuids_and_numbers_are_written_as_go_writes_them() {
+    // Go: fmt.Sprintf("user:profile:%s", id) with github.com/google/uuid, and %d / %v.
+    let id = uuid::Uuid::parse_str("6F1C2A4E-8B3D-4C5E-9F60-718293A4B5C6").unwrap();
+    assert_eq!(
+        user_by_uuid(id).as_str(),
+        "user:profile:6f1c2a4e-8b3d-4c5e-9f60-718293a4b5c6"
+    );
+    assert_eq!(surge(-3, 1.5).as_str(), "pricing:surge:-3:1.5");
+    assert_eq!(surge(7, 2.0).as_str(), "pricing:surge:7:2");
 }
 
 #[test]

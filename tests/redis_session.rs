@@ -160,3 +160,33 @@ async fn bad_input_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_racing_write_never_resurrects_a_deleted_session() {
+    for (name, client) in targets("sess-race").await {
+        let store = SessionStore::new(client);
+        for round in 0..50 {
+            let user = format!("racer-{round}");
+            let s = store.create(data(&user, "d1")).await.unwrap();
+            let newer = data(&user, "d2");
+            // The delete and the writes reach the server in any order.
+            let (deleted, updated, read, updated_again) = tokio::join!(
+                store.delete(&s.id),
+                store.update(&s.id, &newer),
+                store.get(&s.id),
+                store.update(&s.id, &newer),
+            );
+            assert!(deleted.unwrap(), "{name}: the delete found the session");
+            let (_, _, _) = (updated.unwrap(), read.unwrap(), updated_again.unwrap());
+            assert_eq!(
+                store.get(&s.id).await.unwrap(),
+                None,
+                "{name} round {round}"
+            );
+            assert!(
+                store.list_by_user(&user).await.unwrap().is_empty(),
+                "{name} round {round}: the user's list kept the deleted session"
+            );
+        }
+    }
+}

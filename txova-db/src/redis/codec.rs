@@ -1,5 +1,9 @@
 //! JSON as Go's `encoding/json` writes it, so a Go service and a Rust service read and write
-//! the same cache entries.
+//! the same cache entries: strings escaped as `json.Marshal` escapes them, and floats written
+//! in Go's shortest form (`1`, not `1.0`; `1e+21`, `1.5e-7`).
+//!
+//! Struct fields come out in declaration order, as Go writes them. Go sorts map keys; a
+//! `BTreeMap` gives the same order, a `HashMap` does not.
 
 use std::io;
 
@@ -49,6 +53,37 @@ impl serde_json::ser::Formatter for GoFormatter {
         }
         writer.write_all(&fragment.as_bytes()[start..])
     }
+
+    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+        let abs = value.abs();
+        if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+            write_go_exponent(writer, &format!("{value:e}"))
+        } else {
+            write!(writer, "{value}")
+        }
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+        let abs = value.abs();
+        if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+            write_go_exponent(writer, &format!("{value:e}"))
+        } else {
+            write!(writer, "{value}")
+        }
+    }
+}
+
+/// Writes Rust's shortest exponent form (`1.5e-7`, `1e21`) as Go's `strconv` `'e'` format
+/// after `encoding/json`'s clean-up: a sign on the exponent, at least two digits when it is
+/// positive (`1e+21`), none added when negative (`1.5e-7`).
+fn write_go_exponent<W: ?Sized + io::Write>(writer: &mut W, rust: &str) -> io::Result<()> {
+    let (mantissa, exp) = rust.split_once('e').unwrap_or((rust, "0"));
+    writer.write_all(mantissa.as_bytes())?;
+    match exp.strip_prefix('-') {
+        Some(digits) => write!(writer, "e-{digits}"),
+        None if exp.len() < 2 => write!(writer, "e+0{exp}"),
+        None => write!(writer, "e+{exp}"),
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +111,70 @@ mod tests {
         let go = r#"{"ID":7,"Name":"Ana \u003ca\u0026b\u003e \u2028é\"\n","Tags":[]}"#.as_bytes();
         assert_eq!(encode(&u).unwrap(), go);
         assert_eq!(decode::<User>(go).unwrap(), u);
+    }
+
+    #[test]
+    fn floats_match_go_json_marshal() {
+        // What `json.Marshal` of each float64 returns.
+        let cases: [(f64, &str); 16] = [
+            (1.0, "1"),
+            (0.5, "0.5"),
+            (-2.25, "-2.25"),
+            (4.87, "4.87"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (123_456_789.0, "123456789"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (1e-6, "0.000001"),
+            (1.5e-7, "1.5e-7"),
+            (1e-10, "1e-10"),
+            (5e-324, "5e-324"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+        ];
+        for (value, go) in cases {
+            assert_eq!(
+                String::from_utf8(encode(&value).unwrap()).unwrap(),
+                go,
+                "{value:?}"
+            );
+            assert_eq!(
+                decode::<f64>(go.as_bytes()).unwrap().to_bits(),
+                value.to_bits()
+            );
+        }
+        // float32 fields, formatted at float32 precision as Go does.
+        let cases: [(f32, &str); 4] = [
+            (0.1, "0.1"),
+            (16_777_216.0, "16777216"),
+            (1e21, "1e+21"),
+            (f32::MAX, "3.4028235e+38"),
+        ];
+        for (value, go) in cases {
+            assert_eq!(
+                String::from_utf8(encode(&value).unwrap()).unwrap(),
+                go,
+                "{value:?}"
+            );
+        }
+        // Inside a struct, next to other fields.
+        #[derive(Serialize)]
+        struct Rating {
+            score: f64,
+            weight: f32,
+            votes: Option<f64>,
+        }
+        let r = Rating {
+            score: 5.0,
+            weight: 0.25,
+            votes: None,
+        };
+        assert_eq!(
+            encode(&r).unwrap(),
+            br#"{"score":5,"weight":0.25,"votes":null}"#
+        );
     }
 
     #[test]
