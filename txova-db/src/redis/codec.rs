@@ -113,6 +113,13 @@ mod tests {
         assert_eq!(decode::<User>(go).unwrap(), u);
     }
 
+    #[derive(Serialize)]
+    struct Rating {
+        score: f64,
+        weight: f32,
+        votes: Option<f64>,
+    }
+
     #[test]
     fn floats_match_go_json_marshal() {
         // What `json.Marshal` of each float64 returns.
@@ -160,12 +167,6 @@ mod tests {
             );
         }
         // Inside a struct, next to other fields.
-        #[derive(Serialize)]
-        struct Rating {
-            score: f64,
-            weight: f32,
-            votes: Option<f64>,
-        }
         let r = Rating {
             score: 5.0,
             weight: 0.25,
