@@ -110,6 +110,36 @@ async fn capacity_comes_back_after_retry_after() {
 }
 
 #[tokio::test]
+async fn no_second_burst_at_a_window_boundary() {
+    for (name, client) in targets("rl-edge").await {
+        let limiter = RateLimiter::new(client);
+        // 10 per 4 s: capacity returns one request every 400 ms.
+        let cfg = config("ratelimit:edge", 10, Duration::from_secs(4));
+        for _ in 0..10 {
+            assert!(limiter.allow(&cfg).await.unwrap().allowed, "{name}");
+        }
+        let denied = limiter.allow(&cfg).await.unwrap();
+        assert!(!denied.allowed, "{name}");
+        assert!(
+            denied.retry_after > Duration::ZERO && denied.retry_after <= Duration::from_millis(400),
+            "{name}: {:?}",
+            denied.retry_after
+        );
+        // A quarter of the window later a fixed window may have restarted (a boundary can
+        // fall anywhere in it) and let 10 more through; here only what refilled passes,
+        // about 2 (up to 5 if the sleep overruns by a second).
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut allowed = 0;
+        for _ in 0..10 {
+            if limiter.allow(&cfg).await.unwrap().allowed {
+                allowed += 1;
+            }
+        }
+        assert!((1..=5).contains(&allowed), "{name}: {allowed} passed");
+    }
+}
+
+#[tokio::test]
 async fn bad_limits_are_clear_errors() {
     for (_, client) in targets("rl-bad").await {
         let limiter = RateLimiter::new(client);
