@@ -249,6 +249,17 @@ async fn the_lock_is_golang_migrates() {
     assert_eq!(err.timeout_kind(), Some(Timeout::Lock), "{err}");
     assert!(err.to_string().contains(&by_url.to_string()), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5), "the wait stops");
+    // The server stopped waiting too: no request for that lock is left queued.
+    let queued: i64 = pool
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(queued, 0, "a lock request is still queued on the server");
     assert!(
         !table_exists(&pool, "schema_migrations").await,
         "nothing ran"

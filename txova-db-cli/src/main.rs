@@ -15,6 +15,30 @@ use txova_db::postgres::{
     Applied, Direction, MigrationState, Migrator, MigratorConfig, Progress, Step, Target,
 };
 
+/// Help and version go to stdout as clap writes them; a usage mistake is one line on stderr
+/// (clap's first line, which names the mistake) and exit status 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = e.to_string();
+    let line = text.lines().next().unwrap_or("invalid arguments");
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    eprintln!("error: {line} (see `txova-db --help`)");
+    ExitCode::from(2)
+}
+
 /// Exit status of an interrupted run, as a shell reports SIGINT.
 const INTERRUPTED: u8 = 130;
 
@@ -142,7 +166,10 @@ fn commands() -> Vec<Command> {
 }
 
 fn main() -> ExitCode {
-    let matches = cli().get_matches();
+    let matches = match cli().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return usage_error(&e),
+    };
     let Some(("migrate", m)) = matches.subcommand() else {
         return ExitCode::from(2);
     };

@@ -234,7 +234,12 @@ async fn errors_exit_non_zero_with_one_line() {
     ] {
         let out = txova(args, Some(db.url()), "");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(one_line(&out).contains("--help"), "{args:?}");
     }
+    // Help is not an error.
+    let out = txova(&["--help"], None, "");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("Usage"));
 }
 
 #[tokio::test]
