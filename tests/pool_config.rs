@@ -130,6 +130,21 @@ async fn sslmode_is_honoured() {
         assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
         let err = open(Config::new(with("verify-ca"))).await;
         assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+        // Trusting that certificate as the root, the chain checks out: `verify-ca` connects
+        // over TLS, while `verify-full` still refuses, since the certificate does not name
+        // the address 127.0.0.1.
+        let cert: String = plain
+            .query_one("SHOW ssl_cert_file", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if std::fs::read(&cert).is_ok() {
+            let trusting = |mode: &str| format!("{}&sslrootcert={cert}", with(mode));
+            let verified = Pool::new(Config::new(trusting("verify-ca"))).await.unwrap();
+            assert!(uses_ssl(&verified).await);
+            let err = open(Config::new(trusting("verify-full"))).await;
+            assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+        }
     } else {
         let err = open(Config::new(with("require"))).await;
         assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
