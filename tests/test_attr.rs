@@ -79,3 +79,45 @@ async fn the_database_is_dropped_afterwards() {
     drop(db);
     assert!(!exists(&pool).await);
 }
+
+/// What `#[txova_db::test]` expands to, with a body that panics: the database still goes.
+#[test]
+fn the_database_is_dropped_after_a_panicking_test() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let slot = seen.clone();
+    let outcome = std::panic::catch_unwind(move || {
+        txova_db::testing::run(
+            "panicking",
+            txova_db::testing::Migrations::None,
+            |pool| async move {
+                let row = pool
+                    .query_one("SELECT current_database()::text", &[])
+                    .await
+                    .unwrap();
+                *slot.lock().unwrap() = Some(row.get(0));
+                panic!("the test fails");
+            },
+        );
+    });
+    assert!(outcome.is_err(), "the panic reaches the test harness");
+    let name = seen.lock().unwrap().clone().expect("the body ran");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let left: i64 = rt.block_on(async {
+        let admin = TestDatabase::create("panicking_admin").await.unwrap();
+        admin
+            .pool()
+            .await
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_database WHERE datname = $1",
+                &[&name],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    });
+    assert_eq!(left, 0, "database {name} was left behind");
+}
