@@ -92,6 +92,28 @@ async fn status_reports_applied_pending_and_changed_files() {
     let status = m.status().await.unwrap();
     let last = status.migrations.last().unwrap();
     assert_eq!((last.version, last.state), (9, MigrationState::Missing));
+
+    // An applied file removed from below the current version is reported too.
+    dir.remove("2_b.up.sql");
+    dir.remove("2_b.down.sql");
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    let status = m.status().await.unwrap();
+    let seen: Vec<(u64, MigrationState)> = status
+        .migrations
+        .iter()
+        .map(|s| (s.version, s.state))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (1, MigrationState::Applied),
+            (2, MigrationState::Missing),
+            (3, MigrationState::Applied),
+            (9, MigrationState::Missing),
+        ]
+    );
+    let two = &status.migrations[1];
+    assert!(two.applied_at.is_some(), "the history knows when it ran");
 }
 
 #[tokio::test]

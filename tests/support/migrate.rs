@@ -47,6 +47,11 @@ impl TempDir {
         std::fs::write(self.path.join(name), text).expect("write migration file");
     }
 
+    /// Removes one file.
+    pub fn remove(&self, name: &str) {
+        std::fs::remove_file(self.path.join(name)).expect("remove migration file");
+    }
+
     /// The folder.
     #[must_use]
     pub fn path(&self) -> &Path {

@@ -101,10 +101,31 @@ pub(crate) fn build(
             }
         })
         .collect();
-    if let Some(d) = version
-        && let Ok(v) = u64::try_from(d.version)
-        && !source.migrations.contains_key(&v)
-    {
+    // Applied versions without a file: the database's version, and any version below it whose
+    // latest record in the history is an up migration (rows come newest first per version).
+    let mut missing: Vec<u64> = Vec::new();
+    if let Some(d) = version {
+        if let Ok(v) = u64::try_from(d.version) {
+            missing.push(v);
+        }
+        let mut last = None;
+        for h in history {
+            if last == Some(h.version) {
+                continue;
+            }
+            last = Some(h.version);
+            if h.direction == "up"
+                && h.version < d.version
+                && let Ok(v) = u64::try_from(h.version)
+            {
+                missing.push(v);
+            }
+        }
+    }
+    for v in missing {
+        if source.migrations.contains_key(&v) || migrations.iter().any(|m| m.version == v) {
+            continue;
+        }
         let rec = recorded(v);
         migrations.push(MigrationStatus {
             version: v,
@@ -115,8 +136,8 @@ pub(crate) fn build(
             duration: rec.map(|r| r.duration),
             changed: false,
         });
-        migrations.sort_by_key(|m| m.version);
     }
+    migrations.sort_by_key(|m| m.version);
     Status {
         version,
         migrations,
