@@ -53,6 +53,22 @@ fn conditions_are_written_with_their_placeholders_in_order() {
     );
 }
 
+#[test]
+fn every_comparison_and_sort_option_is_written() {
+    let (a, s) = (5_i32, "x");
+    let q = select!(id from User
+        where age <> a and status != s and age < a and age <= a and age > a and age >= a
+            and name like s and not bio is null
+        order by bio desc nulls first, age asc, name nulls last);
+    assert_eq!(
+        q.sql(),
+        "SELECT id FROM users WHERE age <> $1 AND status <> $2 AND age < $3 AND age <= $4 \
+         AND age > $5 AND age >= $6 AND name LIKE $7 AND NOT bio IS NULL \
+         ORDER BY bio DESC NULLS FIRST, age, name NULLS LAST"
+    );
+    assert_eq!(q.params().len(), 7);
+}
+
 #[tokio::test]
 async fn rows_are_read_into_structs_and_tuples() {
     let db = TestDatabase::create("typed_select_rows").await.unwrap();

@@ -68,7 +68,7 @@ impl Condition {
     )]
     pub fn not(self) -> Condition {
         Condition {
-            sql: format!("NOT ({})", self.sql),
+            sql: format!("NOT ({}{})", self.sql, end_comment(&self.sql)),
             values: self.values,
         }
     }
@@ -76,9 +76,25 @@ impl Condition {
     fn join(mut self, op: &str, other: Condition) -> Condition {
         self.values.extend(other.values);
         Condition {
-            sql: format!("({}) {op} ({})", self.sql, other.sql),
+            sql: format!(
+                "({}{}) {op} ({}{})",
+                self.sql,
+                end_comment(&self.sql),
+                other.sql,
+                end_comment(&other.sql)
+            ),
             values: self.values,
         }
+    }
+}
+
+/// A new line when `sql` ends inside a `--` comment, so that what follows is not commented
+/// out.
+fn end_comment(sql: &str) -> &'static str {
+    if placeholders::shape(sql).ends_in_line_comment {
+        "\n"
+    } else {
+        ""
     }
 }
 
@@ -416,11 +432,15 @@ impl Select {
             Vec::with_capacity(self.conditions.iter().map(|c| c.values.len()).sum());
         for (i, c) in self.conditions.iter().enumerate() {
             sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            let wrap = self.conditions.len() > 1 && needs_parens(&c.sql);
+            let shape = placeholders::shape(&c.sql);
+            let wrap = self.conditions.len() > 1 && shape.top_level_or;
             if wrap {
                 sql.push('(');
             }
             placeholders::rewrite_into(&mut sql, &c.sql, params.len() + 1)?;
+            if shape.ends_in_line_comment {
+                sql.push('\n');
+            }
             if wrap {
                 sql.push(')');
             }
@@ -486,29 +506,6 @@ impl Select {
 
 /// Whether a condition joined with `AND` must be parenthesised to keep its meaning: it holds
 /// a top-level `OR`. Conservative: any `or` word outside parentheses counts.
-fn needs_parens(sql: &str) -> bool {
-    let mut depth = 0_i32;
-    let lower = sql.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        match b {
-            b'(' => depth += 1,
-            b')' => depth -= 1,
-            b'o' if depth == 0
-                && bytes.get(i + 1) == Some(&b'r')
-                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 1] != b'_')
-                && bytes
-                    .get(i + 2)
-                    .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_') =>
-            {
-                return true;
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
 fn order_key(key: &str) -> Result<String> {
     let bad = || {
         Error::invalid_input(format!(
@@ -715,9 +712,44 @@ mod tests {
     }
 
     #[test]
-    fn or_detection() {
-        assert!(needs_parens("a = 1 OR b = 2"));
-        assert!(!needs_parens("(a = 1 or b = 2)"));
-        assert!(!needs_parens("color = ? AND orders > 1"));
+    fn fragments_keep_their_meaning_when_joined() {
+        // A quoted `)` does not hide the `OR`: the fragment is parenthesised.
+        let (sql, _) = select("users")
+            .filter("name = ')' OR id = ?", 1_i64)
+            .filter("status = ?", "active")
+            .build()
+            .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT * FROM users WHERE (name = ')' OR id = $1) AND status = $2"
+        );
+        // A trailing `--` comment does not swallow what follows.
+        let (sql, _) = select("users")
+            .filter("id = ? -- the caller's id", 1_i64)
+            .order_by("id")
+            .limit(1)
+            .build()
+            .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT * FROM users WHERE id = $1 -- the caller's id\n ORDER BY id LIMIT 1"
+        );
+        let c = Condition::sql("a = ? -- x", vec![Box::new(1_i64)])
+            .or(Condition::sql("b = ?", vec![Box::new(2_i64)]));
+        let (sql, _) = select("t").filter_by(c.not()).build().unwrap();
+        assert_eq!(
+            sql,
+            "SELECT * FROM t WHERE NOT ((a = $1 -- x\n) OR (b = $2))"
+        );
+        // Words that merely contain `or` are not an `OR`.
+        let (sql, _) = select("t")
+            .filter("color = ? AND orders > 1", "red")
+            .filter("\"or\" = ?", 1_i64)
+            .build()
+            .unwrap();
+        assert_eq!(
+            sql,
+            "SELECT * FROM t WHERE color = $1 AND orders > 1 AND \"or\" = $2"
+        );
     }
 }

@@ -79,6 +79,69 @@ fn scan(mut out: Option<&mut String>, fragment: &str, next: usize) -> Result<usi
     Ok(count)
 }
 
+/// What joining a fragment with others must take into account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Shape {
+    /// An `OR` outside parentheses, quotes and comments: the fragment needs parentheses
+    /// before it is joined with `AND`.
+    pub(crate) top_level_or: bool,
+    /// The fragment ends inside a `--` comment: what follows must start on a new line.
+    pub(crate) ends_in_line_comment: bool,
+}
+
+/// The [`Shape`] of a fragment; a malformed one (refused by [`check`]) gives the default.
+pub(crate) fn shape(fragment: &str) -> Shape {
+    let bytes = fragment.as_bytes();
+    let mut shape = Shape::default();
+    let mut depth = 0_i32;
+    let mut i = 0;
+    while i < bytes.len() {
+        let next = match bytes[i] {
+            b'(' => {
+                depth += 1;
+                Ok(i + 1)
+            }
+            b')' => {
+                depth -= 1;
+                Ok(i + 1)
+            }
+            b'\'' => skip_quoted(
+                fragment,
+                i,
+                b'\'',
+                i > 0 && matches!(bytes[i - 1], b'E' | b'e'),
+            ),
+            b'"' => skip_quoted(fragment, i, b'"', false),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => match fragment[i..].find('\n') {
+                Some(n) => Ok(i + n + 1),
+                None => {
+                    shape.ends_in_line_comment = true;
+                    Ok(bytes.len())
+                }
+            },
+            b'/' if bytes.get(i + 1) == Some(&b'*') => skip_block_comment(fragment, i),
+            b'$' => skip_dollar(fragment, i),
+            b'o' | b'O'
+                if depth == 0
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|c| c.eq_ignore_ascii_case(&b'r'))
+                    && (i == 0 || !is_ident_byte(bytes[i - 1]))
+                    && bytes.get(i + 2).is_none_or(|c| !is_ident_byte(*c)) =>
+            {
+                shape.top_level_or = true;
+                Ok(i + 2)
+            }
+            _ => Ok(i + 1),
+        };
+        match next {
+            Ok(n) => i = n,
+            Err(_) => return Shape::default(),
+        }
+    }
+    shape
+}
+
 fn is_ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
@@ -227,6 +290,26 @@ mod tests {
             let err = rewrite(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{bad}");
         }
+    }
+
+    #[test]
+    fn shapes() {
+        let or = |s: &str| shape(s).top_level_or;
+        assert!(or("a = ? OR b = ?"));
+        assert!(or("a = ? or b = ?"));
+        assert!(!or("(a = ? OR b = ?)"));
+        assert!(!or("name = ')' OR x'"), "inside a literal");
+        assert!(
+            or("name = ')' OR id = ?"),
+            "a quoted paren does not hide the OR"
+        );
+        assert!(!or("\"o r\" = ? AND color = ? AND order_id = ?"));
+        assert!(!or("a = ? -- or b"));
+        assert!(!or("a = ? /* or */"));
+        assert!(!or("f($$ or $$) = ?"));
+        assert!(shape("a = ? -- why").ends_in_line_comment);
+        assert!(!shape("a = ? -- why\n").ends_in_line_comment);
+        assert!(!shape("a = '--' AND b = ?").ends_in_line_comment);
     }
 
     #[test]
