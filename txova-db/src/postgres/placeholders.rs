@@ -112,13 +112,14 @@ pub(crate) fn shape(fragment: &str) -> Shape {
                 i > 0 && matches!(bytes[i - 1], b'E' | b'e'),
             ),
             b'"' => skip_quoted(fragment, i, b'"', false),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => match fragment[i..].find('\n') {
-                Some(n) => Ok(i + n + 1),
-                None => {
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                if let Some(n) = fragment[i..].find('\n') {
+                    Ok(i + n + 1)
+                } else {
                     shape.ends_in_line_comment = true;
                     Ok(bytes.len())
                 }
-            },
+            }
             b'/' if bytes.get(i + 1) == Some(&b'*') => skip_block_comment(fragment, i),
             b'$' => skip_dollar(fragment, i),
             b'o' | b'O'
