@@ -47,6 +47,29 @@ fn joins_qualify_every_column() {
 }
 
 #[tokio::test]
+async fn a_module_path_names_the_same_joined_table() {
+    let db = TestDatabase::create("typed_join_path").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let conn = pool.get().await.unwrap();
+    conn.batch_execute(DDL).await.unwrap();
+    conn.batch_execute(
+        "INSERT INTO users (name, email, status, age, created_at) VALUES
+           ('bob', 'b@x', 'active', 40, now())",
+    )
+    .await
+    .unwrap();
+    // `model::Post` is the joined `Post`: its column is still an `Option`, so bob's missing
+    // post cannot fail to decode.
+    let titles: Vec<Option<String>> = select!(model::Post::title from User
+        left join Post on Post::user_id = User::id
+        where User::name = "bob")
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(titles, [None]);
+}
+
+#[tokio::test]
 async fn left_joined_columns_are_options_and_never_panic() {
     let db = TestDatabase::create("typed_join").await.unwrap();
     let pool = db.pool().await.unwrap();

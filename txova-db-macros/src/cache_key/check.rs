@@ -64,6 +64,12 @@ fn check_decl(decl: &Decl, errors: &mut Vec<syn::Error>) -> Vec<Piece> {
                 )),
             }
         } else if segment.contains(['{', '}']) {
+            // The parameters it names count as used: one mistake, one error.
+            for (idx, p) in decl.params.iter().enumerate() {
+                if segment.contains(&format!("{{{}}}", p.name)) {
+                    used[idx] = true;
+                }
+            }
             err(format!(
                 "segment `{segment}` of cache key template `{template}` mixes text and a placeholder; a placeholder must be a whole segment, like `page:{{page}}`"
             ));

@@ -19,7 +19,12 @@ impl ColRef {
     /// The column's handle expression, `Table::column`, spanned on the user's tokens.
     pub(crate) fn handle(&self, main: &Path) -> TokenStream {
         match self {
-            ColRef::Bare(c) => quote!(#main::#c),
+            // The table's tokens take the column's span, so an error about the handle points
+            // at the column the user wrote, not from the `from` clause to it.
+            ColRef::Bare(c) => {
+                let main = respan(quote!(#main), c.span());
+                quote!(#main::#c)
+            }
             ColRef::Qualified(t, c) => quote!(#t::#c),
         }
     }
@@ -37,6 +42,23 @@ impl ColRef {
             ColRef::Bare(c) | ColRef::Qualified(_, c) => c,
         }
     }
+}
+
+/// `tokens` with every token's span set to `span`.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut g2 = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                g2.set_span(span);
+                t = proc_macro2::TokenTree::Group(g2);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }
 
 /// Whether the path's last segment names a type (`User`) rather than a column (`status`).

@@ -25,6 +25,10 @@ pub(crate) struct Sql {
     pub(crate) qualify: bool,
     /// The tables brought in by `left join`, whose columns may be `NULL` whatever their type.
     pub(crate) left_tables: Vec<String>,
+    /// Every table of the statement (the main one and the joined ones), by [`path_key`].
+    pub(crate) tables: Vec<String>,
+    /// Mistakes found while assembling (a column of a table the statement does not use).
+    errors: Vec<syn::Error>,
 }
 
 pub(crate) fn p() -> TokenStream {
@@ -33,6 +37,7 @@ pub(crate) fn p() -> TokenStream {
 
 impl Sql {
     pub(crate) fn new(main: Path) -> Self {
+        let main_key = main.clone();
         Sql {
             parts: Vec::new(),
             text: String::new(),
@@ -42,7 +47,37 @@ impl Sql {
             main,
             qualify: false,
             left_tables: Vec::new(),
+            tables: vec![path_key(&main_key)],
+            errors: Vec::new(),
         }
+    }
+
+    /// Reports `table` when the statement does not use it.
+    fn check_table(&mut self, table: &Path) {
+        if self.tables.contains(&path_key(table)) {
+            return;
+        }
+        let main = &self.main;
+        let msg = if self.tables.len() > 1 {
+            format!(
+                "`{}` is not a table of this query; its tables are {}",
+                quote!(#table).to_string().replace(' ', ""),
+                self.tables
+                    .iter()
+                    .map(|t| format!("`{t}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            format!(
+                "`{}` is not a table of this query, which reads `{}`; join it first, or use a \
+                 column of `{}`",
+                quote!(#table).to_string().replace(' ', ""),
+                quote!(#main).to_string().replace(' ', ""),
+                quote!(#main).to_string().replace(' ', "")
+            )
+        };
+        self.errors.push(syn::Error::new_spanned(table, msg));
     }
 
     /// Appends text.
@@ -86,6 +121,9 @@ impl Sql {
 
     /// Appends a column's SQL name, with its table when the statement has joins.
     pub(crate) fn column(&mut self, col: &ColRef) {
+        if let ColRef::Qualified(t, _) = col {
+            self.check_table(t);
+        }
         let p = p();
         let h = col.handle(&self.main);
         if self.qualify {
@@ -295,9 +333,14 @@ impl Sql {
     }
 
     /// Appends the result items and returns the row mapper's body reading them.
+    ///
+    /// Each read carries the span of its item, so a result type that does not fit points at
+    /// the column whose type differs.
     pub(crate) fn items(&mut self, items: &[Item], nullable_tables: &[String]) -> TokenStream {
         let p = p();
-        let mut reads = Vec::new();
+        // A read, and the span it takes (aggregates keep theirs: their checks already point
+        // at the aggregate, and must stay identical to be reported once).
+        let mut reads: Vec<(TokenStream, Option<proc_macro2::Span>)> = Vec::new();
         let mut at = quote!(0usize);
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
@@ -305,36 +348,53 @@ impl Sql {
             }
             match item {
                 Item::Table(t) => {
+                    self.check_table(t);
                     self.all_columns(t);
                     let left = nullable_tables.contains(&path_key(t));
-                    reads.push(if left {
-                        quote!(#p::get_table_opt::<#t>(row, #at))
-                    } else {
-                        quote!(<#t as #p::FromRow>::from_row_at(row, #at))
-                    });
+                    let span = t.span();
+                    // The read starts and ends on the item's span (so an error about its type
+                    // points there); the position arithmetic inside stays the macro's.
+                    let pp = super::ast::respan(p.clone(), span);
+                    reads.push((
+                        if left {
+                            quote_spanned!(span=> #pp::get_table_opt::<#t>(row, #at))
+                        } else {
+                            quote_spanned!(span=> <#t as #pp::FromRow>::from_row_at(row, #at))
+                        },
+                        Some(span),
+                    ));
                     at = quote!(#at + <#t as #p::FromRow>::WIDTH);
                 }
                 Item::Column(c) => {
                     self.column(c);
                     let h = c.handle(&self.main);
                     let left = nullable_tables.contains(&path_key(c.table(&self.main)));
-                    reads.push(if left {
-                        quote!(#p::get_opt(row, #at, &#h))
-                    } else {
-                        quote!(#p::get(row, #at, &#h))
-                    });
+                    let span = c.ident().span();
+                    let pp = super::ast::respan(p.clone(), span);
+                    reads.push((
+                        if left {
+                            quote_spanned!(span=> #pp::get_opt(row, #at, &#h))
+                        } else {
+                            quote_spanned!(span=> #pp::get(row, #at, &#h))
+                        },
+                        Some(span),
+                    ));
                     at = quote!(#at + 1usize);
                 }
                 Item::Agg(agg, ident, arg) => {
-                    reads.push(self.aggregate(*agg, ident, arg.as_ref(), &at));
+                    reads.push((self.aggregate(*agg, ident, arg.as_ref(), &at), None));
                     at = quote!(#at + 1usize);
                 }
             }
         }
         if reads.len() == 1 {
-            reads.swap_remove(0)
+            reads.swap_remove(0).0
         } else {
-            quote!(#p::Ok((#(#reads?),*)))
+            let reads = reads.into_iter().map(|(read, span)| {
+                let span = span.unwrap_or_else(proc_macro2::Span::call_site);
+                quote_spanned!(span=> #read?)
+            });
+            quote!(#p::Ok((#(#reads),*)))
         }
     }
 
@@ -423,7 +483,9 @@ impl Sql {
         let p = p();
         let parts = &self.parts;
         let checks = &self.checks;
+        let errors = self.errors.iter().map(syn::Error::to_compile_error);
         quote!({
+            #(#errors)*
             #(const _: () = #checks;)*
             const PARTS: &[#p::Part] = &[#(#parts),*];
             const LEN: usize = #p::sql_len(PARTS);
@@ -439,9 +501,12 @@ impl Sql {
     }
 }
 
-/// A table path as a comparable string.
+/// A table path as a comparable string: its last segment, so that `Post` and `model::Post`
+/// are the same table.
 pub(crate) fn path_key(path: &Path) -> String {
-    quote!(#path).to_string()
+    path.segments
+        .last()
+        .map_or_else(|| quote!(#path).to_string(), |s| s.ident.to_string())
 }
 
 /// Appends `returning` and wraps the statement as a `Query` (rows) or a `Statement`.

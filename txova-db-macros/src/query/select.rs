@@ -192,6 +192,8 @@ impl Select {
             .map(|j| path_key(&j.table))
             .collect();
         sql.left_tables.clone_from(&left_tables);
+        sql.tables
+            .extend(self.joins.iter().map(|j| path_key(&j.table)));
         sql.text(if self.distinct {
             "SELECT DISTINCT "
         } else {
