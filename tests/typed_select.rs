@@ -200,3 +200,39 @@ async fn statements_are_prepared_once_per_connection() {
         .get(0);
     assert_eq!(prepared, 1);
 }
+
+/// A view whose fifth row fails on the server (division by zero).
+#[derive(txova_db::Table, Debug)]
+#[table(name = "fragile")]
+struct Fragile {
+    n: i32,
+}
+
+#[tokio::test]
+async fn fetch_stream_yields_rows_as_they_arrive() {
+    let db = TestDatabase::create("typed_stream").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE VIEW fragile AS SELECT 100 / (5 - x) AS n FROM generate_series(1, 10) AS x",
+        )
+        .await
+        .unwrap();
+    // Buffered, the error would come first and alone; streamed, the four rows the server sent
+    // before it arrive first.
+    let q = select!(Fragile);
+    let mut rows = q.fetch_stream(&pool).await.unwrap();
+    let mut got = Vec::new();
+    let err = loop {
+        match rows.try_next().await {
+            Ok(Some(row)) => got.push(row.n),
+            Ok(None) => panic!("the fifth row must fail"),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(got, [25, 33, 50, 100]);
+    assert_eq!(err.code(), Some("22012"), "{err:?}");
+    assert!(select!(Fragile).fetch_all(&pool).await.is_err());
+}
