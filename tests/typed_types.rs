@@ -165,3 +165,74 @@ async fn a_value_the_program_cannot_read_is_a_decode_error() {
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert!(err.to_string().contains("column `name`"), "{err}");
 }
+
+/// A type of the user's own, stored as `text` through tokio-postgres's traits.
+#[derive(Debug, Clone, PartialEq)]
+struct Email(String);
+
+impl tokio_postgres::types::ToSql for Email {
+    fn to_sql(
+        &self,
+        ty: &tokio_postgres::types::Type,
+        out: &mut tokio_postgres::types::private::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.0.to_sql(ty, out)
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        <String as tokio_postgres::types::ToSql>::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+impl<'a> tokio_postgres::types::FromSql<'a> for Email {
+    fn from_sql(
+        ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        String::from_sql(ty, raw).map(Email)
+    }
+
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        <String as tokio_postgres::types::FromSql>::accepts(ty)
+    }
+}
+
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "contacts")]
+struct Contact {
+    #[column(primary_key)]
+    id: i32,
+    email: Email,
+    backup: Option<Email>,
+}
+
+#[tokio::test]
+async fn a_user_type_with_the_drivers_traits_is_a_column_type() {
+    let db = TestDatabase::create("typed_user_type").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE contacts (id int4 PRIMARY KEY, email text NOT NULL, backup text)",
+        )
+        .await
+        .unwrap();
+    let ann = Contact {
+        id: 1,
+        email: Email("ann@x".into()),
+        backup: Some(Email("a2@x".into())),
+    };
+    insert!(into Contact values &ann)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let wanted = Email("ann@x".into());
+    let got = select!(Contact where email = wanted)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(got, ann);
+}
