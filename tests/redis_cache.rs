@@ -372,3 +372,66 @@ async fn bad_input_is_a_clear_error_and_writes_nothing() {
         }
     }
 }
+
+const LEASE_WORKER_ENV: &str = "TXOVA_LEASE_WORKER";
+
+/// Run as a child process by `lease_computes_once_across_real_processes`; does nothing on
+/// its own.
+#[tokio::test]
+#[ignore = "a worker process started by lease_computes_once_across_real_processes"]
+async fn lease_worker_process() {
+    let Ok(spec) = std::env::var(LEASE_WORKER_ENV) else {
+        return;
+    };
+    let (target, prefix) = spec.split_once(' ').unwrap();
+    let config = if target == "cluster" {
+        txova_db::redis::Config::cluster(txova_db_tests::cluster::seed_nodes())
+    } else {
+        txova_db::redis::Config::new(txova_db_tests::redis_env::single_url())
+    };
+    let client = txova_db::redis::Client::new(config.prefix(prefix))
+        .await
+        .unwrap();
+    let cache = Cache::new(client.clone()).with_lease(Lease::default());
+    let got = cache
+        .get_or_set(&profile(42), MIN, async || {
+            // Count the computations across processes, in Redis itself.
+            let _: i64 = client
+                .query(redis::cmd("INCR").arg(client.prefixed("computations")))
+                .await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok::<_, Error>(ana(42))
+        })
+        .await
+        .unwrap();
+    assert_eq!(got, ana(42));
+}
+
+#[tokio::test]
+async fn lease_computes_once_across_real_processes() {
+    for (name, client) in targets("cache-lease-procs").await {
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--ignored",
+                        "--exact",
+                        "lease_worker_process",
+                        "--nocapture",
+                    ])
+                    .env(LEASE_WORKER_ENV, format!("{name} {}", client.prefix()))
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success(), "{name}: a worker failed");
+        }
+        let n: i64 = client
+            .query(redis::cmd("GET").arg(client.prefixed("computations")))
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{name}: four processes, one computation");
+    }
+}
