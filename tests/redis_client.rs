@@ -1,13 +1,14 @@
 //! The Redis client: both topologies, timeouts, restarts, scripts and error mapping.
 
-use std::time::Duration;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use txova_db::redis::{
     Cache, CacheKey, Client, Config, Locker, RateLimitConfig, RateLimiter, SessionData,
     SessionStore,
 };
 use txova_db::{ErrorKind, Timeout};
-use txova_db_tests::cluster;
+use txova_db_tests::cluster::OwnCluster;
 use txova_db_tests::redis_env::{OwnServer, random_prefix, single_url, targets};
 
 /// A bound that proves a call does not hang; not a speed assertion.
@@ -141,7 +142,34 @@ async fn a_silent_server_is_a_response_timeout() {
 
 #[tokio::test]
 async fn scripts_reload_after_noscript_on_every_node() {
-    for (name, client) in targets("noscript").await {
+    // Servers of this test's own: emptying the script cache of shared ones would make a
+    // parallel test see NOSCRIPT after it loaded its script.
+    let server = OwnServer::start();
+    let own = OwnCluster::start();
+    let single = Client::new(Config::new(server.url()).prefix(random_prefix("noscript")))
+        .await
+        .unwrap();
+    let cluster = Client::new(Config::cluster(own.seed_nodes()).prefix(random_prefix("noscript")))
+        .await
+        .unwrap();
+    // At least twelve keys, on every node of the cluster.
+    let all: HashSet<u16> = own.ports().into_iter().collect();
+    let mut owners = HashSet::new();
+    let mut keys = Vec::new();
+    for i in 0..1000 {
+        if keys.len() >= 12 && owners == all {
+            break;
+        }
+        let key = format!("rl:noscript:{i}");
+        owners.insert(own.port_of(&cluster.prefixed(&key)));
+        keys.push(key);
+    }
+    assert_eq!(owners, all);
+
+    for (name, client, nodes) in [
+        ("single", single, vec![server.url()]),
+        ("cluster", cluster, own.seed_nodes()),
+    ] {
         let limiter = RateLimiter::new(client.clone());
         let config = RateLimitConfig {
             key: "rl:noscript".into(),
@@ -150,19 +178,14 @@ async fn scripts_reload_after_noscript_on_every_node() {
         };
         assert!(limiter.allow(&config).await.unwrap().allowed, "{name}");
         // Empty the script cache of every node, as a restart or failover does.
-        let nodes: Vec<String> = if name == "cluster" {
-            cluster::seed_nodes()
-        } else {
-            vec![single_url()]
-        };
         for url in nodes {
             let node = Client::new(Config::new(url)).await.unwrap();
             let _: () = node.query(redis::cmd("SCRIPT").arg("FLUSH")).await.unwrap();
         }
-        // Keys on every node of the cluster: each call must load the script where it runs.
-        for i in 0..12 {
+        // Each call must load the script on the node where it runs.
+        for key in &keys {
             let config = RateLimitConfig {
-                key: format!("rl:noscript:{i}"),
+                key: key.clone(),
                 ..config.clone()
             };
             let r = limiter
@@ -173,6 +196,118 @@ async fn scripts_reload_after_noscript_on_every_node() {
             assert_eq!(r.remaining, 9);
         }
     }
+}
+
+/// Runs `op` until it succeeds while a cluster settles, for at most [`NO_HANG`]. Every
+/// failure meanwhile must be one a node coming back explains.
+async fn eventually<T, F, Fut>(what: &str, mut op: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = txova_db::Result<T>>,
+{
+    let deadline = Instant::now() + NO_HANG;
+    loop {
+        let e = match tokio::time::timeout(NO_HANG, op())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: a call must give up within its timeouts"))
+        {
+            Ok(value) => return value,
+            Err(e) => e,
+        };
+        assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::Connection | ErrorKind::Timeout | ErrorKind::Redis
+            ),
+            "{what}: {e:?}"
+        );
+        assert!(Instant::now() < deadline, "{what} still fails: {e:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn cluster_calls_work_again_after_a_node_restarts() {
+    let own = OwnCluster::start();
+    let client = Client::new(
+        Config::cluster(own.seed_nodes())
+            .prefix(random_prefix("restart"))
+            .connect_timeout(Duration::from_millis(500))
+            .response_timeout(Duration::from_millis(500)),
+    )
+    .await
+    .unwrap();
+    let cache = Cache::new(client.clone());
+    let key = CacheKey::<u32>::parse("svc:restart:1").unwrap();
+    cache.set(&key, &1, Duration::from_secs(60)).await.unwrap();
+    let port = own.port_of(&client.prefixed(key.as_str()));
+
+    own.stop_node(port);
+    let err = tokio::time::timeout(NO_HANG, cache.get(&key))
+        .await
+        .expect("a call to a stopped node must give up")
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Connection | ErrorKind::Timeout),
+        "{err:?}"
+    );
+
+    // The same node comes back: same port, same nodes.conf, no data (no persistence). The
+    // same client reconnects by itself once the cluster serves the node's slots again.
+    own.start_node(port);
+    assert_eq!(eventually("get", || cache.get(&key)).await, None);
+    eventually("set", || cache.set(&key, &2, Duration::from_secs(60))).await;
+    assert_eq!(eventually("get", || cache.get(&key)).await, Some(2));
+
+    // Scripts run again on the node, whose script cache the restart emptied. Every attempt
+    // takes a lock of its own on that node: one whose answer was lost may still be held.
+    let mut names = (0..)
+        .map(|i| format!("restart-{i}"))
+        .filter(|n| own.port_of(&client.prefixed(&format!("lock:{{{n}}}"))) == port);
+    let locker = Locker::new(client.clone());
+    eventually("lock", || {
+        let name = names.next().unwrap();
+        let locker = locker.clone();
+        async move {
+            let lock = locker
+                .try_acquire(&name, Duration::from_secs(5))
+                .await?
+                .expect("a lock nobody took is free");
+            assert!(lock.release().await?, "the lock was ours");
+            Ok(())
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_silent_cluster_node_is_a_response_timeout() {
+    let own = OwnCluster::start();
+    let client = Client::new(
+        Config::cluster(own.seed_nodes())
+            .prefix(random_prefix("silent"))
+            .response_timeout(Duration::from_millis(200)),
+    )
+    .await
+    .unwrap();
+    let cache = Cache::new(client.clone());
+    let key = CacheKey::<u32>::parse("svc:silent:1").unwrap();
+    cache.set(&key, &1, Duration::from_secs(60)).await.unwrap();
+    let port = own.port_of(&client.prefixed(key.as_str()));
+
+    // The node accepts connections but answers nothing until it is resumed (dropping `own`
+    // resumes it too, should an assertion fail first).
+    own.freeze_node(port);
+    let err = tokio::time::timeout(NO_HANG, cache.get(&key))
+        .await
+        .expect("the response timeout must fire")
+        .unwrap_err();
+    own.resume_node(port);
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.timeout_kind(), Some(Timeout::Response));
+
+    // Once the node answers again, so do calls on its keys, with the same client.
+    assert_eq!(eventually("get", || cache.get(&key)).await, Some(1));
 }
 
 #[tokio::test]
