@@ -113,29 +113,29 @@ async fn capacity_comes_back_after_retry_after() {
 async fn no_second_burst_at_a_window_boundary() {
     for (name, client) in targets("rl-edge").await {
         let limiter = RateLimiter::new(client);
-        // 10 per 4 s: capacity returns one request every 400 ms.
-        let cfg = config("ratelimit:edge", 10, Duration::from_secs(4));
+        // 10 per 10 s: capacity returns one request every second.
+        let cfg = config("ratelimit:edge", 10, Duration::from_secs(10));
         for _ in 0..10 {
             assert!(limiter.allow(&cfg).await.unwrap().allowed, "{name}");
         }
         let denied = limiter.allow(&cfg).await.unwrap();
         assert!(!denied.allowed, "{name}");
         assert!(
-            denied.retry_after > Duration::ZERO && denied.retry_after <= Duration::from_millis(400),
+            denied.retry_after > Duration::ZERO && denied.retry_after <= Duration::from_secs(1),
             "{name}: {:?}",
             denied.retry_after
         );
-        // A quarter of the window later a fixed window may have restarted (a boundary can
-        // fall anywhere in it) and let 10 more through; here only what refilled passes,
-        // about 2 (up to 5 if the sleep overruns by a second).
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // 1.2 s later a fixed window may have restarted (a boundary can fall anywhere) and
+        // let 10 more through; here only what refilled passes: 1, or up to 6 if a loaded
+        // machine overruns the sleep by 4.8 s.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
         let mut allowed = 0;
         for _ in 0..10 {
             if limiter.allow(&cfg).await.unwrap().allowed {
                 allowed += 1;
             }
         }
-        assert!((1..=5).contains(&allowed), "{name}: {allowed} passed");
+        assert!((1..=6).contains(&allowed), "{name}: {allowed} passed");
     }
 }
 
