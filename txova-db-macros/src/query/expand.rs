@@ -27,6 +27,8 @@ pub(crate) struct Sql {
     pub(crate) left_tables: Vec<String>,
     /// Every table of the statement (the main one and the joined ones), by [`path_key`].
     pub(crate) tables: Vec<String>,
+    /// Whether `tables` is complete (not when the joins could not be read).
+    pub(crate) tables_known: bool,
     /// Mistakes found while assembling (a column of a table the statement does not use).
     errors: Vec<syn::Error>,
 }
@@ -48,13 +50,14 @@ impl Sql {
             qualify: false,
             left_tables: Vec::new(),
             tables: vec![path_key(&main_key)],
+            tables_known: true,
             errors: Vec::new(),
         }
     }
 
     /// Reports `table` when the statement does not use it.
     fn check_table(&mut self, table: &Path) {
-        if self.tables.contains(&path_key(table)) {
+        if !self.tables_known || self.tables.contains(&path_key(table)) {
             return;
         }
         let main = &self.main;

@@ -34,6 +34,44 @@ pub(crate) struct Select {
     order: Vec<OrderKey>,
     limit: Option<Bound>,
     offset: Option<Bound>,
+    /// The first syntax mistake after `from`. The clauses that parsed are still expanded, so
+    /// their own mistakes (a wrong column, a value of the wrong type) are reported in the
+    /// same compile; later syntax mistakes are not, since they may only follow from this one.
+    syntax: Option<syn::Error>,
+    /// Whether the joins parsed: if not, the query's tables are unknown and columns are not
+    /// checked against them.
+    joins_known: bool,
+}
+
+/// The clause key words after `from`, in order.
+const CLAUSES: [&str; 8] = [
+    "join", "left", "inner", "where", "group", "having", "order", "limit",
+];
+
+/// Runs `parse` on the next clause; on a mistake, keeps the first one in `syntax` and skips to
+/// the next clause key word (or the end), so the clauses after it are still read.
+fn clause<T>(
+    input: ParseStream<'_>,
+    syntax: &mut Option<syn::Error>,
+    parse: impl FnOnce(ParseStream<'_>) -> syn::Result<T>,
+) -> Option<T> {
+    match parse(input) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            syntax.get_or_insert(e);
+            // Skip at least one token, so a clause that fails on its own key word moves on.
+            let _ = input.parse::<proc_macro2::TokenTree>();
+            while !input.is_empty()
+                && !CLAUSES
+                    .iter()
+                    .chain(&["offset"])
+                    .any(|k| kw::peek(input, k))
+            {
+                let _ = input.parse::<proc_macro2::TokenTree>();
+            }
+            None
+        }
+    }
 }
 
 struct Join {
@@ -78,34 +116,54 @@ impl Parse for Select {
                 }
             }
         };
-        let joins = parse_joins(input)?;
-        let filter = match kw::eat(input, "where")? {
-            Some(_) => Some(input.parse()?),
-            None => None,
-        };
-        let group = parse_group(input)?;
-        let having = match kw::eat(input, "having")? {
-            Some(_) => Some(input.parse()?),
-            None => None,
-        };
-        let order = if kw::eat(input, "order")?.is_some() {
-            kw::expect(input, "by", "after `order`")?;
-            ast::parse_order(input)?
-        } else {
-            Vec::new()
-        };
-        let limit = match kw::eat(input, "limit")? {
-            Some(_) => Some(input.parse()?),
-            None => None,
-        };
-        let offset = match kw::eat(input, "offset")? {
-            Some(_) => Some(input.parse()?),
-            None => None,
-        };
-        ast::expect_end(
+        let mut syntax = None;
+        let joins = clause(input, &mut syntax, parse_joins);
+        let joins_known = joins.is_some();
+        let joins = joins.unwrap_or_default();
+        let filter = clause(input, &mut syntax, |input| match kw::eat(input, "where")? {
+            Some(_) => Ok(Some(input.parse()?)),
+            None => Ok(None),
+        })
+        .flatten();
+        let group = clause(input, &mut syntax, parse_group).unwrap_or_default();
+        let having = clause(input, &mut syntax, |input| {
+            match kw::eat(input, "having")? {
+                Some(_) => Ok(Some(input.parse()?)),
+                None => Ok(None),
+            }
+        })
+        .flatten();
+        let order = clause(input, &mut syntax, |input| {
+            if kw::eat(input, "order")?.is_some() {
+                kw::expect(input, "by", "after `order`")?;
+                ast::parse_order(input)
+            } else {
+                Ok(Vec::new())
+            }
+        })
+        .unwrap_or_default();
+        let limit = clause(input, &mut syntax, |input| match kw::eat(input, "limit")? {
+            Some(_) => Ok(Some(input.parse()?)),
+            None => Ok(None),
+        })
+        .flatten();
+        let offset = clause(input, &mut syntax, |input| {
+            match kw::eat(input, "offset")? {
+                Some(_) => Ok(Some(input.parse()?)),
+                None => Ok(None),
+            }
+        })
+        .flatten();
+        if let Err(e) = ast::expect_end(
             input,
             "`where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or the end of the query (in this order)",
-        )?;
+        ) {
+            syntax.get_or_insert(e);
+            // What is left cannot be read; it is not part of the query.
+            while !input.is_empty() {
+                let _ = input.parse::<proc_macro2::TokenTree>();
+            }
+        }
         Ok(Select {
             distinct,
             items,
@@ -118,6 +176,8 @@ impl Parse for Select {
             order,
             limit,
             offset,
+            syntax,
+            joins_known,
         })
     }
 }
@@ -194,6 +254,7 @@ impl Select {
         sql.left_tables.clone_from(&left_tables);
         sql.tables
             .extend(self.joins.iter().map(|j| path_key(&j.table)));
+        sql.tables_known = self.joins_known;
         sql.text(if self.distinct {
             "SELECT DISTINCT "
         } else {
@@ -257,9 +318,13 @@ impl Select {
         }
         let text = sql.sql_const();
         let params = sql.params();
-        let query = quote! {
+        let mut query = quote! {
             #p::Query::__new(#text, [#(#params),*], |row: &#p::PgRow| #read)
         };
+        if let Some(e) = &self.syntax {
+            let error = e.to_compile_error();
+            query = quote!({ #error #query });
+        }
         match self.filter.as_ref().and_then(Cond::aggregate) {
             Some(agg) => {
                 let error = syn::Error::new_spanned(
@@ -310,13 +375,31 @@ mod tests {
     fn bad_syntax_says_what_was_expected() {
         let err = syn::parse_str::<Select>("id, name User").err().unwrap();
         assert!(err.to_string().contains("expected `from`"), "{err}");
-        let err = syn::parse_str::<Select>("User where id == 1")
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("not `==`"), "{err}");
-        let err = syn::parse_str::<Select>("User where id = 1 limit 2 order by id")
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("in this order"), "{err}");
+        let syntax = |src: &str| {
+            syn::parse_str::<Select>(src)
+                .unwrap()
+                .syntax
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(syntax("User where id == 1").contains("not `==`"));
+        assert!(syntax("User where id = 1 limit 2 order by id").contains("in this order"));
+    }
+
+    #[test]
+    fn clauses_after_a_syntax_mistake_are_still_read() {
+        let s: Select = syn::parse_str("User where id == 1 order by nme desc limit 5").unwrap();
+        assert!(s.syntax.is_some());
+        assert!(s.filter.is_none());
+        assert_eq!(s.order.len(), 1, "the order is still checked");
+        assert!(matches!(s.limit, Some(Bound::Lit(_))));
+        // Only the first syntax mistake is kept: the rest may follow from it.
+        let s: Select = syn::parse_str("User where id == 1 order id limit").unwrap();
+        assert!(s.syntax.unwrap().to_string().contains("not `==`"));
+        // A join that cannot be read leaves the tables unknown, so columns of the joined
+        // table are not reported as foreign.
+        let s: Select = syn::parse_str("User join Post onn x where Post::id = 1").unwrap();
+        assert!(!s.joins_known);
+        assert!(s.filter.is_some());
     }
 }
