@@ -44,7 +44,8 @@ pub struct Config {
     /// Idle connections above `min_connections` are closed after this long. Default 10 min.
     pub idle_timeout: Option<Duration>,
     /// A connection idle for longer than this is checked with an empty query before it is
-    /// handed out. Default 30 s.
+    /// handed out; one that does not answer within `connect_timeout` is closed and another
+    /// is handed out. Default 30 s.
     pub health_check_period: Duration,
     /// Sent to the server as `application_name`, visible in `pg_stat_activity`.
     pub application_name: Option<String>,

@@ -105,6 +105,7 @@ impl Pool {
         );
         let lifetime = config.max_lifetime;
         let health = config.health_check_period;
+        let check_timeout = config.connect_timeout;
         let pool = deadpool_postgres::Pool::builder(manager)
             .max_size(config.max_connections)
             .runtime(Runtime::Tokio1)
@@ -117,7 +118,18 @@ impl Pool {
                         return Err(HookError::message("connection reached its max lifetime"));
                     }
                     if metrics.last_used() > health {
-                        client.simple_query("").await.map_err(HookError::Backend)?;
+                        // Bounded: a connection whose network died without a reset would
+                        // otherwise never answer, and the caller would wait forever.
+                        match tokio::time::timeout(check_timeout, client.simple_query("")).await {
+                            Ok(answer) => {
+                                answer.map_err(HookError::Backend)?;
+                            }
+                            Err(_) => {
+                                return Err(HookError::message(
+                                    "no answer to the health check within the connect timeout",
+                                ));
+                            }
+                        }
                     }
                     Ok(())
                 })
