@@ -89,9 +89,9 @@ impl Condition {
 }
 
 /// A new line when `sql` ends inside a `--` comment, so that what follows is not commented
-/// out.
+/// out. A malformed fragment is refused later, by `filter_by`.
 fn end_comment(sql: &str) -> &'static str {
-    if placeholders::shape(sql).ends_in_line_comment {
+    if placeholders::inspect(sql).is_ok_and(|s| s.ends_in_line_comment) {
         "\n"
     } else {
         ""
@@ -432,16 +432,14 @@ impl Select {
             Vec::with_capacity(self.conditions.iter().map(|c| c.values.len()).sum());
         for (i, c) in self.conditions.iter().enumerate() {
             sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            let shape = placeholders::shape(&c.sql);
-            let wrap = self.conditions.len() > 1 && shape.top_level_or;
-            if wrap {
-                sql.push('(');
-            }
-            placeholders::rewrite_into(&mut sql, &c.sql, params.len() + 1)?;
-            if shape.ends_in_line_comment {
+            // One pass writes the fragment and says how it must be joined.
+            let start = sql.len();
+            let found = placeholders::rewrite_into(&mut sql, &c.sql, params.len() + 1)?;
+            if found.ends_in_line_comment {
                 sql.push('\n');
             }
-            if wrap {
+            if self.conditions.len() > 1 && found.top_level_or {
+                sql.insert(start, '(');
                 sql.push(')');
             }
             params.extend(c.values.iter().map(|v| &**v as Param<'_>));

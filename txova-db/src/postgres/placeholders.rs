@@ -9,20 +9,31 @@ use std::fmt::Write;
 
 use crate::error::{Error, Result};
 
+/// What a scan of one fragment found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Scanned {
+    /// How many placeholders it holds.
+    pub(crate) placeholders: usize,
+    /// An `OR` outside parentheses, quotes and comments: the fragment needs parentheses
+    /// before it is joined with `AND`.
+    pub(crate) top_level_or: bool,
+    /// The fragment ends inside a `--` comment: what follows must start on a new line.
+    pub(crate) ends_in_line_comment: bool,
+}
+
 /// Appends `fragment` to `out` with each placeholder replaced by `$n`, numbering from `next`.
-/// Returns how many placeholders it held.
-pub(crate) fn rewrite_into(out: &mut String, fragment: &str, next: usize) -> Result<usize> {
+pub(crate) fn rewrite_into(out: &mut String, fragment: &str, next: usize) -> Result<Scanned> {
     scan(Some(out), fragment, next)
 }
 
-/// Checks `fragment` as [`rewrite_into`] does and counts its placeholders, writing nothing.
-pub(crate) fn count(fragment: &str) -> Result<usize> {
+/// Checks `fragment` as [`rewrite_into`] does, writing nothing.
+pub(crate) fn inspect(fragment: &str) -> Result<Scanned> {
     scan(None, fragment, 1)
 }
 
 /// Checks that `fragment` holds exactly `expected` placeholders.
 pub(crate) fn check(fragment: &str, expected: usize) -> Result<()> {
-    let found = count(fragment)?;
+    let found = inspect(fragment)?.placeholders;
     if found != expected {
         return Err(Error::invalid_input(format!(
             "SQL fragment `{fragment}` has {found} placeholder(s) but {expected} value(s) were given"
@@ -31,10 +42,12 @@ pub(crate) fn check(fragment: &str, expected: usize) -> Result<()> {
     Ok(())
 }
 
-/// The scan behind [`rewrite_into`] and [`count`]; writes to `out` when there is one.
-fn scan(mut out: Option<&mut String>, fragment: &str, next: usize) -> Result<usize> {
+/// The one pass over a fragment behind [`rewrite_into`] and [`inspect`]; writes to `out` when
+/// there is one.
+fn scan(mut out: Option<&mut String>, fragment: &str, next: usize) -> Result<Scanned> {
     let bytes = fragment.as_bytes();
-    let mut count = 0;
+    let mut found = Scanned::default();
+    let mut depth = 0_i32;
     let mut i = 0;
     // Start of the text not yet copied to `out`.
     let mut copied = 0;
@@ -47,16 +60,35 @@ fn scan(mut out: Option<&mut String>, fragment: &str, next: usize) -> Result<usi
                     if double {
                         out.push('?');
                     } else {
-                        let _ = write!(out, "${}", next + count);
+                        let _ = write!(out, "${}", next + found.placeholders);
                     }
                 }
                 if double {
                     i += 2;
                 } else {
-                    count += 1;
+                    found.placeholders += 1;
                     i += 1;
                 }
                 copied = i;
+            }
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth -= 1;
+                i += 1;
+            }
+            b'o' | b'O'
+                if depth == 0
+                    && bytes
+                        .get(i + 1)
+                        .is_some_and(|c| c.eq_ignore_ascii_case(&b'r'))
+                    && (i == 0 || !is_ident_byte(bytes[i - 1]))
+                    && bytes.get(i + 2).is_none_or(|c| !is_ident_byte(*c)) =>
+            {
+                found.top_level_or = true;
+                i += 2;
             }
             b'\'' => {
                 let escapes = i > 0
@@ -66,7 +98,12 @@ fn scan(mut out: Option<&mut String>, fragment: &str, next: usize) -> Result<usi
             }
             b'"' => i = skip_quoted(fragment, i, b'"', false)?,
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = fragment[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+                if let Some(n) = fragment[i..].find('\n') {
+                    i += n + 1;
+                } else {
+                    found.ends_in_line_comment = true;
+                    i = bytes.len();
+                }
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => i = skip_block_comment(fragment, i)?,
             b'$' => i = skip_dollar(fragment, i)?,
@@ -76,71 +113,7 @@ fn scan(mut out: Option<&mut String>, fragment: &str, next: usize) -> Result<usi
     if let Some(out) = out {
         out.push_str(&fragment[copied..]);
     }
-    Ok(count)
-}
-
-/// What joining a fragment with others must take into account.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Shape {
-    /// An `OR` outside parentheses, quotes and comments: the fragment needs parentheses
-    /// before it is joined with `AND`.
-    pub(crate) top_level_or: bool,
-    /// The fragment ends inside a `--` comment: what follows must start on a new line.
-    pub(crate) ends_in_line_comment: bool,
-}
-
-/// The [`Shape`] of a fragment; a malformed one (refused by [`check`]) gives the default.
-pub(crate) fn shape(fragment: &str) -> Shape {
-    let bytes = fragment.as_bytes();
-    let mut shape = Shape::default();
-    let mut depth = 0_i32;
-    let mut i = 0;
-    while i < bytes.len() {
-        let next = match bytes[i] {
-            b'(' => {
-                depth += 1;
-                Ok(i + 1)
-            }
-            b')' => {
-                depth -= 1;
-                Ok(i + 1)
-            }
-            b'\'' => skip_quoted(
-                fragment,
-                i,
-                b'\'',
-                i > 0 && matches!(bytes[i - 1], b'E' | b'e'),
-            ),
-            b'"' => skip_quoted(fragment, i, b'"', false),
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                if let Some(n) = fragment[i..].find('\n') {
-                    Ok(i + n + 1)
-                } else {
-                    shape.ends_in_line_comment = true;
-                    Ok(bytes.len())
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => skip_block_comment(fragment, i),
-            b'$' => skip_dollar(fragment, i),
-            b'o' | b'O'
-                if depth == 0
-                    && bytes
-                        .get(i + 1)
-                        .is_some_and(|c| c.eq_ignore_ascii_case(&b'r'))
-                    && (i == 0 || !is_ident_byte(bytes[i - 1]))
-                    && bytes.get(i + 2).is_none_or(|c| !is_ident_byte(*c)) =>
-            {
-                shape.top_level_or = true;
-                Ok(i + 2)
-            }
-            _ => Ok(i + 1),
-        };
-        match next {
-            Ok(n) => i = n,
-            Err(_) => return Shape::default(),
-        }
-    }
-    shape
+    Ok(found)
 }
 
 fn is_ident_byte(b: u8) -> bool {
@@ -239,7 +212,7 @@ mod tests {
 
     fn rewrite(s: &str) -> Result<(String, usize)> {
         let mut out = String::new();
-        let n = rewrite_into(&mut out, s, 1)?;
+        let n = rewrite_into(&mut out, s, 1)?.placeholders;
         Ok((out, n))
     }
 
@@ -250,7 +223,12 @@ mod tests {
             ("a = $1 AND b > $2".to_owned(), 2)
         );
         let mut out = String::new();
-        assert_eq!(rewrite_into(&mut out, "x BETWEEN ? AND ?", 4).unwrap(), 2);
+        assert_eq!(
+            rewrite_into(&mut out, "x BETWEEN ? AND ?", 4)
+                .unwrap()
+                .placeholders,
+            2
+        );
         assert_eq!(out, "x BETWEEN $4 AND $5");
     }
 
@@ -294,12 +272,12 @@ mod tests {
     }
 
     #[test]
-    fn shapes() {
-        let or = |s: &str| shape(s).top_level_or;
+    fn or_and_trailing_comments_are_found() {
+        let or = |s: &str| inspect(s).unwrap().top_level_or;
         assert!(or("a = ? OR b = ?"));
         assert!(or("a = ? or b = ?"));
         assert!(!or("(a = ? OR b = ?)"));
-        assert!(!or("name = ')' OR x'"), "inside a literal");
+        assert!(!or("name = ') OR x'"), "inside a literal");
         assert!(
             or("name = ')' OR id = ?"),
             "a quoted paren does not hide the OR"
@@ -308,9 +286,10 @@ mod tests {
         assert!(!or("a = ? -- or b"));
         assert!(!or("a = ? /* or */"));
         assert!(!or("f($$ or $$) = ?"));
-        assert!(shape("a = ? -- why").ends_in_line_comment);
-        assert!(!shape("a = ? -- why\n").ends_in_line_comment);
-        assert!(!shape("a = '--' AND b = ?").ends_in_line_comment);
+        let comment = |s: &str| inspect(s).unwrap().ends_in_line_comment;
+        assert!(comment("a = ? -- why"));
+        assert!(!comment("a = ? -- why\n"));
+        assert!(!comment("a = '--' AND b = ?"));
     }
 
     #[test]
@@ -321,9 +300,9 @@ mod tests {
             "{err}"
         );
         check("a = ? AND b = '?' AND c ?? 'k'", 1).unwrap();
-        assert_eq!(count("a = ? AND b = ?").unwrap(), 2);
+        assert_eq!(inspect("a = ? AND b = ?").unwrap().placeholders, 2);
         assert!(
-            count("a = '?").is_err(),
+            inspect("a = '?").is_err(),
             "an unterminated literal is refused"
         );
     }
