@@ -159,6 +159,12 @@ pub(crate) fn sql_ident(name: &str) -> String {
     }
 }
 
+/// Whether `c` may stand in a fixed segment of a cache key: lowercase ASCII letters, digits,
+/// `_` and `-` (the rules of `txova_db::redis::is_valid_key_prefix`).
+pub(crate) fn is_key_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-')
+}
+
 /// `name` in `snake_case`: `UserProfile` -> `user_profile`.
 pub(crate) fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);

@@ -73,10 +73,7 @@ fn check_decl(decl: &Decl, errors: &mut Vec<syn::Error>) -> Vec<Piece> {
             err(format!(
                 "segment `{segment}` of cache key template `{template}` mixes text and a placeholder; a placeholder must be a whole segment, like `page:{{page}}`"
             ));
-        } else if let Some(bad) = segment
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-')))
-        {
+        } else if let Some(bad) = segment.chars().find(|c| !crate::common::is_key_char(*c)) {
             err(format!(
                 "segment `{segment}` of cache key template `{template}` contains {bad:?}; segments use lowercase letters, digits, `_` and `-`"
             ));

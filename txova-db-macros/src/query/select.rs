@@ -44,8 +44,8 @@ pub(crate) struct Select {
 }
 
 /// The clause key words after `from`, in order.
-const CLAUSES: [&str; 8] = [
-    "join", "left", "inner", "where", "group", "having", "order", "limit",
+const CLAUSES: [&str; 9] = [
+    "join", "left", "inner", "where", "group", "having", "order", "limit", "offset",
 ];
 
 /// Runs `parse` on the next clause; on a mistake, keeps the first one in `syntax` and skips to
@@ -61,12 +61,7 @@ fn clause<T>(
             syntax.get_or_insert(e);
             // Skip at least one token, so a clause that fails on its own key word moves on.
             let _ = input.parse::<proc_macro2::TokenTree>();
-            while !input.is_empty()
-                && !CLAUSES
-                    .iter()
-                    .chain(&["offset"])
-                    .any(|k| kw::peek(input, k))
-            {
+            while !input.is_empty() && !CLAUSES.iter().any(|k| kw::peek(input, k)) {
                 let _ = input.parse::<proc_macro2::TokenTree>();
             }
             None

@@ -73,7 +73,7 @@ pub(crate) fn invalid_prefix(prefix: &str) -> Option<String> {
     }
     prefix
         .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':')))
+        .find(|c| *c != ':' && !crate::common::is_key_char(*c))
         .map(|c| format!("it contains {c:?}; segments hold lowercase letters, digits, `_` and `-`"))
 }
 

@@ -162,7 +162,7 @@ impl ClientRef<'_> {
                 .execute(st, params)
                 .await?))
         };
-        self.watch(r.await)
+        watch(self.broken, r.await)
     }
 
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
@@ -171,7 +171,7 @@ impl ClientRef<'_> {
                 .query(st, params)
                 .await?))
         };
-        self.watch(r.await)
+        watch(self.broken, r.await)
     }
 
     pub(crate) async fn query_raw(
@@ -185,12 +185,7 @@ impl ClientRef<'_> {
                 .query_raw(st, it)
                 .await?))
         };
-        self.watch(r.await)
-    }
-
-    /// Flags the connection when `r` failed for a connection reason.
-    pub(crate) fn watch<T>(&self, r: Result<T>) -> Result<T> {
-        watch(self.broken, r)
+        watch(self.broken, r.await)
     }
 }
 
