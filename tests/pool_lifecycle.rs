@@ -183,6 +183,31 @@ async fn killed_connection_fails_its_query_and_is_never_reused() {
 }
 
 #[tokio::test]
+async fn a_connection_error_retires_the_connection_even_if_its_socket_looks_open() {
+    let db = database("flagged").await;
+    let pool = pool_with(&db, |c| c.max_connections = 1).await;
+    let conn = pool.get().await.unwrap();
+    let pid = backend_pid(&conn).await;
+    // A connection-class SQLSTATE on a connection that stays open: only the failure says it
+    // is unusable, as when a killed backend's error arrives before its socket closes.
+    let err = conn
+        .execute(
+            "DO $$ BEGIN RAISE EXCEPTION 'gone' USING ERRCODE = '08006'; END $$",
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+    drop(conn);
+    let next = pool.get().await.unwrap();
+    assert_ne!(
+        backend_pid(&next).await,
+        pid,
+        "the flagged connection came back"
+    );
+}
+
+#[tokio::test]
 async fn close_refuses_new_work_and_waits_for_checked_out_connections() {
     let db = database("close").await;
     let pool = pool_with(&db, |c| c.min_connections = 2).await;
