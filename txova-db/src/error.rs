@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use tokio_postgres::error::SqlState;
+
 /// A specialised `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -344,6 +346,16 @@ impl From<tokio_postgres::Error> for Error {
                 message.push_str(" (");
                 message.push_str(detail);
                 message.push(')');
+            }
+            if matches!(
+                *db.code(),
+                SqlState::INVALID_SQL_STATEMENT_NAME | SqlState::DUPLICATE_PSTATEMENT
+            ) {
+                // The statements in question are this crate's own named ones.
+                message.push_str(
+                    "; a pooler in transaction mode (PgBouncer pool_mode=transaction) does not \
+                     keep prepared statements: add statement_mode=unnamed to the url",
+                );
             }
             let mut err = Error::new(kind, message);
             if kind == ErrorKind::Timeout {

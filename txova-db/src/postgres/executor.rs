@@ -9,6 +9,7 @@ use futures_util::Stream;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::statement::{self, Driver, StatementMode};
 use crate::error::{Error, Result};
 
 /// A statement parameter: any value the driver can send, borrowed.
@@ -121,6 +122,7 @@ impl Stream for RowStream<'_> {
 pub(crate) struct ClientRef<'a> {
     pub(crate) target: Target<'a>,
     pub(crate) cache: bool,
+    pub(crate) mode: StatementMode,
     pub(crate) broken: &'a AtomicBool,
 }
 
@@ -156,7 +158,19 @@ macro_rules! with_statement {
 }
 
 impl ClientRef<'_> {
+    /// The driver, when statements go out unnamed.
+    fn unnamed(&self) -> Option<Driver<'_>> {
+        match (self.mode, self.target) {
+            (StatementMode::Prepared, _) => None,
+            (StatementMode::Unnamed, Target::Plain(c)) => Some(Driver::Client(c)),
+            (StatementMode::Unnamed, Target::Tx(t)) => Some(Driver::Tx(t)),
+        }
+    }
+
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        if let Some(d) = self.unnamed() {
+            return watch(self.broken, statement::execute(d, sql, params).await);
+        }
         let r = async {
             Ok::<_, Error>(with_statement!(self, sql, |c, st| c
                 .execute(st, params)
@@ -166,6 +180,9 @@ impl ClientRef<'_> {
     }
 
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
+        if let Some(d) = self.unnamed() {
+            return watch(self.broken, statement::query(d, sql, params).await);
+        }
         let r = async {
             Ok::<_, Error>(with_statement!(self, sql, |c, st| c
                 .query(st, params)
@@ -179,6 +196,9 @@ impl ClientRef<'_> {
         sql: &str,
         params: &[Param<'_>],
     ) -> Result<tokio_postgres::RowStream> {
+        if let Some(d) = self.unnamed() {
+            return watch(self.broken, statement::query_raw(d, sql, params).await);
+        }
         let it = params.iter().copied();
         let r = async {
             Ok::<_, Error>(with_statement!(self, sql, |c, st| c

@@ -9,6 +9,7 @@ mod placeholders;
 mod pool;
 mod query;
 mod schema;
+mod statement;
 mod tls;
 mod tx;
 mod verify;
@@ -25,6 +26,7 @@ pub(crate) use pool::connect;
 pub use pool::{Connection, Pool, PoolStatus};
 pub use query::{FromRow, Query, Statement};
 pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Table};
+pub use statement::StatementMode;
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };

@@ -11,6 +11,7 @@ use deadpool_postgres::{
     TimeoutType,
 };
 
+use super::StatementMode;
 use super::config::Config;
 use super::executor::{ClientRef, Executor, Param, RowStream, Target, watch};
 use super::tls;
@@ -80,15 +81,24 @@ impl Pool {
                 config.min_connections, config.max_connections
             )));
         }
+        let mut config = config;
         let tls::Parsed {
             config: mut pg,
             tls,
+            statement_mode,
         } = tls::parse(&config.url)?;
+        if let Some(mode) = statement_mode {
+            config.statement_mode = mode;
+        }
         pg.connect_timeout(config.connect_timeout);
         if let Some(name) = &config.application_name {
             pg.application_name(name);
         }
-        if let Some(timeout) = config.statement_timeout {
+        // A pooler in transaction mode refuses startup options; the timeout is set per
+        // transaction instead (see `Transaction::start`).
+        if let Some(timeout) = config.statement_timeout
+            && config.statement_mode == StatementMode::Prepared
+        {
             let opts = format!(
                 "{} -c statement_timeout={}",
                 pg.get_options().unwrap_or_default(),
@@ -106,6 +116,7 @@ impl Pool {
         let lifetime = config.max_lifetime;
         let health = config.health_check_period;
         let check_timeout = config.connect_timeout;
+        let unnamed = config.statement_mode == StatementMode::Unnamed;
         let pool = deadpool_postgres::Pool::builder(manager)
             .max_size(config.max_connections)
             .runtime(Runtime::Tokio1)
@@ -130,6 +141,16 @@ impl Pool {
                                 ));
                             }
                         }
+                    }
+                    Ok(())
+                })
+            }))
+            .post_create(Hook::async_fn(move |client, _| {
+                Box::pin(async move {
+                    if unnamed {
+                        super::statement::learn_types(client)
+                            .await
+                            .map_err(|e| HookError::message(e.to_string()))?;
                     }
                     Ok(())
                 })
@@ -161,6 +182,11 @@ impl Pool {
             Ok(obj) => Ok(Connection {
                 obj: Some(obj),
                 cache: self.shared.config.statement_cache,
+                mode: self.shared.config.statement_mode,
+                local_timeout: match self.shared.config.statement_mode {
+                    StatementMode::Prepared => None,
+                    StatementMode::Unnamed => self.shared.config.statement_timeout,
+                },
                 broken: AtomicBool::new(false),
             }),
             Err(e) => Err(self.pool_error(e)),
@@ -388,6 +414,9 @@ pub struct Connection {
     // `None` only once dropped or discarded.
     obj: Option<Object>,
     pub(crate) cache: bool,
+    pub(crate) mode: StatementMode,
+    /// A `statement_timeout` to set with `SET LOCAL` in each transaction.
+    pub(crate) local_timeout: Option<Duration>,
     pub(crate) broken: AtomicBool,
 }
 
@@ -432,6 +461,7 @@ impl Connection {
         ClientRef {
             target: Target::Plain(self.obj()),
             cache: self.cache,
+            mode: self.mode,
             broken: &self.broken,
         }
     }
@@ -488,7 +518,9 @@ pub(crate) async fn connect(
     url: &str,
     connect_timeout: Duration,
 ) -> Result<tokio_postgres::Client> {
-    let tls::Parsed { mut config, tls } = tls::parse(url)?;
+    let tls::Parsed {
+        mut config, tls, ..
+    } = tls::parse(url)?;
     config.connect_timeout(connect_timeout);
     let connecting = config.connect(tls);
     let (client, connection) = match tokio::time::timeout(connect_timeout, connecting).await {

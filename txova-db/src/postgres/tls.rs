@@ -17,6 +17,7 @@ use rustls::{
 use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::StatementMode;
 use crate::error::{Error, Result};
 
 /// The `sslmode` values of libpq that this crate honours.
@@ -52,12 +53,14 @@ impl SslMode {
 pub(crate) struct Parsed {
     pub(crate) config: tokio_postgres::Config,
     pub(crate) tls: MakeRustlsConnect,
+    /// `statement_mode`, when the URL names one.
+    pub(crate) statement_mode: Option<StatementMode>,
 }
 
-/// Parses `url`, removing `sslmode` and `sslrootcert` (which tokio-postgres would reject or
-/// ignore) and building the matching TLS connector.
+/// Parses `url`, removing `sslmode`, `sslrootcert` (which tokio-postgres would reject or
+/// ignore) and `statement_mode` (ours), and building the matching TLS connector.
 pub(crate) fn parse(url: &str) -> Result<Parsed> {
-    let (rest, mode, root) = split_tls_params(url)?;
+    let (rest, mode, root, statement_mode) = split_tls_params(url)?;
     let mut config: tokio_postgres::Config = rest
         .parse()
         .map_err(|e: tokio_postgres::Error| Error::config(format!("invalid database url: {e}")))?;
@@ -67,25 +70,31 @@ pub(crate) fn parse(url: &str) -> Result<Parsed> {
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
     });
     let tls = connector(mode, root.as_deref())?;
-    Ok(Parsed { config, tls })
+    Ok(Parsed {
+        config,
+        tls,
+        statement_mode,
+    })
 }
 
-type TlsParams = (String, SslMode, Option<String>);
+type TlsParams = (String, SslMode, Option<String>, Option<StatementMode>);
 
 fn split_tls_params(url: &str) -> Result<TlsParams> {
     let mut mode = SslMode::Prefer;
     let mut root = None;
+    let mut statement_mode = None;
     let mut take = |key: &str, value: &str| -> Result<bool> {
         match key {
             "sslmode" => mode = SslMode::parse(value)?,
             "sslrootcert" => root = Some(value.to_owned()),
+            "statement_mode" => statement_mode = Some(value.parse()?),
             _ => return Ok(false),
         }
         Ok(true)
     };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let Some((base, query)) = url.split_once('?') else {
-            return Ok((url.to_owned(), mode, root));
+            return Ok((url.to_owned(), mode, root, statement_mode));
         };
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -99,7 +108,7 @@ fn split_tls_params(url: &str) -> Result<TlsParams> {
         } else {
             format!("{base}?{}", kept.join("&"))
         };
-        Ok((rest, mode, root))
+        Ok((rest, mode, root, statement_mode))
     } else {
         let mut kept = Vec::new();
         for word in url.split_whitespace() {
@@ -111,7 +120,7 @@ fn split_tls_params(url: &str) -> Result<TlsParams> {
                 kept.push(word);
             }
         }
-        Ok((kept.join(" "), mode, root))
+        Ok((kept.join(" "), mode, root, statement_mode))
     }
 }
 
@@ -284,20 +293,23 @@ mod tests {
 
     #[test]
     fn url_params_are_taken_out() {
-        let (rest, mode, root) = split_tls_params(
-            "postgres://u@h/db?sslmode=verify-full&application_name=x&sslrootcert=/r.pem",
+        let (rest, mode, root, statement_mode) = split_tls_params(
+            "postgres://u@h/db?sslmode=verify-full&application_name=x&sslrootcert=/r.pem&statement_mode=unnamed",
         )
         .unwrap();
         assert_eq!(rest, "postgres://u@h/db?application_name=x");
         assert_eq!(mode, SslMode::VerifyFull);
         assert_eq!(root.as_deref(), Some("/r.pem"));
+        assert_eq!(statement_mode, Some(StatementMode::Unnamed));
     }
 
     #[test]
     fn key_value_params_are_taken_out() {
-        let (rest, mode, _) = split_tls_params("host=h user=u sslmode=require").unwrap();
+        let (rest, mode, _, statement_mode) =
+            split_tls_params("host=h user=u sslmode=require statement_mode=prepared").unwrap();
         assert_eq!(rest, "host=h user=u");
         assert_eq!(mode, SslMode::Require);
+        assert_eq!(statement_mode, Some(StatementMode::Prepared));
     }
 
     #[test]

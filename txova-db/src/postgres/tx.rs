@@ -10,6 +10,7 @@ use futures_util::FutureExt;
 
 use super::executor::{ClientRef, Executor, Param, RowStream, Target, watch};
 use super::pool::{Connection, Pool};
+use super::statement::StatementMode;
 use crate::error::{Error, Result};
 
 /// The isolation level of a transaction.
@@ -79,6 +80,7 @@ impl TxOptions {
 pub struct Transaction<'a> {
     tx: deadpool_postgres::Transaction<'a>,
     cache: bool,
+    mode: StatementMode,
     broken: &'a AtomicBool,
 }
 
@@ -90,7 +92,7 @@ impl std::fmt::Debug for Transaction<'_> {
 
 impl<'a> Transaction<'a> {
     async fn start(conn: &'a mut Connection, opts: &TxOptions) -> Result<Transaction<'a>> {
-        let cache = conn.cache;
+        let (cache, mode, local_timeout) = (conn.cache, conn.mode, conn.local_timeout);
         let (obj, broken) = conn.obj_mut();
         let mut builder = obj.build_transaction();
         if let Some(level) = opts.isolation {
@@ -108,7 +110,18 @@ impl<'a> Transaction<'a> {
             builder = builder.deferrable(true);
         }
         let tx = watch(broken, builder.start().await.map_err(Error::from))?;
-        Ok(Transaction { tx, cache, broken })
+        if let Some(timeout) = local_timeout {
+            // Behind a pooler in transaction mode, the server connection is ours only until
+            // the transaction ends, which is exactly what `SET LOCAL` lasts.
+            let set = format!("SET LOCAL statement_timeout = {}", timeout.as_millis());
+            watch(broken, tx.batch_execute(&set).await.map_err(Error::from))?;
+        }
+        Ok(Transaction {
+            tx,
+            cache,
+            mode,
+            broken,
+        })
     }
 
     /// Commits the transaction (or releases the savepoint).
@@ -132,6 +145,7 @@ impl<'a> Transaction<'a> {
         Ok(Transaction {
             tx,
             cache: self.cache,
+            mode: self.mode,
             broken: self.broken,
         })
     }
@@ -154,6 +168,7 @@ impl<'a> Transaction<'a> {
         ClientRef {
             target: Target::Tx(&self.tx),
             cache: self.cache,
+            mode: self.mode,
             broken: self.broken,
         }
     }

@@ -193,6 +193,13 @@ struct Session {
     lock_id: i64,
 }
 
+/// Why migrations refuse to run through a pooler in transaction mode, and what to do.
+const BEHIND_A_POOLER: &str = "migrations hold a session-level advisory lock so that two \
+    migrators (Rust or golang-migrate) never run at once, and a pooler in transaction mode \
+    hands each statement to any server connection, so the lock would exclude nothing; connect \
+    directly to the PostgreSQL server (its own host and port, without statement_mode=unnamed) \
+    to migrate";
+
 impl Migrator {
     /// Reads and checks the migrations folder and the URL's options. Nothing connects yet.
     pub fn new(config: MigratorConfig) -> Result<Migrator> {
@@ -204,6 +211,15 @@ impl Migrator {
     /// Uses `source` (for instance embedded migrations) instead of a folder.
     pub fn with_source(config: MigratorConfig, source: MigrationSource) -> Result<Migrator> {
         let options = options::parse(&config.database_url)?;
+        // A URL that does not parse is reported when connecting, as before.
+        if let Ok(parsed) = crate::postgres::tls::parse(&options.url)
+            && parsed.statement_mode == Some(crate::postgres::StatementMode::Unnamed)
+        {
+            return Err(Error::config(format!(
+                "the database url says statement_mode=unnamed, for a pooler in transaction \
+                 mode: {BEHIND_A_POOLER}"
+            )));
+        }
         Ok(Migrator {
             config,
             options,
@@ -485,6 +501,37 @@ impl Migrator {
             }
             Ok(Err(e)) => Err(Error::from(e).context("cannot take the migration lock")),
             Err(_) => Err(busy()),
+        }?;
+        self.check_lock_is_ours(session).await
+    }
+
+    /// Checks that the lock just taken belongs to the server session that answers the next
+    /// statement. Through a pooler in transaction mode it may belong to another, and then it
+    /// excludes nothing.
+    async fn check_lock_is_ours(&self, session: &Session) -> Result<()> {
+        // A lock on one bigint key is stored as its high half in `classid`, its low half in
+        // `objid` and 1 in `objsubid`; the id is never negative and fits 32 bits.
+        let held: bool = session
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND pid = pg_backend_pid() AND classid = 0 AND objid = $1::bigint::oid \
+                 AND objsubid = 1)",
+                &[&session.lock_id],
+            )
+            .await?
+            .get(0);
+        if held {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Migration,
+                format!(
+                    "the migration lock was taken by another server session than the one \
+                     answering now, as happens through a pooler in transaction mode: \
+                     {BEHIND_A_POOLER}"
+                ),
+            ))
         }
     }
 
