@@ -538,7 +538,10 @@ impl Migrator {
     async fn run(&self, s: &mut Session, target: Target) -> Result<Vec<Applied>> {
         s.tables.ensure_version_table(&s.client).await?;
         let current = s.tables.version(&s.client).await?;
-        let steps = plan::plan(&self.source, clean(current)?, target)?;
+        let start = clean(current)?;
+        let steps = plan::plan(&self.source, start, target)?;
+        // The version before each step: where a failed file that applied nothing leaves it.
+        let mut before = start.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1);
         // Only when there is work, so a user without CREATE can run `up` to check that
         // nothing is pending.
         if self.config.history && !steps.is_empty() {
@@ -569,8 +572,10 @@ impl Migrator {
                 .await
                 .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
             if let Some(file) = file {
-                self.run_file(s, &step, &file.name, &file.sql).await?;
+                self.run_file(s, &step, before, &file.name, &file.sql)
+                    .await?;
             }
+            before = step.target;
             let took = started.elapsed();
             let mut done = s.tables.set_version_sql(step.target, false);
             if self.config.history {
@@ -598,7 +603,14 @@ impl Migrator {
     }
 
     /// Sends a file as one simple-protocol batch, as golang-migrate does.
-    async fn run_file(&self, s: &Session, step: &Step, name: &str, sql: &str) -> Result<()> {
+    async fn run_file(
+        &self,
+        s: &Session,
+        step: &Step,
+        before: i64,
+        name: &str,
+        sql: &str,
+    ) -> Result<()> {
         if sql.trim().is_empty() {
             return Ok(());
         }
@@ -621,9 +633,9 @@ impl Migrator {
                         return Err(Error::timeout(
                             Timeout::Statement,
                             format!(
-                                "migration {name} ran longer than the statement timeout of {}; the database is dirty at version {}: fix it, then force the version",
+                                "migration {name} ran longer than the statement timeout of {}{}",
                                 fmt_duration(limit),
-                                step.target
+                                failure::what_to_do(sql, before, step.target)
                             ),
                         ));
                     }
@@ -631,7 +643,7 @@ impl Migrator {
                 }
             }
         };
-        result.map_err(|e| failure::file_error(e, name, sql, step.target))
+        result.map_err(|e| failure::file_error(e, name, sql, before, step.target))
     }
 }
 
@@ -642,7 +654,7 @@ fn clean(current: Option<DbVersion>) -> Result<Option<u64>> {
         Some(v) if v.dirty => Err(Error::new(
             ErrorKind::Migration,
             format!(
-                "database is dirty at version {}: a migration failed part way; fix the database by hand, then force the version it is really at (force {})",
+                "database is dirty at version {}: a migration failed; check what it applied, then force the version the database is really at (the version before it if none of it was applied, {} if all of it was)",
                 v.version, v.version
             ),
         )),
