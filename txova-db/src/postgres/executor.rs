@@ -5,11 +5,11 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use futures_util::Stream;
+use futures_util::{Stream, TryStreamExt as _};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::statement::{self, Driver, StatementMode};
+use super::statement::{self, Bound, Driver, StatementMode};
 use crate::error::{Error, Result};
 
 /// A statement parameter: any value the driver can send, borrowed.
@@ -133,28 +133,33 @@ pub(crate) enum Target<'a> {
 }
 
 /// Runs `$body` with `$c` bound to the tokio-postgres client or transaction and `$st` to the
-/// cached statement, or to the SQL text when the cache is off.
+/// named statement, from the cache or prepared for this call.
 macro_rules! with_statement {
     ($self:ident, $sql:ident, |$c:ident, $st:ident| $body:expr) => {
         match ($self.target, $self.cache) {
             (Target::Plain($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
+                let $st = &$c.prepare_cached($sql).await.map_err(unsent)?;
                 $body
             }
             (Target::Plain($c), false) => {
-                let $st = $sql;
+                let $st = &$c.prepare($sql).await.map_err(unsent)?;
                 $body
             }
             (Target::Tx($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
+                let $st = &$c.prepare_cached($sql).await.map_err(unsent)?;
                 $body
             }
             (Target::Tx($c), false) => {
-                let $st = $sql;
+                let $st = &$c.prepare($sql).await.map_err(unsent)?;
                 $body
             }
         }
     };
+}
+
+/// A failure to prepare: the statement did not run.
+fn unsent(e: tokio_postgres::Error) -> Error {
+    Error::from(e).not_sent()
 }
 
 impl ClientRef<'_> {
@@ -172,9 +177,12 @@ impl ClientRef<'_> {
             return watch(self.broken, statement::execute(d, sql, params).await);
         }
         let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .execute(st, params)
-                .await?))
+            with_statement!(self, sql, |c, st| {
+                let bound = Bound::new(st, params)?;
+                c.execute_raw(st, bound.iter())
+                    .await
+                    .map_err(|e| bound.error(e))
+            })
         };
         watch(self.broken, r.await)
     }
@@ -184,9 +192,13 @@ impl ClientRef<'_> {
             return watch(self.broken, statement::query(d, sql, params).await);
         }
         let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .query(st, params)
-                .await?))
+            let rows = with_statement!(self, sql, |c, st| {
+                let bound = Bound::new(st, params)?;
+                c.query_raw(st, bound.iter())
+                    .await
+                    .map_err(|e| bound.error(e))?
+            });
+            rows.try_collect().await.map_err(Error::from)
         };
         watch(self.broken, r.await)
     }
@@ -199,11 +211,13 @@ impl ClientRef<'_> {
         if let Some(d) = self.unnamed() {
             return watch(self.broken, statement::query_raw(d, sql, params).await);
         }
-        let it = params.iter().copied();
         let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .query_raw(st, it)
-                .await?))
+            with_statement!(self, sql, |c, st| {
+                let bound = Bound::new(st, params)?;
+                c.query_raw(st, bound.iter())
+                    .await
+                    .map_err(|e| bound.error(e))
+            })
         };
         watch(self.broken, r.await)
     }

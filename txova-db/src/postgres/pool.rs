@@ -176,7 +176,7 @@ impl Pool {
     /// Takes a connection from the pool, waiting at most the acquire timeout.
     pub async fn get(&self) -> Result<Connection> {
         if self.is_closed() {
-            return Err(closed());
+            return Err(closed().not_sent());
         }
         match self.shared.pool.get().await {
             Ok(obj) => Ok(Connection {
@@ -189,7 +189,8 @@ impl Pool {
                 },
                 broken: AtomicBool::new(false),
             }),
-            Err(e) => Err(self.pool_error(e)),
+            // Whatever went wrong, no statement was sent.
+            Err(e) => Err(self.pool_error(e).not_sent()),
         }
     }
 
@@ -211,14 +212,7 @@ impl Pool {
                     fmt_duration(config.connect_timeout)
                 ),
             ),
-            PoolError::Backend(e) => {
-                let err = Error::from(e);
-                if err.kind() == ErrorKind::Timeout {
-                    err
-                } else {
-                    err.context("could not connect")
-                }
-            }
+            PoolError::Backend(e) => Error::connecting(e),
             PoolError::Closed => closed(),
             PoolError::NoRuntimeSpecified => Error::config("the pool needs a tokio runtime"),
             PoolError::PostCreateHook(e) => Error::new(
@@ -524,14 +518,7 @@ pub(crate) async fn connect(
     config.connect_timeout(connect_timeout);
     let connecting = config.connect(tls);
     let (client, connection) = match tokio::time::timeout(connect_timeout, connecting).await {
-        Ok(r) => r.map_err(|e| {
-            let err = Error::from(e);
-            if err.kind() == ErrorKind::Timeout {
-                err
-            } else {
-                err.context("could not connect")
-            }
-        })?,
+        Ok(r) => r.map_err(Error::connecting)?,
         Err(_) => {
             return Err(Error::timeout(
                 Timeout::Connect,

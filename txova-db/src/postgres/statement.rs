@@ -17,6 +17,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::TryStreamExt as _;
 use tokio_postgres::types::private::BytesMut;
@@ -24,7 +25,7 @@ use tokio_postgres::types::{Format, IsNull, ToSql, Type, WrongType};
 use tokio_postgres::{Row, RowStream};
 
 use super::executor::Param;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result, chain};
 
 /// How statements are sent to the server; chosen with
 /// [`Config::statement_mode`](super::Config::statement_mode) or `statement_mode=` in the URL.
@@ -109,6 +110,102 @@ pub(crate) async fn execute(driver: Driver<'_>, sql: &str, params: &[Param<'_>])
     let mut rows = std::pin::pin!(rows);
     while rows.try_next().await.map_err(Error::from)?.is_some() {}
     Ok(rows.rows_affected().unwrap_or(0))
+}
+
+/// The values of a named statement, checked against its parameters and watched while the
+/// driver encodes them, so that a value the driver cannot encode is told apart by type from
+/// every other failure and reported with its `$n`.
+pub(crate) struct Bound<'p, 'v> {
+    params: &'p [Param<'v>],
+    /// The 1-based index of the value that failed to encode; 0 while none has.
+    failed: AtomicUsize,
+}
+
+impl<'p, 'v> Bound<'p, 'v> {
+    /// Checks the number of values against the statement's parameters: a wrong count is the
+    /// caller's mistake, found before anything is sent.
+    pub(crate) fn new(
+        statement: &tokio_postgres::Statement,
+        params: &'p [Param<'v>],
+    ) -> Result<Self> {
+        let expected = statement.params().len();
+        if expected != params.len() {
+            return Err(Error::invalid_input(format!(
+                "the statement has {expected} parameter(s) but {} value(s) were given",
+                params.len()
+            ))
+            .not_sent());
+        }
+        Ok(Bound {
+            params,
+            failed: AtomicUsize::new(0),
+        })
+    }
+
+    /// The values, as the driver takes them.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = Watched<'_>> {
+        self.params.iter().enumerate().map(|(index, p)| Watched {
+            value: *p,
+            index,
+            failed: &self.failed,
+        })
+    }
+
+    /// The error of a call that used these values.
+    pub(crate) fn error(&self, e: tokio_postgres::Error) -> Error {
+        match self.failed.load(Ordering::Relaxed) {
+            0 => Error::from(e),
+            n => {
+                // The driver's own text ("error serializing parameter 0") only repeats, with
+                // a 0-based index, what is said here.
+                let cause = std::error::Error::source(&e).map(chain).unwrap_or_default();
+                Error::new(
+                    ErrorKind::Encode,
+                    format!("cannot encode parameter ${n}: {cause}"),
+                )
+                .not_sent()
+            }
+        }
+    }
+}
+
+/// One value of a [`Bound`], recording its index when it fails to encode.
+#[derive(Debug)]
+pub(crate) struct Watched<'a> {
+    value: Param<'a>,
+    index: usize,
+    failed: &'a AtomicUsize,
+}
+
+impl ToSql for Watched<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.to_sql_checked(ty, out)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // The value checks itself, in `to_sql_checked`.
+        true
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        let r = self.value.to_sql_checked(ty, out);
+        if r.is_err() {
+            self.failed.store(self.index + 1, Ordering::Relaxed);
+        }
+        r
+    }
+
+    fn encode_format(&self, ty: &Type) -> Format {
+        self.value.encode_format(ty)
+    }
 }
 
 /// Teaches a new connection the database's own types (enums, domains, composites, ranges and
@@ -268,11 +365,16 @@ fn encode(p: Param<'_>, index: usize, buf: &mut BytesMut) -> Result<(Encoded, Ty
             }
             Err(e) if e.is::<WrongType>() => {}
             Err(e) => {
-                return Err(Error::with_source(
+                return Err(Error::new(
                     ErrorKind::Encode,
-                    format!("cannot encode parameter ${} as {}", index + 1, ty.name()),
-                    e,
-                ));
+                    format!(
+                        "cannot encode parameter ${} as {}: {}",
+                        index + 1,
+                        ty.name(),
+                        chain(&*e)
+                    ),
+                )
+                .not_sent());
             }
         }
     }
@@ -280,7 +382,8 @@ fn encode(p: Param<'_>, index: usize, buf: &mut BytesMut) -> Result<(Encoded, Ty
         "parameter ${} is of no built-in PostgreSQL type, so the unnamed statement \
          mode cannot declare it; pass it as a string and cast it in the SQL (`$1::my_type`)",
         index + 1
-    )))
+    ))
+    .not_sent())
 }
 
 #[cfg(test)]

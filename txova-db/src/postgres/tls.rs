@@ -60,10 +60,19 @@ pub(crate) struct Parsed {
 /// Parses `url`, removing `sslmode`, `sslrootcert` (which tokio-postgres would reject or
 /// ignore) and `statement_mode` (ours), and building the matching TLS connector.
 pub(crate) fn parse(url: &str) -> Result<Parsed> {
+    // tokio-postgres reads anything that is not a postgres URL as `key=value` pairs, and
+    // reports another scheme's URL as a truncated one.
+    if let Some((scheme, _)) = url.split_once("://")
+        && !matches!(scheme, "postgres" | "postgresql")
+    {
+        return Err(Error::config(format!(
+            "invalid database url: unsupported scheme `{scheme}`, expected postgres:// or postgresql://"
+        )));
+    }
     let (rest, mode, root, statement_mode) = split_tls_params(url)?;
-    let mut config: tokio_postgres::Config = rest
-        .parse()
-        .map_err(|e: tokio_postgres::Error| Error::config(format!("invalid database url: {e}")))?;
+    let mut config: tokio_postgres::Config = rest.parse().map_err(|e: tokio_postgres::Error| {
+        Error::config(format!("invalid database url: {}", crate::error::chain(&e)))
+    })?;
     config.ssl_mode(match mode {
         SslMode::Disable => DriverSslMode::Disable,
         SslMode::Prefer => DriverSslMode::Prefer,

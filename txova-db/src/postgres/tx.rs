@@ -109,7 +109,9 @@ impl<'a> Transaction<'a> {
         if opts.deferrable {
             builder = builder.deferrable(true);
         }
-        let tx = watch(broken, builder.start().await.map_err(Error::from))?;
+        // Nothing of the caller's work was sent when `BEGIN` fails.
+        let begun = builder.start().await.map_err(|e| Error::from(e).not_sent());
+        let tx = watch(broken, begun)?;
         if let Some(timeout) = local_timeout {
             // Behind a pooler in transaction mode, the server connection is ours only until
             // the transaction ends, which is exactly what `SET LOCAL` lasts.
@@ -127,7 +129,15 @@ impl<'a> Transaction<'a> {
     /// Commits the transaction (or releases the savepoint).
     pub async fn commit(self) -> Result<()> {
         let broken = self.broken;
-        watch(broken, self.tx.commit().await.map_err(Error::from))
+        let r = self.tx.commit().await.map_err(|e| {
+            let e = Error::from(e);
+            if e.is_connection() {
+                e.context("COMMIT was sent but its answer was lost, so the transaction may or may not have committed")
+            } else {
+                e
+            }
+        });
+        watch(broken, r)
     }
 
     /// Rolls the transaction (or the savepoint) back.
