@@ -54,6 +54,11 @@ pub enum ErrorKind {
     Migration,
     /// A distributed lock was held by someone else, or was lost while the work ran.
     Lock,
+    /// The operating system's random generator failed; nothing that needs randomness (a
+    /// session id, a lock token) can be made until it works again.
+    RandomSource,
+    /// A lock inside this process was poisoned: a thread panicked while holding it.
+    Poisoned,
 }
 
 impl ErrorKind {
@@ -76,6 +81,8 @@ impl ErrorKind {
             ErrorKind::Redis => "redis error",
             ErrorKind::Migration => "migration error",
             ErrorKind::Lock => "lock error",
+            ErrorKind::RandomSource => "random source failure",
+            ErrorKind::Poisoned => "poisoned lock",
         }
     }
 }
@@ -172,6 +179,22 @@ impl Error {
     /// A [`ErrorKind::Config`] error.
     pub(crate) fn config(message: impl Into<Cow<'static, str>>) -> Self {
         Error::new(ErrorKind::Config, message)
+    }
+
+    /// An [`ErrorKind::RandomSource`] error: the OS generator failed.
+    pub(crate) fn random_source(e: getrandom::Error) -> Self {
+        Error::new(
+            ErrorKind::RandomSource,
+            format!("the operating system's random source failed: {e}"),
+        )
+    }
+
+    /// An [`ErrorKind::Poisoned`] error about `what` (`"the cache's flight table"`).
+    pub(crate) fn poisoned(what: &str) -> Self {
+        Error::new(
+            ErrorKind::Poisoned,
+            format!("{what} is poisoned: a thread panicked while holding it"),
+        )
     }
 
     /// An [`ErrorKind::InvalidInput`] error.
@@ -576,6 +599,16 @@ mod tests {
         assert_eq!(kind("57P01"), ErrorKind::Connection);
         assert_eq!(kind("42P01"), ErrorKind::Database);
         assert_eq!(kind("22P03"), ErrorKind::Encode);
+    }
+
+    #[test]
+    fn a_failed_random_source_and_a_poisoned_lock_have_their_own_kinds() {
+        let e = Error::random_source(getrandom::Error::UNSUPPORTED);
+        assert_eq!(e.kind(), ErrorKind::RandomSource);
+        assert!(e.to_string().contains("random source failed"), "{e}");
+        let e = Error::poisoned("the cache's flight table");
+        assert_eq!(e.kind(), ErrorKind::Poisoned);
+        assert_ne!(e.kind(), ErrorKind::Redis);
     }
 
     #[test]
