@@ -7,6 +7,9 @@
 //! server processes the OS schedules differently, which moves a loopback round trip by up to
 //! three times, far more than the pool costs.
 //!
+//! The unnamed statement mode (for poolers in transaction mode) is measured the same way,
+//! on a pool of its own, against the raw named prepared statement on that pool's connection.
+//!
 //! `cargo bench -p txova-db-tests --bench pool`
 
 #![allow(
@@ -120,6 +123,45 @@ fn bench(c: &mut Criterion) {
         30,
         300,
     );
+
+    // The unnamed statement mode: one round trip per statement, types declared from the
+    // values, nothing prepared; against the raw client's named prepared statement.
+    let unnamed = rt
+        .block_on(Pool::new(Config {
+            max_connections: 1,
+            ..Config::new(format!(
+                "{}?sslmode=disable&statement_mode=unnamed",
+                db.url()
+            ))
+        }))
+        .unwrap();
+    let mut group = c.benchmark_group("one_row_query_unnamed");
+    group.bench_function("raw_tokio_postgres_prepared", |b| {
+        b.to_async(&rt).iter_custom(|n| raw(&unnamed, n));
+    });
+    group.bench_function("txova_pool_unnamed", |b| {
+        b.to_async(&rt).iter_custom(|n| pooled(&unnamed, n));
+    });
+    group.finish();
+    report(
+        &rt,
+        "one-row query in the unnamed statement mode, ratio to the raw prepared client",
+        &[
+            arm("raw tokio-postgres, prepared", |n| raw(&unnamed, n.into())),
+            arm("raw tokio-postgres, prepared, again", |n| {
+                raw(&unnamed, n.into())
+            }),
+            arm("txova pool, unnamed (checkout per query)", |n| {
+                pooled(&unnamed, n.into())
+            }),
+            arm("txova held connection, unnamed", |n| {
+                held(&unnamed, n.into())
+            }),
+        ],
+        30,
+        300,
+    );
+    rt.block_on(unnamed.close(Duration::from_secs(5))).unwrap();
     rt.block_on(pool.close(Duration::from_secs(5))).unwrap();
     drop(db);
 }
