@@ -42,6 +42,23 @@ async fn raw(pool: &Pool, n: u64) -> Duration {
     start.elapsed()
 }
 
+/// `n` runs of the query on the pool's connection, through its raw client, as the unnamed
+/// statement with the parameter's type given (tokio-postgres's `query_typed`): what the
+/// unnamed statement mode costs the server, whoever sends it.
+async fn raw_typed(pool: &Pool, n: u64) -> Duration {
+    let conn = pool.get().await.unwrap();
+    let client = conn.client();
+    let start = Instant::now();
+    for _ in 0..n {
+        let rows = client
+            .query_typed(SQL, &[(&7_i32, tokio_postgres::types::Type::INT4)])
+            .await
+            .unwrap();
+        assert_eq!(rows[0].get::<_, &str>(1).len(), 6);
+    }
+    start.elapsed()
+}
+
 /// `n` runs through the pool, which takes and returns its connection each time.
 async fn pooled(pool: &Pool, n: u64) -> Duration {
     let start = Instant::now();
@@ -150,6 +167,9 @@ fn bench(c: &mut Criterion) {
             arm("raw tokio-postgres, prepared", |n| raw(&unnamed, n.into())),
             arm("raw tokio-postgres, prepared, again", |n| {
                 raw(&unnamed, n.into())
+            }),
+            arm("raw tokio-postgres, query_typed (unnamed)", |n| {
+                raw_typed(&unnamed, n.into())
             }),
             arm("txova pool, unnamed (checkout per query)", |n| {
                 pooled(&unnamed, n.into())
