@@ -29,4 +29,9 @@ pub async fn pool_with(db: &TestDatabase, f: impl FnOnce(&mut Config)) -> Pool {
 }
 pub mod cluster;
 pub mod migrate;
+pub mod pg_server;
 pub mod redis_env;
+pub mod relay;
+
+pub use pg_server::PgServer;
+pub use relay::{Mode, Relay};
