@@ -2,6 +2,7 @@
 
 mod builder;
 mod config;
+mod conn_string;
 mod connection;
 mod executor;
 mod gate;
@@ -24,8 +25,8 @@ pub use migrate::{
     MigrationSource, MigrationState, MigrationStatus, Migrator, MigratorConfig, Progress, Status,
     Step, StopHandle, Target,
 };
-pub(crate) use pool::connect;
 pub use pool::{Pool, PoolStatus};
+pub(crate) use pool::{connect, connect_url};
 pub use query::{FromRow, Query, Statement};
 pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Table};
 pub use tx::{

@@ -12,10 +12,10 @@ use deadpool_postgres::{
 };
 
 use super::config::Config;
+use super::conn_string::ConnString;
 use super::connection::{Connection, Link, Runner as _};
 use super::executor::{Executor, Param, RowStream};
 use super::gate::{CONNECT_BACKOFF, Gate};
-use super::tls;
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
 /// A pool of PostgreSQL connections. Cloning it is cheap and shares the pool.
@@ -86,12 +86,9 @@ impl Pool {
                 config.min_connections, config.max_connections
             )));
         }
-        let tls::Parsed {
-            config: mut pg,
-            tls,
-        } = tls::parse(&config.url)?;
-        pg.connect_timeout(config.connect_timeout);
-        apply_network(&mut pg, &config);
+        let conn = ConnString::parse(&config.url)?;
+        let tls = conn.tls()?;
+        let mut pg = conn.configured(&config);
         let link = Arc::new(Link {
             tls: tls.clone(),
             connect_timeout: config.connect_timeout,
@@ -486,33 +483,27 @@ impl Executor for Pool {
     }
 }
 
-/// Applies keepalive and `TCP_USER_TIMEOUT` from the configuration, unless the URL set them.
-fn apply_network(pg: &mut tokio_postgres::Config, config: &Config) {
-    match config.keepalive {
-        Some(k) => {
-            pg.keepalives(true)
-                .keepalives_idle(k.idle)
-                .keepalives_interval(k.interval)
-                .keepalives_retries(k.retries);
-        }
-        None => {
-            pg.keepalives(false);
-        }
-    }
-    if let Some(t) = config.tcp_user_timeout {
-        pg.tcp_user_timeout(t);
-    }
+/// [`connect`] to a connection string.
+pub(crate) async fn connect_url(
+    url: &str,
+    connect_timeout: Duration,
+) -> Result<tokio_postgres::Client> {
+    connect(&ConnString::parse(url)?, connect_timeout).await
 }
 
 /// Opens one connection outside any pool (for migrations, which hold a session-level lock).
 ///
 /// The connection task runs on the current tokio runtime and ends when the client is dropped.
 pub(crate) async fn connect(
-    url: &str,
+    conn: &ConnString,
     connect_timeout: Duration,
 ) -> Result<tokio_postgres::Client> {
-    let tls::Parsed { mut config, tls } = tls::parse(url)?;
-    config.connect_timeout(connect_timeout);
+    let tls = conn.tls()?;
+    // The default keepalive and TCP_USER_TIMEOUT, unless the string sets them.
+    let config = conn.configured(&Config {
+        connect_timeout,
+        ..Config::default()
+    });
     let connecting = config.connect(tls);
     let (client, connection) = match tokio::time::timeout(connect_timeout, connecting).await {
         Ok(r) => r.map_err(|e| {
