@@ -50,5 +50,6 @@ pub fn with_option(url: &str, key: &str, value: &str) -> String {
 }
 
 pub mod cluster;
+pub mod go;
 pub mod migrate;
 pub mod redis_env;

@@ -1,0 +1,4 @@
+package main
+
+func cacheWrite(args []string) error { usage(); return nil }
+func cacheRead(args []string) error  { usage(); return nil }
