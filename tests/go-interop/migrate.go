@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
-	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // pgx5://
+	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5"   // pgx5://
 	_ "github.com/golang-migrate/migrate/v4/database/postgres" // postgres://
 	_ "github.com/golang-migrate/migrate/v4/source/file"
 )
