@@ -1,8 +1,8 @@
 //! `sslmode` as libpq understands it, on rustls.
 //!
 //! tokio-postgres knows `disable`, `prefer` and `require`, and verifies nothing itself; the
-//! verifying modes are taken out of the connection string here and become a rustls
-//! configuration.
+//! verifying modes are taken out of the connection string (in `conn_string`) and become a
+//! rustls configuration here.
 
 use std::sync::Arc;
 
@@ -17,13 +17,13 @@ use rustls::{
 use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::StatementMode;
 use crate::error::{Error, Result};
 
 /// The `sslmode` values of libpq that this crate honours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum SslMode {
     Disable,
+    #[default]
     Prefer,
     Require,
     VerifyCa,
@@ -31,7 +31,7 @@ pub(crate) enum SslMode {
 }
 
 impl SslMode {
-    fn parse(value: &str) -> Result<Self> {
+    pub(crate) fn parse(value: &str) -> Result<Self> {
         Ok(match value {
             "disable" => SslMode::Disable,
             // libpq's `allow` tries plain first; encrypting when the server offers it is the
@@ -49,87 +49,14 @@ impl SslMode {
     }
 }
 
-/// A connection string with its TLS settings taken out.
-pub(crate) struct Parsed {
-    pub(crate) config: tokio_postgres::Config,
-    pub(crate) tls: MakeRustlsConnect,
-    /// `statement_mode`, when the URL names one.
-    pub(crate) statement_mode: Option<StatementMode>,
-}
-
-/// Parses `url`, removing `sslmode`, `sslrootcert` (which tokio-postgres would reject or
-/// ignore) and `statement_mode` (ours), and building the matching TLS connector.
-pub(crate) fn parse(url: &str) -> Result<Parsed> {
-    // tokio-postgres reads anything that is not a postgres URL as `key=value` pairs, and
-    // reports another scheme's URL as a truncated one.
-    if let Some((scheme, _)) = url.split_once("://")
-        && !matches!(scheme, "postgres" | "postgresql")
-    {
-        return Err(Error::config(format!(
-            "invalid database url: unsupported scheme `{scheme}`, expected postgres:// or postgresql://"
-        )));
-    }
-    let (rest, mode, root, statement_mode) = split_tls_params(url)?;
-    let mut config: tokio_postgres::Config = rest.parse().map_err(|e: tokio_postgres::Error| {
-        Error::config(format!("invalid database url: {}", crate::error::chain(&e)))
-    })?;
-    config.ssl_mode(match mode {
-        SslMode::Disable => DriverSslMode::Disable,
-        SslMode::Prefer => DriverSslMode::Prefer,
-        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
-    });
-    let tls = connector(mode, root.as_deref())?;
-    Ok(Parsed {
-        config,
-        tls,
-        statement_mode,
-    })
-}
-
-type TlsParams = (String, SslMode, Option<String>, Option<StatementMode>);
-
-fn split_tls_params(url: &str) -> Result<TlsParams> {
-    let mut mode = SslMode::Prefer;
-    let mut root = None;
-    let mut statement_mode = None;
-    let mut take = |key: &str, value: &str| -> Result<bool> {
-        match key {
-            "sslmode" => mode = SslMode::parse(value)?,
-            "sslrootcert" => root = Some(value.to_owned()),
-            "statement_mode" => statement_mode = Some(value.parse()?),
-            _ => return Ok(false),
+impl SslMode {
+    /// What tokio-postgres is told: it knows no verifying modes, those are the connector's.
+    pub(crate) fn driver_mode(self) -> DriverSslMode {
+        match self {
+            SslMode::Disable => DriverSslMode::Disable,
+            SslMode::Prefer => DriverSslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
         }
-        Ok(true)
-    };
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let Some((base, query)) = url.split_once('?') else {
-            return Ok((url.to_owned(), mode, root, statement_mode));
-        };
-        let mut kept = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            if !take(k, v)? {
-                kept.push(pair);
-            }
-        }
-        let rest = if kept.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{base}?{}", kept.join("&"))
-        };
-        Ok((rest, mode, root, statement_mode))
-    } else {
-        let mut kept = Vec::new();
-        for word in url.split_whitespace() {
-            let consumed = match word.split_once('=') {
-                Some((k, v)) => take(k.trim(), v.trim_matches('\''))?,
-                None => false,
-            };
-            if !consumed {
-                kept.push(word);
-            }
-        }
-        Ok((kept.join(" "), mode, root, statement_mode))
     }
 }
 
@@ -137,7 +64,8 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn connector(mode: SslMode, root: Option<&str>) -> Result<MakeRustlsConnect> {
+/// The rustls connector for `mode`, trusting `root` (a PEM file) or the Mozilla roots.
+pub(crate) fn connector(mode: SslMode, root: Option<&str>) -> Result<MakeRustlsConnect> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::with_source(crate::ErrorKind::Config, "invalid tls setup", e))?;
@@ -293,40 +221,5 @@ impl ServerCertVerifier for ChainOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_verify_schemes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_params_are_taken_out() {
-        let (rest, mode, root, statement_mode) = split_tls_params(
-            "postgres://u@h/db?sslmode=verify-full&application_name=x&sslrootcert=/r.pem&statement_mode=unnamed",
-        )
-        .unwrap();
-        assert_eq!(rest, "postgres://u@h/db?application_name=x");
-        assert_eq!(mode, SslMode::VerifyFull);
-        assert_eq!(root.as_deref(), Some("/r.pem"));
-        assert_eq!(statement_mode, Some(StatementMode::Unnamed));
-    }
-
-    #[test]
-    fn key_value_params_are_taken_out() {
-        let (rest, mode, _, statement_mode) =
-            split_tls_params("host=h user=u sslmode=require statement_mode=prepared").unwrap();
-        assert_eq!(rest, "host=h user=u");
-        assert_eq!(mode, SslMode::Require);
-        assert_eq!(statement_mode, Some(StatementMode::Prepared));
-    }
-
-    #[test]
-    fn unknown_sslmode_is_a_config_error() {
-        let err = split_tls_params("postgres://h/db?sslmode=sometimes")
-            .err()
-            .unwrap();
-        assert_eq!(err.kind(), crate::ErrorKind::Config);
-        assert!(err.to_string().contains("sometimes"));
     }
 }

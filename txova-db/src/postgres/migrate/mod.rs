@@ -26,8 +26,9 @@ pub use source::{Direction, EmbeddedMigrations, MigrationSource};
 pub use status::{MigrationState, MigrationStatus, Status};
 pub use table::DbVersion;
 
-use self::options::UrlOptions;
+pub(crate) use self::options::UrlOptions;
 use self::table::Tables;
+use super::conn_string::ConnString;
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
 /// The version table golang-migrate uses unless told otherwise.
@@ -171,7 +172,7 @@ type ProgressFn = dyn for<'a> Fn(Progress<'a>) + Send + Sync;
 /// ```
 pub struct Migrator {
     config: MigratorConfig,
-    options: UrlOptions,
+    conn: ConnString,
     source: MigrationSource,
     stop: Arc<AtomicBool>,
     progress: Option<Arc<ProgressFn>>,
@@ -201,7 +202,8 @@ const BEHIND_A_POOLER: &str = "migrations hold a session-level advisory lock so 
     to migrate";
 
 impl Migrator {
-    /// Reads and checks the migrations folder and the URL's options. Nothing connects yet.
+    /// Reads and checks the migrations folder, and parses the database URL with its options.
+    /// Nothing connects yet.
     pub fn new(config: MigratorConfig) -> Result<Migrator> {
         let folder = source::folder_of(&config.migrations_path)?;
         let source = MigrationSource::from_dir(folder)?;
@@ -210,11 +212,8 @@ impl Migrator {
 
     /// Uses `source` (for instance embedded migrations) instead of a folder.
     pub fn with_source(config: MigratorConfig, source: MigrationSource) -> Result<Migrator> {
-        let options = options::parse(&config.database_url)?;
-        // A URL that does not parse is reported when connecting, as before.
-        if let Ok(parsed) = crate::postgres::tls::parse(&options.url)
-            && parsed.statement_mode == Some(crate::postgres::StatementMode::Unnamed)
-        {
+        let conn = ConnString::parse(&config.database_url)?;
+        if conn.statement_mode == Some(crate::postgres::StatementMode::Unnamed) {
             return Err(Error::config(format!(
                 "the database url says statement_mode=unnamed, for a pooler in transaction \
                  mode: {BEHIND_A_POOLER}"
@@ -222,7 +221,7 @@ impl Migrator {
         }
         Ok(Migrator {
             config,
-            options,
+            conn,
             source,
             stop: Arc::new(AtomicBool::new(false)),
             progress: None,
@@ -380,9 +379,8 @@ impl Migrator {
     }
 
     async fn open(&self) -> Result<Session> {
-        let client =
-            crate::postgres::connect(&self.options.url, self.config.connect_timeout).await?;
-        if let Some(path) = &self.options.search_path {
+        let client = crate::postgres::connect(&self.conn, self.config.connect_timeout).await?;
+        if let Some(path) = &self.conn.migrate.search_path {
             client
                 .execute("SELECT set_config('search_path', $1, false)", &[path])
                 .await
@@ -403,7 +401,7 @@ impl Migrator {
             ));
         };
         let database = match &self.config.lock_key {
-            LockKey::UrlPath => self.options.path.clone().unwrap_or(current_database),
+            LockKey::UrlPath => self.conn.migrate.path.clone().unwrap_or(current_database),
             LockKey::CurrentDatabase => current_database,
             LockKey::Name(name) => name.clone(),
         };
@@ -428,8 +426,8 @@ impl Migrator {
             }
             return Ok((None, t.clone()));
         }
-        match &self.options.table {
-            Some(t) if self.options.table_quoted => options::split_quoted(t),
+        match &self.conn.migrate.table {
+            Some(t) if self.conn.migrate.table_quoted => options::split_quoted(t),
             Some(t) => Ok((None, t.clone())),
             None => Ok((None, DEFAULT_MIGRATIONS_TABLE.to_owned())),
         }
@@ -441,7 +439,7 @@ impl Migrator {
         session: &mut Session,
         work: impl AsyncFnOnce(&Self, &mut Session) -> Result<T>,
     ) -> Result<T> {
-        if self.options.no_lock {
+        if self.conn.migrate.no_lock {
             return work(self, session).await;
         }
         self.lock(session).await?;
@@ -617,7 +615,7 @@ impl Migrator {
         let timeout = self
             .config
             .statement_timeout
-            .or(self.options.statement_timeout);
+            .or(self.conn.migrate.statement_timeout);
         let run = s.client.batch_execute(sql);
         let result = match timeout {
             None => run.await,
@@ -626,7 +624,7 @@ impl Migrator {
                 if let Ok(r) = tokio::time::timeout(limit, &mut run).await {
                     r
                 } else {
-                    let tls = crate::postgres::tls::parse(&self.options.url)?.tls;
+                    let tls = self.conn.tls()?;
                     // The server ends the batch with "canceling statement" (57014).
                     let _ = s.client.cancel_token().cancel_query(tls).await;
                     if run.await.is_err() {
