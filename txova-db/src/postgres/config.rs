@@ -83,8 +83,9 @@ pub struct Config {
     ///
     /// In [`StatementMode::Unnamed`], `statement_timeout` is not sent when connecting (a
     /// pooler refuses startup options); it is set with `SET LOCAL` at the start of each
-    /// transaction instead. Statements outside a transaction are then bounded by what the
-    /// role or database sets (`ALTER ROLE app SET statement_timeout = '5s'`).
+    /// transaction instead. Statements outside a transaction are then bounded by
+    /// [`query_timeout`](Config::query_timeout) and by what the role or database sets
+    /// (`ALTER ROLE app SET statement_timeout = '5s'`).
     pub statement_mode: StatementMode,
 }
 
