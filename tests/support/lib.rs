@@ -27,7 +27,30 @@ pub async fn pool_with(db: &TestDatabase, f: impl FnOnce(&mut Config)) -> Pool {
         .await
         .unwrap_or_else(|e| panic!("cannot open a pool: {e}"))
 }
+/// `url` (a `postgres://` URL) with its user and password replaced: the same server, database
+/// and options, another role.
+///
+/// # Panics
+/// When `url` is not a `scheme://` URL.
+#[must_use]
+pub fn with_credentials(url: &str, user: &str, password: Option<&str>) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
+    match password {
+        Some(password) => format!("{scheme}://{user}:{password}@{host}"),
+        None => format!("{scheme}://{user}@{host}"),
+    }
+}
+
+/// `url` with one more query option `key=value`.
+#[must_use]
+pub fn with_option(url: &str, key: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{key}={value}")
+}
+
 pub mod cluster;
+pub mod go;
 pub mod migrate;
 pub mod pg_server;
 pub mod redis_env;
