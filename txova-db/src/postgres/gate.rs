@@ -117,8 +117,11 @@ impl Pass<'_> {
     /// The acquire failed to connect with `err`: wait longer before the next attempt.
     pub(crate) fn failed(mut self, err: &Error) {
         let mut s = self.gate.state();
-        s.failures = s.failures.saturating_add(1);
-        s.retry_at = Instant::now() + self.gate.backoff.delay(s.failures);
+        // Attempts that were already under way when the first failed are one step, not many.
+        if self.probe || s.failures == 0 {
+            s.failures = s.failures.saturating_add(1);
+            s.retry_at = Instant::now() + self.gate.backoff.delay(s.failures);
+        }
         s.last = Some(err.echo());
         if self.probe {
             s.probing = false;
