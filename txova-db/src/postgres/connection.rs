@@ -52,6 +52,11 @@ impl ConnState {
         self.broken.load(Ordering::Relaxed)
     }
 
+    /// The deadline of each statement on this connection.
+    pub(crate) fn query_timeout(&self) -> Option<Duration> {
+        self.query_timeout
+    }
+
     pub(crate) fn mark_broken(&self) {
         self.broken.store(true, Ordering::Relaxed);
     }
