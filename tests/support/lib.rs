@@ -52,4 +52,23 @@ pub fn with_option(url: &str, key: &str, value: &str) -> String {
 pub mod cluster;
 pub mod go;
 pub mod migrate;
+pub mod pg_server;
 pub mod redis_env;
+pub mod relay;
+
+pub use pg_server::PgServer;
+pub use relay::{Mode, Relay};
+
+/// The bound of [`guarded`]: long enough that only a hung call reaches it.
+pub const HANG_GUARD: Duration = Duration::from_secs(30);
+
+/// Awaits `f`, failing the test if it is still pending after [`HANG_GUARD`]: a hang guard,
+/// not a measure.
+///
+/// # Panics
+/// When `f` hangs.
+pub async fn guarded<T>(what: &str, f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(HANG_GUARD, f)
+        .await
+        .unwrap_or_else(|_| panic!("{what} was still pending after {HANG_GUARD:?}"))
+}
