@@ -52,6 +52,10 @@ pub enum ErrorKind {
     Migration,
     /// A distributed lock was held by someone else, or was lost while the work ran.
     Lock,
+    /// A computation that several callers of
+    /// [`Cache::get_or_set`](crate::redis::Cache::get_or_set) shared (in this process or,
+    /// with a lease, in another one) failed; the message says which key and why.
+    ComputeFailed,
 }
 
 impl ErrorKind {
@@ -74,6 +78,7 @@ impl ErrorKind {
             ErrorKind::Redis => "redis error",
             ErrorKind::Migration => "migration error",
             ErrorKind::Lock => "lock error",
+            ErrorKind::ComputeFailed => "shared computation failed",
         }
     }
 }
