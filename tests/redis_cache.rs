@@ -277,6 +277,35 @@ async fn go_json_is_read_and_written_byte_for_byte() {
 }
 
 #[tokio::test]
+async fn values_go_refuses_are_refused_and_maps_are_sorted_as_go_sorts_them() {
+    for (name, client) in targets("cache-go-write").await {
+        let cache = Cache::new(client.clone());
+        let key = CacheKey::<Vec<f64>>::parse("svc:scores:1").unwrap();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let e = cache.set(&key, &vec![1.0, bad], MIN).await.unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Encode, "{name}: {e}");
+            assert!(
+                !cache.exists(&key).await.unwrap(),
+                "{name}: nothing written"
+            );
+        }
+        // What json.Marshal writes for map[int]string{1: "a", 2: "b", 10: "c"}.
+        let key = CacheKey::<std::collections::HashMap<u32, String>>::parse("svc:names:1").unwrap();
+        let map = [(1, "a"), (2, "b"), (10, "c")]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect();
+        cache.set(&key, &map, MIN).await.unwrap();
+        let raw: String = client
+            .query(redis::cmd("GET").arg(client.prefixed(key.as_str())))
+            .await
+            .unwrap();
+        assert_eq!(raw, r#"{"1":"a","10":"c","2":"b"}"#, "{name}");
+        assert_eq!(cache.get(&key).await.unwrap(), Some(map), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn list_prefix_invalidation_reaches_every_primary() {
     for (name, client) in targets("cache-list").await {
         let cache = Cache::new(client);
