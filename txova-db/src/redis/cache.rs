@@ -180,6 +180,7 @@ impl Cache {
         value: &T,
         ttl: Duration,
     ) -> Result<()> {
+        key.check()?;
         let ms = ttl_ms(ttl)?;
         let bytes = self.encode(key.as_str(), value)?;
         let mut cmd = redis::cmd("SET");
@@ -197,6 +198,7 @@ impl Cache {
     /// an [`ErrorKind::Decode`] error naming the key, or a counted miss under
     /// [`OnDecodeError::Miss`]; it is never removed.
     pub async fn get<T: DeserializeOwned>(&self, key: &CacheKey<T>) -> Result<Option<T>> {
+        key.check()?;
         let full = self.client.prefixed(key.as_str());
         let raw: Option<Vec<u8>> = self
             .client
@@ -225,16 +227,7 @@ impl Cache {
             )),
             OnDecodeError::Miss => {
                 self.decode_failures.fetch_add(1, Ordering::Relaxed);
-                // serde's message may quote part of the value: only its category and place.
-                tracing::warn!(
-                    target: "txova_db::redis::cache",
-                    key,
-                    expected = std::any::type_name::<T>(),
-                    category = ?e.classify(),
-                    line = e.line(),
-                    column = e.column(),
-                    "a cache entry does not decode; treated as a miss"
-                );
+                log_decode_miss(key, std::any::type_name::<T>(), &e);
                 Ok(None)
             }
         }
@@ -242,6 +235,7 @@ impl Cache {
 
     /// Removes `key`; whether it existed.
     pub async fn delete<T>(&self, key: &CacheKey<T>) -> Result<bool> {
+        key.check()?;
         let n: i64 = self
             .client
             .query(redis::cmd("DEL").arg(self.client.prefixed(key.as_str())))
@@ -251,6 +245,7 @@ impl Cache {
 
     /// Whether `key` holds a value.
     pub async fn exists<T>(&self, key: &CacheKey<T>) -> Result<bool> {
+        key.check()?;
         let n: i64 = self
             .client
             .query(redis::cmd("EXISTS").arg(self.client.prefixed(key.as_str())))
@@ -267,6 +262,7 @@ impl Cache {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        keys.iter().try_for_each(CacheKey::check)?;
         let full: Vec<String> = keys
             .iter()
             .map(|k| self.client.prefixed(k.as_str()))
@@ -298,6 +294,7 @@ impl Cache {
         let ms = ttl_ms(ttl)?;
         let mut encoded = Vec::with_capacity(entries.len());
         for (key, value) in entries {
+            key.check()?;
             encoded.push((
                 self.client.prefixed(key.as_str()),
                 self.encode(key.as_str(), value)?,
@@ -413,6 +410,20 @@ impl Cache {
     }
 }
 
+/// Logs an entry treated as a miss because it did not decode. serde's message may quote
+/// part of the value, so only its category and place are logged, with the key.
+fn log_decode_miss(key: &str, expected: &str, e: &serde_json::Error) {
+    tracing::warn!(
+        target: "txova_db::redis::cache",
+        key,
+        expected,
+        category = ?e.classify(),
+        line = e.line(),
+        column = e.column(),
+        "a cache entry does not decode; treated as a miss"
+    );
+}
+
 /// A TTL in whole milliseconds, refusing what Redis would reject or treat as "no expiry".
 pub(crate) fn ttl_ms(ttl: Duration) -> Result<u64> {
     let ms = ttl.as_millis();
@@ -450,6 +461,69 @@ mod tests {
         assert!(ttl_ms(Duration::from_micros(999)).is_err());
         assert_eq!(ttl_ms(Duration::from_secs(2)).unwrap(), 2000);
         assert!(ttl_ms(Duration::MAX).is_err());
+    }
+
+    /// Collects the events logged while it is the default subscriber, as text.
+    struct Collect(Arc<Mutex<Vec<String>>>);
+
+    impl tracing::Subscriber for Collect {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Text(String);
+            impl tracing::field::Visit for Text {
+                fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                    use std::fmt::Write as _;
+                    let _ = write!(self.0, "{}={v:?} ", f.name());
+                }
+            }
+            let mut text = Text(format!(
+                "{} {} ",
+                event.metadata().level(),
+                event.metadata().target()
+            ));
+            event.record(&mut text);
+            if let Ok(mut events) = self.0.lock() {
+                events.push(text.0);
+            }
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn a_decode_miss_is_logged_without_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only decoded")]
+        struct Blob {
+            data: Vec<u8>,
+        }
+        let e = serde_json::from_slice::<Blob>(br#"{"data":"secret-token-123"}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("secret-token-123"),
+            "serde quotes it: {e}"
+        );
+        let events = Arc::new(Mutex::new(Vec::new()));
+        tracing::subscriber::with_default(Collect(Arc::clone(&events)), || {
+            log_decode_miss("file:blob:1", "app::Blob", &e);
+        });
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        let event = &events[0];
+        assert!(event.starts_with("WARN txova_db::redis::cache "), "{event}");
+        assert!(event.contains("key=\"file:blob:1\""), "{event}");
+        assert!(event.contains("expected=\"app::Blob\""), "{event}");
+        assert!(event.contains("category=Data"), "{event}");
+        assert!(
+            !event.contains("secret"),
+            "the value is never logged: {event}"
+        );
     }
 
     #[test]

@@ -79,6 +79,7 @@ impl Cache {
         E: From<Error> + Display,
     {
         ttl_ms(ttl)?;
+        key.check()?;
         let flight = {
             let mut flights = self.flights.lock().map_err(|_| {
                 Error::new(ErrorKind::Redis, "the cache's flight table is poisoned")
@@ -196,7 +197,15 @@ impl Cache {
             return Ok(v);
         }
         // The previous holder may have stored the value just before we took the lease.
-        let (result, stored) = if let Some(v) = self.get(key).await? {
+        let existing = match self.get(key).await {
+            Ok(v) => v,
+            Err(e) => {
+                // Given back so that waiters need not sit out the lease's TTL.
+                let _ = self.release(&lease_key, &token).await;
+                return Err(e.into());
+            }
+        };
+        let (result, stored) = if let Some(v) = existing {
             (Ok(v), Ok(()))
         } else {
             let result = compute().await;
@@ -220,15 +229,7 @@ impl Cache {
                 self.mark_failed(&lease_key, &token, &e.to_string(), lease.failure_ttl)
                     .await
             }
-            _ => self
-                .client
-                .run_script::<i64>(
-                    compare_and_delete_script(),
-                    &[&lease_key],
-                    &[token.as_bytes()],
-                )
-                .await
-                .map(drop),
+            _ => self.release(&lease_key, &token).await,
         };
         let value = result.map_err(Failure::Theirs)?;
         stored?;
@@ -266,6 +267,18 @@ impl Cache {
             }
         }
         Ok(self.get(key).await?)
+    }
+
+    /// Gives our lease back, if it is still ours.
+    async fn release(&self, lease_key: &str, token: &str) -> Result<()> {
+        self.client
+            .run_script::<i64>(
+                compare_and_delete_script(),
+                &[lease_key],
+                &[token.as_bytes()],
+            )
+            .await
+            .map(drop)
     }
 
     /// Turns our lease into a failure marker carrying `reason` for `ttl`.
