@@ -114,6 +114,36 @@ async fn a_failure_is_shared_by_every_caller_in_the_process() {
 }
 
 #[tokio::test]
+async fn a_failure_to_store_is_shared_with_its_kind() {
+    for (name, client) in targets("cache-fail-store").await {
+        // Every value is too large to store: the flight's SET fails, not the computation.
+        let cache = Cache::new(client).max_value_size(1);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let cache = cache.clone();
+                let calls = Arc::clone(&calls);
+                tokio::spawn(async move {
+                    cache
+                        .get_or_set(&quote(4), MIN, async || {
+                            calls.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            Ok::<_, Error>(123_456)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            let e = t.await.unwrap().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+            assert!(e.to_string().contains("limit"), "{name}: {e}");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_lease_holder_failure_is_shared_with_other_processes() {
     for (name, client) in targets("cache-fail-lease").await {
         // Separate caches have separate flights, as separate processes do. A failure marker

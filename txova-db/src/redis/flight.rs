@@ -31,8 +31,8 @@ pub(super) type Flight = tokio::sync::OnceCell<Outcome>;
 pub(super) enum Outcome {
     /// The value, read or computed.
     Value(Box<dyn Any + Send + Sync>),
-    /// The failure, as the error the joined callers return.
-    Failed(ErrorKind, String),
+    /// The failure, as the error the joined callers return (a copy each).
+    Failed(Error),
 }
 
 /// Why a flight's leader failed: reading or writing the cache (our error), or `compute`.
@@ -97,14 +97,12 @@ impl Cache {
                 let result = self.lead(key, ttl, compute).await;
                 let (outcome, result) = match result {
                     Ok(v) => (Outcome::Value(Box::new(v.clone())), Ok(v)),
-                    Err(Failure::Ours(e)) => {
-                        (Outcome::Failed(e.kind(), e.to_string()), Err(E::from(e)))
-                    }
+                    Err(Failure::Ours(e)) => (Outcome::Failed(e.share()), Err(E::from(e))),
                     Err(Failure::Theirs(e)) => (
-                        Outcome::Failed(
+                        Outcome::Failed(Error::new(
                             ErrorKind::ComputeFailed,
                             shared_failure(key.as_str(), &e.to_string()),
-                        ),
+                        )),
                         Err(e),
                     ),
                 };
@@ -122,7 +120,7 @@ impl Cache {
                     format!("cache key {key} was read as two different types at once"),
                 ))
             }),
-            Outcome::Failed(kind, message) => Err(E::from(Error::new(*kind, message.clone()))),
+            Outcome::Failed(e) => Err(E::from(e.share())),
         }
     }
 
