@@ -12,6 +12,7 @@ mod placeholders;
 mod pool;
 mod query;
 mod schema;
+mod statement;
 mod tls;
 mod tx;
 mod verify;
@@ -29,6 +30,7 @@ pub use pool::{Pool, PoolStatus};
 pub(crate) use pool::{connect, connect_url};
 pub use query::{FromRow, Query, Statement};
 pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Table};
+pub use statement::StatementMode;
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };
