@@ -54,6 +54,10 @@ pub enum ErrorKind {
     Migration,
     /// A distributed lock was held by someone else, or was lost while the work ran.
     Lock,
+    /// A computation that several callers of
+    /// [`Cache::get_or_set`](crate::redis::Cache::get_or_set) shared (in this process or,
+    /// with a lease, in another one) failed; the message says which key and why.
+    ComputeFailed,
     /// The operating system's random generator failed; nothing that needs randomness (a
     /// session id, a lock token) can be made until it works again.
     RandomSource,
@@ -81,6 +85,7 @@ impl ErrorKind {
             ErrorKind::Redis => "redis error",
             ErrorKind::Migration => "migration error",
             ErrorKind::Lock => "lock error",
+            ErrorKind::ComputeFailed => "shared computation failed",
             ErrorKind::RandomSource => "random source failure",
             ErrorKind::Poisoned => "poisoned lock",
         }
@@ -333,6 +338,26 @@ impl Error {
         e.inner.timeout = self.inner.timeout;
         e.inner.db.clone_from(&self.inner.db);
         e
+    }
+
+    /// A copy for another caller that shares this outcome (a `get_or_set` flight): kind,
+    /// message, timeout kind, server fields and retry safety; the source, which cannot be copied, is
+    /// written into the message instead, so the cause is still shown once.
+    pub(crate) fn share(&self) -> Self {
+        let message = match &self.inner.source {
+            Some(source) => Cow::Owned(format!("{}: {source}", self.inner.message)),
+            None => self.inner.message.clone(),
+        };
+        Error {
+            inner: Box::new(Inner {
+                kind: self.inner.kind,
+                message,
+                timeout: self.inner.timeout,
+                db: self.inner.db.clone(),
+                source: None,
+                safe_to_retry: self.inner.safe_to_retry,
+            }),
+        }
     }
 
     /// Prefixes the message with context, keeping kind, fields and source.
@@ -605,6 +630,24 @@ pub(crate) fn fmt_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_copy_keeps_what_a_caller_asks_and_shows_the_cause_once() {
+        use std::error::Error as _;
+        let cause = std::io::Error::other("connection reset by peer");
+        let e = Error::with_source(ErrorKind::Connection, "redis connection error", cause);
+        let copy = e.share();
+        assert_eq!(copy.kind(), ErrorKind::Connection);
+        assert_eq!(
+            copy.to_string(),
+            "redis connection error: connection reset by peer"
+        );
+        assert!(copy.source().is_none());
+        let t = Error::timeout(Timeout::Response, "redis did not answer within 1s");
+        let copy = t.share();
+        assert_eq!(copy.timeout_kind(), Some(Timeout::Response));
+        assert_eq!(copy.to_string(), t.to_string());
+    }
 
     #[test]
     fn sqlstate_kinds() {
