@@ -372,7 +372,8 @@ async fn wrong_type_under_a_script_is_a_redis_error() {
         assert_eq!(t, "hash");
 
         // A session id whose user hash holds a string.
-        let store = SessionStore::new(client.clone());
+        let secret = [9u8; 32];
+        let store = SessionStore::new(client.clone(), secret).unwrap();
         let s = store
             .create(SessionData {
                 user_id: "wrong-type".into(),
@@ -380,7 +381,13 @@ async fn wrong_type_under_a_script_is_a_redis_error() {
             })
             .await
             .unwrap();
-        let hash = format!("session:{{{}}}", &s.id[32..]);
+        // The user's hash is named by HMAC-SHA256 of the user id under the secret.
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret);
+        let tag = ring::hmac::sign(&key, b"user\0wrong-type");
+        let tag = tag.as_ref()[..8]
+            .iter()
+            .fold(String::new(), |acc, b| acc + &format!("{b:02x}"));
+        let hash = format!("session:{{{tag}}}");
         let _: () = client
             .query(redis::cmd("SET").arg(client.prefixed(&hash)).arg("x"))
             .await

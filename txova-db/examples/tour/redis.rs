@@ -96,7 +96,10 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Sessions: create, read, rotate, list, delete all.
-    let sessions = SessionStore::new(client.clone());
+    // The secret comes from your secret store; at least 32 bytes, the same in every process.
+    let secret = std::env::var("SESSION_SECRET")
+        .unwrap_or_else(|_| "an example secret of at least 32 bytes".to_owned());
+    let sessions = SessionStore::new(client.clone(), secret)?;
     let session = sessions
         .create(SessionData {
             user_id: "user-7".into(),
