@@ -16,7 +16,7 @@ mod session;
 pub use cache::{Cache, DEFAULT_MAX_VALUE_SIZE, Lease};
 pub use client::{Client, Config, Connection};
 pub use key::{CacheEntity, CacheKey, is_valid_key_prefix};
-pub use lock::{LockGuard, Locker};
+pub use lock::{LockGuard, LockSignal, Locker, Retry};
 pub use rate_limit::{RateLimitConfig, RateLimitResult, RateLimiter};
 pub use session::{MIN_SESSION_SECRET_LEN, Session, SessionData, SessionStore, SessionUser};
 
