@@ -171,11 +171,7 @@ async fn scripts_reload_after_noscript_on_every_node() {
         ("cluster", cluster, own.seed_nodes()),
     ] {
         let limiter = RateLimiter::new(client.clone());
-        let config = RateLimitConfig {
-            key: "rl:noscript".into(),
-            limit: 10,
-            window: Duration::from_secs(60),
-        };
+        let config = RateLimitConfig::per_minute("rl:noscript", 10);
         assert!(limiter.allow(&config).await.unwrap().allowed, "{name}");
         // Empty the script cache of every node, as a restart or failover does.
         for url in nodes {
@@ -349,11 +345,7 @@ async fn wrong_type_under_a_script_is_a_redis_error() {
         };
         hset(client.prefixed("ratelimit:wrong")).await;
         let err = RateLimiter::new(client.clone())
-            .allow(&RateLimitConfig {
-                key: "ratelimit:wrong".into(),
-                limit: 5,
-                window: Duration::from_secs(60),
-            })
+            .allow(&RateLimitConfig::per_minute("ratelimit:wrong", 5))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");

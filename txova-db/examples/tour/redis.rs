@@ -82,11 +82,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // Rate limit: 3 per minute, the fourth is refused.
     let limiter = RateLimiter::new(client.clone());
-    let limit = RateLimitConfig {
-        key: "ratelimit:api:user7".into(),
-        limit: 3,
-        window: Duration::from_secs(60),
-    };
+    let limit = RateLimitConfig::per_minute("ratelimit:api:user7", 3);
     for i in 1..=4 {
         let r = limiter.allow(&limit).await?;
         println!(
