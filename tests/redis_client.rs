@@ -174,9 +174,19 @@ async fn scripts_reload_after_noscript_on_every_node() {
         let config = RateLimitConfig::per_minute("rl:noscript", 10);
         assert!(limiter.allow(&config).await.unwrap().allowed, "{name}");
         // Empty the script cache of every node, as a restart or failover does.
+        // (A plain connection: a `Client` refuses a cluster node behind a single-node
+        // configuration.)
         for url in nodes {
-            let node = Client::new(Config::new(url)).await.unwrap();
-            let _: () = node.query(redis::cmd("SCRIPT").arg("FLUSH")).await.unwrap();
+            let mut node = redis::Client::open(url)
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            let _: () = redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .query_async(&mut node)
+                .await
+                .unwrap();
         }
         // Each call must load the script on the node where it runs.
         for key in &keys {
