@@ -2,6 +2,7 @@
 //! connection, or a Redis Cluster reached from seed nodes.
 
 use std::borrow::Cow;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,17 +27,32 @@ use crate::error::{Error, ErrorKind, Result, fmt_duration};
 /// assert_eq!(single.get_prefix(), "rides:");
 /// assert!(cluster.is_cluster());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     nodes: Vec<String>,
     cluster: bool,
     prefix: String,
     connect_timeout: Duration,
     response_timeout: Duration,
+    tls_root_cert: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("nodes", &redacted(&self.nodes))
+            .field("cluster", &self.cluster)
+            .field("prefix", &self.prefix)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("tls_root_cert", &self.tls_root_cert)
+            .finish()
+    }
 }
 
 impl Config {
-    /// One Redis server at `url` (`redis://[user:pass@]host:port[/db]`).
+    /// One Redis server at `url` (`redis://[user:pass@]host:port[/db]`, or `rediss://...`
+    /// for TLS).
     pub fn new(url: impl Into<String>) -> Config {
         Config {
             nodes: vec![url.into()],
@@ -44,6 +60,7 @@ impl Config {
             prefix: String::new(),
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(1),
+            tls_root_cert: None,
         }
     }
 
@@ -81,6 +98,17 @@ impl Config {
     #[must_use]
     pub fn response_timeout(mut self, timeout: Duration) -> Config {
         self.response_timeout = timeout;
+        self
+    }
+
+    /// For `rediss://` urls: trust the certificate authorities in this PEM file instead of
+    /// the Mozilla roots (webpki-roots) trusted by default, as `sslrootcert` does on the
+    /// PostgreSQL side. The server's certificate is always checked, host name included. A
+    /// file that cannot be read or holds no certificate is an [`ErrorKind::Config`] error at
+    /// connect.
+    #[must_use]
+    pub fn tls_root_cert(mut self, pem_file: impl Into<PathBuf>) -> Config {
+        self.tls_root_cert = Some(pem_file.into());
         self
     }
 
@@ -144,9 +172,14 @@ impl Client {
             return Err(Error::config("redis timeouts must be longer than zero"));
         }
         let target = redacted(&config.nodes);
+        let certs = tls_certificates(&config)?;
         let connect = async {
             if config.cluster {
-                let client = ClusterClientBuilder::new(config.nodes.clone())
+                let mut builder = ClusterClientBuilder::new(config.nodes.clone());
+                if let Some(certs) = certs {
+                    builder = builder.certs(certs);
+                }
+                let client = builder
                     .connection_timeout(config.connect_timeout)
                     .response_timeout(config.response_timeout)
                     .retries(2)
@@ -159,7 +192,10 @@ impl Client {
                     .build()?;
                 Ok::<_, redis::RedisError>(Conn::Cluster(client.get_async_connection().await?))
             } else {
-                let client = redis::Client::open(config.nodes[0].as_str())?;
+                let client = match certs {
+                    Some(certs) => redis::Client::build_with_tls(config.nodes[0].as_str(), certs)?,
+                    None => redis::Client::open(config.nodes[0].as_str())?,
+                };
                 let manager = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(config.connect_timeout))
                     .set_response_timeout(Some(config.response_timeout))
@@ -360,6 +396,66 @@ impl Client {
 const CLUSTER_MIN_RETRY_WAIT_MS: u64 = 10;
 const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 100;
 
+/// The TLS settings for the `redis` crate: `None` for plain `redis://` urls (and for
+/// `rediss://` urls trusting the default roots); the root file's certificates otherwise.
+fn tls_certificates(config: &Config) -> Result<Option<redis::TlsCertificates>> {
+    let tls = config
+        .nodes
+        .iter()
+        .filter(|u| u.starts_with("rediss://"))
+        .count();
+    if tls != 0 && tls != config.nodes.len() {
+        return Err(Error::config(
+            "mixed redis:// and rediss:// urls: use rediss:// for every node or for none",
+        ));
+    }
+    if tls != 0 {
+        // The `redis` crate builds its rustls configuration with the process's default
+        // crypto provider; make it the one this crate's rustls is built with (ring) unless
+        // the application chose one.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    }
+    let Some(path) = &config.tls_root_cert else {
+        return Ok(None);
+    };
+    if tls == 0 {
+        return Err(Error::config(
+            "tls_root_cert is set but the redis urls are not rediss:// (tls)",
+        ));
+    }
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::with_source(
+            ErrorKind::Config,
+            format!(
+                "cannot read the tls root certificate file {}",
+                path.display()
+            ),
+            e,
+        )
+    })?;
+    let found = rustls::pki_types::pem::PemObject::pem_slice_iter(&pem)
+        .collect::<std::result::Result<Vec<rustls::pki_types::CertificateDer<'_>>, _>>()
+        .map_err(|e| {
+            Error::with_source(
+                ErrorKind::Config,
+                format!("invalid certificate in {}", path.display()),
+                e,
+            )
+        })?;
+    if found.is_empty() {
+        return Err(Error::config(format!(
+            "{} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(Some(redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem),
+    }))
+}
+
 /// The urls, with any password replaced by `***`, for messages and `Debug`.
 fn redacted(urls: &[String]) -> String {
     urls.iter()
@@ -383,6 +479,32 @@ fn redacted(urls: &[String]) -> String {
 fn info_field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
     info.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(':').map(str::trim))
+}
+
+/// The rustls error somewhere in `e`'s causes (a certificate refused, a handshake that
+/// failed), read from the error types.
+fn tls_error(e: &redis::RedisError) -> Option<&rustls::Error> {
+    type Shared = Arc<dyn std::error::Error + Send + Sync>;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(mut c) = cause {
+        // The `redis` crate gives its inner error as the `Arc` holding it, whose own
+        // `source()` skips the inner error: look inside.
+        if let Some(shared) = c.downcast_ref::<Shared>() {
+            c = shared.as_ref();
+        }
+        if let Some(tls) = c.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(tls) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        cause = c.source();
+    }
+    None
 }
 
 /// Whether the server refused a connection's credentials (`AUTH` failed, or a command was
@@ -414,6 +536,11 @@ async fn connect_error(config: &Config, target: &str, e: redis::RedisError) -> E
     }
     if e.kind() == redis::ErrorKind::InvalidClientConfig {
         return Error::from(e).context(format_args!("{target}"));
+    }
+    if let Some(tls) = tls_error(&e) {
+        return Error::config(format!(
+            "the tls handshake with {target} failed: {tls} (for a private certificate authority, set Config::tls_root_cert)"
+        ));
     }
     if config.cluster {
         // A single server answers the cluster discovery with an error; ask it what it is.
