@@ -112,3 +112,31 @@ async fn a_database_that_does_not_exist_says_so() {
     assert_eq!(e.kind(), ErrorKind::Config, "{e}");
     assert!(e.to_string().contains("database 99"), "{e}");
 }
+
+#[tokio::test]
+async fn a_user_without_info_still_connects() {
+    let server = OwnServer::start();
+    let out = std::process::Command::new("redis-cli")
+        .args(["-p", &server.port().to_string()])
+        .args([
+            "ACL",
+            "SETUSER",
+            "app",
+            "on",
+            ">app-pass",
+            "~*",
+            "&*",
+            "+@all",
+            "-info",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "OK");
+    let client = Client::new(Config::new(format!(
+        "redis://app:app-pass@127.0.0.1:{}",
+        server.port()
+    )))
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    client.ping().await.unwrap();
+}

@@ -234,8 +234,13 @@ impl Client {
                     crate::Timeout::Response,
                     format!("{target} did not answer INFO within the response timeout"),
                 )
-            })?
-            .map_err(|e| connected_error(&target, e))?;
+            })?;
+            let info = match info {
+                Ok(info) => info,
+                // A user whose ACL does not allow INFO: the check is skipped.
+                Err(e) if e.code() == Some("NOPERM") => String::new(),
+                Err(e) => return Err(connected_error(&target, e)),
+            };
             if info_field(&info, "cluster_enabled") == Some("1") {
                 return Err(Error::config(format!(
                     "{target} is a redis cluster node; use Config::cluster to reach the cluster"

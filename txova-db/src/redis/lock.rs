@@ -177,7 +177,7 @@ impl Locker {
         }
         let (status, _) = watch::channel(Status {
             lost: false,
-            valid_until: sent + ttl,
+            valid_until: valid_until(sent, ttl),
         });
         Ok(Some(LockGuard {
             client: self.client.clone(),
@@ -275,6 +275,13 @@ impl Locker {
         let fence = format!("{lock}:fence");
         Ok((lock, fence))
     }
+}
+
+/// `sent + ttl`, or a time too far away to matter when that does not fit an `Instant`.
+fn valid_until(sent: Instant, ttl: Duration) -> Instant {
+    sent.checked_add(ttl)
+        .or_else(|| sent.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(sent)
 }
 
 /// What a guard and its signals share.
@@ -407,7 +414,7 @@ impl LockGuard {
             .await?;
         if n == 1 {
             self.shared.status.send_if_modified(|s| {
-                let until = sent + ttl;
+                let until = valid_until(sent, ttl);
                 if s.lost || until <= s.valid_until {
                     return false;
                 }
