@@ -309,7 +309,8 @@ where
                 ],
             )
             .await?;
-        parse_session(id, &stored, &CREATE)
+        // The data just written need not be decoded again.
+        parse_with(id, &stored, &CREATE, |_| Ok(data))
     }
 
     /// The live session `id`, marking it used now (which pushes its idle expiry back). The
@@ -449,6 +450,23 @@ fn parse_session<D: DeserializeOwned>(
     stored: &[u8],
     script: &Script,
 ) -> Result<Session<D>> {
+    parse_with(id, stored, script, |json| {
+        codec::decode(json).map_err(|e| {
+            e.context(format_args!(
+                "session data does not decode as {}",
+                std::any::type_name::<D>()
+            ))
+        })
+    })
+}
+
+/// As [`parse_session`], with the data from `data` (given the stored JSON).
+fn parse_with<D>(
+    id: String,
+    stored: &[u8],
+    script: &Script,
+    data: impl FnOnce(&[u8]) -> Result<D>,
+) -> Result<Session<D>> {
     let mut parts = stored.splitn(6, |b| *b == b':');
     let mut num = || -> Option<u64> { std::str::from_utf8(parts.next()?).ok()?.parse().ok() };
     let (Some(seen), Some(absolute), Some(created), Some(idle), Some(user_len)) =
@@ -463,12 +481,7 @@ fn parse_session<D: DeserializeOwned>(
     }
     let (user, json) = rest.split_at(user_len);
     let user_id = String::from_utf8(user.to_vec()).map_err(|_| bad_reply(script))?;
-    let data: D = codec::decode(json).map_err(|e| {
-        e.context(format_args!(
-            "session data does not decode as {}",
-            std::any::type_name::<D>()
-        ))
-    })?;
+    let data = data(json)?;
     let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
     Ok(Session {
         id,
