@@ -32,7 +32,7 @@ impl TestDatabase {
     pub async fn create(label: &str) -> Result<TestDatabase> {
         let admin_url = server_url();
         let name = format!("txova_test_{}_{}", sanitize(label), random_suffix()?);
-        let admin = crate::postgres::connect(&admin_url, Duration::from_secs(10)).await?;
+        let admin = crate::postgres::connect_url(&admin_url, Duration::from_secs(10)).await?;
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .await?;
@@ -101,7 +101,7 @@ impl Drop for TestDatabase {
             };
             rt.block_on(async move {
                 if let Ok(admin) =
-                    crate::postgres::connect(&admin_url, Duration::from_secs(10)).await
+                    crate::postgres::connect_url(&admin_url, Duration::from_secs(10)).await
                 {
                     let _ = admin
                         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
@@ -130,8 +130,7 @@ fn sanitize(label: &str) -> String {
 
 fn random_suffix() -> Result<String> {
     let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::new(crate::ErrorKind::Config, format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(Error::random_source)?;
     Ok(bytes.iter().fold(String::new(), |mut s, b| {
         use std::fmt::Write;
         let _ = write!(s, "{b:02x}");

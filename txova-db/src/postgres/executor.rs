@@ -2,14 +2,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{CancelToken, Row};
 
-use crate::error::{Error, Result};
+use super::connection::{ConnState, Connection, StreamGuard};
+use crate::error::{Error, Result, Timeout, fmt_duration};
 
 /// A statement parameter: any value the driver can send, borrowed.
 pub type Param<'a> = &'a (dyn ToSql + Sync);
@@ -81,20 +81,68 @@ pub trait Executor: Send + Sync {
 /// Rows of a query as they arrive; from [`Executor::query_stream`].
 ///
 /// When it was started on a pool, the stream holds its connection until it is dropped.
+/// Each row must arrive within the query timeout of the connection; when one does not, the
+/// stream yields a [`Timeout::Query`](crate::Timeout::Query) error and ends. Dropped before
+/// its last row, or after such an error, it cancels the query on the server and its
+/// connection is closed rather than reused.
 pub struct RowStream<'a> {
     rows: Pin<Box<tokio_postgres::RowStream>>,
-    // Holds the connection out of the pool while rows are read.
-    conn: Option<super::Connection>,
-    _borrow: std::marker::PhantomData<&'a ()>,
+    owner: Owner<'a>,
+    guard: StreamGuard,
+    // The wait for the next row, started when a poll finds none ready.
+    wait: Option<Pin<Box<tokio::time::Sleep>>>,
+    done: bool,
 }
 
-impl RowStream<'_> {
-    pub(crate) fn new(rows: tokio_postgres::RowStream, conn: Option<super::Connection>) -> Self {
+enum Owner<'a> {
+    Borrowed(&'a ConnState),
+    // Holds the connection out of the pool while rows are read.
+    Pooled(Box<Connection>),
+}
+
+impl Owner<'_> {
+    fn state(&self) -> &ConnState {
+        match self {
+            Owner::Borrowed(state) => state,
+            Owner::Pooled(conn) => &conn.state,
+        }
+    }
+}
+
+impl<'a> RowStream<'a> {
+    pub(crate) fn borrowed(
+        rows: tokio_postgres::RowStream,
+        state: &'a ConnState,
+        token: CancelToken,
+    ) -> Self {
         RowStream {
             rows: Box::pin(rows),
-            conn,
-            _borrow: std::marker::PhantomData,
+            owner: Owner::Borrowed(state),
+            guard: StreamGuard { token: Some(token) },
+            wait: None,
+            done: false,
         }
+    }
+
+    pub(crate) fn pooled(
+        rows: tokio_postgres::RowStream,
+        conn: Connection,
+        token: CancelToken,
+    ) -> Self {
+        RowStream {
+            rows: Box::pin(rows),
+            owner: Owner::Pooled(Box::new(conn)),
+            guard: StreamGuard { token: Some(token) },
+            wait: None,
+            done: false,
+        }
+    }
+}
+
+impl Drop for RowStream<'_> {
+    fn drop(&mut self) {
+        let state = self.owner.state();
+        self.guard.abandon(state);
     }
 }
 
@@ -102,99 +150,48 @@ impl Stream for RowStream<'_> {
     type Item = Result<Row>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rows.as_mut().poll_next(cx).map(|r| {
-            r.map(|r| {
-                let r = r.map_err(Error::from);
-                match &self.conn {
-                    Some(conn) => watch(&conn.broken, r),
-                    None => r,
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let polled = this.rows.as_mut().poll_next(cx);
+        if polled.is_ready() {
+            this.wait = None;
+        }
+        match polled {
+            Poll::Pending => {
+                let Some(limit) = this.owner.state().query_timeout() else {
+                    return Poll::Pending;
+                };
+                let wait = this
+                    .wait
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if wait.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
-            })
-        })
-    }
-}
-
-/// Runs statements on a pooled client or a transaction, with or without the statement cache,
-/// and flags the connection as broken when a statement fails for a connection reason, so the
-/// pool never hands it out again (the socket may not look closed yet when it is returned).
-#[derive(Clone, Copy)]
-pub(crate) struct ClientRef<'a> {
-    pub(crate) target: Target<'a>,
-    pub(crate) cache: bool,
-    pub(crate) broken: &'a AtomicBool,
-}
-
-#[derive(Clone, Copy)]
-pub(crate) enum Target<'a> {
-    Plain(&'a deadpool_postgres::ClientWrapper),
-    Tx(&'a deadpool_postgres::Transaction<'a>),
-}
-
-/// Runs `$body` with `$c` bound to the tokio-postgres client or transaction and `$st` to the
-/// cached statement, or to the SQL text when the cache is off.
-macro_rules! with_statement {
-    ($self:ident, $sql:ident, |$c:ident, $st:ident| $body:expr) => {
-        match ($self.target, $self.cache) {
-            (Target::Plain($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
-                $body
+                this.wait = None;
+                this.done = true;
+                this.guard.abandon(this.owner.state());
+                Poll::Ready(Some(Err(Error::timeout(
+                    Timeout::Query,
+                    format!(
+                        "no row within the query timeout of {}; the query was cancelled",
+                        fmt_duration(limit)
+                    ),
+                ))))
             }
-            (Target::Plain($c), false) => {
-                let $st = $sql;
-                $body
+            Poll::Ready(None) => {
+                this.done = true;
+                this.guard.token = None;
+                Poll::Ready(None)
             }
-            (Target::Tx($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
-                $body
-            }
-            (Target::Tx($c), false) => {
-                let $st = $sql;
-                $body
+            Poll::Ready(Some(Ok(row))) => Poll::Ready(Some(Ok(row))),
+            Poll::Ready(Some(Err(e))) => {
+                // The query is over, one way or the other.
+                this.done = true;
+                this.guard.token = None;
+                Poll::Ready(Some(this.owner.state().watch(Err(Error::from(e)))))
             }
         }
-    };
-}
-
-impl ClientRef<'_> {
-    pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .execute(st, params)
-                .await?))
-        };
-        watch(self.broken, r.await)
     }
-
-    pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-        let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .query(st, params)
-                .await?))
-        };
-        watch(self.broken, r.await)
-    }
-
-    pub(crate) async fn query_raw(
-        &self,
-        sql: &str,
-        params: &[Param<'_>],
-    ) -> Result<tokio_postgres::RowStream> {
-        let it = params.iter().copied();
-        let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .query_raw(st, it)
-                .await?))
-        };
-        watch(self.broken, r.await)
-    }
-}
-
-/// Sets `broken` when `r` is a connection error.
-pub(crate) fn watch<T>(broken: &AtomicBool, r: Result<T>) -> Result<T> {
-    if let Err(e) = &r
-        && e.is_connection()
-    {
-        broken.store(true, Ordering::Relaxed);
-    }
-    r
 }

@@ -2,29 +2,35 @@
 
 mod builder;
 mod config;
+mod conn_string;
+mod connection;
 mod executor;
+mod gate;
 mod ident;
 mod migrate;
 mod placeholders;
 mod pool;
 mod query;
 mod schema;
+mod statement;
 mod tls;
 mod tx;
 mod verify;
 
 pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
-pub use config::Config;
+pub use config::{Config, Keepalive};
+pub use connection::Connection;
 pub use executor::{Executor, Param, RowStream};
 pub use migrate::{
     Applied, DEFAULT_MIGRATIONS_TABLE, DbVersion, Direction, EmbeddedMigrations, LockKey,
     MigrationSource, MigrationState, MigrationStatus, Migrator, MigratorConfig, Progress, Status,
     Step, StopHandle, Target,
 };
-pub(crate) use pool::connect;
-pub use pool::{Connection, Pool, PoolStatus};
+pub use pool::{Pool, PoolStatus};
+pub(crate) use pool::{connect, connect_url};
 pub use query::{FromRow, Query, Statement};
 pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Table};
+pub use statement::StatementMode;
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };

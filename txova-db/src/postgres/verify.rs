@@ -127,11 +127,19 @@ impl fmt::Display for SchemaDifference {
     }
 }
 
+/// The columns of one table. `attnotnull` says new rows need a value; from PostgreSQL 18 on
+/// it is also set by a `NOT NULL` constraint added `NOT VALID` (recorded in `pg_constraint`
+/// with contype `n`), under which rows already there may still hold `NULL`, so the last
+/// column asks for a validated one. Before 18 no such constraint exists and the two agree.
 const CATALOG: &str = "\
 SELECT a.attname::text, a.atttypid, t.typname::text, t.typtype::text, t.typelem,
        tn.nspname::text, a.attnotnull, a.atthasdef,
        coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
-                 FROM pg_enum e WHERE e.enumtypid = t.oid), '{}')
+                 FROM pg_enum e WHERE e.enumtypid = t.oid), '{}'),
+       a.attnotnull AND NOT EXISTS (
+         SELECT FROM pg_constraint k
+         WHERE k.conrelid = a.attrelid AND k.contype = 'n' AND k.conkey = ARRAY[a.attnum]
+           AND NOT k.convalidated)
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -145,7 +153,10 @@ ORDER BY a.attnum";
 struct LiveColumn {
     name: String,
     ty: Type,
+    /// A new row must have a value.
     not_null: bool,
+    /// No row holds `NULL`: `NOT NULL` and, on PostgreSQL 18, validated.
+    never_null: bool,
     has_default: bool,
 }
 
@@ -192,6 +203,7 @@ async fn live_columns(db: &impl Executor, table: &TableInfo) -> Result<Vec<LiveC
                 name: r.try_get(0)?,
                 ty,
                 not_null: r.try_get(6)?,
+                never_null: r.try_get(9)?,
                 has_default: r.try_get(7)?,
             })
         })
@@ -224,7 +236,7 @@ fn compare(table: &TableInfo, live: &[LiveColumn], out: &mut Vec<SchemaDifferenc
                 sql_type: l.ty.name().to_owned(),
             });
         }
-        if !l.not_null && !col.nullable {
+        if !l.never_null && !col.nullable {
             out.push(SchemaDifference::NullableColumn {
                 table: name.clone(),
                 column: column.clone(),

@@ -26,8 +26,9 @@ pub use source::{Direction, EmbeddedMigrations, MigrationSource};
 pub use status::{MigrationState, MigrationStatus, Status};
 pub use table::DbVersion;
 
-use self::options::UrlOptions;
+pub(crate) use self::options::UrlOptions;
 use self::table::Tables;
+use super::conn_string::ConnString;
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
 /// The version table golang-migrate uses unless told otherwise.
@@ -171,7 +172,7 @@ type ProgressFn = dyn for<'a> Fn(Progress<'a>) + Send + Sync;
 /// ```
 pub struct Migrator {
     config: MigratorConfig,
-    options: UrlOptions,
+    conn: ConnString,
     source: MigrationSource,
     stop: Arc<AtomicBool>,
     progress: Option<Arc<ProgressFn>>,
@@ -193,8 +194,16 @@ struct Session {
     lock_id: i64,
 }
 
+/// Why migrations refuse to run through a pooler in transaction mode, and what to do.
+const BEHIND_A_POOLER: &str = "migrations hold a session-level advisory lock so that two \
+    migrators (Rust or golang-migrate) never run at once, and a pooler in transaction mode \
+    hands each statement to any server connection, so the lock would exclude nothing; connect \
+    directly to the PostgreSQL server (its own host and port, without statement_mode=unnamed) \
+    to migrate";
+
 impl Migrator {
-    /// Reads and checks the migrations folder and the URL's options. Nothing connects yet.
+    /// Reads and checks the migrations folder, and parses the database URL with its options.
+    /// Nothing connects yet.
     pub fn new(config: MigratorConfig) -> Result<Migrator> {
         let folder = source::folder_of(&config.migrations_path)?;
         let source = MigrationSource::from_dir(folder)?;
@@ -203,10 +212,16 @@ impl Migrator {
 
     /// Uses `source` (for instance embedded migrations) instead of a folder.
     pub fn with_source(config: MigratorConfig, source: MigrationSource) -> Result<Migrator> {
-        let options = options::parse(&config.database_url)?;
+        let conn = ConnString::parse(&config.database_url)?;
+        if conn.statement_mode == Some(crate::postgres::StatementMode::Unnamed) {
+            return Err(Error::config(format!(
+                "the database url says statement_mode=unnamed, for a pooler in transaction \
+                 mode: {BEHIND_A_POOLER}"
+            )));
+        }
         Ok(Migrator {
             config,
-            options,
+            conn,
             source,
             stop: Arc::new(AtomicBool::new(false)),
             progress: None,
@@ -364,9 +379,8 @@ impl Migrator {
     }
 
     async fn open(&self) -> Result<Session> {
-        let client =
-            crate::postgres::connect(&self.options.url, self.config.connect_timeout).await?;
-        if let Some(path) = &self.options.search_path {
+        let client = crate::postgres::connect(&self.conn, self.config.connect_timeout).await?;
+        if let Some(path) = &self.conn.migrate.search_path {
             client
                 .execute("SELECT set_config('search_path', $1, false)", &[path])
                 .await
@@ -387,7 +401,7 @@ impl Migrator {
             ));
         };
         let database = match &self.config.lock_key {
-            LockKey::UrlPath => self.options.path.clone().unwrap_or(current_database),
+            LockKey::UrlPath => self.conn.migrate.path.clone().unwrap_or(current_database),
             LockKey::CurrentDatabase => current_database,
             LockKey::Name(name) => name.clone(),
         };
@@ -412,8 +426,8 @@ impl Migrator {
             }
             return Ok((None, t.clone()));
         }
-        match &self.options.table {
-            Some(t) if self.options.table_quoted => options::split_quoted(t),
+        match &self.conn.migrate.table {
+            Some(t) if self.conn.migrate.table_quoted => options::split_quoted(t),
             Some(t) => Ok((None, t.clone())),
             None => Ok((None, DEFAULT_MIGRATIONS_TABLE.to_owned())),
         }
@@ -425,7 +439,7 @@ impl Migrator {
         session: &mut Session,
         work: impl AsyncFnOnce(&Self, &mut Session) -> Result<T>,
     ) -> Result<T> {
-        if self.options.no_lock {
+        if self.conn.migrate.no_lock {
             return work(self, session).await;
         }
         self.lock(session).await?;
@@ -485,13 +499,47 @@ impl Migrator {
             }
             Ok(Err(e)) => Err(Error::from(e).context("cannot take the migration lock")),
             Err(_) => Err(busy()),
+        }?;
+        self.check_lock_is_ours(session).await
+    }
+
+    /// Checks that the lock just taken belongs to the server session that answers the next
+    /// statement. Through a pooler in transaction mode it may belong to another, and then it
+    /// excludes nothing.
+    async fn check_lock_is_ours(&self, session: &Session) -> Result<()> {
+        // A lock on one bigint key is stored as its high half in `classid`, its low half in
+        // `objid` and 1 in `objsubid`; the id is never negative and fits 32 bits.
+        let held: bool = session
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND pid = pg_backend_pid() AND classid = 0 AND objid = $1::bigint::oid \
+                 AND objsubid = 1)",
+                &[&session.lock_id],
+            )
+            .await?
+            .get(0);
+        if held {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Migration,
+                format!(
+                    "the migration lock was taken by another server session than the one \
+                     answering now, as happens through a pooler in transaction mode: \
+                     {BEHIND_A_POOLER}"
+                ),
+            ))
         }
     }
 
     async fn run(&self, s: &mut Session, target: Target) -> Result<Vec<Applied>> {
         s.tables.ensure_version_table(&s.client).await?;
         let current = s.tables.version(&s.client).await?;
-        let steps = plan::plan(&self.source, clean(current)?, target)?;
+        let start = clean(current)?;
+        let steps = plan::plan(&self.source, start, target)?;
+        // The version before each step: where a failed file that applied nothing leaves it.
+        let mut before = start.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1);
         // Only when there is work, so a user without CREATE can run `up` to check that
         // nothing is pending.
         if self.config.history && !steps.is_empty() {
@@ -522,8 +570,10 @@ impl Migrator {
                 .await
                 .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
             if let Some(file) = file {
-                self.run_file(s, &step, &file.name, &file.sql).await?;
+                self.run_file(s, &step, before, &file.name, &file.sql)
+                    .await?;
             }
+            before = step.target;
             let took = started.elapsed();
             let mut done = s.tables.set_version_sql(step.target, false);
             if self.config.history {
@@ -551,14 +601,21 @@ impl Migrator {
     }
 
     /// Sends a file as one simple-protocol batch, as golang-migrate does.
-    async fn run_file(&self, s: &Session, step: &Step, name: &str, sql: &str) -> Result<()> {
+    async fn run_file(
+        &self,
+        s: &Session,
+        step: &Step,
+        before: i64,
+        name: &str,
+        sql: &str,
+    ) -> Result<()> {
         if sql.trim().is_empty() {
             return Ok(());
         }
         let timeout = self
             .config
             .statement_timeout
-            .or(self.options.statement_timeout);
+            .or(self.conn.migrate.statement_timeout);
         let run = s.client.batch_execute(sql);
         let result = match timeout {
             None => run.await,
@@ -567,16 +624,16 @@ impl Migrator {
                 if let Ok(r) = tokio::time::timeout(limit, &mut run).await {
                     r
                 } else {
-                    let tls = crate::postgres::tls::parse(&self.options.url)?.tls;
+                    let tls = self.conn.tls()?;
                     // The server ends the batch with "canceling statement" (57014).
                     let _ = s.client.cancel_token().cancel_query(tls).await;
                     if run.await.is_err() {
                         return Err(Error::timeout(
                             Timeout::Statement,
                             format!(
-                                "migration {name} ran longer than the statement timeout of {}; the database is dirty at version {}: fix it, then force the version",
+                                "migration {name} ran longer than the statement timeout of {}{}",
                                 fmt_duration(limit),
-                                step.target
+                                failure::what_to_do(sql, before, step.target)
                             ),
                         ));
                     }
@@ -584,7 +641,7 @@ impl Migrator {
                 }
             }
         };
-        result.map_err(|e| failure::file_error(e, name, sql, step.target))
+        result.map_err(|e| failure::file_error(e, name, sql, before, step.target))
     }
 }
 
@@ -595,7 +652,7 @@ fn clean(current: Option<DbVersion>) -> Result<Option<u64>> {
         Some(v) if v.dirty => Err(Error::new(
             ErrorKind::Migration,
             format!(
-                "database is dirty at version {}: a migration failed part way; fix the database by hand, then force the version it is really at (force {})",
+                "database is dirty at version {}: a migration failed; check what it applied, then force the version the database is really at (the version before it if none of it was applied, {} if all of it was)",
                 v.version, v.version
             ),
         )),
