@@ -597,13 +597,27 @@ impl From<redis::RedisError> for Error {
             return Error::with_source(ErrorKind::Connection, "redis connection error", e);
         }
         match e.kind() {
-            redis::ErrorKind::ClusterConnectionNotFound
-            | redis::ErrorKind::AuthenticationFailed
-            | redis::ErrorKind::Server(
-                redis::ServerErrorKind::ClusterDown
-                | redis::ServerErrorKind::MasterDown
-                | redis::ServerErrorKind::BusyLoading,
-            ) => Error::with_source(ErrorKind::Connection, "redis is not available", e),
+            redis::ErrorKind::Server(redis::ServerErrorKind::ClusterDown) => Error::new(
+                ErrorKind::Connection,
+                "the redis cluster is down (clusterdown): a primary is unreachable and no replica took over",
+            ),
+            redis::ErrorKind::Server(redis::ServerErrorKind::MasterDown) => Error::new(
+                ErrorKind::Connection,
+                "the redis node's primary is down (masterdown)",
+            ),
+            redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading) => Error::new(
+                ErrorKind::Connection,
+                "redis is loading its data set (loading)",
+            ),
+            redis::ErrorKind::ClusterConnectionNotFound => Error::with_source(
+                ErrorKind::Connection,
+                "no connection to the redis cluster node that owns the key",
+                e,
+            ),
+            redis::ErrorKind::AuthenticationFailed => Error::new(
+                ErrorKind::Connection,
+                "redis refused the credentials: the password (or user) is wrong or missing",
+            ),
             redis::ErrorKind::InvalidClientConfig => {
                 Error::with_source(ErrorKind::Config, "invalid redis configuration", e)
             }
