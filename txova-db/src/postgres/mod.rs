@@ -1,6 +1,7 @@
 //! PostgreSQL: the connection pool, transactions and the statement helpers.
 
 mod builder;
+mod bulk;
 mod config;
 mod executor;
 mod ident;
@@ -14,6 +15,7 @@ mod tx;
 mod verify;
 
 pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
+pub use bulk::{InsertRows, copy_in, insert_rows};
 pub use config::Config;
 pub use executor::{Executor, Param, RowStream};
 pub use migrate::{
@@ -24,7 +26,7 @@ pub use migrate::{
 pub(crate) use pool::connect;
 pub use pool::{Connection, Pool, PoolStatus};
 pub use query::{FromRow, Query, Statement};
-pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Table};
+pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Insertable, Table};
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };

@@ -14,6 +14,8 @@ use tokio_postgres::types::ToSql;
 use super::executor::{Executor, Param, RowStream};
 use super::ident;
 use super::placeholders;
+
+mod value;
 use super::query::FromRow;
 use super::schema::{Column, Comparable, Table};
 use crate::error::{Error, Result};
@@ -310,8 +312,8 @@ pub struct Select {
     columns: Vec<String>,
     conditions: Vec<Condition>,
     order: Vec<String>,
-    limit: Option<u64>,
-    offset: Option<u64>,
+    limit: Option<i64>,
+    offset: Option<i64>,
     /// The first mistake, reported by `build`.
     error: Option<Error>,
 }
@@ -350,13 +352,14 @@ impl Select {
     }
 
     /// A condition from a fragment with one `?` and its value, as the seed writes it:
-    /// `.filter("status = ?", "active")`. Conditions are joined with `AND`.
+    /// `.filter("status = ?", "active")`. Conditions are joined with `AND`. Text (a `&str` or
+    /// a `String`) also fits a column of a PostgreSQL enum type, as its label.
     #[must_use]
     pub fn filter<V>(self, fragment: &str, value: V) -> Self
     where
         V: ToSql + Sync + Send + 'static,
     {
-        self.filter_values(fragment, vec![Box::new(value)])
+        self.filter_values(fragment, vec![value::boxed(value)])
     }
 
     /// A condition from a fragment with as many `?` as `values`:
@@ -399,17 +402,25 @@ impl Select {
         self
     }
 
-    /// At most `n` rows.
+    /// At most `n` rows. Any integer type is accepted (`i32`, `u32`, `usize`, ...); a
+    /// negative count or one beyond `i64::MAX` is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) from [`Select::build`].
     #[must_use]
-    pub fn limit(mut self, n: u64) -> Self {
-        self.limit = Some(n);
+    pub fn limit<N: TryInto<i64> + Copy + std::fmt::Display>(mut self, n: N) -> Self {
+        match value::count("limit", n) {
+            Ok(n) => self.limit = Some(n),
+            Err(e) => self.fail(e),
+        }
         self
     }
 
-    /// Skip the first `n` rows.
+    /// Skip the first `n` rows; any integer type, as for [`Select::limit`].
     #[must_use]
-    pub fn offset(mut self, n: u64) -> Self {
-        self.offset = Some(n);
+    pub fn offset<N: TryInto<i64> + Copy + std::fmt::Display>(mut self, n: N) -> Self {
+        match value::count("offset", n) {
+            Ok(n) => self.offset = Some(n),
+            Err(e) => self.fail(e),
+        }
         self
     }
 
