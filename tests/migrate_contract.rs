@@ -8,6 +8,7 @@ use txova_db::postgres::{DbVersion, Executor, LockKey, Migrator, MigratorConfig}
 use txova_db::testing::TestDatabase;
 use txova_db::{ErrorKind, Timeout};
 use txova_db_tests::migrate::{TempDir, repo_migrations, rows, table_exists};
+use txova_db_tests::with_credentials;
 
 fn migrator(db: &TestDatabase) -> Migrator {
     Migrator::new(MigratorConfig::new(
@@ -15,13 +16,6 @@ fn migrator(db: &TestDatabase) -> Migrator {
         repo_migrations().display().to_string(),
     ))
     .unwrap()
-}
-
-/// `url` connecting as `user` (trust authentication, as on the test server).
-fn with_user(url: &str, user: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
-    let host = rest.split_once('@').map_or(rest, |(_, host)| host);
-    format!("{scheme}://{user}@{host}")
 }
 
 /// golang-migrate's id, computed here independently of the library, as its
@@ -77,16 +71,65 @@ async fn version_table_has_golang_migrates_exact_shape() {
                 .into()
         )]
     );
-    // No default, no other constraint: exactly the driver's CREATE TABLE.
-    let extra: i64 = pool
-        .query_one(
-            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'public.schema_migrations'::regclass AND contype <> 'p'",
-            &[],
-        )
+    // No default, no other constraint: exactly the driver's CREATE TABLE. From PostgreSQL 18
+    // on, the catalog records each `NOT NULL` as a constraint of its own (contype `n`).
+    let actual = constraints(&pool, "public.schema_migrations").await;
+    let server: i32 = pool
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
         .await
         .unwrap()
         .get(0);
-    assert_eq!(extra, 0);
+    let mut expected = vec![(
+        "p".to_owned(),
+        "schema_migrations_pkey".to_owned(),
+        vec!["version".to_owned()],
+    )];
+    if server >= 180_000 {
+        expected.extend([
+            (
+                "n".to_owned(),
+                "schema_migrations_dirty_not_null".to_owned(),
+                vec!["dirty".to_owned()],
+            ),
+            (
+                "n".to_owned(),
+                "schema_migrations_version_not_null".to_owned(),
+                vec!["version".to_owned()],
+            ),
+        ]);
+        expected.sort();
+    }
+    assert_eq!(actual, expected, "PostgreSQL {server}");
+    // And the same as golang-migrate's own statement gives on this server, whatever its
+    // version.
+    for statement in [
+        "CREATE SCHEMA reference",
+        "CREATE TABLE IF NOT EXISTS reference.schema_migrations \
+         (version bigint not null primary key, dirty boolean not null)",
+    ] {
+        pool.execute(statement, &[]).await.unwrap();
+    }
+    assert_eq!(
+        actual,
+        constraints(&pool, "reference.schema_migrations").await
+    );
+}
+
+/// The constraints of `table`: kind, name and columns, sorted.
+async fn constraints(pool: &impl Executor, table: &str) -> Vec<(String, String, Vec<String>)> {
+    pool.query(
+        "SELECT k.contype::text, k.conname::text, \
+                array(SELECT a.attname::text FROM unnest(k.conkey) AS c(n) \
+                      JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = c.n \
+                      ORDER BY a.attname) \
+         FROM pg_constraint k WHERE k.conrelid = $1::text::regclass ORDER BY 1, 2",
+        &[&table],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1), r.get(2)))
+    .collect()
 }
 
 #[tokio::test]
@@ -395,9 +438,13 @@ async fn a_user_without_create_can_read_and_find_no_change() {
     migrator(&db).up().await.unwrap();
     // PostgreSQL 15 gives PUBLIC no CREATE on schema public: this role can only read.
     let role = format!("{}_ro", db.name());
-    pool.execute(&format!("CREATE ROLE \"{role}\" LOGIN"), &[])
-        .await
-        .unwrap();
+    // With a password: the test servers trust only `root` without one.
+    pool.execute(
+        &format!("CREATE ROLE \"{role}\" LOGIN PASSWORD 'read-only'"),
+        &[],
+    )
+    .await
+    .unwrap();
     pool.execute(
         &format!("GRANT SELECT ON schema_migrations, schema_migrations_history TO \"{role}\""),
         &[],
@@ -405,7 +452,7 @@ async fn a_user_without_create_can_read_and_find_no_change() {
     .await
     .unwrap();
     let m = Migrator::new(MigratorConfig::new(
-        with_user(db.url(), &role),
+        with_credentials(db.url(), &role, Some("read-only")),
         repo_migrations().display().to_string(),
     ))
     .unwrap();

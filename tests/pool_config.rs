@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use txova_db::ErrorKind;
 use txova_db::postgres::{Config, Executor, Pool};
-use txova_db_tests::{database, server_url};
+use txova_db_tests::{database, server_url, with_credentials, with_option};
 
 async fn open(config: Config) -> txova_db::Error {
     Pool::new(config).await.expect_err("the pool must not open")
@@ -84,22 +84,24 @@ async fn missing_database_is_a_connection_error() {
 #[tokio::test]
 async fn wrong_password_is_a_connection_error() {
     // `.ci/setup` creates the role `txova_pw` with password `right` and makes the server ask
-    // for it over TCP.
-    let err = open(Config::new(
-        "postgres://txova_pw:wrong@127.0.0.1:5432/postgres?sslmode=disable",
-    ))
-    .await;
+    // for it over TCP, on every test server.
+    let as_txova_pw = |password| {
+        with_option(
+            &with_credentials(&server_url(), "txova_pw", Some(password)),
+            "sslmode",
+            "disable",
+        )
+    };
+    let err = open(Config::new(as_txova_pw("wrong"))).await;
     assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
     assert_eq!(err.code(), Some("28P01"), "{err:?}");
     assert!(
         err.to_string().contains("password authentication failed"),
         "{err}"
     );
-    let pool = Pool::new(Config::new(
-        "postgres://txova_pw:right@127.0.0.1:5432/postgres?sslmode=disable",
-    ))
-    .await
-    .expect("the right password opens the pool");
+    let pool = Pool::new(Config::new(as_txova_pw("right")))
+        .await
+        .expect("the right password opens the pool");
     pool.ping().await.unwrap();
 }
 

@@ -1,13 +1,11 @@
 //! The pool keeps its floor of connections, retires old and idle ones, drops broken ones and
 //! closes cleanly.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::time::Duration;
 
 use txova_db::ErrorKind;
 use txova_db::postgres::{Config, Executor, Pool};
-use txova_db_tests::{database, pool_with};
+use txova_db_tests::{Relay, database, pool_with};
 
 async fn backend_pid(conn: &impl Executor) -> i32 {
     conn.query_one("SELECT pg_backend_pid()", &[])
@@ -333,84 +331,10 @@ async fn connection_killed_mid_query_fails_that_query() {
     }
 }
 
-/// A TCP relay to the test server whose existing connections can be silenced: their sockets
-/// stay open and nothing passes, as when a network path dies without a reset. Connections
-/// made after that pass normally.
-struct Relay {
-    port: u16,
-    next: Arc<AtomicU64>,
-    silent_below: Arc<AtomicU64>,
-}
-
-impl Relay {
-    async fn start(upstream: String) -> Relay {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let next = Arc::new(AtomicU64::new(0));
-        let silent_below = Arc::new(AtomicU64::new(0));
-        let (n, s) = (next.clone(), silent_below.clone());
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let id = n.fetch_add(1, AtomicOrdering::SeqCst);
-                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
-                    continue;
-                };
-                let (cr, cw) = client.into_split();
-                let (sr, sw) = server.into_split();
-                tokio::spawn(pump(cr, sw, id, s.clone()));
-                tokio::spawn(pump(sr, cw, id, s.clone()));
-            }
-        });
-        Relay {
-            port,
-            next,
-            silent_below,
-        }
-    }
-
-    /// Silences every connection made so far.
-    fn silence(&self) {
-        self.silent_below.store(
-            self.next.load(AtomicOrdering::SeqCst),
-            AtomicOrdering::SeqCst,
-        );
-    }
-}
-
-async fn pump(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    id: u64,
-    silent_below: Arc<AtomicU64>,
-) {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if id < silent_below.load(AtomicOrdering::SeqCst) {
-            // Hold both sockets open and pass nothing, forever.
-            let _keep = (from, to);
-            std::future::pending::<()>().await;
-            return;
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_health_check_replaces_a_connection_whose_network_died() {
     let db = database("health").await;
-    // postgres://user@host:port/name -> the relay in place of host:port.
-    let url = db.url();
-    let (head, rest) = url.split_once('@').unwrap();
-    let (upstream, path) = rest.split_once('/').unwrap();
-    let relay = Relay::start(upstream.to_owned()).await;
-    let relayed = format!("{head}@127.0.0.1:{}/{path}?sslmode=disable", relay.port);
+    let (relay, relayed) = Relay::for_url(db.url()).await;
     let pool = Pool::new(Config {
         max_connections: 2,
         min_connections: 1,
@@ -423,7 +347,7 @@ async fn the_health_check_replaces_a_connection_whose_network_died() {
     .await
     .unwrap();
     let first = backend_pid(&pool.get().await.unwrap()).await;
-    relay.silence();
+    relay.silence_existing();
     // The idle connection still looks open. The check finds it silent within the connect
     // timeout and a new connection is handed out instead; the 30 s bound only keeps a
     // failing test from hanging.

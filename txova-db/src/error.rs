@@ -104,6 +104,10 @@ pub enum Timeout {
     Lock,
     /// Closing a pool took longer than allowed while connections were still in use.
     Close,
+    /// A statement or transaction passed its client-side deadline
+    /// ([`Config::query_timeout`](crate::postgres::Config::query_timeout)): the statement was
+    /// cancelled on the server and its connection closed.
+    Query,
 }
 
 /// The fields a PostgreSQL server attaches to an error it reports.
@@ -185,9 +189,16 @@ impl Error {
     /// ```
     /// use txova_db::{Error, ErrorKind};
     ///
-    /// #[derive(Debug, thiserror::Error)]
-    /// #[error("insufficient balance")]
+    /// #[derive(Debug)]
     /// struct InsufficientBalance;
+    ///
+    /// impl std::fmt::Display for InsufficientBalance {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("insufficient balance")
+    ///     }
+    /// }
+    ///
+    /// impl std::error::Error for InsufficientBalance {}
     ///
     /// let e = Error::custom(InsufficientBalance);
     /// assert_eq!(e.kind(), ErrorKind::Custom);
@@ -316,6 +327,19 @@ impl Error {
         db.table = Some(table.to_owned());
         db.column = Some(column.to_owned());
         self
+    }
+
+    /// A copy to hand to another caller: kind, message, timeout and server fields; the source,
+    /// which cannot be copied, is folded into the message.
+    pub(crate) fn echo(&self) -> Self {
+        let message = match &self.inner.source {
+            Some(source) => format!("{}: {source}", self.inner.message),
+            None => self.inner.message.to_string(),
+        };
+        let mut e = Error::new(self.inner.kind, message);
+        e.inner.timeout = self.inner.timeout;
+        e.inner.db.clone_from(&self.inner.db);
+        e
     }
 
     /// Prefixes the message with context, keeping kind, fields and source.

@@ -24,6 +24,7 @@
 
 #[doc(hidden)]
 pub mod __private;
+mod backoff;
 mod error;
 pub mod postgres;
 pub mod redis;

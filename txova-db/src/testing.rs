@@ -32,7 +32,7 @@ impl TestDatabase {
     pub async fn create(label: &str) -> Result<TestDatabase> {
         let admin_url = server_url();
         let name = format!("txova_test_{}_{}", sanitize(label), random_suffix()?);
-        let admin = crate::postgres::connect(&admin_url, Duration::from_secs(10)).await?;
+        let admin = crate::postgres::connect_url(&admin_url, Duration::from_secs(10)).await?;
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .await?;
@@ -101,7 +101,7 @@ impl Drop for TestDatabase {
             };
             rt.block_on(async move {
                 if let Ok(admin) =
-                    crate::postgres::connect(&admin_url, Duration::from_secs(10)).await
+                    crate::postgres::connect_url(&admin_url, Duration::from_secs(10)).await
                 {
                     let _ = admin
                         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))

@@ -16,6 +16,7 @@ use std::time::Duration;
 ///     ..Config::new("postgres://user:pass@localhost/txova")
 /// };
 /// assert_eq!(config.acquire_timeout, Duration::from_secs(30));
+/// assert_eq!(config.query_timeout, Some(Duration::from_secs(30)));
 /// ```
 ///
 /// Fields are public so a configuration reads like the seed's; build one with struct update
@@ -33,10 +34,31 @@ pub struct Config {
     pub min_connections: usize,
     /// How long opening one connection may take. Default 5 s.
     pub connect_timeout: Duration,
-    /// How long [`Pool::get`](super::Pool::get) waits for a free connection. Default 30 s.
+    /// How long [`Pool::get`](super::Pool::get) may take in all: waiting for a free
+    /// connection, checking an idle one and opening a new one. Default 30 s.
     pub acquire_timeout: Duration,
     /// The server's `statement_timeout` for every statement; `None` keeps the server's.
+    /// The server enforces it, so it cannot help when the network between is dead: that is
+    /// what [`Config::query_timeout`] is for.
     pub statement_timeout: Option<Duration>,
+    /// The client-side deadline of every statement: when it passes, the call returns a
+    /// [`Timeout::Query`](crate::Timeout::Query) error at once, a cancel request is sent to
+    /// the server and the connection is closed rather than reused. Transactions have one
+    /// per statement, and may add one for the whole transaction
+    /// ([`TxOptions::timeout`](super::TxOptions::timeout)). Default 30 s; `None` lets a
+    /// statement wait as long as the network lets it. Override it for a scope with
+    /// [`Pool::with_query_timeout`](super::Pool::with_query_timeout) or
+    /// [`Connection::set_query_timeout`](super::Connection::set_query_timeout).
+    pub query_timeout: Option<Duration>,
+    /// TCP keepalive on every connection, so a peer that vanished is noticed even while
+    /// idle. Default: first probe after 30 s idle, then every 10 s, dead after 3 unanswered;
+    /// `None` turns keepalive off. The URL's `keepalives`, `keepalives_idle`,
+    /// `keepalives_interval` and `keepalives_count` (libpq's names, in seconds) win over it.
+    pub keepalive: Option<Keepalive>,
+    /// How long sent data may stay unacknowledged before the OS closes the connection
+    /// (`TCP_USER_TIMEOUT`, Linux). Default 30 s; `None` keeps the OS default. The URL's
+    /// `tcp_user_timeout` (libpq's name, in milliseconds; 0 for the OS default) wins over it.
+    pub tcp_user_timeout: Option<Duration>,
     /// Connections older than this are closed and replaced; each connection's limit is
     /// shortened by up to a tenth at random so they do not all expire at once.
     /// Default 30 min; `None` keeps connections forever.
@@ -64,11 +86,35 @@ impl Config {
             connect_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(30),
             statement_timeout: None,
+            query_timeout: Some(Duration::from_secs(30)),
+            keepalive: Some(Keepalive::default()),
+            tcp_user_timeout: Some(Duration::from_secs(30)),
             max_lifetime: Some(Duration::from_secs(30 * 60)),
             idle_timeout: Some(Duration::from_secs(10 * 60)),
             health_check_period: Duration::from_secs(30),
             application_name: None,
             statement_cache: true,
+        }
+    }
+}
+
+/// TCP keepalive settings: see [`Config::keepalive`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Idle time before the first probe. Default 30 s.
+    pub idle: Duration,
+    /// Time between probes. Default 10 s.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is declared dead. Default 3.
+    pub retries: u32,
+}
+
+impl Default for Keepalive {
+    fn default() -> Self {
+        Keepalive {
+            idle: Duration::from_secs(30),
+            interval: Duration::from_secs(10),
+            retries: 3,
         }
     }
 }

@@ -2,13 +2,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use futures_util::Stream;
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{CancelToken, Row};
 
+use super::connection::{ConnState, Connection, StreamGuard};
 use crate::error::{Error, Result};
 
 /// A statement parameter: any value the driver can send, borrowed.
@@ -81,20 +81,59 @@ pub trait Executor: Send + Sync {
 /// Rows of a query as they arrive; from [`Executor::query_stream`].
 ///
 /// When it was started on a pool, the stream holds its connection until it is dropped.
+/// Dropped before its last row, it cancels the query on the server and its connection is
+/// closed rather than reused.
 pub struct RowStream<'a> {
     rows: Pin<Box<tokio_postgres::RowStream>>,
-    // Holds the connection out of the pool while rows are read.
-    conn: Option<super::Connection>,
-    _borrow: std::marker::PhantomData<&'a ()>,
+    owner: Owner<'a>,
+    guard: StreamGuard,
 }
 
-impl RowStream<'_> {
-    pub(crate) fn new(rows: tokio_postgres::RowStream, conn: Option<super::Connection>) -> Self {
+enum Owner<'a> {
+    Borrowed(&'a ConnState),
+    // Holds the connection out of the pool while rows are read.
+    Pooled(Box<Connection>),
+}
+
+impl Owner<'_> {
+    fn state(&self) -> &ConnState {
+        match self {
+            Owner::Borrowed(state) => state,
+            Owner::Pooled(conn) => &conn.state,
+        }
+    }
+}
+
+impl<'a> RowStream<'a> {
+    pub(crate) fn borrowed(
+        rows: tokio_postgres::RowStream,
+        state: &'a ConnState,
+        token: CancelToken,
+    ) -> Self {
         RowStream {
             rows: Box::pin(rows),
-            conn,
-            _borrow: std::marker::PhantomData,
+            owner: Owner::Borrowed(state),
+            guard: StreamGuard { token: Some(token) },
         }
+    }
+
+    pub(crate) fn pooled(
+        rows: tokio_postgres::RowStream,
+        conn: Connection,
+        token: CancelToken,
+    ) -> Self {
+        RowStream {
+            rows: Box::pin(rows),
+            owner: Owner::Pooled(Box::new(conn)),
+            guard: StreamGuard { token: Some(token) },
+        }
+    }
+}
+
+impl Drop for RowStream<'_> {
+    fn drop(&mut self) {
+        let state = self.owner.state();
+        self.guard.abandon(state);
     }
 }
 
@@ -102,99 +141,19 @@ impl Stream for RowStream<'_> {
     type Item = Result<Row>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rows.as_mut().poll_next(cx).map(|r| {
-            r.map(|r| {
-                let r = r.map_err(Error::from);
-                match &self.conn {
-                    Some(conn) => watch(&conn.broken, r),
-                    None => r,
-                }
-            })
-        })
-    }
-}
-
-/// Runs statements on a pooled client or a transaction, with or without the statement cache,
-/// and flags the connection as broken when a statement fails for a connection reason, so the
-/// pool never hands it out again (the socket may not look closed yet when it is returned).
-#[derive(Clone, Copy)]
-pub(crate) struct ClientRef<'a> {
-    pub(crate) target: Target<'a>,
-    pub(crate) cache: bool,
-    pub(crate) broken: &'a AtomicBool,
-}
-
-#[derive(Clone, Copy)]
-pub(crate) enum Target<'a> {
-    Plain(&'a deadpool_postgres::ClientWrapper),
-    Tx(&'a deadpool_postgres::Transaction<'a>),
-}
-
-/// Runs `$body` with `$c` bound to the tokio-postgres client or transaction and `$st` to the
-/// cached statement, or to the SQL text when the cache is off.
-macro_rules! with_statement {
-    ($self:ident, $sql:ident, |$c:ident, $st:ident| $body:expr) => {
-        match ($self.target, $self.cache) {
-            (Target::Plain($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
-                $body
+        let this = &mut *self;
+        match this.rows.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(None) => {
+                this.guard.token = None;
+                Poll::Ready(None)
             }
-            (Target::Plain($c), false) => {
-                let $st = $sql;
-                $body
-            }
-            (Target::Tx($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
-                $body
-            }
-            (Target::Tx($c), false) => {
-                let $st = $sql;
-                $body
+            Poll::Ready(Some(Ok(row))) => Poll::Ready(Some(Ok(row))),
+            Poll::Ready(Some(Err(e))) => {
+                // The query is over, one way or the other.
+                this.guard.token = None;
+                Poll::Ready(Some(this.owner.state().watch(Err(Error::from(e)))))
             }
         }
-    };
-}
-
-impl ClientRef<'_> {
-    pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .execute(st, params)
-                .await?))
-        };
-        watch(self.broken, r.await)
     }
-
-    pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-        let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .query(st, params)
-                .await?))
-        };
-        watch(self.broken, r.await)
-    }
-
-    pub(crate) async fn query_raw(
-        &self,
-        sql: &str,
-        params: &[Param<'_>],
-    ) -> Result<tokio_postgres::RowStream> {
-        let it = params.iter().copied();
-        let r = async {
-            Ok::<_, Error>(with_statement!(self, sql, |c, st| c
-                .query_raw(st, it)
-                .await?))
-        };
-        watch(self.broken, r.await)
-    }
-}
-
-/// Sets `broken` when `r` is a connection error.
-pub(crate) fn watch<T>(broken: &AtomicBool, r: Result<T>) -> Result<T> {
-    if let Err(e) = &r
-        && e.is_connection()
-    {
-        broken.store(true, Ordering::Relaxed);
-    }
-    r
 }

@@ -3,7 +3,10 @@
 mod builder;
 mod bulk;
 mod config;
+mod conn_string;
+mod connection;
 mod executor;
+mod gate;
 mod ident;
 mod migrate;
 mod placeholders;
@@ -16,15 +19,16 @@ mod verify;
 
 pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
 pub use bulk::{InsertRows, copy_in, insert_rows};
-pub use config::Config;
+pub use config::{Config, Keepalive};
+pub use connection::Connection;
 pub use executor::{Executor, Param, RowStream};
 pub use migrate::{
     Applied, DEFAULT_MIGRATIONS_TABLE, DbVersion, Direction, EmbeddedMigrations, LockKey,
     MigrationSource, MigrationState, MigrationStatus, Migrator, MigratorConfig, Progress, Status,
     Step, StopHandle, Target,
 };
-pub(crate) use pool::connect;
-pub use pool::{Connection, Pool, PoolStatus};
+pub use pool::{Pool, PoolStatus};
+pub(crate) use pool::{connect, connect_url};
 pub use query::{FromRow, Query, Statement};
 pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Insertable, Table};
 pub use tx::{

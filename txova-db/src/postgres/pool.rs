@@ -7,13 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{
-    Hook, HookError, Manager, ManagerConfig, Metrics, Object, PoolError, RecyclingMethod, Runtime,
+    Hook, HookError, Manager, ManagerConfig, Metrics, PoolError, RecyclingMethod, Runtime,
     TimeoutType,
 };
 
 use super::config::Config;
-use super::executor::{ClientRef, Executor, Param, RowStream, Target, watch};
-use super::tls;
+use super::conn_string::ConnString;
+use super::connection::{Connection, Link, Runner as _};
+use super::executor::{Executor, Param, RowStream};
+use super::gate::{CONNECT_BACKOFF, Gate};
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
 /// A pool of PostgreSQL connections. Cloning it is cheap and shares the pool.
@@ -23,11 +25,15 @@ use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 #[derive(Clone)]
 pub struct Pool {
     shared: Arc<Shared>,
+    // The deadline of each statement on this handle's connections.
+    query_timeout: Option<Duration>,
 }
 
 struct Shared {
     pool: deadpool_postgres::Pool,
     config: Config,
+    link: Arc<Link>,
+    gate: Gate,
     closed: AtomicBool,
     maintenance: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -80,11 +86,16 @@ impl Pool {
                 config.min_connections, config.max_connections
             )));
         }
-        let tls::Parsed {
-            config: mut pg,
-            tls,
-        } = tls::parse(&config.url)?;
-        pg.connect_timeout(config.connect_timeout);
+        let conn = ConnString::parse(&config.url)?;
+        let tls = conn.tls()?;
+        let mut pg = conn.configured(&config);
+        let link = Arc::new(Link {
+            tls: tls.clone(),
+            connect_timeout: config.connect_timeout,
+            statement_cache: config.statement_cache,
+            closing: AtomicBool::new(false),
+            returned: tokio::sync::Notify::new(),
+        });
         if let Some(name) = &config.application_name {
             pg.application_name(name);
         }
@@ -136,13 +147,17 @@ impl Pool {
             }))
             .build()
             .map_err(|e| Error::with_source(ErrorKind::Config, "cannot build the pool", e))?;
+        let query_timeout = config.query_timeout;
         let pool = Pool {
             shared: Arc::new(Shared {
                 pool,
                 config,
+                link,
+                gate: Gate::new(CONNECT_BACKOFF),
                 closed: AtomicBool::new(false),
                 maintenance: std::sync::Mutex::new(None),
             }),
+            query_timeout,
         };
         pool.top_up().await?;
         let task = tokio::spawn(maintain(Arc::downgrade(&pool.shared)));
@@ -152,18 +167,76 @@ impl Pool {
         Ok(pool)
     }
 
-    /// Takes a connection from the pool, waiting at most the acquire timeout.
+    /// Takes a connection from the pool. The acquire timeout bounds the whole call: waiting
+    /// for a free connection, checking an idle one, opening a new one.
+    ///
+    /// While connecting fails (the server is down or unreachable), attempts are paced by a
+    /// backoff shared by every caller and the background refill, and a call that would have
+    /// to connect fails at once with the last connect error.
     pub async fn get(&self) -> Result<Connection> {
         if self.is_closed() {
             return Err(closed());
         }
-        match self.shared.pool.get().await {
-            Ok(obj) => Ok(Connection {
-                obj: Some(obj),
-                cache: self.shared.config.statement_cache,
-                broken: AtomicBool::new(false),
-            }),
-            Err(e) => Err(self.pool_error(e)),
+        let limit = self.shared.config.acquire_timeout;
+        match tokio::time::timeout(limit, self.acquire()).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::timeout(
+                Timeout::Acquire,
+                format!(
+                    "no connection within the acquire timeout of {} ({} in use)",
+                    fmt_duration(limit),
+                    self.status().in_use
+                ),
+            )),
+        }
+    }
+
+    async fn acquire(&self) -> Result<Connection> {
+        let shared = &self.shared;
+        let pass = shared.gate.enter(|| shared.pool.status().available > 0)?;
+        match shared.pool.get().await {
+            Ok(obj) => {
+                pass.succeeded();
+                Ok(Connection::new(
+                    obj,
+                    shared.link.clone(),
+                    self.query_timeout,
+                ))
+            }
+            Err(e) => {
+                let connecting = matches!(
+                    e,
+                    PoolError::Backend(_)
+                        | PoolError::Timeout(TimeoutType::Create)
+                        | PoolError::PostCreateHook(_)
+                );
+                let err = self.pool_error(e);
+                if connecting {
+                    pass.failed(&err);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// This pool with another deadline for each statement (see
+    /// [`Config::query_timeout`]); the pool itself is shared, not copied.
+    ///
+    /// ```no_run
+    /// # async fn run(pool: &txova_db::postgres::Pool) -> Result<(), txova_db::Error> {
+    /// use std::time::Duration;
+    /// use txova_db::postgres::Executor;
+    ///
+    /// let report = pool.with_query_timeout(Some(Duration::from_secs(300)));
+    /// report.execute("REFRESH MATERIALIZED VIEW monthly_totals", &[]).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_query_timeout(&self, timeout: Option<Duration>) -> Pool {
+        Pool {
+            shared: self.shared.clone(),
+            query_timeout: timeout,
         }
     }
 
@@ -204,10 +277,7 @@ impl Pool {
 
     /// Checks that the server answers, on a pooled connection.
     pub async fn ping(&self) -> Result<()> {
-        let conn = self.get().await?;
-        let r = conn.obj().simple_query("").await.map_err(Error::from);
-        watch(&conn.broken, r)?;
-        Ok(())
+        self.get().await?.ping().await
     }
 
     /// The pool's connections now.
@@ -241,6 +311,7 @@ impl Pool {
     /// many (they are closed when returned all the same).
     pub async fn close(&self, timeout: Duration) -> Result<()> {
         self.shared.closed.store(true, Ordering::Release);
+        self.shared.link.closing.store(true, Ordering::Release);
         self.shared.pool.close();
         if let Ok(mut task) = self.shared.maintenance.lock()
             && let Some(task) = task.take()
@@ -249,11 +320,16 @@ impl Pool {
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
+            // Registered before the count is read, so a connection returned in between is
+            // not missed.
+            let returned = self.shared.link.returned.notified();
+            let mut returned = std::pin::pin!(returned);
+            returned.as_mut().enable();
             let in_use = self.shared.pool.status().size;
             if in_use == 0 {
                 return Ok(());
             }
-            if tokio::time::Instant::now() >= deadline {
+            if tokio::time::timeout_at(deadline, returned).await.is_err() {
                 return Err(Error::timeout(
                     Timeout::Close,
                     format!(
@@ -262,7 +338,6 @@ impl Pool {
                     ),
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
@@ -359,7 +434,11 @@ async fn maintain(shared: std::sync::Weak<Shared>) {
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        let pool = Pool { shared };
+        let query_timeout = shared.config.query_timeout;
+        let pool = Pool {
+            shared,
+            query_timeout,
+        };
         if pool.is_closed() {
             return;
         }
@@ -382,89 +461,6 @@ fn maintenance_period(config: &Config) -> Duration {
     (shortest / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
 }
 
-/// A connection taken from a [`Pool`]; it goes back when dropped, unless a statement on it
-/// failed with a [`ErrorKind::Connection`] error: then it is closed instead.
-pub struct Connection {
-    // `None` only once dropped or discarded.
-    obj: Option<Object>,
-    pub(crate) cache: bool,
-    pub(crate) broken: AtomicBool,
-}
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        if self.broken.load(Ordering::Relaxed)
-            && let Some(obj) = self.obj.take()
-        {
-            drop(Object::take(obj));
-        }
-    }
-}
-
-impl std::fmt::Debug for Connection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection").finish_non_exhaustive()
-    }
-}
-
-impl Connection {
-    /// The underlying tokio-postgres client, for what this crate does not wrap.
-    #[must_use]
-    pub fn client(&self) -> &tokio_postgres::Client {
-        self.obj()
-    }
-
-    pub(crate) fn obj(&self) -> &Object {
-        match &self.obj {
-            Some(obj) => obj,
-            None => unreachable!("the object is taken only on drop"),
-        }
-    }
-
-    pub(crate) fn obj_mut(&mut self) -> (&mut Object, &AtomicBool) {
-        match &mut self.obj {
-            Some(obj) => (obj, &self.broken),
-            None => unreachable!("the object is taken only on drop"),
-        }
-    }
-
-    fn runner(&self) -> ClientRef<'_> {
-        ClientRef {
-            target: Target::Plain(self.obj()),
-            cache: self.cache,
-            broken: &self.broken,
-        }
-    }
-
-    /// Closes this connection instead of returning it to the pool.
-    pub fn discard(self) {
-        self.broken.store(true, Ordering::Relaxed);
-    }
-
-    /// Runs statements separated by semicolons with the simple protocol, without parameters.
-    pub async fn batch_execute(&self, sql: &str) -> Result<()> {
-        let r = self.obj().batch_execute(sql).await.map_err(Error::from);
-        watch(&self.broken, r)
-    }
-}
-
-impl Executor for Connection {
-    async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        self.runner().execute(sql, params).await
-    }
-
-    async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<tokio_postgres::Row>> {
-        self.runner().query(sql, params).await
-    }
-
-    async fn query_stream(&self, sql: &str, params: &[Param<'_>]) -> Result<RowStream<'_>> {
-        Ok(RowStream::new(
-            self.runner().query_raw(sql, params).await?,
-            None,
-        ))
-    }
-}
-
 impl Executor for Pool {
     async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
         self.get().await?.execute(sql, params).await
@@ -476,20 +472,38 @@ impl Executor for Pool {
 
     async fn query_stream(&self, sql: &str, params: &[Param<'_>]) -> Result<RowStream<'_>> {
         let conn = self.get().await?;
-        let rows = conn.runner().query_raw(sql, params).await?;
-        Ok(RowStream::new(rows, Some(conn)))
+        let (rows, token) = {
+            let session = conn.session();
+            (
+                session.query_raw(sql, params).await?,
+                session.cancel_token(),
+            )
+        };
+        Ok(RowStream::pooled(rows, conn, token))
     }
+}
+
+/// [`connect`] to a connection string.
+pub(crate) async fn connect_url(
+    url: &str,
+    connect_timeout: Duration,
+) -> Result<tokio_postgres::Client> {
+    connect(&ConnString::parse(url)?, connect_timeout).await
 }
 
 /// Opens one connection outside any pool (for migrations, which hold a session-level lock).
 ///
 /// The connection task runs on the current tokio runtime and ends when the client is dropped.
 pub(crate) async fn connect(
-    url: &str,
+    conn: &ConnString,
     connect_timeout: Duration,
 ) -> Result<tokio_postgres::Client> {
-    let tls::Parsed { mut config, tls } = tls::parse(url)?;
-    config.connect_timeout(connect_timeout);
+    let tls = conn.tls()?;
+    // The default keepalive and TCP_USER_TIMEOUT, unless the string sets them.
+    let config = conn.configured(&Config {
+        connect_timeout,
+        ..Config::default()
+    });
     let connecting = config.connect(tls);
     let (client, connection) = match tokio::time::timeout(connect_timeout, connecting).await {
         Ok(r) => r.map_err(|e| {

@@ -1,8 +1,8 @@
 //! `sslmode` as libpq understands it, on rustls.
 //!
 //! tokio-postgres knows `disable`, `prefer` and `require`, and verifies nothing itself; the
-//! verifying modes are taken out of the connection string here and become a rustls
-//! configuration.
+//! verifying modes are taken out of the connection string (in `conn_string`) and become a
+//! rustls configuration here.
 
 use std::sync::Arc;
 
@@ -20,9 +20,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use crate::error::{Error, Result};
 
 /// The `sslmode` values of libpq that this crate honours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum SslMode {
     Disable,
+    #[default]
     Prefer,
     Require,
     VerifyCa,
@@ -30,7 +31,7 @@ pub(crate) enum SslMode {
 }
 
 impl SslMode {
-    fn parse(value: &str) -> Result<Self> {
+    pub(crate) fn parse(value: &str) -> Result<Self> {
         Ok(match value {
             "disable" => SslMode::Disable,
             // libpq's `allow` tries plain first; encrypting when the server offers it is the
@@ -48,70 +49,14 @@ impl SslMode {
     }
 }
 
-/// A connection string with its TLS settings taken out.
-pub(crate) struct Parsed {
-    pub(crate) config: tokio_postgres::Config,
-    pub(crate) tls: MakeRustlsConnect,
-}
-
-/// Parses `url`, removing `sslmode` and `sslrootcert` (which tokio-postgres would reject or
-/// ignore) and building the matching TLS connector.
-pub(crate) fn parse(url: &str) -> Result<Parsed> {
-    let (rest, mode, root) = split_tls_params(url)?;
-    let mut config: tokio_postgres::Config = rest
-        .parse()
-        .map_err(|e: tokio_postgres::Error| Error::config(format!("invalid database url: {e}")))?;
-    config.ssl_mode(match mode {
-        SslMode::Disable => DriverSslMode::Disable,
-        SslMode::Prefer => DriverSslMode::Prefer,
-        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
-    });
-    let tls = connector(mode, root.as_deref())?;
-    Ok(Parsed { config, tls })
-}
-
-type TlsParams = (String, SslMode, Option<String>);
-
-fn split_tls_params(url: &str) -> Result<TlsParams> {
-    let mut mode = SslMode::Prefer;
-    let mut root = None;
-    let mut take = |key: &str, value: &str| -> Result<bool> {
-        match key {
-            "sslmode" => mode = SslMode::parse(value)?,
-            "sslrootcert" => root = Some(value.to_owned()),
-            _ => return Ok(false),
+impl SslMode {
+    /// What tokio-postgres is told: it knows no verifying modes, those are the connector's.
+    pub(crate) fn driver_mode(self) -> DriverSslMode {
+        match self {
+            SslMode::Disable => DriverSslMode::Disable,
+            SslMode::Prefer => DriverSslMode::Prefer,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
         }
-        Ok(true)
-    };
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let Some((base, query)) = url.split_once('?') else {
-            return Ok((url.to_owned(), mode, root));
-        };
-        let mut kept = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            if !take(k, v)? {
-                kept.push(pair);
-            }
-        }
-        let rest = if kept.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{base}?{}", kept.join("&"))
-        };
-        Ok((rest, mode, root))
-    } else {
-        let mut kept = Vec::new();
-        for word in url.split_whitespace() {
-            let consumed = match word.split_once('=') {
-                Some((k, v)) => take(k.trim(), v.trim_matches('\''))?,
-                None => false,
-            };
-            if !consumed {
-                kept.push(word);
-            }
-        }
-        Ok((kept.join(" "), mode, root))
     }
 }
 
@@ -119,7 +64,8 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn connector(mode: SslMode, root: Option<&str>) -> Result<MakeRustlsConnect> {
+/// The rustls connector for `mode`, trusting `root` (a PEM file) or the Mozilla roots.
+pub(crate) fn connector(mode: SslMode, root: Option<&str>) -> Result<MakeRustlsConnect> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::with_source(crate::ErrorKind::Config, "invalid tls setup", e))?;
@@ -275,37 +221,5 @@ impl ServerCertVerifier for ChainOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_verify_schemes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn url_params_are_taken_out() {
-        let (rest, mode, root) = split_tls_params(
-            "postgres://u@h/db?sslmode=verify-full&application_name=x&sslrootcert=/r.pem",
-        )
-        .unwrap();
-        assert_eq!(rest, "postgres://u@h/db?application_name=x");
-        assert_eq!(mode, SslMode::VerifyFull);
-        assert_eq!(root.as_deref(), Some("/r.pem"));
-    }
-
-    #[test]
-    fn key_value_params_are_taken_out() {
-        let (rest, mode, _) = split_tls_params("host=h user=u sslmode=require").unwrap();
-        assert_eq!(rest, "host=h user=u");
-        assert_eq!(mode, SslMode::Require);
-    }
-
-    #[test]
-    fn unknown_sslmode_is_a_config_error() {
-        let err = split_tls_params("postgres://h/db?sslmode=sometimes")
-            .err()
-            .unwrap();
-        assert_eq!(err.kind(), crate::ErrorKind::Config);
-        assert!(err.to_string().contains("sometimes"));
     }
 }

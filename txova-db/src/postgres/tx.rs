@@ -3,13 +3,14 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use tokio::time::Instant;
 
-use super::executor::{ClientRef, Executor, Param, RowStream, Target, watch};
-use super::pool::{Connection, Pool};
+use super::connection::{CancelFrom, ConnState, Connection, Runner, Session, Target, run_guarded};
+use super::pool::Pool;
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 
 /// The isolation level of a transaction.
@@ -37,6 +38,11 @@ pub struct TxOptions {
     pub deferrable: bool,
     /// For [`with_tx_retry`]: how many times the transaction runs at most. Default (0) means 5.
     pub max_attempts: u32,
+    /// A deadline for the whole transaction, from `BEGIN` to `COMMIT`, on top of each
+    /// statement's [`Config::query_timeout`](super::Config::query_timeout): a statement
+    /// still running when it passes is cancelled and the transaction ends in a
+    /// [`Timeout::Query`](crate::Timeout::Query) error. `None` (the default) sets none.
+    pub timeout: Option<Duration>,
 }
 
 impl TxOptions {
@@ -63,6 +69,13 @@ impl TxOptions {
         self
     }
 
+    /// These options, with a deadline for the whole transaction.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// These options, with at most `attempts` runs in [`with_tx_retry`].
     #[must_use]
     pub fn max_attempts(mut self, attempts: u32) -> Self {
@@ -78,8 +91,8 @@ impl TxOptions {
 /// never goes back to the pool inside a transaction.
 pub struct Transaction<'a> {
     tx: deadpool_postgres::Transaction<'a>,
-    cache: bool,
-    broken: &'a AtomicBool,
+    state: &'a ConnState,
+    deadline: Option<Instant>,
 }
 
 impl std::fmt::Debug for Transaction<'_> {
@@ -90,8 +103,9 @@ impl std::fmt::Debug for Transaction<'_> {
 
 impl<'a> Transaction<'a> {
     async fn start(conn: &'a mut Connection, opts: &TxOptions) -> Result<Transaction<'a>> {
-        let cache = conn.cache;
-        let (obj, broken) = conn.obj_mut();
+        let deadline = opts.timeout.map(|t| Instant::now() + t);
+        let (obj, state) = conn.parts();
+        let token = obj.cancel_token();
         let mut builder = obj.build_transaction();
         if let Some(level) = opts.isolation {
             builder = builder.isolation_level(match level {
@@ -107,36 +121,63 @@ impl<'a> Transaction<'a> {
         if opts.deferrable {
             builder = builder.deferrable(true);
         }
-        let tx = watch(broken, builder.start().await.map_err(Error::from))?;
-        Ok(Transaction { tx, cache, broken })
+        let begin = async { builder.start().await.map_err(Error::from) };
+        let tx = run_guarded(
+            state,
+            statement_deadline(state, deadline),
+            CancelFrom::Token(token),
+            begin,
+        )
+        .await?;
+        Ok(Transaction {
+            tx,
+            state,
+            deadline,
+        })
+    }
+
+    /// Runs `COMMIT` or `ROLLBACK` (or their savepoint forms), which take the transaction.
+    async fn finish(self, commit: bool) -> Result<()> {
+        let token = self.tx.cancel_token();
+        let deadline = statement_deadline(self.state, self.deadline);
+        let tx = self.tx;
+        let end = async move {
+            if commit {
+                tx.commit().await.map_err(Error::from)
+            } else {
+                tx.rollback().await.map_err(Error::from)
+            }
+        };
+        run_guarded(self.state, deadline, CancelFrom::Token(token), end).await
     }
 
     /// Commits the transaction (or releases the savepoint).
     pub async fn commit(self) -> Result<()> {
-        let broken = self.broken;
-        watch(broken, self.tx.commit().await.map_err(Error::from))
+        self.finish(true).await
     }
 
     /// Rolls the transaction (or the savepoint) back.
     pub async fn rollback(self) -> Result<()> {
-        let broken = self.broken;
-        watch(broken, self.tx.rollback().await.map_err(Error::from))
+        self.finish(false).await
     }
 
-    /// Starts a savepoint inside this transaction; it behaves as a nested transaction.
+    /// Starts a savepoint inside this transaction; it behaves as a nested transaction and
+    /// shares this transaction's deadline.
     pub async fn savepoint(&mut self) -> Result<Transaction<'_>> {
-        let tx = watch(
-            self.broken,
-            self.tx.transaction().await.map_err(Error::from),
-        )?;
+        let token = self.tx.cancel_token();
+        let deadline = statement_deadline(self.state, self.deadline);
+        let tx = &mut self.tx;
+        let begin = async { tx.transaction().await.map_err(Error::from) };
+        let sp = run_guarded(self.state, deadline, CancelFrom::Token(token), begin).await?;
         Ok(Transaction {
-            tx,
-            cache: self.cache,
-            broken: self.broken,
+            tx: sp,
+            state: self.state,
+            deadline: self.deadline,
         })
     }
 
     /// The underlying tokio-postgres transaction, for what this crate does not wrap.
+    /// Statements sent through it have no deadline and are not cancelled when abandoned.
     #[must_use]
     pub fn client(&self) -> &tokio_postgres::Transaction<'a> {
         &self.tx
@@ -144,35 +185,26 @@ impl<'a> Transaction<'a> {
 
     /// Runs statements separated by semicolons with the simple protocol, without parameters.
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
-        watch(
-            self.broken,
-            self.tx.batch_execute(sql).await.map_err(Error::from),
-        )
-    }
-
-    fn runner(&self) -> ClientRef<'_> {
-        ClientRef {
-            target: Target::Tx(&self.tx),
-            cache: self.cache,
-            broken: self.broken,
-        }
+        let tx = &self.tx;
+        self.session()
+            .run(async { tx.batch_execute(sql).await.map_err(Error::from) })
+            .await
     }
 }
 
-impl Executor for Transaction<'_> {
-    async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        self.runner().execute(sql, params).await
-    }
+/// A statement's deadline: the connection's query timeout from now, or the transaction's
+/// deadline if that comes first.
+fn statement_deadline(state: &ConnState, scope: Option<Instant>) -> Option<(Instant, Duration)> {
+    Session::deadline_of(state, scope)
+}
 
-    async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<tokio_postgres::Row>> {
-        self.runner().query(sql, params).await
-    }
-
-    async fn query_stream(&self, sql: &str, params: &[Param<'_>]) -> Result<RowStream<'_>> {
-        Ok(RowStream::new(
-            self.runner().query_raw(sql, params).await?,
-            None,
-        ))
+impl Runner for Transaction<'_> {
+    fn session(&self) -> Session<'_> {
+        Session {
+            target: Target::Tx(&self.tx),
+            state: self.state,
+            scope_deadline: self.deadline,
+        }
     }
 }
 
@@ -224,8 +256,7 @@ impl TxSource for &mut Connection {
         let (result, clean) = run(tx, f).await;
         if !clean {
             // The caller keeps the connection; it is closed when they drop it.
-            self.broken
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+            self.state.mark_broken();
         }
         result
     }
@@ -257,6 +288,11 @@ where
             Err(e) => (Err(e.into()), false),
         },
         Ok(Err(e)) => {
+            if tx.state.is_broken() {
+                // Its statement timed out or its connection failed: a ROLLBACK would only
+                // wait in vain. The server rolls back when the session ends.
+                return (Err(e), false);
+            }
             let clean = tx.rollback().await.is_ok();
             (Err(e), clean)
         }
@@ -327,7 +363,7 @@ where
         let result = pool.run_tx(opts, async |tx| f(tx).await).await;
         match result {
             Err(e) if e.is_retryable() && attempt < attempts => {
-                tokio::time::sleep(backoff(attempt)).await;
+                tokio::time::sleep(TX_RETRY_BACKOFF.delay(attempt)).await;
                 attempt += 1;
             }
             other => return other,
@@ -335,15 +371,5 @@ where
     }
 }
 
-/// 10 ms doubled per attempt, at most 1 s, with up to half of it added at random.
-fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(10) * 2u32.saturating_pow(attempt.min(10) - 1);
-    let base = base.min(Duration::from_secs(1));
-    let mut byte = [0u8; 1];
-    let jitter = if getrandom::fill(&mut byte).is_ok() {
-        base / 2 * u32::from(byte[0]) / 255
-    } else {
-        Duration::ZERO
-    };
-    base + jitter
-}
+/// 10 ms doubled per attempt, at most 1 s, jittered.
+const TX_RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_millis(10), Duration::from_secs(1));

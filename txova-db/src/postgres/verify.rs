@@ -127,12 +127,20 @@ impl fmt::Display for SchemaDifference {
     }
 }
 
-// For an array the element's type is described too (`et`), so an array of an enum is known.
+/// The columns of one table. `attnotnull` says new rows need a value; from PostgreSQL 18 on
+/// it is also set by a `NOT NULL` constraint added `NOT VALID` (recorded in `pg_constraint`
+/// with contype `n`), under which rows already there may still hold `NULL`, so the last
+/// column asks for a validated one. Before 18 no such constraint exists and the two agree.
+/// For an array the element's type is described too (`et`), so an array of an enum is known.
 const CATALOG: &str = "\
 SELECT a.attname::text, a.atttypid, t.typname::text, t.typtype::text, t.typelem,
        tn.nspname::text, a.attnotnull, a.atthasdef,
        coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
                  FROM pg_enum e WHERE e.enumtypid = t.oid), '{}'),
+       a.attnotnull AND NOT EXISTS (
+         SELECT FROM pg_constraint k
+         WHERE k.conrelid = a.attrelid AND k.contype = 'n' AND k.conkey = ARRAY[a.attnum]
+           AND NOT k.convalidated),
        et.typname::text, et.typtype::text, etn.nspname::text,
        coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
                  FROM pg_enum e WHERE e.enumtypid = et.oid), '{}')
@@ -151,7 +159,10 @@ ORDER BY a.attnum";
 struct LiveColumn {
     name: String,
     ty: Type,
+    /// A new row must have a value.
     not_null: bool,
+    /// No row holds `NULL`: `NOT NULL` and, on PostgreSQL 18, validated.
+    never_null: bool,
     has_default: bool,
 }
 
@@ -203,6 +214,7 @@ async fn live_columns(db: &impl Executor, table: &TableInfo) -> Result<Vec<LiveC
                 name: r.try_get(0)?,
                 ty,
                 not_null: r.try_get(6)?,
+                never_null: r.try_get(9)?,
                 has_default: r.try_get(7)?,
             })
         })
@@ -212,10 +224,10 @@ async fn live_columns(db: &impl Executor, table: &TableInfo) -> Result<Vec<LiveC
 /// The element type of an array column whose type the driver does not know (an array of an
 /// enum), from the catalog row's element columns.
 fn element_type(r: &tokio_postgres::Row, oid: u32) -> Result<Type> {
-    let name: Option<String> = r.try_get(9)?;
-    let kind: Option<String> = r.try_get(10)?;
-    let schema: Option<String> = r.try_get(11)?;
-    let labels: Vec<String> = r.try_get(12)?;
+    let name: Option<String> = r.try_get(10)?;
+    let kind: Option<String> = r.try_get(11)?;
+    let schema: Option<String> = r.try_get(12)?;
+    let labels: Vec<String> = r.try_get(13)?;
     let (Some(name), Some(schema)) = (name, schema) else {
         return Ok(Type::UNKNOWN);
     };
@@ -253,7 +265,7 @@ fn compare(table: &TableInfo, live: &[LiveColumn], out: &mut Vec<SchemaDifferenc
                 sql_type: l.ty.name().to_owned(),
             });
         }
-        if !l.not_null && !col.nullable {
+        if !l.never_null && !col.nullable {
             out.push(SchemaDifference::NullableColumn {
                 table: name.clone(),
                 column: column.clone(),

@@ -26,8 +26,9 @@ pub use source::{Direction, EmbeddedMigrations, MigrationSource};
 pub use status::{MigrationState, MigrationStatus, Status};
 pub use table::DbVersion;
 
-use self::options::UrlOptions;
+pub(crate) use self::options::UrlOptions;
 use self::table::Tables;
+use super::conn_string::ConnString;
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
 /// The version table golang-migrate uses unless told otherwise.
@@ -171,7 +172,7 @@ type ProgressFn = dyn for<'a> Fn(Progress<'a>) + Send + Sync;
 /// ```
 pub struct Migrator {
     config: MigratorConfig,
-    options: UrlOptions,
+    conn: ConnString,
     source: MigrationSource,
     stop: Arc<AtomicBool>,
     progress: Option<Arc<ProgressFn>>,
@@ -194,7 +195,8 @@ struct Session {
 }
 
 impl Migrator {
-    /// Reads and checks the migrations folder and the URL's options. Nothing connects yet.
+    /// Reads and checks the migrations folder, and parses the database URL with its options.
+    /// Nothing connects yet.
     pub fn new(config: MigratorConfig) -> Result<Migrator> {
         let folder = source::folder_of(&config.migrations_path)?;
         let source = MigrationSource::from_dir(folder)?;
@@ -203,10 +205,10 @@ impl Migrator {
 
     /// Uses `source` (for instance embedded migrations) instead of a folder.
     pub fn with_source(config: MigratorConfig, source: MigrationSource) -> Result<Migrator> {
-        let options = options::parse(&config.database_url)?;
+        let conn = ConnString::parse(&config.database_url)?;
         Ok(Migrator {
             config,
-            options,
+            conn,
             source,
             stop: Arc::new(AtomicBool::new(false)),
             progress: None,
@@ -364,9 +366,8 @@ impl Migrator {
     }
 
     async fn open(&self) -> Result<Session> {
-        let client =
-            crate::postgres::connect(&self.options.url, self.config.connect_timeout).await?;
-        if let Some(path) = &self.options.search_path {
+        let client = crate::postgres::connect(&self.conn, self.config.connect_timeout).await?;
+        if let Some(path) = &self.conn.migrate.search_path {
             client
                 .execute("SELECT set_config('search_path', $1, false)", &[path])
                 .await
@@ -387,7 +388,7 @@ impl Migrator {
             ));
         };
         let database = match &self.config.lock_key {
-            LockKey::UrlPath => self.options.path.clone().unwrap_or(current_database),
+            LockKey::UrlPath => self.conn.migrate.path.clone().unwrap_or(current_database),
             LockKey::CurrentDatabase => current_database,
             LockKey::Name(name) => name.clone(),
         };
@@ -412,8 +413,8 @@ impl Migrator {
             }
             return Ok((None, t.clone()));
         }
-        match &self.options.table {
-            Some(t) if self.options.table_quoted => options::split_quoted(t),
+        match &self.conn.migrate.table {
+            Some(t) if self.conn.migrate.table_quoted => options::split_quoted(t),
             Some(t) => Ok((None, t.clone())),
             None => Ok((None, DEFAULT_MIGRATIONS_TABLE.to_owned())),
         }
@@ -425,7 +426,7 @@ impl Migrator {
         session: &mut Session,
         work: impl AsyncFnOnce(&Self, &mut Session) -> Result<T>,
     ) -> Result<T> {
-        if self.options.no_lock {
+        if self.conn.migrate.no_lock {
             return work(self, session).await;
         }
         self.lock(session).await?;
@@ -558,7 +559,7 @@ impl Migrator {
         let timeout = self
             .config
             .statement_timeout
-            .or(self.options.statement_timeout);
+            .or(self.conn.migrate.statement_timeout);
         let run = s.client.batch_execute(sql);
         let result = match timeout {
             None => run.await,
@@ -567,7 +568,7 @@ impl Migrator {
                 if let Ok(r) = tokio::time::timeout(limit, &mut run).await {
                     r
                 } else {
-                    let tls = crate::postgres::tls::parse(&self.options.url)?.tls;
+                    let tls = self.conn.tls()?;
                     // The server ends the batch with "canceling statement" (57014).
                     let _ = s.client.cancel_token().cancel_query(tls).await;
                     if run.await.is_err() {

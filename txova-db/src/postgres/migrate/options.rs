@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
-/// What the URL says beyond the connection itself.
+/// What the URL says beyond the connection itself: golang-migrate's options, read by the
+/// one connection-string parser (`conn_string`).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct UrlOptions {
-    /// The URL without the options below.
-    pub(crate) url: String,
     /// The URL's path with its leading `/` (`/mydb`), as golang-migrate opened by URL hashes
     /// it into the lock id; `None` for a `key=value` string or a URL without a path.
     pub(crate) path: Option<String>,
@@ -25,45 +24,22 @@ pub(crate) struct UrlOptions {
     pub(crate) search_path: Option<String>,
 }
 
-/// Splits golang-migrate's options off a `postgres://` URL. A `key=value` connection string
-/// is returned unchanged.
-pub(crate) fn parse(url: &str) -> Result<UrlOptions> {
-    let Some(scheme_len) = ["postgres://", "postgresql://"]
-        .iter()
-        .find(|s| url.starts_with(*s))
-        .map(|s| s.len())
-    else {
-        return Ok(UrlOptions {
-            url: url.to_owned(),
-            ..UrlOptions::default()
-        });
-    };
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let path = base[scheme_len..]
-        .find('/')
-        .map(|i| percent_decode(&base[scheme_len + i..], false))
-        .transpose()?
-        .filter(|p| !p.is_empty());
-    let mut out = UrlOptions {
-        path,
-        ..UrlOptions::default()
-    };
-    let mut kept = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_decode(raw, true)?;
+impl UrlOptions {
+    /// Takes `key` (with its decoded `value`) if it is a migration option.
+    pub(crate) fn take(&mut self, key: &str, value: &str) -> Result<bool> {
+        let value = value.to_owned();
         match key {
-            "x-migrations-table" => out.table = Some(value).filter(|v| !v.is_empty()),
-            "x-migrations-table-quoted" => out.table_quoted = parse_bool(key, &value)?,
+            "x-migrations-table" => self.table = Some(value).filter(|v| !v.is_empty()),
+            "x-migrations-table-quoted" => self.table_quoted = parse_bool(key, &value)?,
             "x-statement-timeout" => {
                 let ms: u64 = value.parse().map_err(|_| {
                     Error::config(format!(
                         "invalid {key} `{value}`: expected a number of milliseconds"
                     ))
                 })?;
-                out.statement_timeout = (ms > 0).then(|| Duration::from_millis(ms));
+                self.statement_timeout = (ms > 0).then(|| Duration::from_millis(ms));
             }
-            "x-no-lock" => out.no_lock = parse_bool(key, &value)?,
+            "x-no-lock" => self.no_lock = parse_bool(key, &value)?,
             "x-multi-statement" => {
                 if parse_bool(key, &value)? {
                     return Err(Error::config(
@@ -73,29 +49,29 @@ pub(crate) fn parse(url: &str) -> Result<UrlOptions> {
             }
             // Only meaningful with x-multi-statement.
             "x-multi-statement-max-size" => {}
-            "search_path" => out.search_path = Some(value).filter(|v| !v.is_empty()),
+            "search_path" => self.search_path = Some(value).filter(|v| !v.is_empty()),
             other if other.starts_with("x-") => {
                 return Err(Error::config(format!(
                     "unknown migration option `{other}` in the database url"
                 )));
             }
-            _ => kept.push(pair),
+            _ => return Ok(false),
         }
+        Ok(true)
     }
-    if out.table_quoted
-        && let Some(table) = &out.table
-        && !(table.len() >= 2 && table.starts_with('"') && table.ends_with('"'))
-    {
-        return Err(Error::config(format!(
-            "x-migrations-table must be quoted (for instance '\"migrate\".\"schema_migrations\"') when x-migrations-table-quoted is enabled, current value is: {table}"
-        )));
+
+    /// Checks the options together, once all are read.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.table_quoted
+            && let Some(table) = &self.table
+            && !(table.len() >= 2 && table.starts_with('"') && table.ends_with('"'))
+        {
+            return Err(Error::config(format!(
+                "x-migrations-table must be quoted (for instance '\"migrate\".\"schema_migrations\"') when x-migrations-table-quoted is enabled, current value is: {table}"
+            )));
+        }
+        Ok(())
     }
-    out.url = if kept.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", kept.join("&"))
-    };
-    Ok(out)
 }
 
 /// Splits `"schema"."table"` (or `"table"`) as golang-migrate does with
@@ -135,59 +111,12 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
     }
 }
 
-fn percent_decode(s: &str, plus_is_space: bool) -> Result<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = s
-                    .get(i + 1..i + 3)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| {
-                        Error::config(format!("invalid percent-encoding in database url: `{s}`"))
-                    })?;
-                out.push(hex);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
-        .map_err(|_| Error::config(format!("database url option is not UTF-8: `{s}`")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn options_are_taken_out() {
-        let o = parse(
-            "postgres://u:p@h:5432/my%20db?sslmode=disable&x-migrations-table=mig&x-statement-timeout=1500&search_path=app,public&x-no-lock=true&application_name=a",
-        )
-        .unwrap();
-        assert_eq!(
-            o.url,
-            "postgres://u:p@h:5432/my%20db?sslmode=disable&application_name=a"
-        );
-        assert_eq!(o.path.as_deref(), Some("/my db"));
-        assert_eq!(o.table.as_deref(), Some("mig"));
-        assert_eq!(o.statement_timeout, Some(Duration::from_millis(1500)));
-        assert_eq!(o.search_path.as_deref(), Some("app,public"));
-        assert!(o.no_lock);
-        let o = parse("postgres://h").unwrap();
-        assert_eq!((o.url.as_str(), o.path), ("postgres://h", None));
-        let o = parse("host=h dbname=x").unwrap();
-        assert_eq!((o.url.as_str(), o.path), ("host=h dbname=x", None));
+    fn parse(url: &str) -> Result<UrlOptions> {
+        crate::postgres::conn_string::ConnString::parse(url).map(|c| c.migrate)
     }
 
     #[test]

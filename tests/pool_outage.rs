@@ -1,0 +1,144 @@
+//! During an outage the pool stays bounded and polite: an acquire never outlasts the acquire
+//! timeout, connection attempts are paced by a shared backoff and callers fail fast with the
+//! last connect error; when the server returns, the pool recovers.
+//!
+//! The recovery tests print the time from the server's return to the first answered query
+//! (`cargo test -p txova-db-tests --test pool_outage -- --nocapture`); they assert only that
+//! it happens. The 30 s bounds keep a failing test from hanging; none of them is a measure.
+
+use std::time::{Duration, Instant};
+
+use txova_db::postgres::{Config, Executor, Pool};
+use txova_db::{ErrorKind, Timeout};
+use txova_db_tests::{Mode, PgServer, Relay, database, guarded};
+
+/// Queries until one is answered (bounded by the guard); returns how long that took.
+async fn until_answered(pool: &Pool) -> Duration {
+    let start = Instant::now();
+    guarded("recovery after the outage", async {
+        while pool.query_one("SELECT 1", &[]).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    start.elapsed()
+}
+
+#[tokio::test]
+async fn acquire_is_bounded_by_the_acquire_timeout_with_stale_connections() {
+    let db = database("outage_acquire").await;
+    let (relay, url) = Relay::for_url(db.url()).await;
+    let pool = Pool::new(Config {
+        max_connections: 6,
+        min_connections: 6,
+        connect_timeout: Duration::from_secs(4),
+        acquire_timeout: Duration::from_secs(1),
+        // Every idle connection is checked before it is handed out.
+        health_check_period: Duration::ZERO,
+        ..Config::new(url)
+    })
+    .await
+    .unwrap();
+    assert_eq!(pool.status().idle, 6);
+    // Every connection, open or new, goes silent: each check and each connect would take the
+    // whole connect timeout (six checks and a connect: 28 s) if the acquire were not bounded.
+    relay.set_mode(Mode::BlackHole);
+    let err = guarded("get() with stale connections", pool.get())
+        .await
+        .expect_err("nothing answers");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+    assert_eq!(err.timeout_kind(), Some(Timeout::Acquire), "{err:?}");
+    let err = guarded("ping() with stale connections", pool.ping())
+        .await
+        .expect_err("nothing answers");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
+}
+
+#[tokio::test]
+async fn connects_are_paced_during_an_outage_and_callers_fail_fast() {
+    let db = database("outage_storm").await;
+    let (relay, url) = Relay::for_url(db.url()).await;
+    let pool = Pool::new(Config {
+        max_connections: 10,
+        min_connections: 2,
+        connect_timeout: Duration::from_secs(2),
+        acquire_timeout: Duration::from_secs(5),
+        ..Config::new(url)
+    })
+    .await
+    .unwrap();
+    pool.query_one("SELECT 1", &[]).await.unwrap();
+    // The outage: every connection is reset, and every new one as it is accepted.
+    relay.set_mode(Mode::Reset);
+    let before = relay.accepted();
+    let calls = (0..20).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut kinds = Vec::new();
+            for _ in 0..50 {
+                if let Err(e) = pool.query_one("SELECT 1", &[]).await {
+                    kinds.push(e.kind());
+                }
+            }
+            kinds
+        })
+    });
+    let outcomes = guarded(
+        "1000 calls during an outage",
+        futures_util::future::join_all(calls),
+    )
+    .await;
+    let attempts = relay.accepted() - before;
+    let kinds: Vec<ErrorKind> = outcomes.into_iter().flat_map(Result::unwrap).collect();
+    assert_eq!(kinds.len(), 1000, "every call failed");
+    assert!(
+        kinds.iter().all(|k| *k == ErrorKind::Connection),
+        "callers get the connect error, not a timeout: {kinds:?}"
+    );
+    // Unpaced, each of the 1000 calls would try its own connect.
+    assert!(
+        attempts <= 100,
+        "{attempts} connection attempts for 1000 calls"
+    );
+    relay.set_mode(Mode::Pass);
+    let took = until_answered(&pool).await;
+    eprintln!(
+        "relay outage: {attempts} connect attempts for 1000 calls; recovered {took:?} after the network returned"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_recovers_after_a_restart_and_a_kill_9() {
+    let server = PgServer::start().await;
+    let pool = Pool::new(Config {
+        max_connections: 4,
+        min_connections: 2,
+        connect_timeout: Duration::from_secs(2),
+        acquire_timeout: Duration::from_secs(5),
+        ..Config::new(server.url())
+    })
+    .await
+    .unwrap();
+    pool.query_one("SELECT 1", &[]).await.unwrap();
+
+    server.stop().await;
+    // Callers during the outage get errors, promptly, while the backoff grows.
+    for _ in 0..50 {
+        let err = guarded(
+            "a call while the server is down",
+            pool.query_one("SELECT 1", &[]),
+        )
+        .await
+        .expect_err("the server is down");
+        assert_eq!(err.kind(), ErrorKind::Connection, "{err:?}");
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.start_again().await;
+    let restart = until_answered(&pool).await;
+
+    server.kill9().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.start_again().await;
+    let crash = until_answered(&pool).await;
+    eprintln!("recovered {restart:?} after a restart, {crash:?} after kill -9");
+}
