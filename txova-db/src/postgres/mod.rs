@@ -17,7 +17,10 @@ mod tls;
 mod tx;
 mod verify;
 
-pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
+pub use builder::{
+    ColumnExt, Condition, Delete, Insert, Nullable, Select, SortKey, Update, Value, delete_from,
+    insert_into, select, select_table, update_table,
+};
 pub use bulk::{InsertRows, copy_in, insert_rows};
 pub use config::{Config, Keepalive};
 pub use connection::Connection;

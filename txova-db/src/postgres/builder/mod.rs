@@ -16,9 +16,12 @@ use super::ident;
 use super::placeholders;
 
 mod value;
+mod write;
+
 use super::query::FromRow;
 use super::schema::{Column, Comparable, Table};
 use crate::error::{Error, Result};
+pub use write::{Delete, Insert, Update, delete_from, insert_into, update_table};
 
 /// A value bound to a query built at run time.
 pub type Value = Box<dyn ToSql + Sync + Send>;
@@ -441,20 +444,7 @@ impl Select {
         sql.push_str(&self.table);
         let mut params: Vec<Param<'_>> =
             Vec::with_capacity(self.conditions.iter().map(|c| c.values.len()).sum());
-        for (i, c) in self.conditions.iter().enumerate() {
-            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            // One pass writes the fragment and says how it must be joined.
-            let start = sql.len();
-            let found = placeholders::rewrite_into(&mut sql, &c.sql, params.len() + 1)?;
-            if found.ends_in_line_comment {
-                sql.push('\n');
-            }
-            if self.conditions.len() > 1 && found.top_level_or {
-                sql.insert(start, '(');
-                sql.push(')');
-            }
-            params.extend(c.values.iter().map(|v| &**v as Param<'_>));
-        }
+        write_where(&mut sql, &self.conditions, &mut params)?;
         if !self.order.is_empty() {
             sql.push_str(" ORDER BY ");
             push_list(&mut sql, &self.order);
@@ -511,6 +501,30 @@ impl Select {
         let (sql, params) = self.build()?;
         on.query_stream(&sql, &params).await
     }
+}
+
+/// Appends ` WHERE a AND b ...` for `conditions` (nothing when there are none), numbering
+/// their placeholders after the values already in `params`, and adds their values.
+fn write_where<'a>(
+    sql: &mut String,
+    conditions: &'a [Condition],
+    params: &mut Vec<Param<'a>>,
+) -> Result<()> {
+    for (i, c) in conditions.iter().enumerate() {
+        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+        // One pass writes the fragment and says how it must be joined.
+        let start = sql.len();
+        let found = placeholders::rewrite_into(sql, &c.sql, params.len() + 1)?;
+        if found.ends_in_line_comment {
+            sql.push('\n');
+        }
+        if conditions.len() > 1 && found.top_level_or {
+            sql.insert(start, '(');
+            sql.push(')');
+        }
+        params.extend(c.values.iter().map(|v| &**v as Param<'_>));
+    }
+    Ok(())
 }
 
 /// Whether a condition joined with `AND` must be parenthesised to keep its meaning: it holds
