@@ -10,7 +10,8 @@
 use std::time::{Duration, Instant};
 
 use txova_db::postgres::{
-    Applied, DbVersion, Direction, Executor, MigrationState, Migrator, MigratorConfig, Pool,
+    Applied, DbVersion, Direction, Executor, LockKey, MigrationState, Migrator, MigratorConfig,
+    Pool,
 };
 use txova_db::testing::TestDatabase;
 use txova_db::{ErrorKind, Timeout};
@@ -580,4 +581,38 @@ async fn go_holds_txova_waits(
         );
         assert_eq!(holder.wait(RUN_LIMIT).ok(), "");
     }
+}
+
+/// A Go service that opens its own `*sql.DB` and hands it to golang-migrate's `WithInstance`
+/// (either driver) locks on `current_database()`, without the URL's slash:
+/// `LockKey::CurrentDatabase` waits for it, the default `LockKey::UrlPath` does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_instance_takes_the_current_database_lock() {
+    let Some(go) = go_interop("with_instance_takes_the_current_database_lock") else {
+        return;
+    };
+    let (db, pool) = database("go_instance").await;
+    let dir = TempDir::new("go_instance");
+    write_migrations(&dir, 1);
+    let expected = golang_migrate_lock_id(db.name(), "public", "schema_migrations");
+    let url = with_option(db.url(), "sslmode", "disable");
+    for driver in DRIVERS {
+        let (holder, line) =
+            Run::start_with_line(&mut go.command(&["hold-lock-instance", driver, &url]));
+        assert_eq!(line, "locked", "{driver}");
+        assert_eq!(advisory_keys(&pool).await, [expected], "{driver}");
+        let current_database = Migrator::new(MigratorConfig {
+            lock_timeout: Duration::from_millis(300),
+            lock_key: LockKey::CurrentDatabase,
+            ..MigratorConfig::new(rust_url(&db, None), dir.url())
+        })
+        .unwrap();
+        let err = current_database.up().await.unwrap_err();
+        assert_eq!(err.timeout_kind(), Some(Timeout::Lock), "{driver}: {err}");
+        assert_eq!(holder.wait(RUN_LIMIT).ok(), "");
+    }
+    // The URL form's id is another one: it does not wait for a WithInstance holder.
+    let url_path =
+        golang_migrate_lock_id(&format!("/{}", db.name()), "public", "schema_migrations");
+    assert_ne!(url_path, expected);
 }

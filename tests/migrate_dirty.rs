@@ -128,3 +128,42 @@ async fn a_syntax_error_points_at_its_line_and_column() {
     assert_eq!(err2.code(), Some("42601"));
     assert!(err2.to_string().contains("at line 2, column 8"), "{err2}");
 }
+
+#[tokio::test]
+async fn the_force_hint_names_the_version_the_database_is_really_at() {
+    let db = TestDatabase::create("mig_force_hint").await.unwrap();
+    let dir = TempDir::with_files(
+        "force_hint",
+        &[
+            ("1_a.up.sql", "CREATE TABLE a (id int);"),
+            ("2_b.up.sql", "CREATE TABLE b (id int);"),
+            ("3_c.up.sql", "CREATE TABLE c (id int);"),
+            // One batch, no transaction control: it fails as a whole, so the database stays
+            // at 3 although it is marked dirty at 4.
+            ("4_d.up.sql", "CREATE TABLE d (id int);\nSELECT 1 / 0;\n"),
+        ],
+    );
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    let err = m.up().await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("really at version 3"), "{text}");
+    assert!(text.contains("force 3"), "{text}");
+    assert!(!text.contains("force 4"), "{text}");
+    // The next run's refusal does not claim the database is at 4 either.
+    let again = m.up().await.unwrap_err().to_string();
+    assert!(again.contains("dirty at version 4"), "{again}");
+    assert!(!again.contains("force 4"), "{again}");
+
+    // A file that commits part way cannot be judged: both versions are named.
+    m.force(3).await.unwrap();
+    dir.write(
+        "4_d.up.sql",
+        "BEGIN; CREATE TABLE d (id int); COMMIT;\nSELECT 1 / 0;\n",
+    );
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    let text = m.up().await.unwrap_err().to_string();
+    assert!(
+        text.contains("3 if none of it was applied, 4 if all"),
+        "{text}"
+    );
+}

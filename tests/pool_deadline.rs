@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use txova_db::postgres::{Config, Executor, Pool, with_tx};
+use futures_util::StreamExt as _;
+use txova_db::postgres::{Config, Executor, Pool, TxOptions, with_tx, with_tx_opts};
 use txova_db::{ErrorKind, Timeout};
 use txova_db_tests::{Relay, TestDatabase, database, guarded};
 
@@ -38,7 +39,7 @@ async fn sleeping(direct: &Pool) -> i64 {
         .query_one(
             "SELECT count(*) FROM pg_stat_activity \
              WHERE datname = current_database() AND state = 'active' \
-             AND query LIKE 'SELECT pg_sleep%'",
+             AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(%'",
             &[],
         )
         .await
@@ -180,4 +181,138 @@ async fn a_dropped_call_cancels_its_statement_and_frees_the_pool() {
     guarded("the next caller", pool.query_one("SELECT 1", &[]))
         .await
         .unwrap();
+}
+
+/// A query whose first rows come at once and whose last never does. The server holds rows
+/// in an 8 kB buffer: the rows are wide so that most of them are sent before it stalls.
+const STALLS_BEFORE_ITS_LAST_ROW: &str = "SELECT x, repeat('x', 1000) FROM generate_series(1, 100) x \
+     WHERE x < 100 OR pg_sleep(600) IS NOT NULL";
+
+async fn pool_of_one(db: &TestDatabase, query_timeout: Option<Duration>) -> Pool {
+    Pool::new(Config {
+        max_connections: 1,
+        query_timeout,
+        ..Config::new(db.url())
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_stream_whose_next_row_does_not_come_times_out_and_is_cancelled() {
+    let db = database("deadline_stream").await;
+    let pool = pool_of_one(&db, Some(Duration::from_millis(500))).await;
+    let direct = db.pool().await.unwrap();
+    let mut rows = guarded(
+        "the first rows",
+        pool.query_stream(STALLS_BEFORE_ITS_LAST_ROW, &[]),
+    )
+    .await
+    .unwrap();
+    let mut got = Vec::new();
+    let err = guarded("a stalled stream", async {
+        loop {
+            match rows.next().await {
+                Some(Ok(row)) => got.push(row.get::<_, i32>(0)),
+                Some(Err(e)) => return e,
+                None => panic!("the stream ended without its last row"),
+            }
+        }
+    })
+    .await;
+    assert!(!got.is_empty() && got.len() < 100, "{} rows", got.len());
+    assert_eq!(
+        got,
+        (1..=got.len())
+            .map(|i| i32::try_from(i).unwrap())
+            .collect::<Vec<_>>()
+    );
+    assert_query_timeout(&err);
+    assert!(
+        rows.next().await.is_none(),
+        "the stream ends after its timeout"
+    );
+    drop(rows);
+    no_statement_left(&direct).await;
+    guarded("the next caller", pool.query_one("SELECT 1", &[]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_stream_dropped_before_its_end_cancels_its_query_and_frees_the_pool() {
+    let db = database("deadline_stream_drop").await;
+    let pool = pool_of_one(&db, None).await;
+    let direct = db.pool().await.unwrap();
+    let mut rows = guarded(
+        "the first rows",
+        pool.query_stream(STALLS_BEFORE_ITS_LAST_ROW, &[]),
+    )
+    .await
+    .unwrap();
+    let first = guarded("the first row", rows.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.get::<_, i32>(0), 1);
+    drop(rows);
+    no_statement_left(&direct).await;
+    guarded("the next caller", pool.query_one("SELECT 1", &[]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_transaction_deadline_bounds_the_whole_transaction() {
+    let db = database("deadline_tx_scope").await;
+    let pool = pool_of_one(&db, None).await;
+    let direct = db.pool().await.unwrap();
+    let opts = TxOptions::default().timeout(Duration::from_millis(500));
+    let result = guarded(
+        "a transaction past its deadline",
+        with_tx_opts(&pool, opts, async |tx| {
+            tx.execute("SELECT 1", &[]).await?;
+            tx.execute("SELECT pg_sleep(600)", &[]).await
+        }),
+    )
+    .await;
+    assert_query_timeout(&result.expect_err("the deadline passes first"));
+    no_statement_left(&direct).await;
+    guarded("the next caller", pool.query_one("SELECT 1", &[]))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_query_timeout_can_be_set_per_pool_handle_and_per_connection() {
+    let db = database("deadline_override").await;
+    let pool = pool_of_one(&db, None).await;
+    let direct = db.pool().await.unwrap();
+
+    let short = pool.with_query_timeout(Some(Duration::from_millis(300)));
+    let err = guarded(
+        "a call on a handle with a deadline",
+        short.execute("SELECT pg_sleep(600)", &[]),
+    )
+    .await
+    .expect_err("the handle's deadline passes");
+    assert_query_timeout(&err);
+    no_statement_left(&direct).await;
+
+    let mut conn = guarded("a connection", pool.get()).await.unwrap();
+    assert_eq!(conn.query_timeout(), None);
+    conn.set_query_timeout(Some(Duration::from_millis(300)));
+    let err = guarded(
+        "a call on a connection with a deadline",
+        conn.execute("SELECT pg_sleep(600)", &[]),
+    )
+    .await
+    .expect_err("the connection's deadline passes");
+    assert_query_timeout(&err);
+    drop(conn);
+    no_statement_left(&direct).await;
+
+    // The pool's own handle keeps its setting: no deadline.
+    let conn = guarded("a connection", pool.get()).await.unwrap();
+    assert_eq!(conn.query_timeout(), None);
 }

@@ -7,6 +7,9 @@
 //! server processes the OS schedules differently, which moves a loopback round trip by up to
 //! three times, far more than the pool costs.
 //!
+//! The unnamed statement mode (for poolers in transaction mode) is measured the same way,
+//! on a pool of its own, against the raw named prepared statement on that pool's connection.
+//!
 //! `cargo bench -p txova-db-tests --bench pool`
 
 #![allow(
@@ -35,6 +38,23 @@ async fn raw(pool: &Pool, n: u64) -> Duration {
     for _ in 0..n {
         let row = client.query_one(&stmt, &[&7_i32]).await.unwrap();
         assert_eq!(row.get::<_, &str>(1).len(), 6);
+    }
+    start.elapsed()
+}
+
+/// `n` runs of the query on the pool's connection, through its raw client, as the unnamed
+/// statement with the parameter's type given (tokio-postgres's `query_typed`): what the
+/// unnamed statement mode costs the server, whoever sends it.
+async fn raw_typed(pool: &Pool, n: u64) -> Duration {
+    let conn = pool.get().await.unwrap();
+    let client = conn.client();
+    let start = Instant::now();
+    for _ in 0..n {
+        let rows = client
+            .query_typed(SQL, &[(&7_i32, tokio_postgres::types::Type::INT4)])
+            .await
+            .unwrap();
+        assert_eq!(rows[0].get::<_, &str>(1).len(), 6);
     }
     start.elapsed()
 }
@@ -120,6 +140,48 @@ fn bench(c: &mut Criterion) {
         30,
         300,
     );
+
+    // The unnamed statement mode: one round trip per statement, types declared from the
+    // values, nothing prepared; against the raw client's named prepared statement.
+    let unnamed = rt
+        .block_on(Pool::new(Config {
+            max_connections: 1,
+            ..Config::new(format!(
+                "{}?sslmode=disable&statement_mode=unnamed",
+                db.url()
+            ))
+        }))
+        .unwrap();
+    let mut group = c.benchmark_group("one_row_query_unnamed");
+    group.bench_function("raw_tokio_postgres_prepared", |b| {
+        b.to_async(&rt).iter_custom(|n| raw(&unnamed, n));
+    });
+    group.bench_function("txova_pool_unnamed", |b| {
+        b.to_async(&rt).iter_custom(|n| pooled(&unnamed, n));
+    });
+    group.finish();
+    report(
+        &rt,
+        "one-row query in the unnamed statement mode, ratio to the raw prepared client",
+        &[
+            arm("raw tokio-postgres, prepared", |n| raw(&unnamed, n.into())),
+            arm("raw tokio-postgres, prepared, again", |n| {
+                raw(&unnamed, n.into())
+            }),
+            arm("raw tokio-postgres, query_typed (unnamed)", |n| {
+                raw_typed(&unnamed, n.into())
+            }),
+            arm("txova pool, unnamed (checkout per query)", |n| {
+                pooled(&unnamed, n.into())
+            }),
+            arm("txova held connection, unnamed", |n| {
+                held(&unnamed, n.into())
+            }),
+        ],
+        30,
+        300,
+    );
+    rt.block_on(unnamed.close(Duration::from_secs(5))).unwrap();
     rt.block_on(pool.close(Duration::from_secs(5))).unwrap();
     drop(db);
 }

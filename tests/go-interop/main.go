@@ -30,6 +30,8 @@ func main() {
 		err = migrateCommand(os.Args[2:])
 	case "hold-lock":
 		err = holdLock(os.Args[2:])
+	case "hold-lock-instance":
+		err = holdLockInstance(os.Args[2:])
 	case "keys":
 		err = keys(os.Args[2:])
 	case "cache-write":
@@ -58,6 +60,7 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   go-interop migrate <database-url> <migrations-dir> up|version|steps N|goto V|force V
   go-interop hold-lock <database-url>      (holds golang-migrate's lock until stdin closes)
+  go-interop hold-lock-instance postgres|pgx5 <postgres-url>  (the same, opened WithInstance)
   go-interop keys <uuid> <int64> <uint32> <word>
   go-interop cache-write <redis-url> <prefix>
   go-interop cache-read <redis-url> <prefix>`)

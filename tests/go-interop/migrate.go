@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -10,8 +11,8 @@ import (
 
 	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
-	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5"   // pgx5://
-	_ "github.com/golang-migrate/migrate/v4/database/postgres" // postgres://
+	pgx "github.com/golang-migrate/migrate/v4/database/pgx/v5" // pgx5://
+	"github.com/golang-migrate/migrate/v4/database/postgres"   // postgres://
 	_ "github.com/golang-migrate/migrate/v4/source/file"
 )
 
@@ -93,6 +94,48 @@ func holdLock(args []string) error {
 	driver, err := database.Open(args[0])
 	if err != nil {
 		return err
+	}
+	defer driver.Close()
+	if err := driver.Lock(); err != nil {
+		return err
+	}
+	fmt.Println("locked")
+	if _, err := io.Copy(io.Discard, os.Stdin); err != nil {
+		return err
+	}
+	return driver.Unlock()
+}
+
+// holdLockInstance takes golang-migrate's advisory lock through a driver made with
+// WithInstance over a database/sql handle, as a Go service that opens its own *sql.DB does:
+// driver "postgres" (lib/pq) or "pgx5" (pgx/v5 stdlib); the URL is a plain postgres:// one.
+// It says "locked" and keeps the lock until its standard input closes.
+func holdLockInstance(args []string) error {
+	if len(args) != 2 {
+		usage()
+	}
+	var driver database.Driver
+	switch args[0] {
+	case "postgres":
+		db, err := sql.Open("postgres", args[1])
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if driver, err = postgres.WithInstance(db, &postgres.Config{}); err != nil {
+			return err
+		}
+	case "pgx5":
+		db, err := sql.Open("pgx/v5", args[1])
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if driver, err = pgx.WithInstance(db, &pgx.Config{}); err != nil {
+			return err
+		}
+	default:
+		usage()
 	}
 	defer driver.Close()
 	if err := driver.Lock(); err != nil {

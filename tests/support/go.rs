@@ -82,7 +82,7 @@ fn build() -> Option<GoInterop> {
     let out = Run::start(
         Command::new("go")
             .current_dir(&module)
-            .args(["build", "-mod=readonly", "-o"])
+            .args(["build", "-mod=readonly", "-buildvcs=false", "-o"])
             .arg(&partial)
             .arg("."),
     )

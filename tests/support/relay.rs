@@ -91,8 +91,14 @@ impl Relay {
         let (head, rest) = url.split_once('@').expect("a url with user@host");
         let (upstream, path) = rest.split_once('/').expect("a url with a database");
         let relay = Relay::start(upstream).await;
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let relayed = format!("{head}@127.0.0.1:{}/{path}{sep}sslmode=disable", relay.port);
+        let tls_off = if path.contains("sslmode=disable") {
+            ""
+        } else if path.contains('?') {
+            "&sslmode=disable"
+        } else {
+            "?sslmode=disable"
+        };
+        let relayed = format!("{head}@127.0.0.1:{}/{path}{tls_off}", relay.port);
         (relay, relayed)
     }
 

@@ -9,6 +9,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
+use tokio_postgres::error::SqlState;
+
 /// A specialised `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -55,6 +57,11 @@ pub enum ErrorKind {
     /// An error made by the application with [`Error::custom`], such as a business rule that
     /// aborts a transaction; [`Error::downcast_ref`] returns it.
     Custom,
+    /// The operating system's random generator failed; nothing that needs randomness (a
+    /// session id, a lock token) can be made until it works again.
+    RandomSource,
+    /// A lock inside this process was poisoned: a thread panicked while holding it.
+    Poisoned,
 }
 
 impl ErrorKind {
@@ -78,6 +85,8 @@ impl ErrorKind {
             ErrorKind::Migration => "migration error",
             ErrorKind::Lock => "lock error",
             ErrorKind::Custom => "application error",
+            ErrorKind::RandomSource => "random source failure",
+            ErrorKind::Poisoned => "poisoned lock",
         }
     }
 }
@@ -133,6 +142,8 @@ struct Inner {
     timeout: Option<Timeout>,
     db: Option<DbFields>,
     source: Option<BoxError>,
+    /// Nothing of the statement reached the server, so running it again cannot run it twice.
+    safe_to_retry: bool,
 }
 
 impl Error {
@@ -145,6 +156,7 @@ impl Error {
                 timeout: None,
                 db: None,
                 source: None,
+                safe_to_retry: false,
             }),
         }
     }
@@ -175,6 +187,22 @@ impl Error {
     /// A [`ErrorKind::Config`] error.
     pub(crate) fn config(message: impl Into<Cow<'static, str>>) -> Self {
         Error::new(ErrorKind::Config, message)
+    }
+
+    /// An [`ErrorKind::RandomSource`] error: the OS generator failed.
+    pub(crate) fn random_source(e: getrandom::Error) -> Self {
+        Error::new(
+            ErrorKind::RandomSource,
+            format!("the operating system's random source failed: {e}"),
+        )
+    }
+
+    /// An [`ErrorKind::Poisoned`] error about `what` (`"the cache's flight table"`).
+    pub(crate) fn poisoned(what: &str) -> Self {
+        Error::new(
+            ErrorKind::Poisoned,
+            format!("{what} is poisoned: a thread panicked while holding it"),
+        )
     }
 
     /// An [`ErrorKind::InvalidInput`] error.
@@ -254,6 +282,25 @@ impl Error {
     #[must_use]
     pub fn is_retryable(&self) -> bool {
         self.inner.kind == ErrorKind::Serialization
+    }
+
+    /// Whether the failed call certainly did not run its statement on the server, so calling
+    /// again cannot apply it twice (pgx's `SafeToRetry`): no connection could be had, the
+    /// transaction never began, or a value was refused before anything was sent.
+    ///
+    /// `false` does not mean the statement ran: a [`ErrorKind::Connection`] error while a
+    /// statement or a `COMMIT` was on its way leaves the outcome unknown, and only reading
+    /// the data again tells. Errors the server reported are `false` too: the statement ran
+    /// and failed (see [`Error::is_retryable`] for serialization failures).
+    #[must_use]
+    pub fn is_safe_to_retry(&self) -> bool {
+        self.inner.safe_to_retry
+    }
+
+    /// Marks the error as raised before anything of the statement was sent.
+    pub(crate) fn not_sent(mut self) -> Self {
+        self.inner.safe_to_retry = true;
+        self
     }
 
     /// The SQLSTATE code the PostgreSQL server reported, such as `"23505"`.
@@ -389,29 +436,108 @@ impl From<BoxError> for Error {
     }
 }
 
-fn kind_for_sqlstate(code: &str) -> ErrorKind {
-    match code {
-        "23505" => ErrorKind::Duplicate,
-        "23503" => ErrorKind::ForeignKey,
-        "23514" => ErrorKind::Check,
-        "23502" => ErrorKind::NotNull,
-        "40001" | "40P01" => ErrorKind::Serialization,
-        "57014" => ErrorKind::Timeout,
-        // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections,
-        // invalid_password, invalid_authorization_specification, invalid_catalog_name
-        "57P01" | "57P02" | "57P03" | "53300" | "28P01" | "28000" | "3D000" => {
-            ErrorKind::Connection
+fn kind_for_sqlstate(code: &SqlState) -> ErrorKind {
+    match *code {
+        SqlState::UNIQUE_VIOLATION => ErrorKind::Duplicate,
+        SqlState::FOREIGN_KEY_VIOLATION => ErrorKind::ForeignKey,
+        SqlState::CHECK_VIOLATION => ErrorKind::Check,
+        SqlState::NOT_NULL_VIOLATION => ErrorKind::NotNull,
+        SqlState::T_R_SERIALIZATION_FAILURE | SqlState::T_R_DEADLOCK_DETECTED => {
+            ErrorKind::Serialization
         }
-        c if c.starts_with("08") => ErrorKind::Connection,
+        SqlState::QUERY_CANCELED => ErrorKind::Timeout,
+        // The server could not read a parameter as the type it inferred for it.
+        SqlState::INVALID_BINARY_REPRESENTATION => ErrorKind::Encode,
+        SqlState::ADMIN_SHUTDOWN
+        | SqlState::CRASH_SHUTDOWN
+        | SqlState::CANNOT_CONNECT_NOW
+        | SqlState::TOO_MANY_CONNECTIONS
+        | SqlState::INVALID_PASSWORD
+        | SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        | SqlState::INVALID_CATALOG_NAME => ErrorKind::Connection,
+        ref c if c.code().starts_with("08") => ErrorKind::Connection,
         _ => ErrorKind::Database,
     }
 }
 
+/// The kind of a server's error, given its severity too: a protocol violation reported as a
+/// plain `ERROR` (a `Bind` with the wrong number of values, say) leaves the connection usable
+/// and is the caller's mistake; the same code as `FATAL` ends the connection.
+fn kind_for_db_error(db: &tokio_postgres::error::DbError) -> ErrorKind {
+    use tokio_postgres::error::Severity;
+    if *db.code() == SqlState::PROTOCOL_VIOLATION && db.parsed_severity() == Some(Severity::Error) {
+        return ErrorKind::InvalidInput;
+    }
+    kind_for_sqlstate(db.code())
+}
+
+/// An error and its causes on one line, each said once: the driver's errors often wrap a
+/// cause whose text is their own again.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut last = out.clone();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && text != last && !last.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        last = text;
+        cause = c.source();
+    }
+    out
+}
+
+/// The first cause of type `T` in `e`'s chain, `e` included.
+fn find<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(t) = c.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+impl Error {
+    /// The error of opening a connection: whatever the driver says (a refused TLS
+    /// handshake, a missing password, an unreachable host), it is a [`ErrorKind::Connection`]
+    /// (or a connect [`ErrorKind::Timeout`]) and its message keeps the driver's reason.
+    /// Nothing of any statement was sent.
+    pub(crate) fn connecting(e: tokio_postgres::Error) -> Self {
+        let err = if e.as_db_error().is_some() {
+            Error::from(e)
+        } else if find::<std::io::Error>(&e)
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            Error::timeout(
+                Timeout::Connect,
+                format!("connect timed out: {}", chain(&e)),
+            )
+        } else {
+            Error::new(ErrorKind::Connection, chain(&e))
+        };
+        let err = if err.kind() == ErrorKind::Timeout {
+            err
+        } else {
+            err.context("could not connect")
+        };
+        err.not_sent()
+    }
+}
+
 impl From<tokio_postgres::Error> for Error {
+    /// Classifies the driver's error from its types: the server's SQLSTATE and severity, a
+    /// closed connection, an I/O or TLS failure below it, a value the driver could not read;
+    /// never from its text. The message says the driver's reason with each cause once.
     fn from(e: tokio_postgres::Error) -> Self {
         if let Some(db) = e.as_db_error() {
-            let code = db.code().code();
-            let kind = kind_for_sqlstate(code);
+            let code = db.code();
+            let kind = kind_for_db_error(db);
             let mut message = match kind {
                 ErrorKind::Database => {
                     format!("{}: {}", db.severity().to_lowercase(), db.message())
@@ -423,12 +549,22 @@ impl From<tokio_postgres::Error> for Error {
                 message.push_str(detail);
                 message.push(')');
             }
+            if matches!(
+                *code,
+                SqlState::INVALID_SQL_STATEMENT_NAME | SqlState::DUPLICATE_PSTATEMENT
+            ) {
+                // The statements in question are this crate's own named ones.
+                message.push_str(
+                    "; a pooler in transaction mode (PgBouncer pool_mode=transaction) does not \
+                     keep prepared statements: add statement_mode=unnamed to the url",
+                );
+            }
             let mut err = Error::new(kind, message);
             if kind == ErrorKind::Timeout {
                 err.inner.timeout = Some(Timeout::Statement);
             }
             err.inner.db = Some(DbFields {
-                code: code.to_owned(),
+                code: code.code().to_owned(),
                 schema: db.schema().map(str::to_owned),
                 table: db.table().map(str::to_owned),
                 column: db
@@ -445,30 +581,32 @@ impl From<tokio_postgres::Error> for Error {
             return err;
         }
         if e.is_closed() {
-            return Error::with_source(ErrorKind::Connection, "connection closed", e);
+            return Error::new(ErrorKind::Connection, "connection closed");
         }
-        let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            if c.is::<std::io::Error>() {
-                return Error::with_source(ErrorKind::Connection, "connection error", e);
+        if let Some(io) = find::<std::io::Error>(&e) {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return Error::timeout(Timeout::Connect, format!("timed out: {}", chain(&e)));
             }
-            cause = c.source();
+            return Error::new(ErrorKind::Connection, chain(&e));
         }
-        let text = e.to_string();
-        if text.starts_with("error serializing") || text.starts_with("error deserializing") {
-            let kind = if text.starts_with("error serializing") {
-                ErrorKind::Encode
-            } else {
-                ErrorKind::Decode
-            };
-            return Error::with_source(kind, text, e);
+        if find::<rustls::Error>(&e).is_some() {
+            return Error::new(ErrorKind::Connection, chain(&e));
         }
-        if text.contains("timeout") || text.contains("timed out") {
-            let mut err = Error::with_source(ErrorKind::Timeout, "connect timed out", e);
-            err.inner.timeout = Some(Timeout::Connect);
-            return err;
+        if find::<tokio_postgres::types::WrongType>(&e).is_some()
+            || find::<tokio_postgres::types::WasNull>(&e).is_some()
+        {
+            return Error::new(ErrorKind::Decode, chain(&e));
         }
-        Error::with_source(ErrorKind::Connection, "postgres error", e)
+        // What is left has no cause below it (a column that does not exist, a row or column
+        // count that does not fit: the caller's mistake, the connection is fine) or a cause
+        // of the value's own (a `FromSql` implementation's error). Values are encoded, and
+        // connections opened, on paths that classify their errors themselves.
+        let kind = if std::error::Error::source(&e).is_some() {
+            ErrorKind::Decode
+        } else {
+            ErrorKind::InvalidInput
+        };
+        Error::new(kind, chain(&e))
     }
 }
 
@@ -531,11 +669,44 @@ mod tests {
 
     #[test]
     fn sqlstate_kinds() {
-        assert_eq!(kind_for_sqlstate("23505"), ErrorKind::Duplicate);
-        assert_eq!(kind_for_sqlstate("23503"), ErrorKind::ForeignKey);
-        assert_eq!(kind_for_sqlstate("40P01"), ErrorKind::Serialization);
-        assert_eq!(kind_for_sqlstate("08006"), ErrorKind::Connection);
-        assert_eq!(kind_for_sqlstate("42P01"), ErrorKind::Database);
+        let kind = |c: &str| kind_for_sqlstate(&SqlState::from_code(c));
+        assert_eq!(kind("23505"), ErrorKind::Duplicate);
+        assert_eq!(kind("23503"), ErrorKind::ForeignKey);
+        assert_eq!(kind("40P01"), ErrorKind::Serialization);
+        assert_eq!(kind("08006"), ErrorKind::Connection);
+        assert_eq!(kind("57P01"), ErrorKind::Connection);
+        assert_eq!(kind("42P01"), ErrorKind::Database);
+        assert_eq!(kind("22P03"), ErrorKind::Encode);
+    }
+
+    #[test]
+    fn a_failed_random_source_and_a_poisoned_lock_have_their_own_kinds() {
+        let e = Error::random_source(getrandom::Error::UNSUPPORTED);
+        assert_eq!(e.kind(), ErrorKind::RandomSource);
+        assert!(e.to_string().contains("random source failed"), "{e}");
+        let e = Error::poisoned("the cache's flight table");
+        assert_eq!(e.kind(), ErrorKind::Poisoned);
+        assert_ne!(e.kind(), ErrorKind::Redis);
+    }
+
+    #[test]
+    fn a_chain_says_each_cause_once() {
+        #[derive(Debug)]
+        struct Wrap(&'static str, Option<std::io::Error>);
+        impl fmt::Display for Wrap {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Wrap {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_ref().map(|e| e as _)
+            }
+        }
+        let e = Wrap("could not read", Some(std::io::Error::other("disk gone")));
+        assert_eq!(chain(&e), "could not read: disk gone");
+        let e = Wrap("disk gone", Some(std::io::Error::other("disk gone")));
+        assert_eq!(chain(&e), "disk gone");
     }
 
     #[test]

@@ -130,8 +130,7 @@ fn sanitize(label: &str) -> String {
 
 fn random_suffix() -> Result<String> {
     let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::new(crate::ErrorKind::Config, format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(Error::random_source)?;
     Ok(bytes.iter().fold(String::new(), |mut s, b| {
         use std::fmt::Write;
         let _ = write!(s, "{b:02x}");

@@ -9,12 +9,13 @@ pub use tokio_postgres::types::{FromSql, IsNull, to_sql_checked};
 /// The result type of `ToSql` and `FromSql` methods.
 pub type SqlResult<T> = std::result::Result<T, Box<dyn std::error::Error + Sync + Send>>;
 
-/// Whether `ty` is the PostgreSQL enum `name` (or text, which an enum's label also fits).
+/// Whether `ty` is the PostgreSQL enum `name`, or text, which an enum's label also fits, or
+/// `unknown`, which the server then types from the statement (the unnamed statement mode).
 #[must_use]
 pub fn is_enum(ty: &Type, name: &str) -> bool {
     match ty.kind() {
         tokio_postgres::types::Kind::Enum(_) => ty.name() == name,
-        _ => matches!(*ty, Type::TEXT | Type::VARCHAR),
+        _ => matches!(*ty, Type::TEXT | Type::VARCHAR | Type::UNKNOWN),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::StatementMode;
+
 /// How to open and keep PostgreSQL connections; the seed's `Config` plus the limits a
 /// production pool needs. Every wait is bounded by default.
 ///
@@ -71,9 +73,20 @@ pub struct Config {
     pub health_check_period: Duration,
     /// Sent to the server as `application_name`, visible in `pg_stat_activity`.
     pub application_name: Option<String>,
-    /// Whether statements go through each connection's prepared-statement cache. Default
-    /// `true`; turn off behind `PgBouncer` in transaction mode.
+    /// Whether named prepared statements go through each connection's cache (in
+    /// [`StatementMode::Prepared`]). Default `true`.
     pub statement_cache: bool,
+    /// How statements are sent. Default [`StatementMode::Prepared`]; behind a pooler in
+    /// transaction mode (`PgBouncer` with `pool_mode = transaction`) use
+    /// [`StatementMode::Unnamed`]. `statement_mode=unnamed` (or `prepared`) in the URL takes
+    /// precedence over this field.
+    ///
+    /// In [`StatementMode::Unnamed`], `statement_timeout` is not sent when connecting (a
+    /// pooler refuses startup options); it is set with `SET LOCAL` at the start of each
+    /// transaction instead. Statements outside a transaction are then bounded by
+    /// [`query_timeout`](Config::query_timeout) and by what the role or database sets
+    /// (`ALTER ROLE app SET statement_timeout = '5s'`).
+    pub statement_mode: StatementMode,
 }
 
 impl Config {
@@ -94,6 +107,7 @@ impl Config {
             health_check_period: Duration::from_secs(30),
             application_name: None,
             statement_cache: true,
+            statement_mode: StatementMode::Prepared,
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::StatementMode;
 use super::config::Config;
 use super::migrate::UrlOptions;
 use super::tls::{self, SslMode};
@@ -24,6 +25,8 @@ pub(crate) struct ConnString {
     pub(crate) network: Network,
     /// golang-migrate's options and the URL's path, for migrations.
     pub(crate) migrate: UrlOptions,
+    /// `statement_mode`, when the string names one.
+    pub(crate) statement_mode: Option<StatementMode>,
 }
 
 /// libpq's keepalive and `TCP_USER_TIMEOUT` settings, when the string sets them.
@@ -44,6 +47,15 @@ pub(crate) struct Network {
 impl ConnString {
     /// Parses `url`.
     pub(crate) fn parse(url: &str) -> Result<ConnString> {
+        // tokio-postgres reads anything that is not a postgres URL as `key=value` pairs, and
+        // reports another scheme's URL as a truncated one.
+        if let Some((scheme, _)) = url.split_once("://")
+            && !matches!(scheme, "postgres" | "postgresql")
+        {
+            return Err(Error::config(format!(
+                "invalid database url: unsupported scheme `{scheme}`, expected postgres:// or postgresql://"
+            )));
+        }
         let mut ours = Ours::default();
         let rest = if let Some(scheme_len) = ["postgres://", "postgresql://"]
             .iter()
@@ -83,7 +95,7 @@ impl ConnString {
         };
         ours.migrate.check()?;
         let mut pg: tokio_postgres::Config = rest.parse().map_err(|e: tokio_postgres::Error| {
-            Error::config(format!("invalid database url: {e}"))
+            Error::config(format!("invalid database url: {}", crate::error::chain(&e)))
         })?;
         pg.ssl_mode(ours.ssl_mode.driver_mode());
         Ok(ConnString {
@@ -92,6 +104,7 @@ impl ConnString {
             ssl_root: ours.ssl_root,
             network: ours.network,
             migrate: ours.migrate,
+            statement_mode: ours.statement_mode,
         })
     }
 
@@ -133,6 +146,7 @@ struct Ours {
     ssl_root: Option<String>,
     network: Network,
     migrate: UrlOptions,
+    statement_mode: Option<StatementMode>,
 }
 
 impl Ours {
@@ -142,6 +156,7 @@ impl Ours {
         match key {
             "sslmode" => self.ssl_mode = SslMode::parse(value)?,
             "sslrootcert" => self.ssl_root = Some(value.to_owned()),
+            "statement_mode" => self.statement_mode = Some(value.parse()?),
             "keepalives" => n.keepalives = Some(number::<u32>(key, value, "0 or 1")? != 0),
             "keepalives_idle" => n.idle = Some(seconds(key, value)?),
             "keepalives_interval" => n.interval = Some(seconds(key, value)?),
@@ -210,6 +225,23 @@ mod tests {
 
     fn parse(url: &str) -> ConnString {
         ConnString::parse(url).unwrap()
+    }
+
+    #[test]
+    fn the_statement_mode_is_taken_out_and_other_schemes_refused() {
+        let c = parse("postgres://u@h/db?statement_mode=unnamed&application_name=x");
+        assert_eq!(c.statement_mode, Some(StatementMode::Unnamed));
+        let c = parse("host=h user=u statement_mode=prepared");
+        assert_eq!(c.statement_mode, Some(StatementMode::Prepared));
+        assert_eq!(parse("postgres://u@h/db").statement_mode, None);
+        let err = ConnString::parse("postgres://h/db?statement_mode=named")
+            .err()
+            .map(|e| e.kind());
+        assert_eq!(err, Some(crate::ErrorKind::Config));
+        let err = ConnString::parse("mysql://u@h/db")
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("scheme `mysql`")));
     }
 
     #[test]

@@ -17,7 +17,10 @@ use tokio::time::Instant;
 use tokio_postgres::{CancelToken, Row};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use futures_util::TryStreamExt as _;
+
 use super::executor::{Executor, Param, RowStream};
+use super::statement::{self, Bound, Driver, StatementMode};
 use crate::error::{Error, Result, Timeout, fmt_duration};
 
 /// What every connection of one pool shares: how to cancel, its default deadline, whether
@@ -26,6 +29,11 @@ pub(crate) struct Link {
     pub(crate) tls: MakeRustlsConnect,
     pub(crate) connect_timeout: Duration,
     pub(crate) statement_cache: bool,
+    /// How statements are sent.
+    pub(crate) statement_mode: StatementMode,
+    /// A `statement_timeout` set with `SET LOCAL` in each transaction (the unnamed mode, for
+    /// a pooler that refuses it as a startup option).
+    pub(crate) local_statement_timeout: Option<Duration>,
     /// Set by `close()`: from then on every connection that goes away says so.
     pub(crate) closing: AtomicBool,
     pub(crate) returned: tokio::sync::Notify,
@@ -42,6 +50,11 @@ pub(crate) struct ConnState {
 impl ConnState {
     pub(crate) fn is_broken(&self) -> bool {
         self.broken.load(Ordering::Relaxed)
+    }
+
+    /// The deadline of each statement on this connection.
+    pub(crate) fn query_timeout(&self) -> Option<Duration> {
+        self.query_timeout
     }
 
     pub(crate) fn mark_broken(&self) {
@@ -245,20 +258,42 @@ impl Session<'_> {
         .await
     }
 
+    /// The driver, when statements go out unnamed (see [`statement`]).
+    fn unnamed(&self) -> Option<Driver<'_>> {
+        match (self.state.link.statement_mode, self.target) {
+            (StatementMode::Prepared, _) => None,
+            (StatementMode::Unnamed, Target::Plain(c)) => Some(Driver::Client(c)),
+            (StatementMode::Unnamed, Target::Tx(t)) => Some(Driver::Tx(t)),
+        }
+    }
+
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
         self.run(async {
-            Ok(with_statement!(self, sql, |c, st| c
-                .execute(st, params)
-                .await?))
+            if let Some(d) = self.unnamed() {
+                return statement::execute(d, sql, params).await;
+            }
+            with_statement!(self, sql, |c, st| {
+                let bound = Bound::new(st, params)?;
+                c.execute_raw(st, bound.iter())
+                    .await
+                    .map_err(|e| bound.error(e))
+            })
         })
         .await
     }
 
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         self.run(async {
-            Ok(with_statement!(self, sql, |c, st| c
-                .query(st, params)
-                .await?))
+            if let Some(d) = self.unnamed() {
+                return statement::query(d, sql, params).await;
+            }
+            let rows = with_statement!(self, sql, |c, st| {
+                let bound = Bound::new(st, params)?;
+                c.query_raw(st, bound.iter())
+                    .await
+                    .map_err(|e| bound.error(e))?
+            });
+            rows.try_collect().await.map_err(Error::from)
         })
         .await
     }
@@ -268,11 +303,16 @@ impl Session<'_> {
         sql: &str,
         params: &[Param<'_>],
     ) -> Result<tokio_postgres::RowStream> {
-        let it = params.iter().copied();
         self.run(async {
-            Ok(with_statement!(self, sql, |c, st| c
-                .query_raw(st, it)
-                .await?))
+            if let Some(d) = self.unnamed() {
+                return statement::query_raw(d, sql, params).await;
+            }
+            with_statement!(self, sql, |c, st| {
+                let bound = Bound::new(st, params)?;
+                c.query_raw(st, bound.iter())
+                    .await
+                    .map_err(|e| bound.error(e))
+            })
         })
         .await
     }
@@ -351,30 +391,35 @@ impl StreamGuard {
 }
 
 /// Runs `$body` with `$c` bound to the tokio-postgres client or transaction and `$st` to the
-/// cached statement, or to the SQL text when the cache is off.
+/// named statement, from the cache or prepared for this call.
 macro_rules! with_statement {
     ($self:ident, $sql:ident, |$c:ident, $st:ident| $body:expr) => {
         match ($self.target, $self.state.link.statement_cache) {
             (Target::Plain($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
+                let $st = &$c.prepare_cached($sql).await.map_err(unsent)?;
                 $body
             }
             (Target::Plain($c), false) => {
-                let $st = $sql;
+                let $st = &$c.prepare($sql).await.map_err(unsent)?;
                 $body
             }
             (Target::Tx($c), true) => {
-                let $st = &$c.prepare_cached($sql).await?;
+                let $st = &$c.prepare_cached($sql).await.map_err(unsent)?;
                 $body
             }
             (Target::Tx($c), false) => {
-                let $st = $sql;
+                let $st = &$c.prepare($sql).await.map_err(unsent)?;
                 $body
             }
         }
     };
 }
 use with_statement;
+
+/// A failure to prepare: the statement did not run.
+fn unsent(e: tokio_postgres::Error) -> Error {
+    Error::from(e).not_sent()
+}
 
 /// What runs statements: a [`Connection`] or a [`Transaction`](super::Transaction). The one
 /// [`Executor`] implementation is written over it.

@@ -9,7 +9,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{CancelToken, Row};
 
 use super::connection::{ConnState, Connection, StreamGuard};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Timeout, fmt_duration};
 
 /// A statement parameter: any value the driver can send, borrowed.
 pub type Param<'a> = &'a (dyn ToSql + Sync);
@@ -81,12 +81,17 @@ pub trait Executor: Send + Sync {
 /// Rows of a query as they arrive; from [`Executor::query_stream`].
 ///
 /// When it was started on a pool, the stream holds its connection until it is dropped.
-/// Dropped before its last row, it cancels the query on the server and its connection is
-/// closed rather than reused.
+/// Each row must arrive within the query timeout of the connection; when one does not, the
+/// stream yields a [`Timeout::Query`](crate::Timeout::Query) error and ends. Dropped before
+/// its last row, or after such an error, it cancels the query on the server and its
+/// connection is closed rather than reused.
 pub struct RowStream<'a> {
     rows: Pin<Box<tokio_postgres::RowStream>>,
     owner: Owner<'a>,
     guard: StreamGuard,
+    // The wait for the next row, started when a poll finds none ready.
+    wait: Option<Pin<Box<tokio::time::Sleep>>>,
+    done: bool,
 }
 
 enum Owner<'a> {
@@ -114,6 +119,8 @@ impl<'a> RowStream<'a> {
             rows: Box::pin(rows),
             owner: Owner::Borrowed(state),
             guard: StreamGuard { token: Some(token) },
+            wait: None,
+            done: false,
         }
     }
 
@@ -126,6 +133,8 @@ impl<'a> RowStream<'a> {
             rows: Box::pin(rows),
             owner: Owner::Pooled(Box::new(conn)),
             guard: StreamGuard { token: Some(token) },
+            wait: None,
+            done: false,
         }
     }
 }
@@ -142,15 +151,44 @@ impl Stream for RowStream<'_> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        match this.rows.as_mut().poll_next(cx) {
-            Poll::Pending => Poll::Pending,
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let polled = this.rows.as_mut().poll_next(cx);
+        if polled.is_ready() {
+            this.wait = None;
+        }
+        match polled {
+            Poll::Pending => {
+                let Some(limit) = this.owner.state().query_timeout() else {
+                    return Poll::Pending;
+                };
+                let wait = this
+                    .wait
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                if wait.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.wait = None;
+                this.done = true;
+                this.guard.abandon(this.owner.state());
+                Poll::Ready(Some(Err(Error::timeout(
+                    Timeout::Query,
+                    format!(
+                        "no row within the query timeout of {}; the query was cancelled",
+                        fmt_duration(limit)
+                    ),
+                ))))
+            }
             Poll::Ready(None) => {
+                this.done = true;
                 this.guard.token = None;
                 Poll::Ready(None)
             }
             Poll::Ready(Some(Ok(row))) => Poll::Ready(Some(Ok(row))),
             Poll::Ready(Some(Err(e))) => {
                 // The query is over, one way or the other.
+                this.done = true;
                 this.guard.token = None;
                 Poll::Ready(Some(this.owner.state().watch(Err(Error::from(e)))))
             }

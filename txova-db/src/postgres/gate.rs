@@ -117,8 +117,11 @@ impl Pass<'_> {
     /// The acquire failed to connect with `err`: wait longer before the next attempt.
     pub(crate) fn failed(mut self, err: &Error) {
         let mut s = self.gate.state();
-        s.failures = s.failures.saturating_add(1);
-        s.retry_at = Instant::now() + self.gate.backoff.delay(s.failures);
+        // Attempts that were already under way when the first failed are one step, not many.
+        if self.probe || s.failures == 0 {
+            s.failures = s.failures.saturating_add(1);
+            s.retry_at = Instant::now() + self.gate.backoff.delay(s.failures);
+        }
         s.last = Some(err.echo());
         if self.probe {
             s.probing = false;
@@ -134,5 +137,50 @@ impl Drop for Pass<'_> {
         if self.probe {
             self.gate.state().probing = false;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn refused() -> Error {
+        Error::new(
+            ErrorKind::Connection,
+            "could not connect: connection refused",
+        )
+    }
+
+    #[test]
+    fn after_a_failure_callers_fail_fast_with_it_unless_an_idle_connection_waits() {
+        let gate = Gate::new(Backoff::new(
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+        ));
+        gate.enter(|| false).unwrap().failed(&refused());
+        let err = gate.enter(|| false).err().unwrap();
+        assert_eq!(err.kind(), ErrorKind::Connection);
+        assert_eq!(err.to_string(), "could not connect: connection refused");
+        assert!(
+            gate.enter(|| true).is_ok(),
+            "an idle connection needs no connect"
+        );
+    }
+
+    #[test]
+    fn one_probe_at_a_time_and_its_success_reopens_the_gate() {
+        let gate = Gate::new(Backoff::new(Duration::ZERO, Duration::ZERO));
+        gate.enter(|| false).unwrap().failed(&refused());
+        let probe = gate.enter(|| false).unwrap();
+        assert!(probe.probe);
+        assert!(gate.enter(|| false).is_err(), "a second probe waits");
+        drop(probe);
+        let probe = gate.enter(|| false).unwrap();
+        assert!(probe.probe, "an abandoned probe leaves the next one to try");
+        probe.succeeded();
+        let pass = gate.enter(|| false).unwrap();
+        assert!(!pass.probe);
+        assert!(!gate.failing.load(Ordering::Acquire));
     }
 }

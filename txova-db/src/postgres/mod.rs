@@ -13,6 +13,7 @@ mod placeholders;
 mod pool;
 mod query;
 mod schema;
+mod statement;
 mod tls;
 mod tx;
 mod verify;
@@ -34,6 +35,7 @@ pub use pool::{Pool, PoolStatus};
 pub(crate) use pool::{connect, connect_url};
 pub use query::{FromRow, Query, Statement};
 pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Insertable, Table};
+pub use statement::StatementMode;
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,
 };

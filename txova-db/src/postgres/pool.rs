@@ -11,6 +11,7 @@ use deadpool_postgres::{
     TimeoutType,
 };
 
+use super::StatementMode;
 use super::config::Config;
 use super::conn_string::ConnString;
 use super::connection::{Connection, Link, Runner as _};
@@ -87,19 +88,30 @@ impl Pool {
             )));
         }
         let conn = ConnString::parse(&config.url)?;
+        let mut config = config;
+        if let Some(mode) = conn.statement_mode {
+            config.statement_mode = mode;
+        }
+        let unnamed = config.statement_mode == StatementMode::Unnamed;
         let tls = conn.tls()?;
         let mut pg = conn.configured(&config);
         let link = Arc::new(Link {
             tls: tls.clone(),
             connect_timeout: config.connect_timeout,
             statement_cache: config.statement_cache,
+            statement_mode: config.statement_mode,
+            // A pooler in transaction mode refuses startup options; the timeout is set per
+            // transaction instead.
+            local_statement_timeout: config.statement_timeout.filter(|_| unnamed),
             closing: AtomicBool::new(false),
             returned: tokio::sync::Notify::new(),
         });
         if let Some(name) = &config.application_name {
             pg.application_name(name);
         }
-        if let Some(timeout) = config.statement_timeout {
+        if let Some(timeout) = config.statement_timeout
+            && !unnamed
+        {
             let opts = format!(
                 "{} -c statement_timeout={}",
                 pg.get_options().unwrap_or_default(),
@@ -145,6 +157,7 @@ impl Pool {
                     Ok(())
                 })
             }))
+            .post_create(learn_types_on_connect(unnamed))
             .build()
             .map_err(|e| Error::with_source(ErrorKind::Config, "cannot build the pool", e))?;
         let query_timeout = config.query_timeout;
@@ -175,11 +188,12 @@ impl Pool {
     /// to connect fails at once with the last connect error.
     pub async fn get(&self) -> Result<Connection> {
         if self.is_closed() {
-            return Err(closed());
+            return Err(closed().not_sent());
         }
         let limit = self.shared.config.acquire_timeout;
+        // Whatever goes wrong here, no statement was sent.
         match tokio::time::timeout(limit, self.acquire()).await {
-            Ok(r) => r,
+            Ok(r) => r.map_err(Error::not_sent),
             Err(_) => Err(Error::timeout(
                 Timeout::Acquire,
                 format!(
@@ -187,7 +201,8 @@ impl Pool {
                     fmt_duration(limit),
                     self.status().in_use
                 ),
-            )),
+            )
+            .not_sent()),
         }
     }
 
@@ -258,14 +273,7 @@ impl Pool {
                     fmt_duration(config.connect_timeout)
                 ),
             ),
-            PoolError::Backend(e) => {
-                let err = Error::from(e);
-                if err.kind() == ErrorKind::Timeout {
-                    err
-                } else {
-                    err.context("could not connect")
-                }
-            }
+            PoolError::Backend(e) => Error::connecting(e),
             PoolError::Closed => closed(),
             PoolError::NoRuntimeSpecified => Error::config("the pool needs a tokio runtime"),
             PoolError::PostCreateHook(e) => Error::new(
@@ -381,6 +389,21 @@ impl Pool {
             true
         });
     }
+}
+
+/// In the unnamed statement mode, a new connection learns the database's own types (see
+/// [`super::statement::learn_types`]) before it is handed out.
+fn learn_types_on_connect(unnamed: bool) -> Hook {
+    Hook::async_fn(move |client, _| {
+        Box::pin(async move {
+            if unnamed {
+                super::statement::learn_types(client)
+                    .await
+                    .map_err(|e| HookError::message(e.to_string()))?;
+            }
+            Ok(())
+        })
+    })
 }
 
 fn closed() -> Error {
@@ -506,14 +529,7 @@ pub(crate) async fn connect(
     });
     let connecting = config.connect(tls);
     let (client, connection) = match tokio::time::timeout(connect_timeout, connecting).await {
-        Ok(r) => r.map_err(|e| {
-            let err = Error::from(e);
-            if err.kind() == ErrorKind::Timeout {
-                err
-            } else {
-                err.context("could not connect")
-            }
-        })?,
+        Ok(r) => r.map_err(Error::connecting)?,
         Err(_) => {
             return Err(Error::timeout(
                 Timeout::Connect,

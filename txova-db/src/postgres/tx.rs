@@ -121,14 +121,28 @@ impl<'a> Transaction<'a> {
         if opts.deferrable {
             builder = builder.deferrable(true);
         }
-        let begin = async { builder.start().await.map_err(Error::from) };
+        // Nothing of the caller's work was sent when `BEGIN` fails.
+        let begin = async { builder.start().await.map_err(|e| Error::from(e).not_sent()) };
         let tx = run_guarded(
             state,
             statement_deadline(state, deadline),
-            CancelFrom::Token(token),
+            CancelFrom::Token(token.clone()),
             begin,
         )
         .await?;
+        if let Some(timeout) = state.link.local_statement_timeout {
+            // Behind a pooler in transaction mode, the server connection is ours only until
+            // the transaction ends, which is exactly what `SET LOCAL` lasts.
+            let set = format!("SET LOCAL statement_timeout = {}", timeout.as_millis());
+            let setting = async { tx.batch_execute(&set).await.map_err(Error::from) };
+            run_guarded(
+                state,
+                statement_deadline(state, deadline),
+                CancelFrom::Token(token),
+                setting,
+            )
+            .await?;
+        }
         Ok(Transaction {
             tx,
             state,
@@ -143,7 +157,17 @@ impl<'a> Transaction<'a> {
         let tx = self.tx;
         let end = async move {
             if commit {
-                tx.commit().await.map_err(Error::from)
+                tx.commit().await.map_err(|e| {
+                    let e = Error::from(e);
+                    if e.is_connection() {
+                        e.context(
+                            "COMMIT was sent but its answer was lost, so the transaction may \
+                             or may not have committed",
+                        )
+                    } else {
+                        e
+                    }
+                })
             } else {
                 tx.rollback().await.map_err(Error::from)
             }

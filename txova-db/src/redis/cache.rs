@@ -290,9 +290,10 @@ impl Cache {
             return Ok(v);
         }
         let flight = {
-            let mut flights = self.flights.lock().map_err(|_| {
-                Error::new(ErrorKind::Redis, "the cache's flight table is poisoned")
-            })?;
+            let mut flights = self
+                .flights
+                .lock()
+                .map_err(|_| Error::poisoned("the cache's flight table"))?;
             Arc::clone(flights.entry(key.as_str().to_owned()).or_default())
         };
         let mut slot = flight.lock().await;

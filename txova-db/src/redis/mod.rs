@@ -27,17 +27,12 @@ pub mod __private {
     pub use super::key::KeyBuilder;
 }
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 /// `bytes` random bytes from the operating system's CSPRNG, as lowercase hex.
 pub(crate) fn random_hex(bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
-    getrandom::fill(&mut buf).map_err(|e| {
-        Error::new(
-            ErrorKind::Redis,
-            format!("the operating system's random source failed: {e}"),
-        )
-    })?;
+    getrandom::fill(&mut buf).map_err(Error::random_source)?;
     let mut out = String::with_capacity(bytes * 2);
     for b in buf {
         out.push(char::from(HEX[usize::from(b >> 4)]));
@@ -51,11 +46,6 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// A random number in `[0, 1)`, for jitter.
 pub(crate) fn random_unit() -> Result<f64> {
     let mut buf = [0u8; 4];
-    getrandom::fill(&mut buf).map_err(|e| {
-        Error::new(
-            ErrorKind::Redis,
-            format!("the operating system's random source failed: {e}"),
-        )
-    })?;
+    getrandom::fill(&mut buf).map_err(Error::random_source)?;
     Ok(f64::from(u32::from_le_bytes(buf)) / (f64::from(u32::MAX) + 1.0))
 }

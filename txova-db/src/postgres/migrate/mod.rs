@@ -194,6 +194,13 @@ struct Session {
     lock_id: i64,
 }
 
+/// Why migrations refuse to run through a pooler in transaction mode, and what to do.
+const BEHIND_A_POOLER: &str = "migrations hold a session-level advisory lock so that two \
+    migrators (Rust or golang-migrate) never run at once, and a pooler in transaction mode \
+    hands each statement to any server connection, so the lock would exclude nothing; connect \
+    directly to the PostgreSQL server (its own host and port, without statement_mode=unnamed) \
+    to migrate";
+
 impl Migrator {
     /// Reads and checks the migrations folder, and parses the database URL with its options.
     /// Nothing connects yet.
@@ -206,6 +213,12 @@ impl Migrator {
     /// Uses `source` (for instance embedded migrations) instead of a folder.
     pub fn with_source(config: MigratorConfig, source: MigrationSource) -> Result<Migrator> {
         let conn = ConnString::parse(&config.database_url)?;
+        if conn.statement_mode == Some(crate::postgres::StatementMode::Unnamed) {
+            return Err(Error::config(format!(
+                "the database url says statement_mode=unnamed, for a pooler in transaction \
+                 mode: {BEHIND_A_POOLER}"
+            )));
+        }
         Ok(Migrator {
             config,
             conn,
@@ -486,13 +499,47 @@ impl Migrator {
             }
             Ok(Err(e)) => Err(Error::from(e).context("cannot take the migration lock")),
             Err(_) => Err(busy()),
+        }?;
+        self.check_lock_is_ours(session).await
+    }
+
+    /// Checks that the lock just taken belongs to the server session that answers the next
+    /// statement. Through a pooler in transaction mode it may belong to another, and then it
+    /// excludes nothing.
+    async fn check_lock_is_ours(&self, session: &Session) -> Result<()> {
+        // A lock on one bigint key is stored as its high half in `classid`, its low half in
+        // `objid` and 1 in `objsubid`; the id is never negative and fits 32 bits.
+        let held: bool = session
+            .client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND pid = pg_backend_pid() AND classid = 0 AND objid = $1::bigint::oid \
+                 AND objsubid = 1)",
+                &[&session.lock_id],
+            )
+            .await?
+            .get(0);
+        if held {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Migration,
+                format!(
+                    "the migration lock was taken by another server session than the one \
+                     answering now, as happens through a pooler in transaction mode: \
+                     {BEHIND_A_POOLER}"
+                ),
+            ))
         }
     }
 
     async fn run(&self, s: &mut Session, target: Target) -> Result<Vec<Applied>> {
         s.tables.ensure_version_table(&s.client).await?;
         let current = s.tables.version(&s.client).await?;
-        let steps = plan::plan(&self.source, clean(current)?, target)?;
+        let start = clean(current)?;
+        let steps = plan::plan(&self.source, start, target)?;
+        // The version before each step: where a failed file that applied nothing leaves it.
+        let mut before = start.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1);
         // Only when there is work, so a user without CREATE can run `up` to check that
         // nothing is pending.
         if self.config.history && !steps.is_empty() {
@@ -523,8 +570,10 @@ impl Migrator {
                 .await
                 .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
             if let Some(file) = file {
-                self.run_file(s, &step, &file.name, &file.sql).await?;
+                self.run_file(s, &step, before, &file.name, &file.sql)
+                    .await?;
             }
+            before = step.target;
             let took = started.elapsed();
             let mut done = s.tables.set_version_sql(step.target, false);
             if self.config.history {
@@ -552,7 +601,14 @@ impl Migrator {
     }
 
     /// Sends a file as one simple-protocol batch, as golang-migrate does.
-    async fn run_file(&self, s: &Session, step: &Step, name: &str, sql: &str) -> Result<()> {
+    async fn run_file(
+        &self,
+        s: &Session,
+        step: &Step,
+        before: i64,
+        name: &str,
+        sql: &str,
+    ) -> Result<()> {
         if sql.trim().is_empty() {
             return Ok(());
         }
@@ -575,9 +631,9 @@ impl Migrator {
                         return Err(Error::timeout(
                             Timeout::Statement,
                             format!(
-                                "migration {name} ran longer than the statement timeout of {}; the database is dirty at version {}: fix it, then force the version",
+                                "migration {name} ran longer than the statement timeout of {}{}",
                                 fmt_duration(limit),
-                                step.target
+                                failure::what_to_do(sql, before, step.target)
                             ),
                         ));
                     }
@@ -585,7 +641,7 @@ impl Migrator {
                 }
             }
         };
-        result.map_err(|e| failure::file_error(e, name, sql, step.target))
+        result.map_err(|e| failure::file_error(e, name, sql, before, step.target))
     }
 }
 
@@ -596,7 +652,7 @@ fn clean(current: Option<DbVersion>) -> Result<Option<u64>> {
         Some(v) if v.dirty => Err(Error::new(
             ErrorKind::Migration,
             format!(
-                "database is dirty at version {}: a migration failed part way; fix the database by hand, then force the version it is really at (force {})",
+                "database is dirty at version {}: a migration failed; check what it applied, then force the version the database is really at (the version before it if none of it was applied, {} if all of it was)",
                 v.version, v.version
             ),
         )),
