@@ -133,7 +133,8 @@ fn returning_all<T: Table>(sql: &mut String) {
 /// if let Some(n) = new_name {
 ///     q = q.set(Name, n);
 /// }
-/// let (sql, args) = q.filter_by(Id.eq(7_i64)).build()?;
+/// let q = q.filter_by(Id.eq(7_i64));
+/// let (sql, args) = q.build()?;
 /// assert_eq!(sql, "UPDATE users SET name = $1 WHERE id = $2");
 /// assert_eq!(args.len(), 2);
 /// // No condition: refused.
