@@ -57,6 +57,10 @@ pub enum ErrorKind {
     /// An error made by the application with [`Error::custom`], such as a business rule that
     /// aborts a transaction; [`Error::downcast_ref`] returns it.
     Custom,
+    /// A computation that several callers of
+    /// [`Cache::get_or_set`](crate::redis::Cache::get_or_set) shared (in this process or,
+    /// with a lease, in another one) failed; the message says which key and why.
+    ComputeFailed,
     /// The operating system's random generator failed; nothing that needs randomness (a
     /// session id, a lock token) can be made until it works again.
     RandomSource,
@@ -85,6 +89,7 @@ impl ErrorKind {
             ErrorKind::Migration => "migration error",
             ErrorKind::Lock => "lock error",
             ErrorKind::Custom => "application error",
+            ErrorKind::ComputeFailed => "shared computation failed",
             ErrorKind::RandomSource => "random source failure",
             ErrorKind::Poisoned => "poisoned lock",
         }
@@ -389,6 +394,26 @@ impl Error {
         e
     }
 
+    /// A copy for another caller that shares this outcome (a `get_or_set` flight): kind,
+    /// message, timeout kind, server fields and retry safety; the source, which cannot be copied, is
+    /// written into the message instead, so the cause is still shown once.
+    pub(crate) fn share(&self) -> Self {
+        let message = match &self.inner.source {
+            Some(source) => Cow::Owned(format!("{}: {source}", self.inner.message)),
+            None => self.inner.message.clone(),
+        };
+        Error {
+            inner: Box::new(Inner {
+                kind: self.inner.kind,
+                message,
+                timeout: self.inner.timeout,
+                db: self.inner.db.clone(),
+                source: None,
+                safe_to_retry: self.inner.safe_to_retry,
+            }),
+        }
+    }
+
     /// Prefixes the message with context, keeping kind, fields and source.
     pub(crate) fn context(mut self, context: impl fmt::Display) -> Self {
         self.inner.message = Cow::Owned(format!("{context}: {}", self.inner.message));
@@ -666,6 +691,24 @@ pub(crate) fn fmt_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_copy_keeps_what_a_caller_asks_and_shows_the_cause_once() {
+        use std::error::Error as _;
+        let cause = std::io::Error::other("connection reset by peer");
+        let e = Error::with_source(ErrorKind::Connection, "redis connection error", cause);
+        let copy = e.share();
+        assert_eq!(copy.kind(), ErrorKind::Connection);
+        assert_eq!(
+            copy.to_string(),
+            "redis connection error: connection reset by peer"
+        );
+        assert!(copy.source().is_none());
+        let t = Error::timeout(Timeout::Response, "redis did not answer within 1s");
+        let copy = t.share();
+        assert_eq!(copy.timeout_kind(), Some(Timeout::Response));
+        assert_eq!(copy.to_string(), t.to_string());
+    }
 
     #[test]
     fn sqlstate_kinds() {

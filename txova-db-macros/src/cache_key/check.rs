@@ -73,9 +73,11 @@ fn check_decl(decl: &Decl, errors: &mut Vec<syn::Error>) -> Vec<Piece> {
             err(format!(
                 "segment `{segment}` of cache key template `{template}` mixes text and a placeholder; a placeholder must be a whole segment, like `page:{{page}}`"
             ));
-        } else if let Some(bad) = segment.chars().find(|c| !crate::common::is_key_char(*c)) {
+        } else if let Err(why) = txova_db_core::key::check_name(segment) {
             err(format!(
-                "segment `{segment}` of cache key template `{template}` contains {bad:?}; segments use lowercase letters, digits, `_` and `-`"
+                "segment `{}` of cache key template `{}` is not a name: {why}",
+                segment.escape_debug(),
+                template.escape_debug()
             ));
         } else {
             literal.push_str(segment);
@@ -133,6 +135,8 @@ mod tests {
             ),
             (r#"fn a(id: u8) -> U = "user:p-{id}";"#, "whole segment"),
             (r#"fn a() -> U = "User:x";"#, "contains 'U'"),
+            (r#"fn a(id: u8) -> U = "svc:a b:{id}";"#, "contains ' '"),
+            (r#"fn a(id: u8) -> U = "svc:a\nb:{id}";"#, "contains '\\n'"),
             (r#"fn a(id: u8) -> U = "user:x";"#, "not used"),
         ] {
             let errors = errors_of(src);

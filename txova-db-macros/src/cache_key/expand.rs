@@ -40,7 +40,8 @@ pub(crate) fn expand(
                 Piece::Param(i) => {
                     let p = &decl.params[*i];
                     let name = &p.name;
-                    quote_spanned! {p.ty.span()=> __txova_key.param(&#name); }
+                    let label = name.to_string();
+                    quote_spanned! {p.ty.span()=> __txova_key.param(#label, &#name); }
                 }
             });
             quote! {

@@ -62,19 +62,16 @@ fn check_cache(table: &Table<'_>, errors: &mut Errors) {
     }
 }
 
-/// Why `prefix` is not a valid fixed key part (the rules of
-/// `txova_db::redis::is_valid_key_prefix`).
+/// Why `prefix` is not a valid fixed key part (the rule of
+/// `txova_db::redis::is_valid_key_prefix`): names separated by single `:`.
 pub(crate) fn invalid_prefix(prefix: &str) -> Option<String> {
     if prefix.is_empty() {
         return Some("it is empty".into());
     }
-    if prefix.split(':').any(str::is_empty) {
-        return Some("it has an empty segment; segments are separated by one `:`".into());
-    }
     prefix
-        .chars()
-        .find(|c| *c != ':' && !crate::common::is_key_char(*c))
-        .map(|c| format!("it contains {c:?}; segments hold lowercase letters, digits, `_` and `-`"))
+        .split(':')
+        .find_map(|name| txova_db_core::key::check_name(name).err())
+        .map(|v| v.to_string())
 }
 
 /// Why a field's type can never be a column, when that shows in its syntax. Other types are

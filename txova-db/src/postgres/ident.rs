@@ -4,141 +4,6 @@ use std::borrow::Cow;
 
 use crate::error::{Error, Result};
 
-/// Words PostgreSQL reserves, plus those it allows as function or type names only, plus
-/// `between` and `system_user` (reserved from PostgreSQL 16): as a column or table name they
-/// are quoted. Sorted, for binary search. The macros quote with the same list, so a name comes
-/// out the same from `select!` and from the run-time builder; `tests/identifiers.rs` checks
-/// that the two lists agree.
-const RESERVED: &[&str] = &[
-    "all",
-    "analyse",
-    "analyze",
-    "and",
-    "any",
-    "array",
-    "as",
-    "asc",
-    "asymmetric",
-    "authorization",
-    "between",
-    "binary",
-    "both",
-    "case",
-    "cast",
-    "check",
-    "collate",
-    "collation",
-    "column",
-    "concurrently",
-    "constraint",
-    "create",
-    "cross",
-    "current_catalog",
-    "current_date",
-    "current_role",
-    "current_schema",
-    "current_time",
-    "current_timestamp",
-    "current_user",
-    "default",
-    "deferrable",
-    "desc",
-    "distinct",
-    "do",
-    "else",
-    "end",
-    "except",
-    "false",
-    "fetch",
-    "for",
-    "foreign",
-    "freeze",
-    "from",
-    "full",
-    "grant",
-    "group",
-    "having",
-    "ilike",
-    "in",
-    "initially",
-    "inner",
-    "intersect",
-    "into",
-    "is",
-    "isnull",
-    "join",
-    "lateral",
-    "leading",
-    "left",
-    "like",
-    "limit",
-    "localtime",
-    "localtimestamp",
-    "natural",
-    "not",
-    "notnull",
-    "null",
-    "offset",
-    "on",
-    "only",
-    "or",
-    "order",
-    "outer",
-    "overlaps",
-    "placing",
-    "primary",
-    "references",
-    "returning",
-    "right",
-    "select",
-    "session_user",
-    "similar",
-    "some",
-    "symmetric",
-    "system_user",
-    "table",
-    "tablesample",
-    "then",
-    "to",
-    "trailing",
-    "true",
-    "union",
-    "unique",
-    "user",
-    "using",
-    "variadic",
-    "verbose",
-    "when",
-    "where",
-    "window",
-    "with",
-];
-
-/// Whether `name` can be written bare: lowercase, starting with a letter or `_`, made of
-/// letters, digits, `_` and `$`, and not reserved.
-fn is_bare(name: &str) -> bool {
-    let mut chars = name.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    (first.is_ascii_lowercase() || first == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && !is_reserved(name)
-}
-
-/// Whether `name` is in [`RESERVED`]: the words of its first letter, found by a binary search
-/// on that byte alone, are compared whole (length first), so most names cost no `memcmp`.
-fn is_reserved(name: &str) -> bool {
-    let Some(&first) = name.as_bytes().first() else {
-        return false;
-    };
-    let start = RESERVED.partition_point(|w| w.as_bytes()[0] < first);
-    RESERVED[start..]
-        .iter()
-        .take_while(|w| w.as_bytes()[0] == first)
-        .any(|w| *w == name)
-}
-
 /// One identifier as SQL: bare when it can be, else double-quoted with `"` doubled.
 pub(crate) fn quote(name: &str) -> Result<Cow<'_, str>> {
     if name.is_empty() {
@@ -154,11 +19,9 @@ pub(crate) fn quote(name: &str) -> Result<Cow<'_, str>> {
             "identifier `{name}` is longer than PostgreSQL's 63 bytes"
         )));
     }
-    if is_bare(name) {
-        Ok(Cow::Borrowed(name))
-    } else {
-        Ok(Cow::Owned(format!("\"{}\"", name.replace('"', "\"\""))))
-    }
+    // The macros quote with the same rule, so a name comes out the same from `select!` and
+    // from the run-time builder.
+    Ok(txova_db_core::ident::quote(name))
 }
 
 /// A possibly qualified name written as a string, `users` or `billing.invoices`, as SQL. Each
@@ -220,23 +83,6 @@ pub(crate) fn qualified(name: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reserved_list_is_sorted() {
-        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    #[test]
-    fn reserved_lookup_finds_every_word_and_nothing_else() {
-        for w in RESERVED {
-            assert!(is_reserved(w), "{w}");
-            assert!(!is_reserved(&format!("{w}s")), "{w}s");
-            assert!(!is_reserved(&w[..w.len() - 1]) || RESERVED.contains(&&w[..w.len() - 1]));
-        }
-        for name in ["", "id", "users", "created_at", "zebra", "_x"] {
-            assert!(!is_reserved(name), "{name}");
-        }
-    }
 
     #[test]
     fn quotes_only_when_needed() {

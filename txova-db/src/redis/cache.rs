@@ -1,7 +1,7 @@
 //! The typed cache: JSON values under [`CacheKey`]s, with get-or-compute that computes once.
 
-use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::client::{Client, Script};
 use super::codec;
+use super::flight::Flight;
 use super::key::CacheKey;
 use crate::error::{Error, ErrorKind, Result, fmt_duration};
 
@@ -28,7 +29,10 @@ pub(crate) fn compare_and_delete_script() -> &'static Script {
 /// Cross-process protection for [`Cache::get_or_set`]: on a miss, one caller in the whole
 /// fleet takes a short lease and computes; the others serve the previous value if
 /// `serve_stale` keeps one, and otherwise poll the cache until the value appears, for at
-/// most `wait`, and compute themselves only if it does not.
+/// most `wait`, and compute themselves only if it does not. When the holder's computation
+/// fails, it leaves a failure marker for `failure_ttl`: the callers waiting on it, and those
+/// arriving meanwhile, return an [`ErrorKind::ComputeFailed`] error with the holder's reason
+/// instead of each computing in turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lease {
     /// How long the lease lasts if its holder never finishes (it crashed). Default 5 s.
@@ -39,6 +43,11 @@ pub struct Lease {
     /// TTL, for callers that find someone else recomputing it. Zero (the default) keeps no
     /// old value: callers wait. The old value is a second key, `{prefix}stale:{<key>}`.
     pub serve_stale: Duration,
+    /// How long a failed computation is remembered in the lease key, so that the callers
+    /// waiting for it share its failure. Default 1 s; it should be longer than the waiters'
+    /// polling interval (at most 100 ms). Zero releases the lease at once and every waiter
+    /// then computes in turn.
+    pub failure_ttl: Duration,
 }
 
 impl Default for Lease {
@@ -47,8 +56,24 @@ impl Default for Lease {
             ttl: Duration::from_secs(5),
             wait: Duration::from_secs(5),
             serve_stale: Duration::ZERO,
+            failure_ttl: Duration::from_secs(1),
         }
     }
+}
+
+/// What [`Cache::get`] and its relatives do with an entry that does not decode as the key's
+/// type (written by another version of the type, by another language, or not JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OnDecodeError {
+    /// An [`ErrorKind::Decode`] error naming the key and what did not decode (the default).
+    /// The entry is left as it is.
+    #[default]
+    Fail,
+    /// A miss: the entry is left as it is, [`Cache::decode_failures`] counts it and a `warn`
+    /// event of the `txova_db::redis::cache` target names the key (never the value).
+    /// [`Cache::get_or_set`] then computes and overwrites it.
+    Miss,
 }
 
 /// Values larger than this are refused by default (1 MiB); see [`Cache::max_value_size`].
@@ -80,14 +105,13 @@ pub const DEFAULT_MAX_VALUE_SIZE: usize = 1024 * 1024;
 /// ```
 #[derive(Clone)]
 pub struct Cache {
-    client: Client,
-    lease: Option<Lease>,
+    pub(super) client: Client,
+    pub(super) lease: Option<Lease>,
     max_value_size: usize,
-    flights: Arc<Mutex<HashMap<String, Arc<Flight>>>>,
+    on_decode_error: OnDecodeError,
+    decode_failures: Arc<AtomicU64>,
+    pub(super) flights: Arc<Mutex<HashMap<String, Arc<Flight>>>>,
 }
-
-/// One in-process computation of a key; later callers wait on its mutex and take its value.
-type Flight = tokio::sync::Mutex<Option<Box<dyn Any + Send + Sync>>>;
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,6 +119,7 @@ impl std::fmt::Debug for Cache {
             .field("client", &self.client)
             .field("lease", &self.lease)
             .field("max_value_size", &self.max_value_size)
+            .field("on_decode_error", &self.on_decode_error)
             .finish_non_exhaustive()
     }
 }
@@ -107,6 +132,8 @@ impl Cache {
             client,
             lease: None,
             max_value_size: DEFAULT_MAX_VALUE_SIZE,
+            on_decode_error: OnDecodeError::Fail,
+            decode_failures: Arc::default(),
             flights: Arc::default(),
         }
     }
@@ -126,6 +153,20 @@ impl Cache {
         self
     }
 
+    /// What reads do with an entry that does not decode; [`OnDecodeError::Fail`] by default.
+    #[must_use]
+    pub fn on_decode_error(mut self, on: OnDecodeError) -> Cache {
+        self.on_decode_error = on;
+        self
+    }
+
+    /// How many entries this cache (and its clones) treated as misses because they did not
+    /// decode, under [`OnDecodeError::Miss`].
+    #[must_use]
+    pub fn decode_failures(&self) -> u64 {
+        self.decode_failures.load(Ordering::Relaxed)
+    }
+
     /// The client this cache uses.
     #[must_use]
     pub fn client(&self) -> &Client {
@@ -139,6 +180,7 @@ impl Cache {
         value: &T,
         ttl: Duration,
     ) -> Result<()> {
+        key.check()?;
         let ms = ttl_ms(ttl)?;
         let bytes = self.encode(key.as_str(), value)?;
         let mut cmd = redis::cmd("SET");
@@ -152,9 +194,11 @@ impl Cache {
             .map_err(|e| e.context(format_args!("cache set {key}")))
     }
 
-    /// The value under `key`, or `None` on a miss. An entry that does not decode as `T` (it
-    /// was written by an older version of the type, or is not JSON) is a miss and is removed.
+    /// The value under `key`, or `None` on a miss. An entry that does not decode as `T` is
+    /// an [`ErrorKind::Decode`] error naming the key, or a counted miss under
+    /// [`OnDecodeError::Miss`]; it is never removed.
     pub async fn get<T: DeserializeOwned>(&self, key: &CacheKey<T>) -> Result<Option<T>> {
+        key.check()?;
         let full = self.client.prefixed(key.as_str());
         let raw: Option<Vec<u8>> = self
             .client
@@ -163,28 +207,35 @@ impl Cache {
             .map_err(|e| e.context(format_args!("cache get {key}")))?;
         match raw {
             None => Ok(None),
-            Some(bytes) => self.decode_or_remove(&full, &bytes).await,
+            Some(bytes) => self.decode(key.as_str(), &bytes),
         }
     }
 
-    async fn decode_or_remove<T: DeserializeOwned>(
-        &self,
-        full: &str,
-        bytes: &[u8],
-    ) -> Result<Option<T>> {
-        if let Ok(v) = codec::decode(bytes) {
-            return Ok(Some(v));
+    /// Decodes an entry read under `key`, as [`OnDecodeError`] says.
+    pub(super) fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<Option<T>> {
+        let e = match serde_json::from_slice(bytes) {
+            Ok(v) => return Ok(Some(v)),
+            Err(e) => e,
+        };
+        match self.on_decode_error {
+            OnDecodeError::Fail => Err(Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "the value under cache key {key} does not decode as {}: {e}",
+                    std::any::type_name::<T>()
+                ),
+            )),
+            OnDecodeError::Miss => {
+                self.decode_failures.fetch_add(1, Ordering::Relaxed);
+                log_decode_miss(key, std::any::type_name::<T>(), &e);
+                Ok(None)
+            }
         }
-        // Only this exact corrupt value is removed, never one written meanwhile.
-        let _: i64 = self
-            .client
-            .run_script(compare_and_delete_script(), &[full], &[bytes])
-            .await?;
-        Ok(None)
     }
 
     /// Removes `key`; whether it existed.
     pub async fn delete<T>(&self, key: &CacheKey<T>) -> Result<bool> {
+        key.check()?;
         let n: i64 = self
             .client
             .query(redis::cmd("DEL").arg(self.client.prefixed(key.as_str())))
@@ -194,6 +245,7 @@ impl Cache {
 
     /// Whether `key` holds a value.
     pub async fn exists<T>(&self, key: &CacheKey<T>) -> Result<bool> {
+        key.check()?;
         let n: i64 = self
             .client
             .query(redis::cmd("EXISTS").arg(self.client.prefixed(key.as_str())))
@@ -202,7 +254,7 @@ impl Cache {
     }
 
     /// The values under `keys`, in order, in one `MGET` (split by slot on a cluster).
-    /// Entries that do not decode are misses and are removed.
+    /// Entries that do not decode are treated as [`Cache::get`] treats them.
     pub async fn get_many<T: DeserializeOwned>(
         &self,
         keys: &[CacheKey<T>],
@@ -210,6 +262,7 @@ impl Cache {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
+        keys.iter().try_for_each(CacheKey::check)?;
         let full: Vec<String> = keys
             .iter()
             .map(|k| self.client.prefixed(k.as_str()))
@@ -222,10 +275,10 @@ impl Cache {
             ));
         }
         let mut out = Vec::with_capacity(raw.len());
-        for (bytes, full) in raw.into_iter().zip(&full) {
+        for (bytes, key) in raw.into_iter().zip(keys) {
             out.push(match bytes {
                 None => None,
-                Some(b) => self.decode_or_remove(full, &b).await?,
+                Some(b) => self.decode(key.as_str(), &b)?,
             });
         }
         Ok(out)
@@ -241,6 +294,7 @@ impl Cache {
         let ms = ttl_ms(ttl)?;
         let mut encoded = Vec::with_capacity(entries.len());
         for (key, value) in entries {
+            key.check()?;
             encoded.push((
                 self.client.prefixed(key.as_str()),
                 self.encode(key.as_str(), value)?,
@@ -268,168 +322,6 @@ impl Cache {
             self.client.bounded(fut).await?;
         }
         Ok(())
-    }
-
-    /// The value under `key`; on a miss, runs `compute`, stores its value for `ttl` and
-    /// returns it. Concurrent misses of one key in this process compute once: the others
-    /// wait and get that value. With [`Cache::with_lease`], one caller in the fleet
-    /// computes. An error from `compute` is returned and nothing is cached.
-    pub async fn get_or_set<T, E, F>(
-        &self,
-        key: &CacheKey<T>,
-        ttl: Duration,
-        compute: F,
-    ) -> Result<T, E>
-    where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        F: AsyncFnOnce() -> Result<T, E>,
-        E: From<Error>,
-    {
-        ttl_ms(ttl)?;
-        if let Some(v) = self.get(key).await? {
-            return Ok(v);
-        }
-        let flight = {
-            let mut flights = self
-                .flights
-                .lock()
-                .map_err(|_| Error::poisoned("the cache's flight table"))?;
-            Arc::clone(flights.entry(key.as_str().to_owned()).or_default())
-        };
-        let mut slot = flight.lock().await;
-        if let Some(v) = slot.as_ref().and_then(|b| b.downcast_ref::<T>()) {
-            return Ok(v.clone());
-        }
-        let result = self.compute_once(key, ttl, compute).await;
-        if let Ok(v) = &result {
-            *slot = Some(Box::new(v.clone()));
-        }
-        if let Ok(mut flights) = self.flights.lock()
-            && flights
-                .get(key.as_str())
-                .is_some_and(|f| Arc::ptr_eq(f, &flight))
-        {
-            flights.remove(key.as_str());
-        }
-        result
-    }
-
-    async fn compute_once<T, E, F>(
-        &self,
-        key: &CacheKey<T>,
-        ttl: Duration,
-        compute: F,
-    ) -> Result<T, E>
-    where
-        T: Serialize + DeserializeOwned,
-        F: AsyncFnOnce() -> Result<T, E>,
-        E: From<Error>,
-    {
-        // Another task of this process may have stored it while we waited for the flight.
-        if let Some(v) = self.get(key).await? {
-            return Ok(v);
-        }
-        let Some(lease) = self.lease else {
-            let v = compute().await?;
-            self.set(key, &v, ttl).await?;
-            return Ok(v);
-        };
-        let lease_key = self.client.prefixed(&format!("lease:{{{}}}", key.as_str()));
-        let token = super::random_hex(16)?;
-        let lease_taken: Option<String> = self
-            .client
-            .query(
-                redis::cmd("SET")
-                    .arg(&lease_key)
-                    .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ttl_ms(lease.ttl)?),
-            )
-            .await?;
-        let stale_key = self.client.prefixed(&format!("stale:{{{}}}", key.as_str()));
-        if lease_taken.is_none() {
-            if !lease.serve_stale.is_zero() {
-                let raw: Option<Vec<u8>> =
-                    self.client.query(redis::cmd("GET").arg(&stale_key)).await?;
-                if let Some(v) = raw.and_then(|b| codec::decode(&b).ok()) {
-                    return Ok(v);
-                }
-            }
-            let deadline = tokio::time::Instant::now() + lease.wait;
-            let mut pause = Duration::from_millis(5);
-            while tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_millis(100));
-                if let Some(v) = self.get(key).await? {
-                    return Ok(v);
-                }
-                let held: i64 = self
-                    .client
-                    .query(redis::cmd("EXISTS").arg(&lease_key))
-                    .await?;
-                if held == 0 {
-                    break;
-                }
-            }
-            if let Some(v) = self.get(key).await? {
-                return Ok(v);
-            }
-        }
-        // The previous holder may have stored the value just before we took the lease.
-        let stored = if lease_taken.is_some() {
-            self.get(key).await?
-        } else {
-            None
-        };
-        let (result, stored) = if let Some(v) = stored {
-            (Ok(v), Ok(()))
-        } else {
-            let result = compute().await;
-            let stored = match &result {
-                Ok(v) => self.set(key, v, ttl).await,
-                Err(_) => Ok(()),
-            };
-            let stored = match (&result, stored) {
-                (Ok(v), Ok(())) if !lease.serve_stale.is_zero() => {
-                    self.set_stale(&stale_key, key.as_str(), v, ttl + lease.serve_stale)
-                        .await
-                }
-                (_, stored) => stored,
-            };
-            (result, stored)
-        };
-        // Released whatever happened, so waiters need not sit out the lease's TTL.
-        let released = if lease_taken.is_some() {
-            self.client
-                .run_script::<i64>(
-                    compare_and_delete_script(),
-                    &[&lease_key],
-                    &[token.as_bytes()],
-                )
-                .await
-                .map(drop)
-        } else {
-            Ok(())
-        };
-        let value = result?;
-        stored?;
-        released?;
-        Ok(value)
-    }
-
-    /// Keeps a copy of a computed value as the old value other callers may serve.
-    async fn set_stale<T: Serialize>(
-        &self,
-        stale_key: &str,
-        key: &str,
-        value: &T,
-        ttl: Duration,
-    ) -> Result<()> {
-        let bytes = self.encode(key, value)?;
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(stale_key).arg(bytes).arg("PX").arg(ttl_ms(ttl)?);
-        self.client.query(&cmd).await
     }
 
     /// Removes every key that starts with `prefix`, which must end in a `list` segment or
@@ -505,7 +397,7 @@ impl Cache {
         }
     }
 
-    fn encode<T: Serialize>(&self, key: &str, value: &T) -> Result<Vec<u8>> {
+    pub(super) fn encode<T: Serialize>(&self, key: &str, value: &T) -> Result<Vec<u8>> {
         let bytes = codec::encode(value).map_err(|e| e.context(format_args!("cache key {key}")))?;
         if bytes.len() > self.max_value_size {
             return Err(Error::invalid_input(format!(
@@ -516,6 +408,20 @@ impl Cache {
         }
         Ok(bytes)
     }
+}
+
+/// Logs an entry treated as a miss because it did not decode. serde's message may quote
+/// part of the value, so only its category and place are logged, with the key.
+fn log_decode_miss(key: &str, expected: &str, e: &serde_json::Error) {
+    tracing::warn!(
+        target: "txova_db::redis::cache",
+        key,
+        expected,
+        category = ?e.classify(),
+        line = e.line(),
+        column = e.column(),
+        "a cache entry does not decode; treated as a miss"
+    );
 }
 
 /// A TTL in whole milliseconds, refusing what Redis would reject or treat as "no expiry".
@@ -555,6 +461,69 @@ mod tests {
         assert!(ttl_ms(Duration::from_micros(999)).is_err());
         assert_eq!(ttl_ms(Duration::from_secs(2)).unwrap(), 2000);
         assert!(ttl_ms(Duration::MAX).is_err());
+    }
+
+    /// Collects the events logged while it is the default subscriber, as text.
+    struct Collect(Arc<Mutex<Vec<String>>>);
+
+    impl tracing::Subscriber for Collect {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            struct Text(String);
+            impl tracing::field::Visit for Text {
+                fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
+                    use std::fmt::Write as _;
+                    let _ = write!(self.0, "{}={v:?} ", f.name());
+                }
+            }
+            let mut text = Text(format!(
+                "{} {} ",
+                event.metadata().level(),
+                event.metadata().target()
+            ));
+            event.record(&mut text);
+            if let Ok(mut events) = self.0.lock() {
+                events.push(text.0);
+            }
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn a_decode_miss_is_logged_without_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code, reason = "only decoded")]
+        struct Blob {
+            data: Vec<u8>,
+        }
+        let e = serde_json::from_slice::<Blob>(br#"{"data":"secret-token-123"}"#).unwrap_err();
+        assert!(
+            e.to_string().contains("secret-token-123"),
+            "serde quotes it: {e}"
+        );
+        let events = Arc::new(Mutex::new(Vec::new()));
+        tracing::subscriber::with_default(Collect(Arc::clone(&events)), || {
+            log_decode_miss("file:blob:1", "app::Blob", &e);
+        });
+        let events = events.lock().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        let event = &events[0];
+        assert!(event.starts_with("WARN txova_db::redis::cache "), "{event}");
+        assert!(event.contains("key=\"file:blob:1\""), "{event}");
+        assert!(event.contains("expected=\"app::Blob\""), "{event}");
+        assert!(event.contains("category=Data"), "{event}");
+        assert!(
+            !event.contains("secret"),
+            "the value is never logged: {event}"
+        );
     }
 
     #[test]

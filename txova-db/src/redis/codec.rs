@@ -2,8 +2,10 @@
 //! the same cache entries: strings escaped as `json.Marshal` escapes them, and floats written
 //! in Go's shortest form (`1`, not `1.0`; `1e+21`, `1.5e-7`).
 //!
-//! Struct fields come out in declaration order, as Go writes them. Go sorts map keys; a
-//! `BTreeMap` gives the same order, a `HashMap` does not.
+//! Struct fields come out in declaration order, as Go writes them. Maps come out sorted by
+//! their keys' JSON text compared byte by byte, as Go sorts them: integer keys as strings
+//! (`"1"`, `"10"`, `"2"`), whatever the map type (`HashMap`, `BTreeMap`). NaN and ±Inf are
+//! an error, as Go's `json.Marshal` refuses them, instead of `serde_json`'s `null`.
 
 use std::io;
 
@@ -12,14 +14,20 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Result};
 
+mod go_order;
+
 /// Serializes `value` to compact JSON, escaping `<`, `>`, `&`, U+2028 and U+2029 as
 /// `json.Marshal` does, so the bytes match what a Go service stores for the same value.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    encode_raw(value)
+        .map_err(|e| Error::with_source(ErrorKind::Encode, "cannot encode the value as json", e))
+}
+
+/// [`encode`] with `serde_json`'s error, for nested values.
+fn encode_raw<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(128);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, GoFormatter);
-    value
-        .serialize(&mut ser)
-        .map_err(|e| Error::with_source(ErrorKind::Encode, "cannot encode the value as json", e))?;
+    go_order::Go(value).serialize(&mut ser)?;
     Ok(out)
 }
 
@@ -176,6 +184,74 @@ mod tests {
             encode(&r).unwrap(),
             br#"{"score":5,"weight":0.25,"votes":null}"#
         );
+    }
+
+    #[test]
+    fn non_finite_floats_are_refused() {
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let e = encode(&v).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Encode);
+            let e = encode(&vec![Some(1.0), Some(v)]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Encode);
+            let r = Rating {
+                score: v,
+                weight: 1.0,
+                votes: None,
+            };
+            assert_eq!(encode(&r).unwrap_err().kind(), ErrorKind::Encode);
+        }
+        assert_eq!(encode(&f32::NAN).unwrap_err().kind(), ErrorKind::Encode);
+        let mut m = std::collections::HashMap::new();
+        m.insert("a", f64::INFINITY);
+        assert_eq!(encode(&m).unwrap_err().kind(), ErrorKind::Encode);
+    }
+
+    #[derive(Serialize)]
+    #[allow(dead_code, reason = "variants are only serialized")]
+    enum Shape {
+        Unit,
+        New(std::collections::HashMap<u8, u8>),
+        Tuple(u8, f64),
+        Struct { b: u8, a: u8 },
+    }
+
+    #[test]
+    fn maps_are_sorted_as_go_sorts_them() {
+        use std::collections::{BTreeMap, HashMap};
+        // What json.Marshal writes for map[int]string{1:"a",2:"b",10:"c"}.
+        let ints: BTreeMap<i32, &str> = [(1, "a"), (2, "b"), (10, "c"), (-1, "d")].into();
+        assert_eq!(
+            encode(&ints).unwrap(),
+            br#"{"-1":"d","1":"a","10":"c","2":"b"}"#
+        );
+        let hashed: HashMap<u64, u8> = (0..20).map(|i| (i, 0)).collect();
+        let text = String::from_utf8(encode(&hashed).unwrap()).unwrap();
+        assert!(text.starts_with(r#"{"0":0,"1":0,"10":0,"11":0"#), "{text}");
+        // String keys by bytes, escaped only when written; nested maps too.
+        let mut nested: HashMap<&str, HashMap<&str, u8>> = HashMap::new();
+        nested.insert("b", [("z", 1), ("<", 2)].into());
+        nested.insert("a", [("é", 1), ("e", 2)].into());
+        assert_eq!(
+            String::from_utf8(encode(&nested).unwrap()).unwrap(),
+            r#"{"a":{"e":2,"é":1},"b":{"\u003c":2,"z":1}}"#
+        );
+        // Struct fields stay in declaration order, in enums too.
+        assert_eq!(
+            encode(&Shape::Struct { b: 1, a: 2 }).unwrap(),
+            br#"{"Struct":{"b":1,"a":2}}"#
+        );
+        assert_eq!(
+            encode(&Shape::New([(10, 1), (9, 2)].into())).unwrap(),
+            br#"{"New":{"10":1,"9":2}}"#
+        );
+        assert_eq!(
+            encode(&Shape::Tuple(1, 0.5)).unwrap(),
+            br#"{"Tuple":[1,0.5]}"#
+        );
+        assert_eq!(encode(&Shape::Unit).unwrap(), br#""Unit""#);
+        // Keys that have no JSON string form are refused, as serde_json refuses them.
+        let bad: HashMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        assert_eq!(encode(&bad).unwrap_err().kind(), ErrorKind::Encode);
     }
 
     #[test]

@@ -15,6 +15,13 @@ use crate::error::{Error, Result};
 /// `%25`, `%3A`, `%7B` and `%7D`, so a value can never add a segment or a hash tag, and two
 /// different parameter lists never give the same key.
 ///
+/// Every segment follows the one key rule of [`txova_db_core::key`]: not empty, no
+/// whitespace or control characters. A template's fixed segments are checked at compile
+/// time; a parameter value that breaks the rule (an empty string, a space, a newline) makes
+/// a key that every [`Cache`](super::Cache) operation refuses with an
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error, before anything is
+/// sent; [`CacheKey::check`] says so up front.
+///
 /// ```
 /// use txova_db::redis::CacheKey;
 ///
@@ -32,20 +39,40 @@ use crate::error::{Error, Result};
 /// ```
 pub struct CacheKey<T> {
     key: String,
+    /// Why a parameter value broke the key rule, for the operations to refuse the key.
+    invalid: Option<Box<str>>,
     value: PhantomData<fn() -> T>,
 }
 
 impl<T> CacheKey<T> {
     /// A key from a string written by hand. It must be at least two segments separated by
     /// `:`, none of them empty, and contain neither `{`, `}` nor whitespace or control
-    /// characters.
+    /// characters (the key rule of [`txova_db_core::key`]).
     pub fn parse(key: impl Into<String>) -> Result<CacheKey<T>> {
         let key = key.into();
-        check_runtime_key(&key)?;
+        check_key("cache key", &key)?;
+        if !key.contains(':') {
+            return Err(Error::invalid_input(format!(
+                "cache key {key:?} has one segment; write it as `service:entity:id`"
+            )));
+        }
         Ok(CacheKey {
             key,
+            invalid: None,
             value: PhantomData,
         })
+    }
+
+    /// Whether the key follows the key rule: an [`ErrorKind::InvalidInput`] error naming the
+    /// parameter whose value broke it. Every [`Cache`](super::Cache) operation checks this
+    /// first.
+    ///
+    /// [`ErrorKind::InvalidInput`]: crate::ErrorKind::InvalidInput
+    pub fn check(&self) -> Result<()> {
+        match &self.invalid {
+            None => Ok(()),
+            Some(why) => Err(Error::invalid_input(why.to_string())),
+        }
     }
 
     /// The key as written to Redis (without the client's prefix).
@@ -76,35 +103,36 @@ impl<T> CacheKey<T> {
     }
 }
 
-fn check_runtime_key(key: &str) -> Result<()> {
+/// Checks a value that is escaped or hashed into one segment (a session's user id) against
+/// the one key rule; `what` names it in the error.
+pub(crate) fn check_value(what: &str, value: &str) -> Result<()> {
+    txova_db_core::key::check_value(value).map_err(|why| {
+        let why = match why {
+            txova_db_core::key::Violation::Empty => "it is empty".to_owned(),
+            why => why.to_string(),
+        };
+        Error::invalid_input(format!("{what} {value:?} breaks the key rule: {why}"))
+    })
+}
+
+/// Checks a key given at run time (a lock, rate-limit or cache key, a session's user id)
+/// against the one key rule; `what` names it in the error.
+pub(crate) fn check_key(what: &str, key: &str) -> Result<()> {
     if key.is_empty() {
-        return Err(Error::invalid_input("a cache key may not be empty"));
+        return Err(Error::invalid_input(format!("a {what} may not be empty")));
     }
-    if let Some(c) = key
-        .chars()
-        .find(|c| matches!(c, '{' | '}') || c.is_whitespace() || c.is_control())
-    {
-        return Err(Error::invalid_input(format!(
-            "cache key {key:?} contains {c:?}; escape values with `cache_keys!` or leave it out"
-        )));
-    }
-    if !key.contains(':') {
-        return Err(Error::invalid_input(format!(
-            "cache key {key:?} has one segment; write it as `service:entity:id`"
-        )));
-    }
-    if key.split(':').any(str::is_empty) {
-        return Err(Error::invalid_input(format!(
-            "cache key {key:?} has an empty segment"
-        )));
-    }
-    Ok(())
+    txova_db_core::key::check_key(key).map_err(|why| {
+        Error::invalid_input(format!(
+            "{what} {key:?} breaks the key rule: {why}; segments are separated by one `:` and hold no whitespace, control characters, `{{` or `}}`"
+        ))
+    })
 }
 
 impl<T> Clone for CacheKey<T> {
     fn clone(&self) -> Self {
         CacheKey {
             key: self.key.clone(),
+            invalid: self.invalid.clone(),
             value: PhantomData,
         }
     }
@@ -173,34 +201,18 @@ pub trait CacheEntity: Sized {
         let mut b = KeyBuilder::new(Self::CACHE_PREFIX.len() + 40);
         b.literal(Self::CACHE_PREFIX);
         b.literal(":");
-        b.param(key);
+        b.param("key", key);
         b.finish()
     }
 }
 
 /// Whether `prefix` is a valid fixed key part: one or more segments of lowercase ASCII
-/// letters, digits, `_` and `-`, separated by single `:`, not starting or ending with `:`.
-/// A `const fn`, so generated code can check a prefix at compile time.
+/// letters, digits, `_` and `-`, separated by single `:`, not starting or ending with `:`
+/// ([`txova_db_core::key::is_valid_name_prefix`]). A `const fn`, so generated code can
+/// check a prefix at compile time.
 #[must_use]
 pub const fn is_valid_key_prefix(prefix: &str) -> bool {
-    let b = prefix.as_bytes();
-    if b.is_empty() || b[0] == b':' || b[b.len() - 1] == b':' {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let ok = c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-';
-        if c == b':' {
-            if b[i - 1] == b':' {
-                return false;
-            }
-        } else if !ok {
-            return false;
-        }
-        i += 1;
-    }
-    true
+    txova_db_core::key::is_valid_name_prefix(prefix)
 }
 
 /// Builds a key from template pieces; used by the code `cache_keys!` generates.
@@ -209,6 +221,7 @@ pub const fn is_valid_key_prefix(prefix: &str) -> bool {
 pub struct KeyBuilder {
     key: String,
     scratch: String,
+    invalid: Option<Box<str>>,
 }
 
 impl KeyBuilder {
@@ -218,6 +231,7 @@ impl KeyBuilder {
         KeyBuilder {
             key: String::with_capacity(capacity),
             scratch: String::new(),
+            invalid: None,
         }
     }
 
@@ -227,21 +241,37 @@ impl KeyBuilder {
         self.key.push_str(s);
     }
 
-    /// Appends a parameter value, escaped.
+    /// Appends the value of the parameter `name`, escaped, and remembers the first value
+    /// that breaks the key rule.
     #[doc(hidden)]
-    pub fn param<V: Display + ?Sized>(&mut self, value: &V) {
+    pub fn param<V: Display + ?Sized>(&mut self, name: &str, value: &V) {
         self.scratch.clear();
         // Writing into a String cannot fail; a Display impl that reports an error leaves
         // what it wrote so far, which is still escaped below.
         let _ = write!(self.scratch, "{value}");
         escape_into(&mut self.key, &self.scratch);
+        if self.invalid.is_none()
+            && let Err(why) = txova_db_core::key::check_value(&self.scratch)
+        {
+            let why = match why {
+                txova_db_core::key::Violation::Empty => "it is empty".to_owned(),
+                why => why.to_string(),
+            };
+            self.invalid = Some(
+                format!("the value of parameter `{name}` breaks the cache key rule: {why}").into(),
+            );
+        }
     }
 
     #[doc(hidden)]
     #[must_use]
     pub fn finish<T>(self) -> CacheKey<T> {
+        let invalid = self
+            .invalid
+            .map(|why| format!("cache key {:?}: {why}", self.key).into());
         CacheKey {
             key: self.key,
+            invalid,
             value: PhantomData,
         }
     }
@@ -269,7 +299,7 @@ mod tests {
     fn values_cannot_add_segments_or_tags() {
         let mut b = KeyBuilder::new(0);
         b.literal("user:profile:");
-        b.param("a:b{c}%");
+        b.param("id", "a:b{c}%");
         let k: CacheKey<()> = b.finish();
         assert_eq!(k.as_str(), "user:profile:a%3Ab%7Bc%7D%25");
     }
@@ -288,9 +318,34 @@ mod tests {
     #[test]
     fn hand_written_keys_are_checked() {
         assert!(CacheKey::<()>::parse("user:profile:1").is_ok());
-        for bad in ["", "user", "user::1", "user:{x}:1", "user:a b", ":user"] {
+        for bad in [
+            "",
+            "user",
+            "user::1",
+            "user:{x}:1",
+            "user:a b",
+            ":user",
+            "user:a\nb",
+        ] {
             let e = CacheKey::<()>::parse(bad).unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn parameter_values_follow_the_key_rule() {
+        let key = |v: &str| {
+            let mut b = KeyBuilder::new(0);
+            b.literal("eval:two:");
+            b.param("a", v);
+            b.finish::<()>()
+        };
+        assert!(key("x").check().is_ok());
+        assert!(key("a:b{c}").check().is_ok(), "escaped, not refused");
+        for bad in ["", " ", "a b", "c\nd", "\t", "\u{0}"] {
+            let e = key(bad).check().unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{bad:?}");
+            assert!(e.to_string().contains("parameter `a`"), "{e}");
         }
     }
 

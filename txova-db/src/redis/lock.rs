@@ -162,14 +162,7 @@ impl Locker {
     }
 
     fn keys(&self, key: &str) -> Result<(String, String)> {
-        if key.is_empty() {
-            return Err(Error::invalid_input("a lock key may not be empty"));
-        }
-        if key.contains(['{', '}']) {
-            return Err(Error::invalid_input(format!(
-                "lock key {key:?} may not contain `{{` or `}}`"
-            )));
-        }
+        super::key::check_key("lock key", key)?;
         let lock = self.client.prefixed(&format!("lock:{{{key}}}"));
         let fence = format!("{lock}:fence");
         Ok((lock, fence))

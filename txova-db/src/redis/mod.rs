@@ -8,12 +8,14 @@
 mod cache;
 mod client;
 mod codec;
+mod flight;
+pub mod go;
 mod key;
 mod lock;
 mod rate_limit;
 mod session;
 
-pub use cache::{Cache, DEFAULT_MAX_VALUE_SIZE, Lease};
+pub use cache::{Cache, DEFAULT_MAX_VALUE_SIZE, Lease, OnDecodeError};
 pub use client::{Client, Config, Connection};
 pub use key::{CacheEntity, CacheKey, is_valid_key_prefix};
 pub use lock::{LockGuard, Locker};

@@ -129,9 +129,7 @@ impl RateLimiter {
 
 /// Checks a configuration and returns the emission interval in microseconds.
 fn check(config: &RateLimitConfig, cost: u64) -> Result<u64> {
-    if config.key.is_empty() {
-        return Err(Error::invalid_input("a rate limit key may not be empty"));
-    }
+    super::key::check_key("rate limit key", &config.key)?;
     if config.limit == 0 {
         return Err(Error::invalid_input(format!(
             "rate limit {:?} has limit 0; use a limit of at least 1",

@@ -251,10 +251,7 @@ impl SessionStore {
 }
 
 fn check_user(user_id: &str) -> Result<()> {
-    if user_id.is_empty() {
-        return Err(Error::invalid_input("a session's user_id may not be empty"));
-    }
-    Ok(())
+    super::key::check_value("session user id", user_id)
 }
 
 /// The last 16 hex digits of a session id, naming its user's hash; a malformed id is an
