@@ -217,7 +217,9 @@ impl Error {
 
     /// An error of the application's own, of kind [`ErrorKind::Custom`]: return it from the
     /// closure of [`with_tx`](crate::postgres::with_tx) to roll the transaction back for a
-    /// business reason, and get it back with [`Error::downcast_ref`].
+    /// business reason, and get it back with [`Error::downcast_ref`]. It is transparent: its
+    /// message is the application error's own, and `source()` is that error's cause, so
+    /// every layer that quotes it (a shared `get_or_set` failure, a log line) says why.
     ///
     /// ```
     /// use txova_db::{Error, ErrorKind};
@@ -235,7 +237,7 @@ impl Error {
     ///
     /// let e = Error::custom(InsufficientBalance);
     /// assert_eq!(e.kind(), ErrorKind::Custom);
-    /// assert_eq!(e.to_string(), "application error");
+    /// assert_eq!(e.to_string(), "insufficient balance");
     /// assert!(e.downcast_ref::<InsufficientBalance>().is_some());
     /// ```
     pub fn custom(error: impl Into<BoxError>) -> Self {
@@ -439,14 +441,30 @@ impl fmt::Debug for Error {
     }
 }
 
+impl Error {
+    /// The application's error inside an [`ErrorKind::Custom`] one, which stands in its place.
+    fn transparent(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self.inner.kind {
+            ErrorKind::Custom => self.inner.source.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.inner.message)
+        match self.transparent() {
+            Some(inner) => fmt::Display::fmt(inner, f),
+            None => f.write_str(&self.inner.message),
+        }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let Some(inner) = self.transparent() {
+            return inner.source();
+        }
         self.inner
             .source
             .as_deref()
@@ -764,6 +782,35 @@ mod tests {
         assert_eq!(chain(&e), "could not read: disk gone");
         let e = Wrap("disk gone", Some(std::io::Error::other("disk gone")));
         assert_eq!(chain(&e), "disk gone");
+    }
+
+    #[test]
+    fn a_custom_error_stands_in_for_the_applications_error() {
+        #[derive(Debug)]
+        struct Refused(std::io::Error);
+        impl fmt::Display for Refused {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the payment was refused")
+            }
+        }
+        impl std::error::Error for Refused {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Error::custom(Refused(std::io::Error::other("card expired")));
+        assert_eq!(e.kind(), ErrorKind::Custom);
+        // The application's message, then its own cause, each once.
+        assert_eq!(e.to_string(), "the payment was refused");
+        assert_eq!(
+            std::error::Error::source(&e).map(ToString::to_string),
+            Some("card expired".to_owned())
+        );
+        assert!(e.downcast_ref::<Refused>().is_some());
+        assert_eq!(
+            Error::custom("rider cancelled").to_string(),
+            "rider cancelled"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod migrations;
 mod postgres;
+mod production;
 mod redis;
 mod typed_sql;
 
@@ -16,6 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     migrations::run(&db).await?;
     postgres::run(&db).await?;
     redis::run().await?;
+    production::run(&db).await?;
     // The typed-SQL part defines its own `users`, so it works in a scratch database of its own.
     let typed_db = txova_db::testing::TestDatabase::create("tour_typed").await?;
     typed_sql::run(&typed_db).await?;
