@@ -355,3 +355,104 @@ fn transactions_carry_their_attempt() {
     let attempts: Vec<_> = txs.iter().filter_map(|s| s.get("attempt")).collect();
     assert_eq!(attempts, ["1", "2"], "{txs:?}");
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Profile {
+    name: String,
+}
+
+txova_db::cache_keys! {
+    fn profile(id: u64) -> Profile = "user:profile:{id}";
+}
+
+#[test]
+fn cache_hits_misses_decode_failures_and_joins() {
+    let (capture, snap) = observed(|| async {
+        use txova_db_tests::redis_env::{random_prefix, single_url};
+        let client = txova_db::redis::Client::new(
+            txova_db::redis::Config::new(single_url()).prefix(random_prefix("obs-cache")),
+        )
+        .await
+        .unwrap();
+        let cache = txova_db::redis::Cache::new(client.clone());
+        let ana = Profile { name: "Ana".into() };
+        cache
+            .set(&profile(1), &ana, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(cache.get(&profile(1)).await.unwrap(), Some(ana.clone()));
+        assert_eq!(cache.get(&profile(1)).await.unwrap(), Some(ana.clone()));
+        assert_eq!(cache.get(&profile(2)).await.unwrap(), None);
+        let raw = client.prefixed(profile(3).as_str());
+        let _: () = client
+            .query(redis::cmd("SET").arg(&raw).arg("not json"))
+            .await
+            .unwrap();
+        let err = cache.get(&profile(3)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        // The second caller joins the first one's flight while it computes.
+        let slow = async || {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok::<_, txova_db::Error>(Profile { name: "Bo".into() })
+        };
+        let key = profile(4);
+        let (a, b) = tokio::join!(
+            cache.get_or_set(&key, Duration::from_secs(60), slow),
+            cache.get_or_set(&key, Duration::from_secs(60), slow),
+        );
+        assert_eq!(a.unwrap(), b.unwrap());
+    });
+    let m = metrics_of(&snap);
+    assert_eq!(counter(&m, "txova_db.cache.hits"), 2, "{m:?}");
+    // profile(2), and the flight's own read of profile(4).
+    assert_eq!(counter(&m, "txova_db.cache.misses"), 2, "{m:?}");
+    assert_eq!(counter(&m, "txova_db.cache.decode_failures"), 1, "{m:?}");
+    assert_eq!(counter(&m, "txova_db.cache.flight_joins"), 1, "{m:?}");
+
+    let spans = capture.spans("cache");
+    let gets: Vec<_> = spans
+        .iter()
+        .filter(|s| s.get("db.operation.name") == Some("GET"))
+        .collect();
+    assert_eq!(gets.len(), 5, "{spans:?}");
+    assert!(
+        gets.iter()
+            .all(|s| s.get("db.system.name") == Some("redis"))
+    );
+    assert_eq!(
+        gets.iter()
+            .filter(|s| s.get("cache.hit") == Some("true"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        gets.iter()
+            .filter(|s| s.get("cache.hit") == Some("false"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        gets.iter()
+            .filter(|s| s.get("error.type") == Some("Decode"))
+            .count(),
+        1
+    );
+    let flights: Vec<_> = spans
+        .iter()
+        .filter(|s| s.get("db.operation.name") == Some("get_or_set"))
+        .collect();
+    assert_eq!(flights.len(), 2);
+    assert_eq!(
+        flights
+            .iter()
+            .filter(|s| s.get("cache.joined") == Some("true"))
+            .count(),
+        1
+    );
+    for s in &spans {
+        assert!(
+            s.fields.values().all(|v| !v.contains("user:profile")),
+            "a key reached a span: {s:?}"
+        );
+    }
+}

@@ -4,7 +4,10 @@
 //! parameterized SQL.
 #![cfg_attr(
     not(feature = "instrument"),
-    allow(dead_code, reason = "the identity of a pool is read by the instrumentation only")
+    allow(
+        dead_code,
+        reason = "the identity of a pool is read by the instrumentation only"
+    )
 )]
 
 use std::sync::atomic::{AtomicU64, Ordering};
