@@ -456,3 +456,34 @@ fn cache_hits_misses_decode_failures_and_joins() {
         );
     }
 }
+
+#[test]
+fn migration_steps_get_a_span_each() {
+    let (capture, _) = observed(|| async {
+        use txova_db::postgres::{Migrator, MigratorConfig};
+        use txova_db_tests::migrate::TempDir;
+        let db = database("obs_migrate").await;
+        let dir = TempDir::with_files(
+            "obs",
+            &[
+                ("1_a.up.sql", "CREATE TABLE a (id int);\n"),
+                ("2_b.up.sql", "SELEC broken;\n"),
+            ],
+        );
+        let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+        m.up().await.unwrap_err();
+    });
+    let steps = capture.spans("db.migration");
+    let seen: Vec<_> = steps
+        .iter()
+        .map(|s| (s.get("version"), s.get("direction"), s.get("error.type")))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("1"), Some("up"), None),
+            (Some("2"), Some("up"), Some("42601"))
+        ],
+        "{steps:?}"
+    );
+}
