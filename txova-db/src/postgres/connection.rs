@@ -132,11 +132,10 @@ impl Drop for Connection {
         #[cfg(feature = "instrument")]
         {
             let link = &self.state.link;
-            observe::pool_time(
-                &link.meta,
-                "db.client.connection.use_time",
-                self.state.since.elapsed(),
-            );
+            link.meta
+                .metrics
+                .use_time
+                .record(self.state.since.elapsed());
             if let Some(pool) = link.pool.get() {
                 observe::pool_gauges(&link.meta, &super::pool::status_of(pool), link.min_idle);
             }

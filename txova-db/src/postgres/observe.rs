@@ -119,6 +119,12 @@ pub(crate) struct Meta {
     pub(crate) pool_name: String,
     pub(crate) slow_statement: Option<Duration>,
     pub(crate) counters: std::sync::Arc<Counters>,
+    /// The pool's metric handles, registered once with the recorder installed then.
+    #[cfg(feature = "instrument")]
+    pub(crate) metrics: PoolMetrics,
+    /// `db.namespace` as a metric label, shared rather than copied.
+    #[cfg(feature = "instrument")]
+    pub(crate) namespace_label: metrics::SharedString,
 }
 
 impl Meta {
@@ -143,6 +149,12 @@ impl Meta {
             str::to_owned,
         );
         Meta {
+            #[cfg(feature = "instrument")]
+            metrics: PoolMetrics::new(&pool_name),
+            #[cfg(feature = "instrument")]
+            namespace_label: metrics::SharedString::from_shared(std::sync::Arc::from(
+                namespace.as_str(),
+            )),
             namespace,
             server_address,
             server_port,
@@ -226,6 +238,7 @@ pub(crate) use on::*;
 mod on {
     use std::time::Duration;
 
+    use metrics::{Counter, Gauge, Histogram, Label};
     use tokio::time::Instant;
     use tracing::Span;
 
@@ -299,20 +312,19 @@ mod on {
                 record_error(span, e);
             }
         }
-        let mut labels = vec![
-            ("db.system.name", SYSTEM.to_owned()),
-            ("db.namespace", meta.namespace.clone()),
-        ];
+        let mut labels = Vec::with_capacity(5);
+        labels.push(Label::from_static_parts("db.system.name", SYSTEM));
+        labels.push(Label::new("db.namespace", meta.namespace_label.clone()));
         if let Some(op) = op {
-            labels.push(("db.operation.name", op.to_owned()));
+            labels.push(Label::from_static_parts("db.operation.name", op));
         }
         if let Some(t) = table {
-            labels.push(("db.collection.name", t.to_owned()));
+            labels.push(Label::new("db.collection.name", t.to_owned()));
         }
         if let Err(e) = r {
-            labels.push(("error.type", error_type(e)));
+            labels.push(Label::new("error.type", error_type(e)));
         }
-        metrics::histogram!(DURATION, &labels).record(took.as_secs_f64());
+        metrics::histogram!(DURATION, labels).record(took.as_secs_f64());
         if let Some(limit) = meta.slow_statement
             && took >= limit
         {
@@ -369,30 +381,52 @@ mod on {
         )
     }
 
+    /// The handles of one pool's metrics.
+    pub(crate) struct PoolMetrics {
+        idle: Gauge,
+        used: Gauge,
+        max: Gauge,
+        idle_min: Gauge,
+        pending: Gauge,
+        pub(crate) timeouts: Counter,
+        pub(crate) wait_time: Histogram,
+        pub(crate) create_time: Histogram,
+        pub(crate) use_time: Histogram,
+    }
+
+    impl PoolMetrics {
+        pub(crate) fn new(pool_name: &str) -> PoolMetrics {
+            const POOL: &str = "db.client.connection.pool.name";
+            const STATE: &str = "db.client.connection.state";
+            let name = metrics::SharedString::from_shared(std::sync::Arc::from(pool_name));
+            let n = || name.clone();
+            PoolMetrics {
+                idle: metrics::gauge!("db.client.connection.count", POOL => n(), STATE => "idle"),
+                used: metrics::gauge!("db.client.connection.count", POOL => n(), STATE => "used"),
+                max: metrics::gauge!("db.client.connection.max", POOL => n()),
+                idle_min: metrics::gauge!("db.client.connection.idle.min", POOL => n()),
+                pending: metrics::gauge!("db.client.connection.pending_requests", POOL => n()),
+                timeouts: metrics::counter!("db.client.connection.timeouts", POOL => n()),
+                wait_time: metrics::histogram!("db.client.connection.wait_time", POOL => n()),
+                create_time: metrics::histogram!("db.client.connection.create_time", POOL => n()),
+                use_time: metrics::histogram!("db.client.connection.use_time", POOL => n()),
+            }
+        }
+    }
+
     /// Publishes the pool gauges of the conventions.
     pub(crate) fn pool_gauges(meta: &Meta, s: &super::super::PoolStatus, min_idle: usize) {
-        let name = meta.pool_name.clone();
         #[expect(
             clippy::cast_precision_loss,
             reason = "connection counts are far below 2^52"
         )]
         let f = |n: usize| n as f64;
-        metrics::gauge!("db.client.connection.count", "db.client.connection.pool.name" => name.clone(), "db.client.connection.state" => "idle").set(f(s.idle));
-        metrics::gauge!("db.client.connection.count", "db.client.connection.pool.name" => name.clone(), "db.client.connection.state" => "used").set(f(s.in_use));
-        metrics::gauge!("db.client.connection.max", "db.client.connection.pool.name" => name.clone()).set(f(s.max_size));
-        metrics::gauge!("db.client.connection.idle.min", "db.client.connection.pool.name" => name.clone()).set(f(min_idle));
-        metrics::gauge!("db.client.connection.pending_requests", "db.client.connection.pool.name" => name).set(f(s.waiting));
-    }
-
-    /// A histogram of the pool, in seconds.
-    pub(crate) fn pool_time(meta: &Meta, which: &'static str, d: Duration) {
-        metrics::histogram!(which, "db.client.connection.pool.name" => meta.pool_name.clone())
-            .record(d.as_secs_f64());
-    }
-
-    pub(crate) fn pool_timeout(meta: &Meta) {
-        metrics::counter!("db.client.connection.timeouts", "db.client.connection.pool.name" => meta.pool_name.clone())
-            .increment(1);
+        let m = &meta.metrics;
+        m.idle.set(f(s.idle));
+        m.used.set(f(s.in_use));
+        m.max.set(f(s.max_size));
+        m.idle_min.set(f(min_idle));
+        m.pending.set(f(s.waiting));
     }
 }
 

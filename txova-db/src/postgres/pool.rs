@@ -216,16 +216,16 @@ impl Pool {
         }
         #[cfg(feature = "instrument")]
         {
-            observe::pool_time(meta, "db.client.connection.wait_time", took);
+            meta.metrics.wait_time.record(took);
             if let Ok(Ok(conn)) = &r
                 && conn.is_fresh()
             {
-                observe::pool_time(meta, "db.client.connection.create_time", took);
+                meta.metrics.create_time.record(took);
             }
             observe::pool_gauges(meta, &self.status(), self.shared.config.min_connections);
             if timed_out {
                 span.record("error.type", "timeout");
-                observe::pool_timeout(meta);
+                meta.metrics.timeouts.increment(1);
             } else if let Ok(Err(e)) = &r {
                 observe::record_error(&span, e);
             }
