@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use chrono::{DateTime, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use txova_db::Table;
@@ -264,4 +265,72 @@ async fn plain_values_cross_between_go_and_rust_byte_for_byte() {
         out.ok(),
         "plain equal=true bytes=true\nplain_empty equal=true bytes=true\n"
     );
+}
+
+/// Go's `Full`: `time.Time`, `[]byte`, `time.Duration` and `map[int]string`, in the
+/// documented Rust types with txova-db's Go serde helpers.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+struct Full {
+    #[serde(with = "txova_db::redis::go::time")]
+    at: DateTime<Utc>,
+    #[serde(with = "txova_db::redis::go::time")]
+    at_nano: DateTime<Utc>,
+    #[serde(with = "txova_db::redis::go::time")]
+    at_whole: DateTime<Utc>,
+    #[serde(with = "txova_db::redis::go::bytes")]
+    data: Vec<u8>,
+    #[serde(with = "txova_db::redis::go::bytes::option")]
+    nil_data: Option<Vec<u8>>,
+    #[serde(with = "txova_db::redis::go::duration")]
+    timeout: Duration,
+    labels: BTreeMap<i64, String>,
+    plain: Plain,
+}
+
+/// Go's `fullValue()`.
+fn full_value() -> Full {
+    let at = |y, mo, d, h, mi, s, nanos| {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
+            .unwrap()
+            .with_nanosecond(nanos)
+            .unwrap()
+    };
+    Full {
+        at: at(2024, 5, 1, 10, 20, 30, 123_400_000),
+        at_nano: at(1999, 12, 31, 23, 59, 59, 999_999_999),
+        at_whole: at(2024, 2, 29, 0, 0, 0, 0),
+        data: vec![0, 1, 2, 250, 255],
+        nil_data: None,
+        timeout: Duration::from_millis(1500),
+        labels: [(2, "two"), (10, "ten"), (-1, "minus one"), (100, "hundred")]
+            .into_iter()
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect(),
+        plain: plain_value(),
+    }
+}
+
+/// The same both ways for the Go types whose JSON differs from serde's defaults: times as
+/// Go's RFC 3339 with trimmed fractions, bytes as base64, durations as nanoseconds, and
+/// integer map keys as strings in Go's (text) order.
+#[tokio::test]
+async fn times_bytes_durations_and_integer_maps_cross_byte_for_byte() {
+    let Some(go) = go_interop("times_bytes_durations_and_integer_maps_cross_byte_for_byte") else {
+        return;
+    };
+    let (cache, prefix) = cache("go_cache_full").await;
+    assert_eq!(go.run(&["cache-write", &single_url(), &prefix]).ok(), "");
+    let want = full_value();
+    let got = cache.get(&key::<Full>("go", "full")).await.unwrap();
+    assert_eq!(got.as_ref(), Some(&want));
+    cache
+        .set(&key("rust", "full"), &want, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&raw(&cache, "interop:rust:full").await),
+        String::from_utf8_lossy(&raw(&cache, "interop:go:full").await),
+    );
+    let out = go.run(&["cache-read", &single_url(), &prefix, "full"]);
+    assert_eq!(out.ok(), "full equal=true bytes=true\n");
 }

@@ -171,16 +171,22 @@ async fn scripts_reload_after_noscript_on_every_node() {
         ("cluster", cluster, own.seed_nodes()),
     ] {
         let limiter = RateLimiter::new(client.clone());
-        let config = RateLimitConfig {
-            key: "rl:noscript".into(),
-            limit: 10,
-            window: Duration::from_secs(60),
-        };
+        let config = RateLimitConfig::per_minute("rl:noscript", 10);
         assert!(limiter.allow(&config).await.unwrap().allowed, "{name}");
         // Empty the script cache of every node, as a restart or failover does.
+        // (A plain connection: a `Client` refuses a cluster node behind a single-node
+        // configuration.)
         for url in nodes {
-            let node = Client::new(Config::new(url)).await.unwrap();
-            let _: () = node.query(redis::cmd("SCRIPT").arg("FLUSH")).await.unwrap();
+            let mut node = redis::Client::open(url)
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            let _: () = redis::cmd("SCRIPT")
+                .arg("FLUSH")
+                .query_async(&mut node)
+                .await
+                .unwrap();
         }
         // Each call must load the script on the node where it runs.
         for key in &keys {
@@ -349,11 +355,7 @@ async fn wrong_type_under_a_script_is_a_redis_error() {
         };
         hset(client.prefixed("ratelimit:wrong")).await;
         let err = RateLimiter::new(client.clone())
-            .allow(&RateLimitConfig {
-                key: "ratelimit:wrong".into(),
-                limit: 5,
-                window: Duration::from_secs(60),
-            })
+            .allow(&RateLimitConfig::per_minute("ratelimit:wrong", 5))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");
@@ -372,7 +374,8 @@ async fn wrong_type_under_a_script_is_a_redis_error() {
         assert_eq!(t, "hash");
 
         // A session id whose user hash holds a string.
-        let store = SessionStore::new(client.clone());
+        let secret = [9u8; 32];
+        let store = SessionStore::new(client.clone(), secret).unwrap();
         let s = store
             .create(SessionData {
                 user_id: "wrong-type".into(),
@@ -380,7 +383,13 @@ async fn wrong_type_under_a_script_is_a_redis_error() {
             })
             .await
             .unwrap();
-        let hash = format!("session:{{{}}}", &s.id[32..]);
+        // The user's hash is named by HMAC-SHA256 of the user id under the secret.
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret);
+        let tag = ring::hmac::sign(&key, b"user\0wrong-type");
+        let tag = tag.as_ref()[..8]
+            .iter()
+            .fold(String::new(), |acc, b| acc + &format!("{b:02x}"));
+        let hash = format!("session:{{{tag}}}");
         let _: () = client
             .query(redis::cmd("SET").arg(client.prefixed(&hash)).arg("x"))
             .await

@@ -28,7 +28,8 @@ async fn every_key_follows_one_segment_rule() {
         let cache = Cache::new(client.clone());
         let locks = Locker::new(client.clone());
         let limits = RateLimiter::new(client.clone());
-        let sessions = SessionStore::new(client.clone());
+        let sessions = SessionStore::new(client.clone(), b"0123456789abcdef0123456789abcdef")
+            .expect("a 32-byte secret");
         for bad in BAD {
             let what = format!("{name}: {bad:?}");
             // A key function's parameters: every cache operation refuses the key.
@@ -62,6 +63,7 @@ async fn every_key_follows_one_segment_rule() {
                 key: format!("ratelimit:api:{bad}"),
                 limit: 10,
                 window: MIN,
+                burst: None,
             };
             assert_invalid(&what, limits.allow(&limit).await);
             assert_invalid(&what, sessions.list_by_user(bad).await);

@@ -277,3 +277,148 @@ async fn keep_alive_outlives_the_ttl() {
         assert!(free.is_some(), "{name}: released after the work");
     }
 }
+
+/// A generous hang guard: the tests below never rely on it for their verdict.
+const GUARD: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn the_work_sees_the_loss_before_it_ends() {
+    for (name, client) in targets("lock-signal").await {
+        let locker = Locker::new(client.clone());
+        let full = client.prefixed("lock:{seen}");
+        let r = locker
+            .with_lock("seen", Duration::from_millis(300), async |lock| {
+                let signal = lock.signal();
+                assert_eq!(signal.fencing_token(), lock.fencing_token());
+                assert!(!lock.is_lost());
+                // Another owner takes over, as after an expiry during a long pause.
+                let _: () = client
+                    .query(redis::cmd("SET").arg(&full).arg("intruder"))
+                    .await?;
+                // A spawned task learns of it through its signal, the work through the guard.
+                let task = tokio::spawn(async move {
+                    tokio::select! {
+                        () = signal.lost() => true,
+                        () = tokio::time::sleep(GUARD) => false,
+                    }
+                });
+                let seen = tokio::select! {
+                    () = lock.lost() => true,
+                    () = tokio::time::sleep(GUARD) => false,
+                };
+                // An error lets the flags out (a success would become a `Lock` error).
+                Err::<(), _>(Flag(seen && lock.is_lost() && task.await.unwrap()))
+            })
+            .await;
+        match r {
+            Err(Flag(seen)) => assert!(seen, "{name}: the loss was never signalled"),
+            Ok(()) => panic!("{name}: the work returned Ok"),
+        }
+        let v: String = client.query(redis::cmd("GET").arg(&full)).await.unwrap();
+        assert_eq!(v, "intruder", "{name}: the new owner's lock is untouched");
+    }
+}
+
+/// An error carrying whether the work saw the loss.
+#[derive(Debug)]
+struct Flag(bool);
+
+impl From<Error> for Flag {
+    fn from(_: Error) -> Flag {
+        Flag(false)
+    }
+}
+
+#[tokio::test]
+async fn the_work_is_stopped_when_asked() {
+    for (name, client) in targets("lock-abort").await {
+        let locker = Locker::new(client.clone()).abort_on_loss(true);
+        let full = client.prefixed("lock:{abort}");
+        let finished = Arc::new(AtomicUsize::new(0));
+        let r = locker
+            .with_lock("abort", Duration::from_millis(300), async |_| {
+                let _: () = client
+                    .query(redis::cmd("SET").arg(&full).arg("intruder"))
+                    .await?;
+                tokio::time::sleep(GUARD).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Error>(())
+            })
+            .await;
+        let err = r.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Lock, "{name}: {err}");
+        assert!(err.to_string().contains("stopped"), "{err}");
+        assert_eq!(
+            finished.load(Ordering::SeqCst),
+            0,
+            "{name}: the work ran on"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_guard_that_is_not_extended_is_lost_at_its_ttl() {
+    for (name, client) in targets("lock-expiry").await {
+        let locker = Locker::new(client);
+        let guard = locker
+            .acquire("expiry", Duration::from_millis(200), Duration::ZERO)
+            .await
+            .unwrap();
+        let signal = guard.signal();
+        let seen = tokio::select! {
+            () = signal.lost() => true,
+            () = tokio::time::sleep(GUARD) => false,
+        };
+        assert!(seen && guard.is_lost(), "{name}");
+        // The key is free by now on the server too (its TTL was counted from before the
+        // acquire was sent).
+        let _next = locker
+            .acquire("expiry", TTL, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Releasing resolves the signals of a guard too.
+        let other = locker.try_acquire("other", TTL).await.unwrap().unwrap();
+        let s = other.signal();
+        assert!(!s.is_lost());
+        assert!(other.release().await.unwrap());
+        assert!(s.is_lost());
+    }
+}
+
+#[tokio::test]
+async fn retry_strategies() {
+    use txova_db::redis::Retry;
+    for (name, client) in targets("lock-retry").await {
+        let locker = Locker::new(client.clone());
+        let held = locker.try_acquire("busy", TTL).await.unwrap().unwrap();
+        // No retry: refused at once, however long the wait.
+        let never = locker.clone().retry(Retry::Never);
+        let r = tokio::time::timeout(GUARD, never.acquire("busy", TTL, Duration::from_secs(60)))
+            .await
+            .expect("no retry must not wait");
+        let e = r.unwrap_err();
+        assert_eq!(e.timeout_kind(), Some(Timeout::Lock), "{name}: {e}");
+        assert!(e.to_string().contains("1 attempts"), "{e}");
+        assert!(held.release().await.unwrap());
+        // Fixed and exponential pauses get the lock once it is released.
+        for retry in [
+            Retry::Fixed(Duration::from_millis(5)),
+            Retry::Exponential {
+                min: Duration::from_millis(1),
+                max: Duration::from_millis(20),
+            },
+        ] {
+            let holder = locker.try_acquire("busy", TTL).await.unwrap().unwrap();
+            let waiter = locker.clone().retry(retry);
+            let task = tokio::spawn(async move { waiter.acquire("busy", TTL, GUARD).await });
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(holder.release().await.unwrap());
+            let got = task
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(got.fencing_token() > 0);
+            assert!(got.release().await.unwrap());
+        }
+    }
+}

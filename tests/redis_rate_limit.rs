@@ -8,11 +8,7 @@ use txova_db::redis::{RateLimitConfig, RateLimiter};
 use txova_db_tests::redis_env::targets;
 
 fn config(key: &str, limit: u64, window: Duration) -> RateLimitConfig {
-    RateLimitConfig {
-        key: key.to_owned(),
-        limit,
-        window,
-    }
+    RateLimitConfig::new(key, limit, window)
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -156,5 +152,116 @@ async fn bad_limits_are_clear_errors() {
             let e = limiter.peek(&cfg, cost).await.unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput);
         }
+    }
+}
+
+#[tokio::test]
+async fn high_rates_work() {
+    for (name, client) in targets("rl-high").await {
+        let limiter = RateLimiter::new(client);
+        // Ten million per second: one request every 0.1 µs.
+        let cfg = config("ratelimit:high", 10_000_000, Duration::from_secs(1));
+        let r = limiter
+            .allow_n(&cfg, 1000)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(r.allowed, "{name}");
+        assert_eq!(r.remaining, 10_000_000 - 1000, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn burst_is_set_apart_from_the_rate() {
+    for (name, client) in targets("rl-burst").await {
+        let limiter = RateLimiter::new(client);
+        // 100 an hour on average, at most 5 at once.
+        let cfg = config("ratelimit:burst", 100, HOUR).burst(5);
+        let mut allowed = 0;
+        for _ in 0..20 {
+            if limiter.allow(&cfg).await.unwrap().allowed {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 5, "{name}");
+        let denied = limiter.allow(&cfg).await.unwrap();
+        // One request comes back every 36 s.
+        assert!(
+            denied.retry_after > Duration::from_secs(30)
+                && denied.retry_after <= Duration::from_secs(36),
+            "{name}: {:?}",
+            denied.retry_after
+        );
+        // A burst above the rate: 2 a second on average, 10 at once.
+        let wide = config("ratelimit:wide", 2, Duration::from_secs(1)).burst(10);
+        assert!(limiter.allow_n(&wide, 10).await.unwrap().allowed, "{name}");
+        assert!(!limiter.allow(&wide).await.unwrap().allowed);
+    }
+}
+
+#[tokio::test]
+async fn reset_forgets_what_was_counted() {
+    for (name, client) in targets("rl-reset").await {
+        let limiter = RateLimiter::new(client);
+        let cfg = config("ratelimit:reset", 3, HOUR);
+        assert!(limiter.allow_n(&cfg, 3).await.unwrap().allowed, "{name}");
+        assert!(!limiter.allow(&cfg).await.unwrap().allowed);
+        limiter.reset(&cfg).await.unwrap();
+        let r = limiter.allow(&cfg).await.unwrap();
+        assert!(r.allowed, "{name}");
+        assert_eq!(r.remaining, 2);
+        // Resetting a key that counted nothing is fine.
+        limiter
+            .reset(&config("ratelimit:never", 3, HOUR))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn allow_at_most_grants_what_fits() {
+    for (name, client) in targets("rl-partial").await {
+        let limiter = RateLimiter::new(client);
+        let cfg = config("ratelimit:partial", 10, HOUR);
+        let r = limiter.allow_at_most(&cfg, 7).await.unwrap();
+        assert_eq!((r.allowed, r.granted, r.remaining), (true, 7, 3), "{name}");
+        let r = limiter.allow_at_most(&cfg, 7).await.unwrap();
+        assert_eq!((r.allowed, r.granted, r.remaining), (true, 3, 0), "{name}");
+        let r = limiter.allow_at_most(&cfg, 7).await.unwrap();
+        assert_eq!((r.allowed, r.granted), (false, 0), "{name}");
+        // One unit comes back every 6 minutes.
+        assert!(r.retry_after > Duration::ZERO && r.retry_after <= Duration::from_secs(360));
+        // Asking for more than the burst is fine: at most the burst is granted.
+        let fresh = config("ratelimit:partial-2", 10, HOUR);
+        let r = limiter.allow_at_most(&fresh, 1000).await.unwrap();
+        assert_eq!(r.granted, 10, "{name}");
+        // Exact under concurrency: 200 callers asking for 3 each share exactly 100.
+        let cfg = config("ratelimit:partial-3", 100, HOUR);
+        let tasks: Vec<_> = (0..200)
+            .map(|_| {
+                let (limiter, cfg) = (limiter.clone(), cfg.clone());
+                tokio::spawn(async move { limiter.allow_at_most(&cfg, 3).await })
+            })
+            .collect();
+        let mut granted = 0;
+        for t in tasks {
+            granted += t.await.unwrap().unwrap().granted;
+        }
+        assert_eq!(granted, 100, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn intervals_below_a_microsecond_refill() {
+    for (name, client) in targets("rl-high-fast").await {
+        let limiter = RateLimiter::new(client);
+        // Two million a second (two per microsecond), at most 1000 at once.
+        let fast = config("ratelimit:high-fast", 2_000_000, Duration::from_secs(1)).burst(1000);
+        let r = limiter.allow_n(&fast, 1000).await.unwrap();
+        assert!(r.allowed, "{name}");
+        assert_eq!(r.remaining, 0, "{name}");
+        // A millisecond later at least 2000 have come back: the burst is full again.
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let r = limiter.peek(&fast, 1000).await.unwrap();
+        assert!(r.allowed, "{name}: {r:?}");
     }
 }

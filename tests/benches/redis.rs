@@ -26,6 +26,7 @@ const RATE_LIMIT: &str = include_str!("../../txova-db/src/redis/scripts/rate_lim
 const SESSION_COMMON: &str = include_str!("../../txova-db/src/redis/scripts/session_common.lua");
 const SESSION_CREATE: &str = include_str!("../../txova-db/src/redis/scripts/session_create.lua");
 const SESSION_GET: &str = include_str!("../../txova-db/src/redis/scripts/session_get.lua");
+const SESSION_DELETE: &str = include_str!("../../txova-db/src/redis/scripts/session_delete.lua");
 
 /// About 1 KB of JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,11 +238,8 @@ fn bench(c: &mut Criterion) {
     );
 
     let limiter = RateLimiter::new(env.client.clone());
-    let rl = RateLimitConfig {
-        key: "ratelimit:bench".into(),
-        limit: 1_000_000_000,
-        window: Duration::from_secs(1_000_000),
-    };
+    // Never denies during the bench: 10^9 a second with a burst of 10^9; ticks of 1 µs.
+    let rl = RateLimitConfig::per_second("ratelimit:bench", 1_000_000_000);
     let rl_script = redis::Script::new(RATE_LIMIT);
     let raw_rl = env.client.prefixed("raw:ratelimit:bench");
     compare(
@@ -256,7 +254,9 @@ fn bench(c: &mut Criterion) {
             let r: Vec<i64> = rl_script
                 .key(&raw_rl)
                 .arg(1_000_000_000)
-                .arg(1000)
+                .arg(1_000_000)
+                .arg(1_000_000_000)
+                .arg(1)
                 .arg(1)
                 .arg(1)
                 .invoke_async(&mut raw)
@@ -267,7 +267,7 @@ fn bench(c: &mut Criterion) {
         &mut paired,
     );
 
-    let store = SessionStore::new(env.client.clone());
+    let store = SessionStore::new(env.client.clone(), [7u8; 32]).expect("a 32-byte session secret");
     let data = SessionData {
         user_id: "bench-user".into(),
         device_id: "device-1".into(),
@@ -276,6 +276,7 @@ fn bench(c: &mut Criterion) {
     };
     let create = redis::Script::new(&format!("{SESSION_COMMON}{SESSION_CREATE}"));
     let get = redis::Script::new(&format!("{SESSION_COMMON}{SESSION_GET}"));
+    let delete = redis::Script::new(&format!("{SESSION_COMMON}{SESSION_DELETE}"));
     let raw_sessions = env.client.prefixed("raw:session:{bench}");
     // Each create is followed by a delete, so the user's hash stays small as in production.
     compare(
@@ -292,16 +293,17 @@ fn bench(c: &mut Criterion) {
             let _: Vec<u8> = create
                 .key(&raw_sessions)
                 .arg("0123456789abcdef0123456789abcdef0123456789abcdef")
+                .arg(&data.user_id)
                 .arg(600_000)
                 .arg(6_000_000)
                 .arg(&json)
                 .invoke_async(&mut raw)
                 .await
                 .expect("create");
-            let _: i64 = redis::cmd("HDEL")
-                .arg(&raw_sessions)
+            let _: i64 = delete
+                .key(&raw_sessions)
                 .arg("0123456789abcdef0123456789abcdef0123456789abcdef")
-                .query_async(&mut raw)
+                .invoke_async(&mut raw)
                 .await
                 .expect("delete");
         },
@@ -315,6 +317,7 @@ fn bench(c: &mut Criterion) {
         let _: Vec<u8> = create
             .key(&raw_sessions)
             .arg(raw_id)
+            .arg(&data.user_id)
             .arg(600_000)
             .arg(6_000_000)
             .arg(serde_json::to_vec(&data).expect("json"))
@@ -337,9 +340,10 @@ fn bench(c: &mut Criterion) {
                 .invoke_async(&mut raw)
                 .await
                 .expect("get");
-            // The same decoding the store does: four numbers, then the JSON data.
-            let mut parts = v.splitn(5, |b| *b == b':');
-            let times: Vec<u64> = (0..4)
+            // The same decoding the store does: five numbers, the user id, then the JSON
+            // data.
+            let mut parts = v.splitn(6, |b| *b == b':');
+            let times: Vec<u64> = (0..5)
                 .map(|_| {
                     std::str::from_utf8(parts.next().expect("field"))
                         .expect("utf8")
@@ -347,9 +351,11 @@ fn bench(c: &mut Criterion) {
                         .expect("number")
                 })
                 .collect();
-            let data: SessionData =
-                serde_json::from_slice(parts.next().expect("data")).expect("json");
-            black_box((times, data));
+            let rest = parts.next().expect("data");
+            let user_len = usize::try_from(times[4]).expect("length");
+            let user = String::from_utf8(rest[..user_len].to_vec()).expect("utf8");
+            let data: SessionData = serde_json::from_slice(&rest[user_len..]).expect("json");
+            black_box((times, user, data));
         },
         &mut paired,
     );

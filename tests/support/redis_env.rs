@@ -45,6 +45,10 @@ pub async fn targets(label: &str) -> Vec<(&'static str, Client)> {
 #[derive(Debug)]
 pub struct OwnServer {
     port: u16,
+    /// Arguments for `redis-server` in place of `--port <port>`.
+    listen: Vec<String>,
+    /// Arguments `redis-cli` needs to talk to it (a password, TLS files).
+    cli: Vec<String>,
 }
 
 impl OwnServer {
@@ -54,13 +58,31 @@ impl OwnServer {
     /// If it cannot be started.
     #[must_use]
     pub fn start() -> OwnServer {
+        OwnServer::start_with(|port| (vec!["--port".into(), port.to_string()], Vec::new()))
+    }
+
+    /// Starts a server on a free port with the settings `f` gives for that port: the
+    /// `redis-server` arguments that make it listen (and anything else it needs, such as
+    /// `--requirepass`), and the `redis-cli` arguments that reach it.
+    ///
+    /// # Panics
+    /// If it cannot be started.
+    #[must_use]
+    pub fn start_with(f: impl FnOnce(u16) -> (Vec<String>, Vec<String>)) -> OwnServer {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let server = OwnServer { port };
+        let (listen, cli) = f(port);
+        let server = OwnServer { port, listen, cli };
         server.run();
         server
+    }
+
+    /// The server's port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// The server's URL.
@@ -72,7 +94,9 @@ impl OwnServer {
     /// Stops the server (without saving).
     pub fn stop(&self) {
         let _ = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "shutdown", "nosave"])
+            .args(["-p", &self.port.to_string()])
+            .args(&self.cli)
+            .args(["shutdown", "nosave"])
             .output();
         for _ in 0..100 {
             if !self.answers() {
@@ -88,9 +112,8 @@ impl OwnServer {
     /// If it cannot be started.
     pub fn run(&self) {
         let status = Command::new("redis-server")
+            .args(&self.listen)
             .args([
-                "--port",
-                &self.port.to_string(),
                 "--bind",
                 "127.0.0.1",
                 "--save",
@@ -116,7 +139,9 @@ impl OwnServer {
 
     fn answers(&self) -> bool {
         Command::new("redis-cli")
-            .args(["-p", &self.port.to_string(), "ping"])
+            .args(["-p", &self.port.to_string()])
+            .args(&self.cli)
+            .arg("ping")
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "PONG")
     }

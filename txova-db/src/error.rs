@@ -54,6 +54,9 @@ pub enum ErrorKind {
     Migration,
     /// A distributed lock was held by someone else, or was lost while the work ran.
     Lock,
+    /// An error made by the application with [`Error::custom`], such as a business rule that
+    /// aborts a transaction; [`Error::downcast_ref`] returns it.
+    Custom,
     /// A computation that several callers of
     /// [`Cache::get_or_set`](crate::redis::Cache::get_or_set) shared (in this process or,
     /// with a lease, in another one) failed; the message says which key and why.
@@ -85,6 +88,7 @@ impl ErrorKind {
             ErrorKind::Redis => "redis error",
             ErrorKind::Migration => "migration error",
             ErrorKind::Lock => "lock error",
+            ErrorKind::Custom => "application error",
             ErrorKind::ComputeFailed => "shared computation failed",
             ErrorKind::RandomSource => "random source failure",
             ErrorKind::Poisoned => "poisoned lock",
@@ -211,6 +215,43 @@ impl Error {
         Error::new(ErrorKind::InvalidInput, message)
     }
 
+    /// An error of the application's own, of kind [`ErrorKind::Custom`]: return it from the
+    /// closure of [`with_tx`](crate::postgres::with_tx) to roll the transaction back for a
+    /// business reason, and get it back with [`Error::downcast_ref`].
+    ///
+    /// ```
+    /// use txova_db::{Error, ErrorKind};
+    ///
+    /// #[derive(Debug)]
+    /// struct InsufficientBalance;
+    ///
+    /// impl std::fmt::Display for InsufficientBalance {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         f.write_str("insufficient balance")
+    ///     }
+    /// }
+    ///
+    /// impl std::error::Error for InsufficientBalance {}
+    ///
+    /// let e = Error::custom(InsufficientBalance);
+    /// assert_eq!(e.kind(), ErrorKind::Custom);
+    /// assert_eq!(e.to_string(), "application error");
+    /// assert!(e.downcast_ref::<InsufficientBalance>().is_some());
+    /// ```
+    pub fn custom(error: impl Into<BoxError>) -> Self {
+        Error::with_source(ErrorKind::Custom, ErrorKind::Custom.as_str(), error)
+    }
+
+    /// The error's cause if it is an `E`: the application's error given to
+    /// [`Error::custom`], or a driver's error.
+    #[must_use]
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.inner
+            .source
+            .as_deref()
+            .and_then(|s| s.downcast_ref::<E>())
+    }
+
     /// What went wrong.
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
@@ -270,7 +311,12 @@ impl Error {
     /// The SQLSTATE code the PostgreSQL server reported, such as `"23505"`.
     #[must_use]
     pub fn code(&self) -> Option<&str> {
-        self.inner.db.as_ref().map(|d| d.code.as_str())
+        // Fields named by the client (a COPY's bad value) come without a SQLSTATE.
+        self.inner
+            .db
+            .as_ref()
+            .map(|d| d.code.as_str())
+            .filter(|c| !c.is_empty())
     }
 
     /// The name of the violated constraint, as the server reported it.
@@ -324,6 +370,14 @@ impl Error {
         }
         self.inner.kind = kind;
         self.inner.message = message.into();
+        self
+    }
+
+    /// Names the table and column the error concerns, as a server's error would.
+    pub(crate) fn with_column(mut self, table: &str, column: &str) -> Self {
+        let db = self.inner.db.get_or_insert_with(DbFields::default);
+        db.table = Some(table.to_owned());
+        db.column = Some(column.to_owned());
         self
     }
 
@@ -397,6 +451,13 @@ impl std::error::Error for Error {
             .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<BoxError> for Error {
+    /// An application error: the same as [`Error::custom`].
+    fn from(error: BoxError) -> Self {
+        Error::custom(error)
     }
 }
 
@@ -597,13 +658,27 @@ impl From<redis::RedisError> for Error {
             return Error::with_source(ErrorKind::Connection, "redis connection error", e);
         }
         match e.kind() {
-            redis::ErrorKind::ClusterConnectionNotFound
-            | redis::ErrorKind::AuthenticationFailed
-            | redis::ErrorKind::Server(
-                redis::ServerErrorKind::ClusterDown
-                | redis::ServerErrorKind::MasterDown
-                | redis::ServerErrorKind::BusyLoading,
-            ) => Error::with_source(ErrorKind::Connection, "redis is not available", e),
+            redis::ErrorKind::Server(redis::ServerErrorKind::ClusterDown) => Error::new(
+                ErrorKind::Connection,
+                "the redis cluster is down (clusterdown): a primary is unreachable and no replica took over",
+            ),
+            redis::ErrorKind::Server(redis::ServerErrorKind::MasterDown) => Error::new(
+                ErrorKind::Connection,
+                "the redis node's primary is down (masterdown)",
+            ),
+            redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading) => Error::new(
+                ErrorKind::Connection,
+                "redis is loading its data set (loading)",
+            ),
+            redis::ErrorKind::ClusterConnectionNotFound => Error::with_source(
+                ErrorKind::Connection,
+                "no connection to the redis cluster node that owns the key",
+                e,
+            ),
+            redis::ErrorKind::AuthenticationFailed => Error::new(
+                ErrorKind::Connection,
+                "redis refused the credentials: the password (or user) is wrong or missing",
+            ),
             redis::ErrorKind::InvalidClientConfig => {
                 Error::with_source(ErrorKind::Config, "invalid redis configuration", e)
             }

@@ -250,7 +250,11 @@ impl Sql {
                         let h = c.handle(&self.main);
                         quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref))
                     }
-                    (Agg::Avg, _) => quote_spanned!(v.span()=> #p::avg_value(#v_ref)),
+                    (Agg::Avg, Some(c)) => {
+                        let h = c.handle(&self.main);
+                        quote_spanned!(ident.span()=> #p::avg_info(&#h).bind(&#h, #v_ref))
+                    }
+                    (Agg::Avg, None) => quote_spanned!(v.span()=> #p::avg_value(#v_ref)),
                     _ => quote_spanned!(v.span()=> #p::count(#v_ref)),
                 };
                 self.param(bind);
@@ -429,8 +433,9 @@ impl Sql {
                         let h = c.handle(&self.main);
                         quote_spanned!(ident.span()=> #p::sum_info(&#h).ty())
                     }
-                    (Agg::Avg, Some(_)) => {
-                        quote!(::core::marker::PhantomData::<::core::option::Option<f64>>)
+                    (Agg::Avg, Some(c)) => {
+                        let h = c.handle(&self.main);
+                        quote_spanned!(ident.span()=> #p::avg_info(&#h).ty())
                     }
                     (Agg::Min | Agg::Max, Some(c)) => {
                         let h = c.handle(&self.main);
@@ -462,7 +467,7 @@ impl Sql {
             ),
             Agg::Avg => (
                 "avg(",
-                quote_spanned!(ident.span()=> #p::get_avg(row, #at, &#h)),
+                quote_spanned!(ident.span()=> #p::get_avg(row, #at, #p::avg_info(&#h))),
             ),
             Agg::Min => ("min(", quote!(#p::get_opt(row, #at, &#h))),
             Agg::Max => ("max(", quote!(#p::get_opt(row, #at, &#h))),
@@ -474,7 +479,9 @@ impl Sql {
             Agg::Sum => {
                 self.part(quote_spanned!(ident.span()=> #p::Part::Str(#p::sum_info(&#h).cast())));
             }
-            Agg::Avg => self.text("::float8"),
+            Agg::Avg => {
+                self.part(quote_spanned!(ident.span()=> #p::Part::Str(#p::avg_info(&#h).cast())));
+            }
             _ => {}
         }
         read

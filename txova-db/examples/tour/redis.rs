@@ -82,11 +82,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // Rate limit: 3 per minute, the fourth is refused.
     let limiter = RateLimiter::new(client.clone());
-    let limit = RateLimitConfig {
-        key: "ratelimit:api:user7".into(),
-        limit: 3,
-        window: Duration::from_secs(60),
-    };
+    let limit = RateLimitConfig::per_minute("ratelimit:api:user7", 3);
     for i in 1..=4 {
         let r = limiter.allow(&limit).await?;
         println!(
@@ -96,7 +92,10 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Sessions: create, read, rotate, list, delete all.
-    let sessions = SessionStore::new(client.clone());
+    // The secret comes from your secret store; at least 32 bytes, the same in every process.
+    let secret = std::env::var("SESSION_SECRET")
+        .unwrap_or_else(|_| "an example secret of at least 32 bytes".to_owned());
+    let sessions = SessionStore::new(client.clone(), secret)?;
     let session = sessions
         .create(SessionData {
             user_id: "user-7".into(),

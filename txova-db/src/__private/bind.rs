@@ -50,15 +50,7 @@ where
     v
 }
 
-/// What `#[derive(Table)]` adds for `insert!` from a struct.
-pub trait Insert: Table {
-    /// The SQL names of the columns an insert writes: all but `#[column(default)]` ones.
-    const INSERT_COLUMNS: &'static [&'static str];
-    /// How many columns an insert writes.
-    const INSERT_WIDTH: usize;
-    /// The value of the `index`th inserted column.
-    fn insert_param(&self, index: usize) -> Param<'_>;
-}
+pub use crate::postgres::Insertable as Insert;
 
 /// A `NULL`, for slots that are never sent.
 pub const NULL_PARAM: Param<'static> = &None::<i32>;

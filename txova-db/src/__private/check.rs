@@ -47,7 +47,7 @@ pub const fn join_on<A: Column + JoinOn<B>, B: Column>(_: &A, _: &B) {}
 /// summed it is left undecided, which the compiler does not report again at each use.
 #[diagnostic::on_unimplemented(
     message = "cannot `sum` a column of type `{Self}`",
-    label = "`sum` needs a column of type i16, i32, i64, f32 or f64"
+    label = "`sum` needs a column of type i16, i32, i64, f32, f64 or Decimal"
 )]
 pub trait Summable<S> {
     /// What follows `sum(col)` in SQL so the server returns `S`.
@@ -75,13 +75,19 @@ impl Summable<f64> for f64 {
     const CAST: &'static str = "";
 }
 
-/// What `sum(col)` of one column needs: the cast after it in SQL and the Rust type it reads
-/// as.
+// `sum(numeric)` is numeric.
+#[cfg(feature = "decimal")]
+impl Summable<rust_decimal::Decimal> for rust_decimal::Decimal {
+    const CAST: &'static str = "";
+}
+
+/// What `sum(col)` or `avg(col)` of one column needs: the cast after it in SQL and the Rust
+/// type it reads as.
 ///
 /// Every use of a `sum` (its SQL, its reader, its type, a `having` value) goes through
 /// [`sum_info`] on the same span, so a column that cannot be summed is one error, not one
 /// per use: the compiler reports identical errors once, and the methods below carry no bound
-/// on the column.
+/// on the column. [`avg_info`] does the same for `avg`.
 pub struct SumInfo<S> {
     cast: &'static str,
     sum: core::marker::PhantomData<S>,
@@ -123,28 +129,60 @@ impl<S> SumInfo<S> {
     }
 }
 
-/// A column whose average is a number.
+/// `avg` of a column of this type reads as `A`.
 #[diagnostic::on_unimplemented(
     message = "cannot `avg` a column of type `{Self}`",
     label = "`avg` needs a numeric column"
 )]
-pub trait Averageable {}
+pub trait Averageable<A> {
+    /// What follows `avg(col)` in SQL so the server returns `A`.
+    const CAST: &'static str;
+}
 
-impl Averageable for i16 {}
+// PostgreSQL averages integers as numeric; the cast reads them as a float.
+impl Averageable<f64> for i16 {
+    const CAST: &'static str = "::float8";
+}
 
-impl Averageable for i32 {}
+impl Averageable<f64> for i32 {
+    const CAST: &'static str = "::float8";
+}
 
-impl Averageable for i64 {}
+impl Averageable<f64> for i64 {
+    const CAST: &'static str = "::float8";
+}
 
-impl Averageable for f32 {}
+impl Averageable<f64> for f32 {
+    const CAST: &'static str = "::float8";
+}
 
-impl Averageable for f64 {}
+impl Averageable<f64> for f64 {
+    const CAST: &'static str = "";
+}
+
+// `avg(numeric)` is numeric: no precision is lost to a float.
+#[cfg(feature = "decimal")]
+impl Averageable<rust_decimal::Decimal> for rust_decimal::Decimal {
+    const CAST: &'static str = "";
+}
+
+/// The [`SumInfo`] of `avg` over column `C`; the one place that requires it to be averaged.
+#[must_use]
+pub const fn avg_info<C: Column, A>(_: &C) -> SumInfo<A>
+where
+    C::Value: Averageable<A>,
+{
+    SumInfo {
+        cast: <C::Value as Averageable<A>>::CAST,
+        sum: core::marker::PhantomData,
+    }
+}
 
 /// Checks at compile time that a field's type can be a column.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be the type of a column",
     label = "this type is not a PostgreSQL value",
-    note = "a column's type must implement `ToSql` and `FromSql` (bool, integers, floats, String, Vec<u8>, uuid, chrono, serde_json::Value, Json<T>, Vec<T>, a `#[derive(PgEnum)]` enum, or Option of these)"
+    note = "a column's type must implement `ToSql` and `FromSql` (bool, integers, floats, String, Vec<u8>, uuid, chrono, time, Decimal, serde_json::Value, Json<T>, Vec<T>, a `#[derive(PgEnum)]` enum, or Option of these)"
 )]
 pub trait ColumnType: ToSql + FromSqlOwned + Send + Sync {}
 

@@ -1,8 +1,8 @@
 //! Reading rows: columns by position, and the derive's quiet fallback for wrong field types.
 
 use super::{
-    Averageable, Column, ColumnType, Error, FromRow, FromSql, FromSqlOwned, NULL_PARAM, Param,
-    Result, Row, SumInfo, Type,
+    Column, ColumnType, Error, FromRow, FromSql, FromSqlOwned, NULL_PARAM, Param, Result, Row,
+    SumInfo, Type,
 };
 
 /// Reads `sum(col)`: `None` over no rows.
@@ -10,11 +10,8 @@ pub fn get_sum<S: FromSqlOwned>(row: &Row, idx: usize, _: SumInfo<S>) -> Result<
     row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 
-/// Reads `avg(col)::float8`: `None` over no rows.
-pub fn get_avg<C: Column>(row: &Row, idx: usize, _: &C) -> Result<Option<f64>>
-where
-    C::Value: Averageable,
-{
+/// Reads `avg(col)`: `None` over no rows.
+pub fn get_avg<A: FromSqlOwned>(row: &Row, idx: usize, _: SumInfo<A>) -> Result<Option<A>> {
     row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
 }
 

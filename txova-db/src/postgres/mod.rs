@@ -1,6 +1,7 @@
 //! PostgreSQL: the connection pool, transactions and the statement helpers.
 
 mod builder;
+mod bulk;
 mod config;
 mod conn_string;
 mod connection;
@@ -18,7 +19,11 @@ mod tls;
 mod tx;
 mod verify;
 
-pub use builder::{ColumnExt, Condition, Nullable, Select, SortKey, Value, select, select_table};
+pub use builder::{
+    ColumnExt, Condition, Delete, Insert, Nullable, Select, SortKey, Update, Value, delete_from,
+    insert_into, select, select_table, update_table,
+};
+pub use bulk::{InsertRows, copy_in, insert_rows};
 pub use config::{Config, Keepalive};
 pub use connection::Connection;
 pub use executor::{Executor, Param, RowStream};
@@ -31,7 +36,7 @@ pub use observe::PoolStats;
 pub use pool::{Pool, PoolStatus};
 pub(crate) use pool::{connect, connect_url};
 pub use query::{FromRow, Query, Statement};
-pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Table};
+pub use schema::{Assignable, Column, ColumnInfo, Comparable, ComparableList, Insertable, Table};
 pub use statement::StatementMode;
 pub use tx::{
     IsolationLevel, Transaction, TxOptions, TxSource, with_tx, with_tx_opts, with_tx_retry,

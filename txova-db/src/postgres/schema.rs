@@ -25,6 +25,8 @@
 
 use tokio_postgres::types::{ToSql, Type};
 
+use super::executor::Param;
+
 /// A table: its SQL name and columns. Implemented by `#[derive(Table)]`.
 pub trait Table: Sized {
     /// The table's SQL name as written in SQL (quoted only when needed), with its schema if it
@@ -38,6 +40,17 @@ pub trait Table: Sized {
     const SCHEMA: Option<&'static str>;
     /// Every column, described for checks against the live catalog, in field order.
     const COLUMN_INFO: &'static [ColumnInfo];
+}
+
+/// A table whose rows can be inserted from the struct. Implemented by `#[derive(Table)]`;
+/// used by `insert!`, [`insert_rows`](super::insert_rows) and [`copy_in`](super::copy_in).
+pub trait Insertable: Table {
+    /// The SQL names of the columns an insert writes: all but `#[column(default)]` ones.
+    const INSERT_COLUMNS: &'static [&'static str];
+    /// How many columns an insert writes.
+    const INSERT_WIDTH: usize;
+    /// The value of the `index`th inserted column.
+    fn insert_param(&self, index: usize) -> Param<'_>;
 }
 
 /// One column of a [`Table`], as the derive saw it.
@@ -151,6 +164,36 @@ impl<T: ToSql + Sync, C: ?Sized> Assignable<Option<T>, C> for T where Option<T>:
 impl<T: ToSql + Sync, C: ?Sized> Assignable<Option<T>, C> for Option<&T> {}
 impl<C: ?Sized> Assignable<Option<String>, C> for &str {}
 impl<C: ?Sized> Assignable<Option<String>, C> for Option<&str> {}
+
+/// The instants of different time zones that are one PostgreSQL type (`timestamptz`): each
+/// may be compared with, and stored in, a column of another.
+macro_rules! same_instant {
+    ($($value:ty => $column:ty),* $(,)?) => {$(
+        // Not listed in the help of an unrelated type error.
+        #[diagnostic::do_not_recommend]
+        impl<C: ?Sized> Comparable<$column, C> for $value {}
+        #[diagnostic::do_not_recommend]
+        impl<C: ?Sized> Comparable<$column, C> for &$value {}
+        #[diagnostic::do_not_recommend]
+        impl<C: ?Sized> Assignable<$column, C> for $value {}
+        #[diagnostic::do_not_recommend]
+        impl<C: ?Sized> Assignable<$column, C> for &$value {}
+        #[diagnostic::do_not_recommend]
+        impl<C: ?Sized> Assignable<Option<$column>, C> for $value {}
+        #[diagnostic::do_not_recommend]
+        impl<C: ?Sized> Assignable<Option<$column>, C> for &$value {}
+    )*};
+}
+
+#[cfg(feature = "chrono")]
+same_instant!(
+    chrono::DateTime<chrono::FixedOffset> => chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::Local> => chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::Utc> => chrono::DateTime<chrono::FixedOffset>,
+    chrono::DateTime<chrono::Local> => chrono::DateTime<chrono::FixedOffset>,
+    chrono::DateTime<chrono::Utc> => chrono::DateTime<chrono::Local>,
+    chrono::DateTime<chrono::FixedOffset> => chrono::DateTime<chrono::Local>,
+);
 
 #[cfg(test)]
 mod tests {

@@ -131,6 +131,7 @@ impl fmt::Display for SchemaDifference {
 /// it is also set by a `NOT NULL` constraint added `NOT VALID` (recorded in `pg_constraint`
 /// with contype `n`), under which rows already there may still hold `NULL`, so the last
 /// column asks for a validated one. Before 18 no such constraint exists and the two agree.
+/// For an array the element's type is described too (`et`), so an array of an enum is known.
 const CATALOG: &str = "\
 SELECT a.attname::text, a.atttypid, t.typname::text, t.typtype::text, t.typelem,
        tn.nspname::text, a.attnotnull, a.atthasdef,
@@ -139,12 +140,17 @@ SELECT a.attname::text, a.atttypid, t.typname::text, t.typtype::text, t.typelem,
        a.attnotnull AND NOT EXISTS (
          SELECT FROM pg_constraint k
          WHERE k.conrelid = a.attrelid AND k.contype = 'n' AND k.conkey = ARRAY[a.attnum]
-           AND NOT k.convalidated)
+           AND NOT k.convalidated),
+       et.typname::text, et.typtype::text, etn.nspname::text,
+       coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+                 FROM pg_enum e WHERE e.enumtypid = et.oid), '{}')
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_namespace tn ON tn.oid = t.typnamespace
+LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typelem <> 0
+LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
 WHERE c.relname = $1 AND n.nspname = coalesce($2, current_schema())
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum";
@@ -189,16 +195,21 @@ async fn live_columns(db: &impl Executor, table: &TableInfo) -> Result<Vec<LiveC
             let elem: u32 = r.try_get(4)?;
             let type_schema: String = r.try_get(5)?;
             let labels: Vec<String> = r.try_get(8)?;
-            let ty = Type::from_oid(oid).unwrap_or_else(|| {
+            let ty = if let Some(t) = Type::from_oid(oid) {
+                t
+            } else {
                 let kind = if type_kind == "e" {
                     Kind::Enum(labels)
                 } else if elem != 0 {
-                    Kind::Array(Type::from_oid(elem).unwrap_or(Type::UNKNOWN))
+                    Kind::Array(match Type::from_oid(elem) {
+                        Some(t) => t,
+                        None => element_type(r, elem)?,
+                    })
                 } else {
                     Kind::Simple
                 };
                 Type::new(type_name, oid, kind, type_schema)
-            });
+            };
             Ok(LiveColumn {
                 name: r.try_get(0)?,
                 ty,
@@ -208,6 +219,24 @@ async fn live_columns(db: &impl Executor, table: &TableInfo) -> Result<Vec<LiveC
             })
         })
         .collect()
+}
+
+/// The element type of an array column whose type the driver does not know (an array of an
+/// enum), from the catalog row's element columns.
+fn element_type(r: &tokio_postgres::Row, oid: u32) -> Result<Type> {
+    let name: Option<String> = r.try_get(10)?;
+    let kind: Option<String> = r.try_get(11)?;
+    let schema: Option<String> = r.try_get(12)?;
+    let labels: Vec<String> = r.try_get(13)?;
+    let (Some(name), Some(schema)) = (name, schema) else {
+        return Ok(Type::UNKNOWN);
+    };
+    let kind = if kind.as_deref() == Some("e") {
+        Kind::Enum(labels)
+    } else {
+        Kind::Simple
+    };
+    Ok(Type::new(name, oid, kind, schema))
 }
 
 fn compare(table: &TableInfo, live: &[LiveColumn], out: &mut Vec<SchemaDifference>) {

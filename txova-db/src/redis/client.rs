@@ -2,6 +2,7 @@
 //! connection, or a Redis Cluster reached from seed nodes.
 
 use std::borrow::Cow;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,17 +27,32 @@ use crate::error::{Error, ErrorKind, Result, fmt_duration};
 /// assert_eq!(single.get_prefix(), "rides:");
 /// assert!(cluster.is_cluster());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     nodes: Vec<String>,
     cluster: bool,
     prefix: String,
     connect_timeout: Duration,
     response_timeout: Duration,
+    tls_root_cert: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("nodes", &redacted(&self.nodes))
+            .field("cluster", &self.cluster)
+            .field("prefix", &self.prefix)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("tls_root_cert", &self.tls_root_cert)
+            .finish()
+    }
 }
 
 impl Config {
-    /// One Redis server at `url` (`redis://[user:pass@]host:port[/db]`).
+    /// One Redis server at `url` (`redis://[user:pass@]host:port[/db]`, or `rediss://...`
+    /// for TLS).
     pub fn new(url: impl Into<String>) -> Config {
         Config {
             nodes: vec![url.into()],
@@ -44,6 +60,7 @@ impl Config {
             prefix: String::new(),
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(1),
+            tls_root_cert: None,
         }
     }
 
@@ -84,6 +101,17 @@ impl Config {
         self
     }
 
+    /// For `rediss://` urls: trust the certificate authorities in this PEM file instead of
+    /// the Mozilla roots (webpki-roots) trusted by default, as `sslrootcert` does on the
+    /// PostgreSQL side. The server's certificate is always checked, host name included. A
+    /// file that cannot be read or holds no certificate is an [`ErrorKind::Config`] error at
+    /// connect.
+    #[must_use]
+    pub fn tls_root_cert(mut self, pem_file: impl Into<PathBuf>) -> Config {
+        self.tls_root_cert = Some(pem_file.into());
+        self
+    }
+
     /// The key prefix.
     #[must_use]
     pub fn get_prefix(&self) -> &str {
@@ -121,7 +149,7 @@ enum Conn {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("nodes", &self.inner.config.nodes)
+            .field("nodes", &redacted(&self.inner.config.nodes))
             .field("cluster", &self.inner.config.cluster)
             .field("prefix", &self.inner.config.prefix)
             .finish_non_exhaustive()
@@ -143,17 +171,31 @@ impl Client {
         if config.connect_timeout.is_zero() || config.response_timeout.is_zero() {
             return Err(Error::config("redis timeouts must be longer than zero"));
         }
-        let target = config.nodes.join(", ");
+        let target = redacted(&config.nodes);
+        let certs = tls_certificates(&config)?;
         let connect = async {
             if config.cluster {
-                let client = ClusterClientBuilder::new(config.nodes.clone())
+                let mut builder = ClusterClientBuilder::new(config.nodes.clone());
+                if let Some(certs) = certs {
+                    builder = builder.certs(certs);
+                }
+                let client = builder
                     .connection_timeout(config.connect_timeout)
                     .response_timeout(config.response_timeout)
                     .retries(2)
+                    // The crate waits 1.28 s or more before retrying a CLUSTERDOWN or
+                    // TRYAGAIN reply, longer than the response timeout: the caller would get a
+                    // timeout instead of the server's answer. Short waits let it through.
+                    .min_retry_wait(CLUSTER_MIN_RETRY_WAIT_MS)
+                    .max_retry_wait(CLUSTER_MAX_RETRY_WAIT_MS)
+                    .retry_wait_formula(CLUSTER_MIN_RETRY_WAIT_MS, 2)
                     .build()?;
                 Ok::<_, redis::RedisError>(Conn::Cluster(client.get_async_connection().await?))
             } else {
-                let client = redis::Client::open(config.nodes[0].as_str())?;
+                let client = match certs {
+                    Some(certs) => redis::Client::build_with_tls(config.nodes[0].as_str(), certs)?,
+                    None => redis::Client::open(config.nodes[0].as_str())?,
+                };
                 let manager = ConnectionManagerConfig::new()
                     .set_connection_timeout(Some(config.connect_timeout))
                     .set_response_timeout(Some(config.response_timeout))
@@ -166,16 +208,7 @@ impl Client {
         };
         let conn = match tokio::time::timeout(config.connect_timeout, connect).await {
             Ok(Ok(conn)) => conn,
-            Ok(Err(e)) => {
-                let err = Error::from(e);
-                return Err(match err.kind() {
-                    ErrorKind::Timeout | ErrorKind::Redis => Error::new(
-                        ErrorKind::Connection,
-                        format!("could not connect to {target}"),
-                    ),
-                    _ => err.context(format_args!("could not connect to {target}")),
-                });
-            }
+            Ok(Err(e)) => return Err(connect_error(&config, &target, e).await),
             Err(_) => {
                 return Err(Error::new(
                     ErrorKind::Connection,
@@ -186,6 +219,34 @@ impl Client {
                 ));
             }
         };
+        if let Conn::Single(c) = &conn {
+            // A cluster node behind a single-node configuration would connect and then answer
+            // MOVED for most keys: say so now.
+            let info = tokio::time::timeout(
+                config.response_timeout,
+                redis::cmd("INFO")
+                    .arg("cluster")
+                    .query_async::<String>(&mut c.clone()),
+            )
+            .await
+            .map_err(|_| {
+                Error::timeout(
+                    crate::Timeout::Response,
+                    format!("{target} did not answer INFO within the response timeout"),
+                )
+            })?;
+            let info = match info {
+                Ok(info) => info,
+                // A user whose ACL does not allow INFO: the check is skipped.
+                Err(e) if e.code() == Some("NOPERM") => String::new(),
+                Err(e) => return Err(connected_error(&target, e)),
+            };
+            if info_field(&info, "cluster_enabled") == Some("1") {
+                return Err(Error::config(format!(
+                    "{target} is a redis cluster node; use Config::cluster to reach the cluster"
+                )));
+            }
+        }
         Ok(Client {
             inner: Arc::new(Inner { conn, config }),
         })
@@ -335,6 +396,202 @@ impl Client {
     }
 }
 
+/// The shortest and longest pause of the cluster connection before it retries a request that
+/// got `CLUSTERDOWN`, `TRYAGAIN` or found no connection, in milliseconds.
+const CLUSTER_MIN_RETRY_WAIT_MS: u64 = 10;
+const CLUSTER_MAX_RETRY_WAIT_MS: u64 = 100;
+
+/// The TLS settings for the `redis` crate: `None` for plain `redis://` urls (and for
+/// `rediss://` urls trusting the default roots); the root file's certificates otherwise.
+fn tls_certificates(config: &Config) -> Result<Option<redis::TlsCertificates>> {
+    let tls = config
+        .nodes
+        .iter()
+        .filter(|u| u.starts_with("rediss://"))
+        .count();
+    if tls != 0 && tls != config.nodes.len() {
+        return Err(Error::config(
+            "mixed redis:// and rediss:// urls: use rediss:// for every node or for none",
+        ));
+    }
+    if tls != 0 {
+        // The `redis` crate builds its rustls configuration with the process's default
+        // crypto provider; make it the one this crate's rustls is built with (ring) unless
+        // the application chose one.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    }
+    let Some(path) = &config.tls_root_cert else {
+        return Ok(None);
+    };
+    if tls == 0 {
+        return Err(Error::config(
+            "tls_root_cert is set but the redis urls are not rediss:// (tls)",
+        ));
+    }
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::with_source(
+            ErrorKind::Config,
+            format!(
+                "cannot read the tls root certificate file {}",
+                path.display()
+            ),
+            e,
+        )
+    })?;
+    let found = rustls::pki_types::pem::PemObject::pem_slice_iter(&pem)
+        .collect::<std::result::Result<Vec<rustls::pki_types::CertificateDer<'_>>, _>>()
+        .map_err(|e| {
+            Error::with_source(
+                ErrorKind::Config,
+                format!("invalid certificate in {}", path.display()),
+                e,
+            )
+        })?;
+    if found.is_empty() {
+        return Err(Error::config(format!(
+            "{} holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(Some(redis::TlsCertificates {
+        client_tls: None,
+        root_cert: Some(pem),
+    }))
+}
+
+/// The urls, with any password replaced by `***`, for messages and `Debug`.
+fn redacted(urls: &[String]) -> String {
+    urls.iter()
+        .map(|url| {
+            let Some((scheme, rest)) = url.split_once("://") else {
+                return url.clone();
+            };
+            let Some((userinfo, host)) = rest.rsplit_once('@') else {
+                return url.clone();
+            };
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None => format!("{scheme}://***@{host}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A field of an `INFO` reply, such as `cluster_enabled`.
+fn info_field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':').map(str::trim))
+}
+
+/// The rustls error somewhere in `e`'s causes (a certificate refused, a handshake that
+/// failed), read from the error types.
+fn tls_error(e: &redis::RedisError) -> Option<&rustls::Error> {
+    type Shared = Arc<dyn std::error::Error + Send + Sync>;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(mut c) = cause {
+        // The `redis` crate gives its inner error as the `Arc` holding it, whose own
+        // `source()` skips the inner error: look inside.
+        if let Some(shared) = c.downcast_ref::<Shared>() {
+            c = shared.as_ref();
+        }
+        if let Some(tls) = c.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(tls) = c
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        cause = c.source();
+    }
+    None
+}
+
+/// Whether the server refused a connection's credentials (`AUTH` failed, or a command was
+/// refused with `NOAUTH` or `WRONGPASS`).
+fn is_auth_error(e: &redis::RedisError) -> bool {
+    e.kind() == redis::ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("NOAUTH" | "WRONGPASS"))
+}
+
+fn auth_error(target: &str) -> Error {
+    Error::config(format!(
+        "{target} refused the credentials: the password (or user) in the url is wrong or missing"
+    ))
+}
+
+/// The error of a command on a connection just opened.
+fn connected_error(target: &str, e: redis::RedisError) -> Error {
+    if is_auth_error(&e) {
+        return auth_error(target);
+    }
+    Error::from(e).context(format_args!("{target}"))
+}
+
+/// Says what went wrong when connecting failed: the credentials, the database index, a
+/// single server behind a cluster configuration; else the connection error with its cause.
+async fn connect_error(config: &Config, target: &str, e: redis::RedisError) -> Error {
+    if is_auth_error(&e) {
+        return auth_error(target);
+    }
+    if e.kind() == redis::ErrorKind::InvalidClientConfig {
+        return Error::from(e).context(format_args!("{target}"));
+    }
+    if let Some(tls) = tls_error(&e) {
+        return Error::config(format!(
+            "the tls handshake with {target} failed: {tls} (for a private certificate authority, set Config::tls_root_cert)"
+        ));
+    }
+    if config.cluster {
+        // A single server answers the cluster discovery with an error; ask it what it is.
+        for url in &config.nodes {
+            let probe = async {
+                let client = redis::Client::open(url.as_str())?;
+                let mut c = client.get_multiplexed_async_connection().await?;
+                redis::cmd("INFO")
+                    .arg("cluster")
+                    .query_async::<String>(&mut c)
+                    .await
+            };
+            if let Ok(Ok(info)) = tokio::time::timeout(config.connect_timeout, probe).await
+                && info_field(&info, "cluster_enabled") == Some("0")
+            {
+                return Error::config(format!(
+                    "{} is not a redis cluster node (its cluster support is disabled); use Config::new for a single server",
+                    redacted(std::slice::from_ref(url))
+                ));
+            }
+        }
+    } else if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) {
+        // The server refused the connection's setup; past the credentials that is the
+        // database index.
+        let db = redis::IntoConnectionInfo::into_connection_info(config.nodes[0].as_str())
+            .map(|info| info.redis_settings().db())
+            .unwrap_or_default();
+        if db != 0 {
+            return Error::with_source(
+                ErrorKind::Config,
+                format!("{target} has no database {db} (the number at the end of the url)"),
+                e,
+            );
+        }
+    }
+    let err = Error::from(e);
+    match err.kind() {
+        ErrorKind::Timeout | ErrorKind::Redis | ErrorKind::Connection => Error::with_source(
+            ErrorKind::Connection,
+            format!("could not connect to {target}"),
+            err,
+        ),
+        _ => err.context(format_args!("could not connect to {target}")),
+    }
+}
+
 /// Reads `CLUSTER NODES`: the address of every primary that is not marked failed.
 fn parse_primaries(nodes: &str) -> Vec<(String, u16)> {
     let mut out = Vec::new();
@@ -458,6 +715,26 @@ mod tests {
                 ("127.0.0.1".to_owned(), 7101)
             ]
         );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let urls = [
+            "redis://:s3cret@h:6379/2".to_owned(),
+            "rediss://ana:s3cret@h".to_owned(),
+            "redis://h:6379".to_owned(),
+        ];
+        assert_eq!(
+            redacted(&urls),
+            "redis://:***@h:6379/2, rediss://ana:***@h, redis://h:6379"
+        );
+    }
+
+    #[test]
+    fn info_fields_are_read() {
+        let info = "# Cluster\r\ncluster_enabled:1\r\n";
+        assert_eq!(info_field(info, "cluster_enabled"), Some("1"));
+        assert_eq!(info_field(info, "cluster"), None);
     }
 
     #[test]

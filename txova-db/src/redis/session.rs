@@ -1,8 +1,12 @@
-//! Sessions: random ids, idle and absolute lifetimes, one atomic round trip per operation.
+//! Sessions: random ids that reveal nothing without the server's secret, typed data, idle
+//! and absolute lifetimes, one atomic round trip per operation.
 
+use std::marker::PhantomData;
 use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ring::hmac;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::cache::ttl_ms;
@@ -27,12 +31,25 @@ macro_rules! session_script {
 static CREATE: LazyLock<Script> = session_script!("session create", "session_create.lua");
 static GET: LazyLock<Script> = session_script!("session get", "session_get.lua");
 static LIST: LazyLock<Script> = session_script!("session list", "session_list.lua");
+static DELETE: LazyLock<Script> = session_script!("session delete", "session_delete.lua");
 static DELETE_USER: LazyLock<Script> =
     session_script!("session delete all", "session_delete_user.lua");
 static UPDATE: LazyLock<Script> = session_script!("session update", "session_update.lua");
 static ROTATE: LazyLock<Script> = session_script!("session rotate", "session_rotate.lua");
 
-/// What a session records about its user and device, as in the seed.
+/// The shortest secret [`SessionStore::new`] accepts, in bytes.
+pub const MIN_SESSION_SECRET_LEN: usize = 32;
+
+/// Session data that names the user it belongs to, so a store can list and delete a user's
+/// sessions. Implement it for your own session data type.
+pub trait SessionUser {
+    /// The user the session belongs to; not empty, and the same for the session's whole
+    /// life.
+    fn user_id(&self) -> &str;
+}
+
+/// What a session records about its user and device, as in the seed. The default data of a
+/// [`SessionStore`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionData {
     /// The user the session belongs to; not empty.
@@ -45,18 +62,29 @@ pub struct SessionData {
     pub ip_address: String,
 }
 
+impl SessionUser for SessionData {
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+}
+
 /// A live session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Session {
+pub struct Session<D = SessionData> {
     /// The session id: 48 lowercase hex digits, of which 32 (128 bits) come from the
-    /// operating system's CSPRNG. URL-safe.
+    /// operating system's CSPRNG and the other 16 name the user's hash, masked with a keyed
+    /// hash of the random part. Without the store's secret nothing in it depends on the user,
+    /// and two ids of one user share nothing. URL-safe.
     pub id: String,
+    /// The user the session belongs to.
+    pub user_id: String,
     /// The session's data.
-    pub data: SessionData,
+    pub data: D,
     /// When it was created (server clock).
     pub created_at: SystemTime,
-    /// When it was last read or created (server clock).
+    /// When it was last marked seen (server clock). Reads mark it at most once every tenth
+    /// of the idle lifetime, so it may lag the latest read by that much.
     pub last_seen_at: SystemTime,
     /// When it expires unless it is used again: the earlier of the idle and the absolute
     /// expiry.
@@ -67,17 +95,30 @@ pub struct Session {
 
 /// Stores sessions in Redis.
 ///
-/// All sessions of a user live in one hash whose hash tag is derived from the user id, so
-/// every operation is one script on one key: atomic, one round trip, valid on a cluster. A
-/// session's id ends with that tag, so [`SessionStore::get`] finds it from the id alone.
+/// All sessions of a user live in one hash whose hash tag is a keyed hash (HMAC-SHA256) of
+/// the user id under the store's secret, so every operation is one script on one key:
+/// atomic, one round trip, valid on a cluster. A session id carries that tag masked with a
+/// keyed hash of the id's random part, so [`SessionStore::get`] finds the hash from the id
+/// alone while, to anyone without the secret, the id is 192 random-looking bits: it does not
+/// reveal its user and two ids of one user cannot be linked.
+///
 /// Every write first checks that the session is alive, so a deleted session never comes
-/// back.
+/// back, and a rotation leaves the old id forwarding to the new one, so a logout with the
+/// old id ends the session whichever of the two runs first.
+///
+/// Every process sharing the sessions needs the same secret; a store with another secret
+/// does not find them (changing the secret logs everybody out).
+///
+/// Session data is any `Serialize + DeserializeOwned` type that names its user
+/// ([`SessionUser`]); [`SessionData`], the seed's four fields, is the default.
 ///
 /// ```no_run
 /// use txova_db::redis::{Client, Config, SessionData, SessionStore};
 ///
-/// # async fn run() -> Result<(), txova_db::Error> {
-/// let sessions = SessionStore::new(Client::new(Config::new("redis://127.0.0.1")).await?);
+/// # async fn run(secret: &[u8]) -> Result<(), txova_db::Error> {
+/// let client = Client::new(Config::new("redis://127.0.0.1")).await?;
+/// // At least 32 bytes from your secret store, the same in every process.
+/// let sessions = SessionStore::new(client, secret)?;
 /// let session = sessions
 ///     .create(SessionData {
 ///         user_id: "user-1".into(),
@@ -90,27 +131,75 @@ pub struct Session {
 /// assert!(again.is_some());
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct SessionStore {
+pub struct SessionStore<D = SessionData> {
     client: Client,
+    secret: hmac::Key,
     idle: Duration,
     absolute: Duration,
+    data: PhantomData<fn() -> D>,
+}
+
+impl<D> Clone for SessionStore<D> {
+    fn clone(&self) -> Self {
+        SessionStore {
+            client: self.client.clone(),
+            secret: self.secret.clone(),
+            idle: self.idle,
+            absolute: self.absolute,
+            data: PhantomData,
+        }
+    }
+}
+
+impl<D> std::fmt::Debug for SessionStore<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionStore")
+            .field("client", &self.client)
+            .field("idle", &self.idle)
+            .field("absolute", &self.absolute)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SessionStore {
-    /// A store over `client`; sessions expire after 7 days unused and 30 days in all.
-    #[must_use]
-    pub fn new(client: Client) -> SessionStore {
-        SessionStore {
+    /// A store of [`SessionData`] over `client`, keyed by `secret` (at least
+    /// [`MIN_SESSION_SECRET_LEN`] bytes, such as 32 random bytes from your secret store);
+    /// sessions expire after 7 days unused and 30 days in all. A shorter secret is an
+    /// [`ErrorKind::Config`] error.
+    pub fn new(client: Client, secret: impl AsRef<[u8]>) -> Result<SessionStore> {
+        let secret = secret.as_ref();
+        if secret.len() < MIN_SESSION_SECRET_LEN {
+            return Err(Error::config(format!(
+                "the session secret must be at least {MIN_SESSION_SECRET_LEN} bytes, got {}",
+                secret.len()
+            )));
+        }
+        Ok(SessionStore {
             client,
+            secret: hmac::Key::new(hmac::HMAC_SHA256, secret),
             idle: Duration::from_secs(7 * 24 * 3600),
             absolute: Duration::from_secs(30 * 24 * 3600),
+            data: PhantomData,
+        })
+    }
+}
+
+impl<D> SessionStore<D> {
+    /// The same store holding session data of type `T` instead.
+    #[must_use]
+    pub fn with_data<T>(self) -> SessionStore<T> {
+        SessionStore {
+            client: self.client,
+            secret: self.secret,
+            idle: self.idle,
+            absolute: self.absolute,
+            data: PhantomData,
         }
     }
 
     /// Sets the idle lifetime (a session not read for this long expires) and the absolute
     /// lifetime (a session expires this long after creation, however often it is used).
-    pub fn lifetimes(mut self, idle: Duration, absolute: Duration) -> Result<SessionStore> {
+    pub fn lifetimes(mut self, idle: Duration, absolute: Duration) -> Result<SessionStore<D>> {
         ttl_ms(idle)?;
         ttl_ms(absolute)?;
         self.idle = idle;
@@ -118,73 +207,66 @@ impl SessionStore {
         Ok(self)
     }
 
-    /// Creates a session with a new random id.
-    pub async fn create(&self, data: SessionData) -> Result<Session> {
-        check_user(&data.user_id)?;
-        let tag = user_tag(&data.user_id);
-        let id = format!("{}{tag}", super::random_hex(16)?);
-        let json = codec::encode(&data)?;
-        let stored: Vec<u8> = self
-            .client
-            .run_script(
-                &CREATE,
-                &[&self.key(&tag)],
-                &[
-                    id.as_bytes(),
-                    ttl_ms(self.idle)?.to_string().as_bytes(),
-                    ttl_ms(self.absolute)?.to_string().as_bytes(),
-                    &json,
-                ],
-            )
-            .await?;
-        parse_session(id, &stored).ok_or_else(|| bad_reply(&CREATE))
+    /// The live sessions' hash key for `user_id`.
+    fn user_key(&self, user_id: &str) -> String {
+        self.key(self.user_tag(user_id))
     }
 
-    /// The live session `id`, marking it used now (which pushes its idle expiry back).
-    /// `None` if it does not exist, expired or was deleted.
-    pub async fn get(&self, id: &str) -> Result<Option<Session>> {
-        let tag = id_tag(id)?;
-        let stored: Option<Vec<u8>> = self
-            .client
-            .run_script(&GET, &[&self.key(tag)], &[id.as_bytes()])
-            .await?;
-        match stored {
-            None => Ok(None),
-            Some(v) => parse_session(id.to_owned(), &v)
-                .map(Some)
-                .ok_or_else(|| bad_reply(&GET)),
+    fn key(&self, tag: [u8; 8]) -> String {
+        self.client
+            .prefixed(&format!("session:{{{}}}", hex(tag.as_slice())))
+    }
+
+    /// The keyed hash of the user id naming the user's hash.
+    fn user_tag(&self, user_id: &str) -> [u8; 8] {
+        self.prf(b"user\0", user_id.as_bytes())
+    }
+
+    fn prf(&self, domain: &[u8], input: &[u8]) -> [u8; 8] {
+        let mut ctx = hmac::Context::with_key(&self.secret);
+        ctx.update(domain);
+        ctx.update(input);
+        let tag = ctx.sign();
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&tag.as_ref()[..8]);
+        out
+    }
+
+    /// A new id for a session of the user whose tag is `tag`.
+    fn new_id(&self, tag: [u8; 8]) -> Result<String> {
+        let random = super::random_hex(16)?;
+        let pad = self.prf(b"id\0", random.as_bytes());
+        let mut masked = [0u8; 8];
+        for (m, (t, p)) in masked.iter_mut().zip(tag.iter().zip(pad)) {
+            *m = t ^ p;
         }
+        Ok(random + &hex(&masked))
     }
 
-    /// The live sessions of `user_id`, oldest first; expired ones are dropped.
-    pub async fn list_by_user(&self, user_id: &str) -> Result<Vec<Session>> {
-        check_user(user_id)?;
-        let reply: Vec<Vec<u8>> = self
-            .client
-            .run_script(
-                &LIST,
-                &[&self.key(&user_tag(user_id))],
-                &[user_id.as_bytes()],
-            )
-            .await?;
-        let mut out = Vec::with_capacity(reply.len() / 2);
-        for pair in reply.chunks(2) {
-            let [id, value] = pair else {
-                return Err(bad_reply(&LIST));
-            };
-            let id = String::from_utf8(id.clone()).map_err(|_| bad_reply(&LIST))?;
-            out.push(parse_session(id, value).ok_or_else(|| bad_reply(&LIST))?);
+    /// The user tag session `id` carries; a malformed id is an [`ErrorKind::InvalidInput`]
+    /// error.
+    fn id_tag(&self, id: &str) -> Result<[u8; 8]> {
+        let (random, masked) = split_id(id)?;
+        let pad = self.prf(b"id\0", random.as_bytes());
+        let mut tag = [0u8; 8];
+        for (t, (m, p)) in tag.iter_mut().zip(masked.iter().zip(pad)) {
+            *t = m ^ p;
         }
-        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-        Ok(out)
+        Ok(tag)
     }
 
-    /// Deletes session `id`; whether it existed.
+    /// The hash key of session `id`.
+    fn id_key(&self, id: &str) -> Result<String> {
+        Ok(self.key(self.id_tag(id)?))
+    }
+
+    /// Deletes session `id`; whether a live session was ended. A client still holding an
+    /// id that [`SessionStore::rotate`] replaced ends the session under its new id too.
     pub async fn delete(&self, id: &str) -> Result<bool> {
-        let tag = id_tag(id)?;
+        let key = self.id_key(id)?;
         let n: i64 = self
             .client
-            .query(redis::cmd("HDEL").arg(self.key(tag)).arg(id))
+            .run_script(&DELETE, &[&key], &[id.as_bytes()])
             .await?;
         Ok(n > 0)
     }
@@ -195,24 +277,90 @@ impl SessionStore {
         self.client
             .run_script(
                 &DELETE_USER,
-                &[&self.key(&user_tag(user_id))],
+                &[&self.user_key(user_id)],
                 &[user_id.as_bytes()],
             )
             .await
     }
+}
+
+impl<D> SessionStore<D>
+where
+    D: Serialize + DeserializeOwned + SessionUser,
+{
+    /// Creates a session with a new random id.
+    pub async fn create(&self, data: D) -> Result<Session<D>> {
+        let user_id = data.user_id();
+        check_user(user_id)?;
+        let tag = self.user_tag(user_id);
+        let id = self.new_id(tag)?;
+        let json = codec::encode(&data)?;
+        let stored: Vec<u8> = self
+            .client
+            .run_script(
+                &CREATE,
+                &[&self.key(tag)],
+                &[
+                    id.as_bytes(),
+                    user_id.as_bytes(),
+                    ttl_ms(self.idle)?.to_string().as_bytes(),
+                    ttl_ms(self.absolute)?.to_string().as_bytes(),
+                    &json,
+                ],
+            )
+            .await?;
+        // The data just written need not be decoded again.
+        parse_with(id, &stored, &CREATE, |_| Ok(data))
+    }
+
+    /// The live session `id`, marking it used now (which pushes its idle expiry back). The
+    /// mark is written only when the last one is more than a tenth of the idle lifetime old,
+    /// so most reads write nothing. `None` if it does not exist, expired, was deleted or was
+    /// rotated to a new id.
+    pub async fn get(&self, id: &str) -> Result<Option<Session<D>>> {
+        let key = self.id_key(id)?;
+        let stored: Option<Vec<u8>> = self
+            .client
+            .run_script(&GET, &[&key], &[id.as_bytes()])
+            .await?;
+        match stored {
+            None => Ok(None),
+            Some(v) => parse_session(id.to_owned(), &v, &GET).map(Some),
+        }
+    }
+
+    /// The live sessions of `user_id`, oldest first; expired ones are dropped.
+    pub async fn list_by_user(&self, user_id: &str) -> Result<Vec<Session<D>>> {
+        check_user(user_id)?;
+        let reply: Vec<Vec<u8>> = self
+            .client
+            .run_script(&LIST, &[&self.user_key(user_id)], &[user_id.as_bytes()])
+            .await?;
+        let mut out = Vec::with_capacity(reply.len() / 2);
+        for pair in reply.chunks(2) {
+            let [id, value] = pair else {
+                return Err(bad_reply(&LIST));
+            };
+            let id = String::from_utf8(id.clone()).map_err(|_| bad_reply(&LIST))?;
+            out.push(parse_session(id, value, &LIST)?);
+        }
+        out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
 
     /// Replaces the data of live session `id`. The user cannot change. Whether the session
     /// was alive (a deleted or expired session is not written).
-    pub async fn update(&self, id: &str, data: &SessionData) -> Result<bool> {
-        let tag = id_tag(id)?;
-        check_user(&data.user_id)?;
+    pub async fn update(&self, id: &str, data: &D) -> Result<bool> {
+        let key = self.id_key(id)?;
+        let user_id = data.user_id();
+        check_user(user_id)?;
         let json = codec::encode(data)?;
         let n: i64 = self
             .client
             .run_script(
                 &UPDATE,
-                &[&self.key(tag)],
-                &[id.as_bytes(), &json, data.user_id.as_bytes()],
+                &[&key],
+                &[id.as_bytes(), &json, user_id.as_bytes()],
             )
             .await?;
         match n {
@@ -225,10 +373,11 @@ impl SessionStore {
     }
 
     /// Gives live session `id` a new random id (after a login or a privilege change) and
-    /// returns it; the old id stops working. `None` if the session is not alive.
-    pub async fn rotate(&self, id: &str) -> Result<Option<Session>> {
-        let tag = id_tag(id)?;
-        let new_id = format!("{}{tag}", super::random_hex(16)?);
+    /// returns it; the old id stops working, except that deleting it still ends the session.
+    /// `None` if the session is not alive.
+    pub async fn rotate(&self, id: &str) -> Result<Option<Session<D>>> {
+        let tag = self.id_tag(id)?;
+        let new_id = self.new_id(tag)?;
         let stored: Option<Vec<u8>> = self
             .client
             .run_script(
@@ -239,14 +388,8 @@ impl SessionStore {
             .await?;
         match stored {
             None => Ok(None),
-            Some(v) => parse_session(new_id, &v)
-                .map(Some)
-                .ok_or_else(|| bad_reply(&ROTATE)),
+            Some(v) => parse_session(new_id, &v, &ROTATE).map(Some),
         }
-    }
-
-    fn key(&self, tag: &str) -> String {
-        self.client.prefixed(&format!("session:{{{tag}}}"))
     }
 }
 
@@ -254,45 +397,92 @@ fn check_user(user_id: &str) -> Result<()> {
     super::key::check_value("session user id", user_id)
 }
 
-/// The last 16 hex digits of a session id, naming its user's hash; a malformed id is an
+/// The random part of a session id and its masked tag; a malformed id is an
 /// [`ErrorKind::InvalidInput`] error.
-fn id_tag(id: &str) -> Result<&str> {
-    if id.len() != 48
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return Err(Error::new(
+fn split_id(id: &str) -> Result<(&str, [u8; 8])> {
+    let malformed = || {
+        Error::new(
             ErrorKind::InvalidInput,
             "malformed session id: expected 48 lowercase hex digits",
-        ));
+        )
+    };
+    if id.len() != 48 {
+        return Err(malformed());
     }
-    Ok(&id[32..])
+    let mut masked = [0u8; 8];
+    for (i, out) in masked.iter_mut().enumerate() {
+        let pair = &id.as_bytes()[32 + 2 * i..34 + 2 * i];
+        *out = (nibble(pair[0]).ok_or_else(malformed)? << 4)
+            | nibble(pair[1]).ok_or_else(malformed)?;
+    }
+    if !id.as_bytes()[..32].iter().all(|b| nibble(*b).is_some()) {
+        return Err(malformed());
+    }
+    Ok((&id[..32], masked))
 }
 
-/// FNV-1a (64 bits) of the user id as 16 hex digits: stable across processes, versions and
-/// languages, so every service finds a user's sessions under the same key.
-fn user_tag(user_id: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in user_id.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+fn nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
     }
-    format!("{h:016x}")
 }
 
-/// Reads `seen:absolute:created:idle:json`.
-fn parse_session(id: String, stored: &[u8]) -> Option<Session> {
-    let mut parts = stored.splitn(5, |b| *b == b':');
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(super::HEX[usize::from(b >> 4)]));
+        out.push(char::from(super::HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// Reads `seen:absolute:created:idle:userlen:` followed by the user id and the JSON data. A
+/// reply of another shape is a [`ErrorKind::Decode`] error naming the script; data that
+/// does not decode as `D` is a [`ErrorKind::Decode`] error with the serde error as its
+/// source.
+fn parse_session<D: DeserializeOwned>(
+    id: String,
+    stored: &[u8],
+    script: &Script,
+) -> Result<Session<D>> {
+    parse_with(id, stored, script, |json| {
+        codec::decode(json).map_err(|e| {
+            e.context(format_args!(
+                "session data does not decode as {}",
+                std::any::type_name::<D>()
+            ))
+        })
+    })
+}
+
+/// As [`parse_session`], with the data from `data` (given the stored JSON).
+fn parse_with<D>(
+    id: String,
+    stored: &[u8],
+    script: &Script,
+    data: impl FnOnce(&[u8]) -> Result<D>,
+) -> Result<Session<D>> {
+    let mut parts = stored.splitn(6, |b| *b == b':');
     let mut num = || -> Option<u64> { std::str::from_utf8(parts.next()?).ok()?.parse().ok() };
-    let seen = num()?;
-    let absolute = num()?;
-    let created = num()?;
-    let idle = num()?;
-    let data: SessionData = codec::decode(parts.next()?).ok()?;
+    let (Some(seen), Some(absolute), Some(created), Some(idle), Some(user_len)) =
+        (num(), num(), num(), num(), num())
+    else {
+        return Err(bad_reply(script));
+    };
+    let rest = parts.next().ok_or_else(|| bad_reply(script))?;
+    let user_len = usize::try_from(user_len).map_err(|_| bad_reply(script))?;
+    if rest.len() < user_len {
+        return Err(bad_reply(script));
+    }
+    let (user, json) = rest.split_at(user_len);
+    let user_id = String::from_utf8(user.to_vec()).map_err(|_| bad_reply(script))?;
+    let data = data(json)?;
     let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
-    Some(Session {
+    Ok(Session {
         id,
+        user_id,
         data,
         created_at: at(created),
         last_seen_at: at(seen),
@@ -307,27 +497,32 @@ mod tests {
 
     #[test]
     fn ids_are_checked() {
-        assert!(id_tag("").is_err());
-        assert!(id_tag(&"A".repeat(48)).is_err());
-        assert!(id_tag(&"a".repeat(47)).is_err());
-        assert_eq!(id_tag(&"ab".repeat(24)).unwrap(), "abababababababab");
-    }
-
-    #[test]
-    fn user_tag_is_fnv1a() {
-        assert_eq!(user_tag(""), "cbf29ce484222325");
-        assert_eq!(user_tag("a"), "af63dc4c8601ec8c");
+        assert!(split_id("").is_err());
+        assert!(split_id(&"A".repeat(48)).is_err());
+        assert!(split_id(&"a".repeat(47)).is_err());
+        assert!(split_id(&format!("{}g{}", "a".repeat(20), "a".repeat(27))).is_err());
+        let id = "ab".repeat(24);
+        let (random, masked) = split_id(&id).unwrap();
+        assert_eq!(random, "ab".repeat(16));
+        assert_eq!(masked, [0xab; 8]);
     }
 
     #[test]
     fn stored_values_parse() {
-        let s = parse_session(
+        let s: Session = parse_session(
             "x".into(),
-            br#"2000:9000:1000:500:{"user_id":"u","device_id":"d","device_info":"i","ip_address":"::1"}"#,
+            br#"2000:9000:1000:500:1:u{"user_id":"u","device_id":"d","device_info":"i","ip_address":"::1"}"#,
+            &GET,
         )
         .unwrap();
         assert_eq!(s.expires_at, UNIX_EPOCH + Duration::from_millis(2500));
         assert_eq!(s.data.ip_address, "::1");
-        assert!(parse_session("x".into(), b"1:2:3").is_none());
+        assert_eq!(s.user_id, "u");
+        for bad in [&b"1:2:3"[..], b"1:2:3:4:9:u{}"] {
+            let e = parse_session::<SessionData>("x".into(), bad, &GET).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Decode);
+        }
+        let e = parse_session::<SessionData>("x".into(), b"1:2:3:4:1:u[1]", &GET).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
     }
 }

@@ -4,7 +4,7 @@
 local now = now_ms()
 local out = {}
 for _, e in ipairs(prune(KEYS[1], now)) do
-  if user_of(e[2]) == ARGV[1] then
+  if e[2].user == ARGV[1] then
     out[#out + 1] = e[1]
     out[#out + 1] = format(e[2])
   end

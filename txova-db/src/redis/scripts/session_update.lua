@@ -4,12 +4,15 @@
 -- an update racing a delete can never bring the session back.
 -- Returns 1 if updated, 0 if the session does not exist, -1 if the user differs.
 local now = now_ms()
-local s = parse(redis.call('HGET', KEYS[1], ARGV[1]))
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+local s = parse(v)
 if s == nil or expiry(s) <= now then
-  redis.call('HDEL', KEYS[1], ARGV[1])
+  if v and parse_moved(v) == nil then
+    redis.call('HDEL', KEYS[1], ARGV[1])
+  end
   return 0
 end
-if user_of(s) ~= ARGV[3] then
+if s.user ~= ARGV[3] then
   return -1
 end
 s.data = ARGV[2]

@@ -14,9 +14,14 @@ use tokio_postgres::types::ToSql;
 use super::executor::{Executor, Param, RowStream};
 use super::ident;
 use super::placeholders;
+
+mod value;
+mod write;
+
 use super::query::FromRow;
 use super::schema::{Column, Comparable, Table};
 use crate::error::{Error, Result};
+pub use write::{Delete, Insert, Update, delete_from, insert_into, update_table};
 
 /// A value bound to a query built at run time.
 pub type Value = Box<dyn ToSql + Sync + Send>;
@@ -310,8 +315,8 @@ pub struct Select {
     columns: Vec<String>,
     conditions: Vec<Condition>,
     order: Vec<String>,
-    limit: Option<u64>,
-    offset: Option<u64>,
+    limit: Option<i64>,
+    offset: Option<i64>,
     /// The first mistake, reported by `build`.
     error: Option<Error>,
 }
@@ -350,13 +355,14 @@ impl Select {
     }
 
     /// A condition from a fragment with one `?` and its value, as the seed writes it:
-    /// `.filter("status = ?", "active")`. Conditions are joined with `AND`.
+    /// `.filter("status = ?", "active")`. Conditions are joined with `AND`. Text (a `&str` or
+    /// a `String`) also fits a column of a PostgreSQL enum type, as its label.
     #[must_use]
     pub fn filter<V>(self, fragment: &str, value: V) -> Self
     where
         V: ToSql + Sync + Send + 'static,
     {
-        self.filter_values(fragment, vec![Box::new(value)])
+        self.filter_values(fragment, vec![value::boxed(value)])
     }
 
     /// A condition from a fragment with as many `?` as `values`:
@@ -399,17 +405,25 @@ impl Select {
         self
     }
 
-    /// At most `n` rows.
+    /// At most `n` rows. Any integer type is accepted (`i32`, `u32`, `usize`, ...); a
+    /// negative count or one beyond `i64::MAX` is an
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) from [`Select::build`].
     #[must_use]
-    pub fn limit(mut self, n: u64) -> Self {
-        self.limit = Some(n);
+    pub fn limit<N: TryInto<i64> + Copy + std::fmt::Display>(mut self, n: N) -> Self {
+        match value::count("limit", n) {
+            Ok(n) => self.limit = Some(n),
+            Err(e) => self.fail(e),
+        }
         self
     }
 
-    /// Skip the first `n` rows.
+    /// Skip the first `n` rows; any integer type, as for [`Select::limit`].
     #[must_use]
-    pub fn offset(mut self, n: u64) -> Self {
-        self.offset = Some(n);
+    pub fn offset<N: TryInto<i64> + Copy + std::fmt::Display>(mut self, n: N) -> Self {
+        match value::count("offset", n) {
+            Ok(n) => self.offset = Some(n),
+            Err(e) => self.fail(e),
+        }
         self
     }
 
@@ -430,20 +444,7 @@ impl Select {
         sql.push_str(&self.table);
         let mut params: Vec<Param<'_>> =
             Vec::with_capacity(self.conditions.iter().map(|c| c.values.len()).sum());
-        for (i, c) in self.conditions.iter().enumerate() {
-            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-            // One pass writes the fragment and says how it must be joined.
-            let start = sql.len();
-            let found = placeholders::rewrite_into(&mut sql, &c.sql, params.len() + 1)?;
-            if found.ends_in_line_comment {
-                sql.push('\n');
-            }
-            if self.conditions.len() > 1 && found.top_level_or {
-                sql.insert(start, '(');
-                sql.push(')');
-            }
-            params.extend(c.values.iter().map(|v| &**v as Param<'_>));
-        }
+        write_where(&mut sql, &self.conditions, &mut params)?;
         if !self.order.is_empty() {
             sql.push_str(" ORDER BY ");
             push_list(&mut sql, &self.order);
@@ -500,6 +501,30 @@ impl Select {
         let (sql, params) = self.build()?;
         on.query_stream(&sql, &params).await
     }
+}
+
+/// Appends ` WHERE a AND b ...` for `conditions` (nothing when there are none), numbering
+/// their placeholders after the values already in `params`, and adds their values.
+fn write_where<'a>(
+    sql: &mut String,
+    conditions: &'a [Condition],
+    params: &mut Vec<Param<'a>>,
+) -> Result<()> {
+    for (i, c) in conditions.iter().enumerate() {
+        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+        // One pass writes the fragment and says how it must be joined.
+        let start = sql.len();
+        let found = placeholders::rewrite_into(sql, &c.sql, params.len() + 1)?;
+        if found.ends_in_line_comment {
+            sql.push('\n');
+        }
+        if conditions.len() > 1 && found.top_level_or {
+            sql.insert(start, '(');
+            sql.push(')');
+        }
+        params.extend(c.values.iter().map(|v| &**v as Param<'_>));
+    }
+    Ok(())
 }
 
 /// Whether a condition joined with `AND` must be parenthesised to keep its meaning: it holds

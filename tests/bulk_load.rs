@@ -1,0 +1,218 @@
+//! Typed bulk loads: a multi-row insert of a run-time slice (chunked under the parameter
+//! limit, all or nothing, with `returning`) and a binary COPY whose bad values are named by
+//! row and column, with nothing written.
+
+use chrono::{DateTime, TimeZone as _, Utc};
+use txova_db::postgres::{Executor as _, Pool, copy_in, insert_rows, with_tx};
+use txova_db::testing::TestDatabase;
+use txova_db::{Error, ErrorKind, PgEnum, Table};
+
+#[derive(PgEnum, Debug, Clone, Copy, PartialEq)]
+#[pg_enum(name = "trip_kind")]
+enum Kind {
+    Ride,
+    Delivery,
+}
+
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "trips")]
+struct Trip {
+    #[column(primary_key, default)]
+    id: i64,
+    code: String,
+    km: f64,
+    note: Option<String>,
+    kind: Kind,
+    at: DateTime<Utc>,
+}
+
+const DDL: &str = "
+CREATE TYPE trip_kind AS ENUM ('ride', 'delivery');
+CREATE TABLE trips (
+    id bigserial PRIMARY KEY, code varchar(8) NOT NULL UNIQUE, km float8 NOT NULL,
+    note text, kind trip_kind NOT NULL, at timestamptz NOT NULL
+)";
+
+fn trip(n: u32) -> Trip {
+    Trip {
+        id: 0,
+        code: format!("t{n}"),
+        km: f64::from(n) / 2.0,
+        note: n.is_multiple_of(2).then(|| format!("note {n}")),
+        kind: if n.is_multiple_of(3) {
+            Kind::Delivery
+        } else {
+            Kind::Ride
+        },
+        at: Utc.timestamp_opt(1_700_000_000 + i64::from(n), 0).unwrap(),
+    }
+}
+
+async fn setup(label: &str) -> (TestDatabase, Pool) {
+    let db = TestDatabase::create(label).await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    (db, pool)
+}
+
+async fn count(pool: &Pool) -> i64 {
+    pool.query_one("SELECT count(*) FROM trips", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_run_time_slice_is_inserted_in_chunks_under_the_parameter_limit() {
+    let (_db, pool) = setup("bulk_insert_rows").await;
+    // 5 values a row: 20 000 rows are 100 000 values, more than one statement may bind.
+    let rows: Vec<Trip> = (0..20_000).map(trip).collect();
+    assert_eq!(insert_rows(&rows).execute(&pool).await.unwrap(), 20_000);
+    assert_eq!(count(&pool).await, 20_000);
+    let sum: f64 = pool
+        .query_one("SELECT sum(km) FROM trips", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!((sum - rows.iter().map(|t| t.km).sum::<f64>()).abs() < 1e-6);
+
+    // `returning` gives one value a row, in the rows' order.
+    let more: Vec<Trip> = (20_000..20_003).map(trip).collect();
+    let ids = insert_rows(&more).returning(&pool, Trip::id).await.unwrap();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let last: Vec<Trip> = (20_003..20_005).map(trip).collect();
+    let written = insert_rows(&last).returning_rows(&pool).await.unwrap();
+    assert_eq!(written.len(), 2);
+    assert_eq!(written[1].code, "t20004");
+    assert_eq!(written[1].note, Some("note 20004".to_owned()));
+    assert!(written[1].id > ids[2]);
+    assert_eq!(insert_rows::<Trip>(&[]).execute(&pool).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_failing_chunk_leaves_nothing_written() {
+    let (_db, pool) = setup("bulk_insert_atomic").await;
+    let mut rows: Vec<Trip> = (0..20_000).map(trip).collect();
+    // A duplicate in the last chunk, after earlier chunks succeeded.
+    rows[19_999].code = "t0".to_owned();
+    let err = insert_rows(&rows).execute(&pool).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Duplicate, "{err}");
+    assert_eq!(count(&pool).await, 0);
+}
+
+#[tokio::test]
+async fn copy_in_loads_typed_rows() {
+    let (_db, pool) = setup("bulk_copy").await;
+    let written = copy_in::<Trip, _>(&pool, (0..10_000).map(trip))
+        .await
+        .unwrap();
+    assert_eq!(written, 10_000);
+    let rows = txova_db::select!(Trip order by id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 10_000);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(Trip { id: 0, ..r.clone() }, trip(u32::try_from(i).unwrap()));
+    }
+    // Borrowed rows, in the caller's transaction: rolled back with it.
+    let extra: Vec<Trip> = (10_000..10_010).map(trip).collect();
+    let result: Result<(), Error> = with_tx(&pool, async |tx| {
+        assert_eq!(copy_in::<Trip, _>(&mut *tx, &extra).await?, 10);
+        let n: i64 = tx
+            .query_one("SELECT count(*) FROM trips", &[])
+            .await?
+            .get(0);
+        assert_eq!(n, 10_010);
+        Err(Error::custom("changed my mind"))
+    })
+    .await;
+    assert_eq!(result.unwrap_err().kind(), ErrorKind::Custom);
+    assert_eq!(count(&pool).await, 10_000);
+}
+
+/// A struct that disagrees with the table: `km` as text, `note` required by the database.
+#[derive(Table, Debug, Clone)]
+#[table(name = "trips")]
+struct LooseTrip {
+    code: String,
+    km: String,
+    note: Option<String>,
+    kind: Kind,
+    at: DateTime<Utc>,
+}
+
+fn loose(n: u32) -> LooseTrip {
+    let t = trip(n);
+    LooseTrip {
+        code: t.code,
+        km: "1.5".to_owned(),
+        note: t.note,
+        kind: t.kind,
+        at: t.at,
+    }
+}
+
+#[tokio::test]
+async fn bad_values_are_named_by_row_and_column_and_nothing_is_written() {
+    let (_db, pool) = setup("bulk_copy_bad").await;
+
+    // A value too long for `varchar(8)`, in row 3.
+    let rows: Vec<Trip> = (0..6)
+        .map(|n| {
+            let mut t = trip(n);
+            if n == 3 {
+                t.code = "much too long".to_owned();
+            }
+            t
+        })
+        .collect();
+    let err = copy_in::<Trip, _>(&pool, &rows).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(err.column(), Some("code"));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("row 3") && msg.contains("`code`") && msg.contains("too long"),
+        "{msg}"
+    );
+    assert_eq!(count(&pool).await, 0);
+
+    // A NULL in a NOT NULL column, in row 1.
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute("ALTER TABLE trips ALTER COLUMN note SET NOT NULL")
+        .await
+        .unwrap();
+    let err = copy_in::<Trip, _>(&pool, (2..5).map(trip))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotNull, "{err}");
+    assert_eq!(err.column(), Some("note"));
+    assert!(err.to_string().contains("row 1"), "{err}");
+    assert_eq!(count(&pool).await, 0);
+
+    // A value of the wrong type: text for a float8 column, found in row 0.
+    let err = copy_in::<LooseTrip, _>(&pool, (0..3).map(|n| loose(n * 2)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+    assert_eq!(err.column(), Some("km"));
+    assert!(err.to_string().contains("row 0"), "{err}");
+    assert_eq!(count(&pool).await, 0);
+
+    // Many rows before the bad one: chunks already sent are not kept either.
+    let many = (0..50_000).map(|n| {
+        let mut t = trip(n * 2);
+        if n == 49_999 {
+            t.note = None;
+        }
+        t
+    });
+    let err = copy_in::<Trip, _>(&pool, many).await.unwrap_err();
+    assert!(err.to_string().contains("row 49999"), "{err}");
+    assert_eq!(count(&pool).await, 0);
+    // The pool is usable afterwards.
+    assert_eq!(copy_in::<Trip, _>(&pool, [trip(0)]).await.unwrap(), 1);
+}
