@@ -87,6 +87,13 @@ pub struct Config {
     /// [`query_timeout`](Config::query_timeout) and by what the role or database sets
     /// (`ALTER ROLE app SET statement_timeout = '5s'`).
     pub statement_mode: StatementMode,
+    /// Statements that take at least this long are logged at `warn` (target
+    /// `txova_db::postgres::slow`) with their parameterized SQL, duration and rows; `None`
+    /// logs none. Default 1 s. Needs the `instrument` feature.
+    pub slow_statement_threshold: Option<Duration>,
+    /// The `db.client.connection.pool.name` of the pool's metrics. Default
+    /// `{host}:{port}/{database}`.
+    pub pool_name: Option<String>,
 }
 
 impl Config {
@@ -108,6 +115,8 @@ impl Config {
             application_name: None,
             statement_cache: true,
             statement_mode: StatementMode::Prepared,
+            slow_statement_threshold: Some(Duration::from_secs(1)),
+            pool_name: None,
         }
     }
 }

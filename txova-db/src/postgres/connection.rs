@@ -20,6 +20,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use futures_util::TryStreamExt as _;
 
 use super::executor::{Executor, Param, RowStream};
+#[cfg(feature = "instrument")]
+use super::observe;
+use super::observe::{Closed, Meta};
 use super::statement::{self, Bound, Driver, StatementMode};
 use crate::error::{Error, Result, Timeout, fmt_duration};
 
@@ -37,6 +40,20 @@ pub(crate) struct Link {
     /// Set by `close()`: from then on every connection that goes away says so.
     pub(crate) closing: AtomicBool,
     pub(crate) returned: tokio::sync::Notify,
+    /// What spans and metrics carry, and the pool's counters.
+    pub(crate) meta: Meta,
+    /// `min_connections`, for the `db.client.connection.idle.min` gauge.
+    #[cfg_attr(
+        not(feature = "instrument"),
+        allow(dead_code, reason = "read by the instrumentation only")
+    )]
+    pub(crate) min_idle: usize,
+    /// The pool, for the gauges published as connections come and go (set once built).
+    #[cfg_attr(
+        not(feature = "instrument"),
+        allow(dead_code, reason = "read by the instrumentation only")
+    )]
+    pub(crate) pool: std::sync::OnceLock<deadpool_postgres::Pool>,
 }
 
 /// The state of one checked-out connection that statements on it, and on its transactions,
@@ -45,6 +62,12 @@ pub(crate) struct ConnState {
     pub(crate) link: Arc<Link>,
     broken: AtomicBool,
     query_timeout: Option<Duration>,
+    /// When the connection was checked out, for `db.client.connection.use_time`.
+    #[cfg_attr(
+        not(feature = "instrument"),
+        allow(dead_code, reason = "read by the instrumentation only")
+    )]
+    since: Instant,
 }
 
 impl ConnState {
@@ -100,9 +123,21 @@ impl Drop for Connection {
     fn drop(&mut self) {
         if let Some(obj) = self.obj.take() {
             if self.state.is_broken() {
+                self.state.link.meta.counters.closed(Closed::Broken);
                 drop(Object::take(obj));
             } else {
                 drop(obj);
+            }
+        }
+        #[cfg(feature = "instrument")]
+        {
+            let link = &self.state.link;
+            link.meta
+                .metrics
+                .use_time
+                .record(self.state.since.elapsed());
+            if let Some(pool) = link.pool.get() {
+                observe::pool_gauges(&link.meta, &super::pool::status_of(pool), link.min_idle);
             }
         }
         if self.state.link.closing.load(Ordering::Acquire) {
@@ -128,8 +163,18 @@ impl Connection {
                 link,
                 broken: AtomicBool::new(false),
                 query_timeout,
+                since: Instant::now(),
             },
         }
+    }
+
+    /// Whether this connection was opened for the acquire that returned it.
+    #[cfg_attr(
+        not(feature = "instrument"),
+        allow(dead_code, reason = "read by the instrumentation only")
+    )]
+    pub(crate) fn is_fresh(&self) -> bool {
+        Object::metrics(self.obj()).recycle_count == 0
     }
 
     /// The underlying tokio-postgres client, for what this crate does not wrap. Statements
@@ -175,7 +220,9 @@ impl Connection {
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
         let c = self.obj();
         self.session()
-            .run(async { c.batch_execute(sql).await.map_err(Error::from) })
+            .observed(sql, |()| None, async {
+                c.batch_execute(sql).await.map_err(Error::from)
+            })
             .await
     }
 
@@ -258,6 +305,33 @@ impl Session<'_> {
         .await
     }
 
+    /// Runs one statement, in its span, with its duration recorded (see [`observe`]).
+    pub(crate) async fn observed<T>(
+        &self,
+        sql: &str,
+        #[cfg_attr(
+            not(feature = "instrument"),
+            allow(unused_variables, reason = "read by the instrumentation only")
+        )]
+        rows: impl FnOnce(&T) -> Option<u64>,
+        statement: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        #[cfg(feature = "instrument")]
+        {
+            let meta = &self.state.link.meta;
+            let span = observe::statement_span(meta, sql);
+            let started = Instant::now();
+            let r = tracing::Instrument::instrument(self.run(statement), span.clone()).await;
+            observe::finish(meta, &span, sql, started, &r, rows);
+            r
+        }
+        #[cfg(not(feature = "instrument"))]
+        {
+            let _ = sql;
+            self.run(statement).await
+        }
+    }
+
     /// The driver, when statements go out unnamed (see [`statement`]).
     fn unnamed(&self) -> Option<Driver<'_>> {
         match (self.state.link.statement_mode, self.target) {
@@ -268,7 +342,7 @@ impl Session<'_> {
     }
 
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        self.run(async {
+        self.observed(sql, |_| None, async {
             if let Some(d) = self.unnamed() {
                 return statement::execute(d, sql, params).await;
             }
@@ -283,7 +357,8 @@ impl Session<'_> {
     }
 
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-        self.run(async {
+        let rows = |r: &Vec<Row>| u64::try_from(r.len()).ok();
+        self.observed(sql, rows, async {
             if let Some(d) = self.unnamed() {
                 return statement::query(d, sql, params).await;
             }
@@ -303,7 +378,7 @@ impl Session<'_> {
         sql: &str,
         params: &[Param<'_>],
     ) -> Result<tokio_postgres::RowStream> {
-        self.run(async {
+        self.observed(sql, |_| None, async {
             if let Some(d) = self.unnamed() {
                 return statement::query_raw(d, sql, params).await;
             }

@@ -9,6 +9,7 @@ mod executor;
 mod gate;
 mod ident;
 mod migrate;
+mod observe;
 mod placeholders;
 mod pool;
 mod query;
@@ -31,6 +32,7 @@ pub use migrate::{
     MigrationSource, MigrationState, MigrationStatus, Migrator, MigratorConfig, Progress, Status,
     Step, StopHandle, Target,
 };
+pub use observe::PoolStats;
 pub use pool::{Pool, PoolStatus};
 pub(crate) use pool::{connect, connect_url};
 pub use query::{FromRow, Query, Statement};

@@ -17,6 +17,9 @@ use super::conn_string::ConnString;
 use super::connection::{Connection, Link, Runner as _};
 use super::executor::{Executor, Param, RowStream};
 use super::gate::{CONNECT_BACKOFF, Gate};
+#[cfg(feature = "instrument")]
+use super::observe;
+use super::observe::{Closed, Counters, Meta, PoolStats};
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
 /// A pool of PostgreSQL connections. Cloning it is cheap and shares the pool.
@@ -105,7 +108,16 @@ impl Pool {
             local_statement_timeout: config.statement_timeout.filter(|_| unnamed),
             closing: AtomicBool::new(false),
             returned: tokio::sync::Notify::new(),
+            meta: Meta::new(
+                &pg,
+                config.pool_name.as_deref(),
+                config.slow_statement_threshold,
+            ),
+            min_idle: config.min_connections,
+            pool: std::sync::OnceLock::new(),
         });
+        let counters = Arc::clone(&link.meta.counters);
+        let recycle_counters = Arc::clone(&counters);
         if let Some(name) = &config.application_name {
             pg.application_name(name);
         }
@@ -126,41 +138,19 @@ impl Pool {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
-        let lifetime = config.max_lifetime;
-        let health = config.health_check_period;
-        let check_timeout = config.connect_timeout;
         let pool = deadpool_postgres::Pool::builder(manager)
             .max_size(config.max_connections)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(config.acquire_timeout))
             .create_timeout(Some(config.connect_timeout))
             .recycle_timeout(Some(config.connect_timeout))
-            .pre_recycle(Hook::async_fn(move |client, metrics| {
-                Box::pin(async move {
-                    if expired(metrics, lifetime) {
-                        return Err(HookError::message("connection reached its max lifetime"));
-                    }
-                    if metrics.last_used() > health {
-                        // Bounded: a connection whose network died without a reset would
-                        // otherwise never answer, and the caller would wait forever.
-                        match tokio::time::timeout(check_timeout, client.simple_query("")).await {
-                            Ok(answer) => {
-                                answer.map_err(HookError::Backend)?;
-                            }
-                            Err(_) => {
-                                return Err(HookError::message(
-                                    "no answer to the health check within the connect timeout",
-                                ));
-                            }
-                        }
-                    }
-                    Ok(())
-                })
-            }))
-            .post_create(learn_types_on_connect(unnamed))
+            .pre_recycle(recycle_check(&config, recycle_counters))
+            .post_create(learn_types_on_connect(unnamed, counters))
             .build()
             .map_err(|e| Error::with_source(ErrorKind::Config, "cannot build the pool", e))?;
         let query_timeout = config.query_timeout;
+        // Unset only if another pool took it, which cannot be: this one is new.
+        let _ = link.pool.set(pool.clone());
         let pool = Pool {
             shared: Arc::new(Shared {
                 pool,
@@ -191,19 +181,79 @@ impl Pool {
             return Err(closed().not_sent());
         }
         let limit = self.shared.config.acquire_timeout;
-        // Whatever goes wrong here, no statement was sent.
-        match tokio::time::timeout(limit, self.acquire()).await {
-            Ok(r) => r.map_err(Error::not_sent),
-            Err(_) => Err(Error::timeout(
-                Timeout::Acquire,
-                format!(
-                    "no connection within the acquire timeout of {} ({} in use)",
-                    fmt_duration(limit),
-                    self.status().in_use
-                ),
-            )
-            .not_sent()),
+        let meta = &self.shared.link.meta;
+        #[cfg(feature = "instrument")]
+        let span = tracing::info_span!(
+            target: "txova_db::postgres",
+            "db.pool.acquire",
+            otel.name = "acquire connection",
+            db.system.name = observe::SYSTEM,
+            db.client.connection.pool.name = %meta.pool_name,
+            server.address = %meta.server_address,
+            server.port = meta.server_port,
+            error.type = tracing::field::Empty,
+        );
+        let started = tokio::time::Instant::now();
+        if self.shared.pool.status().available == 0 {
+            meta.counters.empty_acquire();
         }
+        // Counts the acquire as cancelled if its caller drops it before it ends.
+        let mut pending = Pending(Some(&meta.counters));
+        let acquire = tokio::time::timeout(limit, self.acquire());
+        #[cfg(feature = "instrument")]
+        let acquire = tracing::Instrument::instrument(acquire, span.clone());
+        let r = acquire.await;
+        pending.0 = None;
+        let took = started.elapsed();
+        // deadpool's own wait timeout or ours, whichever came first.
+        let timed_out = match &r {
+            Ok(Ok(_)) => false,
+            Ok(Err(e)) => e.timeout_kind() == Some(Timeout::Acquire),
+            Err(_) => true,
+        };
+        if timed_out {
+            meta.counters.timed_out();
+        }
+        #[cfg(feature = "instrument")]
+        {
+            meta.metrics.wait_time.record(took);
+            if let Ok(Ok(conn)) = &r
+                && conn.is_fresh()
+            {
+                meta.metrics.create_time.record(took);
+            }
+            observe::pool_gauges(meta, &self.status(), self.shared.config.min_connections);
+            if timed_out {
+                span.record("error.type", "timeout");
+                meta.metrics.timeouts.increment(1);
+            } else if let Ok(Err(e)) = &r {
+                observe::record_error(&span, e);
+            }
+        }
+        match r {
+            Ok(Ok(conn)) => {
+                meta.counters.acquired(took);
+                Ok(conn)
+            }
+            Ok(Err(e)) => Err(e.not_sent()),
+            Err(_) => Err({
+                Error::timeout(
+                    Timeout::Acquire,
+                    format!(
+                        "no connection within the acquire timeout of {} ({} in use)",
+                        fmt_duration(limit),
+                        self.status().in_use
+                    ),
+                )
+                .not_sent()
+            }),
+        }
+    }
+
+    /// The pool's cumulative counters since it was created.
+    #[must_use]
+    pub fn stats(&self) -> PoolStats {
+        self.shared.link.meta.counters.snapshot()
     }
 
     async fn acquire(&self) -> Result<Connection> {
@@ -291,14 +341,7 @@ impl Pool {
     /// The pool's connections now.
     #[must_use]
     pub fn status(&self) -> PoolStatus {
-        let s = self.shared.pool.status();
-        PoolStatus {
-            max_size: s.max_size,
-            size: s.size,
-            idle: s.available,
-            in_use: s.size.saturating_sub(s.available),
-            waiting: s.waiting,
-        }
+        status_of(&self.shared.pool)
     }
 
     /// Whether [`Pool::close`] was called.
@@ -374,9 +417,15 @@ impl Pool {
         let mut removable = s.size.saturating_sub(config.min_connections);
         let lifetime = config.max_lifetime;
         let idle = config.idle_timeout;
+        let counters = &self.shared.link.meta.counters;
         self.shared.pool.retain(|client, metrics| {
             // Closed by the server (restarted, or the backend terminated) while idle.
-            if client.is_closed() || expired(&metrics, lifetime) {
+            if client.is_closed() {
+                counters.closed(Closed::Unhealthy);
+                return false;
+            }
+            if expired(&metrics, lifetime) {
+                counters.closed(Closed::Lifetime);
                 return false;
             }
             if let Some(idle) = idle
@@ -384,6 +433,7 @@ impl Pool {
                 && metrics.last_used() > idle
             {
                 removable -= 1;
+                counters.closed(Closed::Idle);
                 return false;
             }
             true
@@ -391,10 +441,44 @@ impl Pool {
     }
 }
 
+/// Before an idle connection is handed out again: closes it past its lifetime, and checks
+/// that the server still answers on it when it sat idle longer than the health check period.
+fn recycle_check(config: &Config, counters: Arc<Counters>) -> Hook {
+    let lifetime = config.max_lifetime;
+    let health = config.health_check_period;
+    let check_timeout = config.connect_timeout;
+    Hook::async_fn(move |client, metrics| {
+        let counters = Arc::clone(&counters);
+        Box::pin(async move {
+            if expired(metrics, lifetime) {
+                counters.closed(Closed::Lifetime);
+                return Err(HookError::message("connection reached its max lifetime"));
+            }
+            if metrics.last_used() > health {
+                // Bounded: a connection whose network died without a reset would otherwise
+                // never answer, and the caller would wait forever.
+                let answer = tokio::time::timeout(check_timeout, client.simple_query("")).await;
+                let Ok(answer) = answer else {
+                    counters.closed(Closed::Unhealthy);
+                    return Err(HookError::message(
+                        "no answer to the health check within the connect timeout",
+                    ));
+                };
+                answer.map_err(|e| {
+                    counters.closed(Closed::Unhealthy);
+                    HookError::Backend(e)
+                })?;
+            }
+            Ok(())
+        })
+    })
+}
+
 /// In the unnamed statement mode, a new connection learns the database's own types (see
 /// [`super::statement::learn_types`]) before it is handed out.
-fn learn_types_on_connect(unnamed: bool) -> Hook {
+fn learn_types_on_connect(unnamed: bool, counters: Arc<Counters>) -> Hook {
     Hook::async_fn(move |client, _| {
+        counters.created();
         Box::pin(async move {
             if unnamed {
                 super::statement::learn_types(client)
@@ -404,6 +488,28 @@ fn learn_types_on_connect(unnamed: bool) -> Hook {
             Ok(())
         })
     })
+}
+
+pub(crate) fn status_of(pool: &deadpool_postgres::Pool) -> PoolStatus {
+    let s = pool.status();
+    PoolStatus {
+        max_size: s.max_size,
+        size: s.size,
+        idle: s.available,
+        in_use: s.size.saturating_sub(s.available),
+        waiting: s.waiting,
+    }
+}
+
+/// Armed while an acquire runs: dropped armed, the acquire was abandoned by its caller.
+struct Pending<'a>(Option<&'a Counters>);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.0 {
+            c.canceled_acquire();
+        }
+    }
 }
 
 fn closed() -> Error {

@@ -356,7 +356,18 @@ where
     F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
     E: From<Error>,
 {
-    source.run_tx(TxOptions::default(), f).await
+    traced(source.run_tx(TxOptions::default(), f), 1).await
+}
+
+/// The transaction's span around `fut` (see the README, "Observability").
+#[cfg(feature = "instrument")]
+fn traced<F: Future>(fut: F, attempt: u32) -> impl Future<Output = F::Output> {
+    tracing::Instrument::instrument(fut, super::observe::tx_span(attempt))
+}
+
+#[cfg(not(feature = "instrument"))]
+fn traced<F: Future>(fut: F, _attempt: u32) -> F {
+    fut
 }
 
 /// [`with_tx`] with an isolation level, read-only or deferrable transaction.
@@ -366,7 +377,7 @@ where
     F: AsyncFnOnce(&mut Transaction<'_>) -> Result<T, E>,
     E: From<Error>,
 {
-    source.run_tx(opts, f).await
+    traced(source.run_tx(opts, f), 1).await
 }
 
 /// Runs `f` in a transaction as [`with_tx_opts`] does, and runs it again, on a new
@@ -384,7 +395,7 @@ where
     };
     let mut attempt = 1;
     loop {
-        let result = pool.run_tx(opts, async |tx| f(tx).await).await;
+        let result = traced(pool.run_tx(opts, async |tx| f(tx).await), attempt).await;
         match result {
             Err(e) if e.is_retryable() && attempt < attempts => {
                 tokio::time::sleep(TX_RETRY_BACKOFF.delay(attempt)).await;

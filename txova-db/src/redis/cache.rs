@@ -198,6 +198,18 @@ impl Cache {
     /// an [`ErrorKind::Decode`] error naming the key, or a counted miss under
     /// [`OnDecodeError::Miss`]; it is never removed.
     pub async fn get<T: DeserializeOwned>(&self, key: &CacheKey<T>) -> Result<Option<T>> {
+        #[cfg(feature = "instrument")]
+        {
+            let span = observe::span("GET");
+            let r = tracing::Instrument::instrument(self.get_inner(key), span.clone()).await;
+            observe::finish(&span, r.as_ref().map(Option::is_some));
+            r
+        }
+        #[cfg(not(feature = "instrument"))]
+        self.get_inner(key).await
+    }
+
+    async fn get_inner<T: DeserializeOwned>(&self, key: &CacheKey<T>) -> Result<Option<T>> {
         key.check()?;
         let full = self.client.prefixed(key.as_str());
         let raw: Option<Vec<u8>> = self
@@ -205,10 +217,19 @@ impl Cache {
             .query(redis::cmd("GET").arg(&full))
             .await
             .map_err(|e| e.context(format_args!("cache get {key}")))?;
-        match raw {
-            None => Ok(None),
-            Some(bytes) => self.decode(key.as_str(), &bytes),
-        }
+        let v = match raw {
+            None => None,
+            Some(bytes) => self.decode(key.as_str(), &bytes)?,
+        };
+        observe::count(
+            if v.is_some() {
+                observe::HITS
+            } else {
+                observe::MISSES
+            },
+            1,
+        );
+        Ok(v)
     }
 
     /// Decodes an entry read under `key`, as [`OnDecodeError`] says.
@@ -217,6 +238,7 @@ impl Cache {
             Ok(v) => return Ok(Some(v)),
             Err(e) => e,
         };
+        observe::count(observe::DECODE_FAILURES, 1);
         match self.on_decode_error {
             OnDecodeError::Fail => Err(Error::new(
                 ErrorKind::Decode,
@@ -281,6 +303,9 @@ impl Cache {
                 Some(b) => self.decode(key.as_str(), &b)?,
             });
         }
+        let hits = out.iter().filter(|v| v.is_some()).count() as u64;
+        observe::count(observe::HITS, hits);
+        observe::count(observe::MISSES, out.len() as u64 - hits);
         Ok(out)
     }
 
@@ -449,6 +474,59 @@ fn escape_glob(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The cache's counters and spans (see the README, "Observability"). Keys are never
+/// recorded: they carry parameter values, and the template is not kept.
+pub(super) mod observe {
+    /// Reads that found a value.
+    pub(crate) const HITS: &str = "txova_db.cache.hits";
+    /// Reads that found none (or, under `OnDecodeError::Miss`, one that did not decode).
+    pub(crate) const MISSES: &str = "txova_db.cache.misses";
+    /// Entries that did not decode as the key's type.
+    pub(crate) const DECODE_FAILURES: &str = "txova_db.cache.decode_failures";
+    /// `get_or_set` callers that joined another caller's flight instead of reading.
+    pub(crate) const FLIGHT_JOINS: &str = "txova_db.cache.flight_joins";
+
+    /// Adds `n` to the counter `name`.
+    #[cfg(feature = "instrument")]
+    pub(crate) fn count(name: &'static str, n: u64) {
+        if n > 0 {
+            metrics::counter!(name, "db.system.name" => "redis").increment(n);
+        }
+    }
+
+    #[cfg(not(feature = "instrument"))]
+    pub(crate) fn count(_: &'static str, _: u64) {}
+
+    /// The span of one cache operation.
+    #[cfg(feature = "instrument")]
+    pub(crate) fn span(op: &'static str) -> tracing::Span {
+        tracing::info_span!(
+            target: "txova_db::redis::cache",
+            "cache",
+            otel.name = op,
+            otel.kind = "client",
+            db.system.name = "redis",
+            db.operation.name = op,
+            cache.hit = tracing::field::Empty,
+            cache.joined = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        )
+    }
+
+    /// Records whether the operation found a value, or its failure.
+    #[cfg(feature = "instrument")]
+    pub(crate) fn finish(span: &tracing::Span, r: Result<bool, &crate::Error>) {
+        match r {
+            Ok(hit) => {
+                span.record("cache.hit", hit);
+            }
+            Err(e) => {
+                span.record("error.type", format!("{:?}", e.kind()).as_str());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -78,6 +78,26 @@ impl Cache {
         F: AsyncFnOnce() -> Result<T, E>,
         E: From<Error> + Display,
     {
+        #[cfg(feature = "instrument")]
+        {
+            let span = super::cache::observe::span("get_or_set");
+            tracing::Instrument::instrument(self.get_or_set_inner(key, ttl, compute), span).await
+        }
+        #[cfg(not(feature = "instrument"))]
+        self.get_or_set_inner(key, ttl, compute).await
+    }
+
+    async fn get_or_set_inner<T, E, F>(
+        &self,
+        key: &CacheKey<T>,
+        ttl: Duration,
+        compute: F,
+    ) -> Result<T, E>
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        F: AsyncFnOnce() -> Result<T, E>,
+        E: From<Error> + Display,
+    {
         ttl_ms(ttl)?;
         key.check()?;
         let flight = {
@@ -114,6 +134,9 @@ impl Cache {
         if let Some(result) = mine {
             return result;
         }
+        super::cache::observe::count(super::cache::observe::FLIGHT_JOINS, 1);
+        #[cfg(feature = "instrument")]
+        tracing::Span::current().record("cache.joined", true);
         match outcome {
             Outcome::Value(v) => v.downcast_ref::<T>().cloned().ok_or_else(|| {
                 E::from(Error::new(

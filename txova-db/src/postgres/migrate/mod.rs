@@ -551,43 +551,58 @@ impl Migrator {
             if let Some(progress) = &self.progress {
                 progress(Progress::Started(&step));
             }
-            let started = Instant::now();
-            let file = self
-                .source
-                .migrations
-                .get(&step.version)
-                .and_then(|m| m.file(step.direction));
-            // The dirty mark need not wait for its own disk flush: any later commit (the
-            // file's, or the clean mark) flushes the log up to and past it, so the mark is
-            // durable before anything the file does is, and a crash before then leaves the
-            // previous clean version with none of the file applied.
-            let dirty = format!(
-                "SET LOCAL synchronous_commit = off; {}",
-                s.tables.set_version_sql(step.target, true)
-            );
-            s.client
-                .batch_execute(&dirty)
-                .await
-                .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
-            if let Some(file) = file {
-                self.run_file(s, &step, before, &file.name, &file.sql)
-                    .await?;
-            }
-            before = step.target;
-            let took = started.elapsed();
-            let mut done = s.tables.set_version_sql(step.target, false);
-            if self.config.history {
-                done.push_str("; ");
-                done.push_str(&s.tables.history_sql(
-                    &step,
-                    file.map(|f| f.checksum.as_str()),
-                    took,
-                ));
-            }
-            s.client
-                .batch_execute(&done)
-                .await
-                .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
+            #[cfg(feature = "instrument")]
+            let span = crate::postgres::observe::migration_span(step.version, &step.direction);
+            let step_run = async {
+                let started = Instant::now();
+                let file = self
+                    .source
+                    .migrations
+                    .get(&step.version)
+                    .and_then(|m| m.file(step.direction));
+                // The dirty mark need not wait for its own disk flush: any later commit (the
+                // file's, or the clean mark) flushes the log up to and past it, so the mark is
+                // durable before anything the file does is, and a crash before then leaves the
+                // previous clean version with none of the file applied.
+                let dirty = format!(
+                    "SET LOCAL synchronous_commit = off; {}",
+                    s.tables.set_version_sql(step.target, true)
+                );
+                s.client
+                    .batch_execute(&dirty)
+                    .await
+                    .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
+                if let Some(file) = file {
+                    self.run_file(s, &step, before, &file.name, &file.sql)
+                        .await?;
+                }
+                before = step.target;
+                let took = started.elapsed();
+                let mut done = s.tables.set_version_sql(step.target, false);
+                if self.config.history {
+                    done.push_str("; ");
+                    done.push_str(&s.tables.history_sql(
+                        &step,
+                        file.map(|f| f.checksum.as_str()),
+                        took,
+                    ));
+                }
+                s.client
+                    .batch_execute(&done)
+                    .await
+                    .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
+                Ok::<_, Error>(started)
+            };
+            #[cfg(feature = "instrument")]
+            let step_run = tracing::Instrument::instrument(step_run, span.clone());
+            let started = match step_run.await {
+                Ok(started) => started,
+                Err(e) => {
+                    #[cfg(feature = "instrument")]
+                    crate::postgres::observe::record_error(&span, &e);
+                    return Err(e);
+                }
+            };
             let a = Applied {
                 step,
                 duration: started.elapsed(),
