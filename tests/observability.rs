@@ -142,6 +142,17 @@ fn counter(m: &[Metric], name: &str) -> u64 {
         .sum()
 }
 
+/// The port of the server the tests run against (`TXOVA_TEST_DATABASE_URL`, else 5432).
+fn server_port() -> String {
+    std::env::var("TXOVA_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok()
+        .and_then(|url| url.parse::<tokio_postgres::Config>().ok())
+        .and_then(|config| config.get_ports().first().copied())
+        .unwrap_or(5432)
+        .to_string()
+}
+
 #[test]
 fn statements_get_convention_spans_and_durations_without_values() {
     let (capture, snap) = observed(|| async {
@@ -175,7 +186,7 @@ fn statements_get_convention_spans_and_durations_without_values() {
     for s in &spans {
         assert_eq!(s.get("db.system.name"), Some("postgresql"));
         assert_eq!(s.get("server.address"), Some("127.0.0.1"), "{s:?}");
-        assert_eq!(s.get("server.port"), Some("5432"));
+        assert_eq!(s.get("server.port"), Some(server_port().as_str()), "{s:?}");
         assert!(
             s.get("db.namespace")
                 .is_some_and(|n| n.contains("obs_statements")),
