@@ -62,11 +62,9 @@ pub(crate) struct ConnState {
     pub(crate) link: Arc<Link>,
     broken: AtomicBool,
     query_timeout: Option<Duration>,
-    /// When the connection was checked out, for `db.client.connection.use_time`.
-    #[cfg_attr(
-        not(feature = "instrument"),
-        allow(dead_code, reason = "read by the instrumentation only")
-    )]
+    /// When the connection was checked out, for `db.client.connection.use_time` (no clock
+    /// read per checkout without the instrumentation).
+    #[cfg(feature = "instrument")]
     since: Instant,
 }
 
@@ -163,6 +161,7 @@ impl Connection {
                 link,
                 broken: AtomicBool::new(false),
                 query_timeout,
+                #[cfg(feature = "instrument")]
                 since: Instant::now(),
             },
         }
