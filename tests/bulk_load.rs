@@ -2,6 +2,8 @@
 //! limit, all or nothing, with `returning`) and a binary COPY whose bad values are named by
 //! row and column, with nothing written.
 
+use std::time::Duration;
+
 use chrono::{DateTime, TimeZone as _, Utc};
 use txova_db::postgres::{Executor as _, Pool, copy_in, insert_rows, with_tx};
 use txova_db::testing::TestDatabase;
@@ -215,4 +217,43 @@ async fn bad_values_are_named_by_row_and_column_and_nothing_is_written() {
     assert_eq!(count(&pool).await, 0);
     // The pool is usable afterwards.
     assert_eq!(copy_in::<Trip, _>(&pool, [trip(0)]).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_copy_waiting_on_a_lock_ends_at_the_query_deadline_and_writes_nothing() {
+    let (_db, pool) = setup("bulk_copy_deadline").await;
+    // Another transaction holds a lock that a COPY waits on (SELECTs still pass).
+    let mut holder = pool.get().await.unwrap();
+    let tx = holder.begin().await.unwrap();
+    tx.execute("LOCK TABLE trips IN SHARE MODE", &[])
+        .await
+        .unwrap();
+
+    let hurried = pool.with_query_timeout(Some(Duration::from_millis(300)));
+    let copy = copy_in::<Trip, _>(&hurried, (0..10).map(trip));
+    let err = tokio::time::timeout(Duration::from_secs(30), copy)
+        .await
+        .expect("the COPY waited past its query deadline")
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(txova_db::Timeout::Query), "{err}");
+
+    // The COPY was cancelled on the server: nothing waits on the lock any more.
+    let mut waiting = -1_i64;
+    for _ in 0..100 {
+        waiting = tx
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'trips'::regclass AND NOT granted",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting, 0, "the COPY still waits on the server");
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&pool).await, 0);
 }

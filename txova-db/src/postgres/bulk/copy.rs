@@ -13,6 +13,7 @@ use futures_util::SinkExt as _;
 use tokio_postgres::types::private::BytesMut;
 use tokio_postgres::types::{IsNull, Type};
 
+use super::super::connection::Runner as _;
 use super::super::executor::Executor as _;
 use super::super::schema::{ColumnInfo, Insertable};
 use super::super::tx::{Transaction, TxSource, with_tx};
@@ -84,26 +85,33 @@ where
         sql.push_str(c);
     }
     sql.push_str(") FROM STDIN (FORMAT binary)");
-    let sink = tx
-        .client()
-        .copy_in::<_, BytesMut>(sql.as_str())
-        .await
-        .map_err(Error::from)?;
-    let mut sink = pin!(sink);
     let width = i16::try_from(targets.len())
         .map_err(|_| Error::invalid_input("a COPY writes at most 32 767 columns"))?;
-    let mut buf = BytesMut::with_capacity(CHUNK + 4096);
-    buf.extend_from_slice(HEADER);
-    for (index, row) in rows.enumerate() {
-        // An error returns early and drops the sink, which aborts the COPY.
-        encode_row::<T>(&mut buf, row.borrow(), index, width, &targets)?;
-        if buf.len() >= CHUNK {
+    let client = tx.client();
+    // The COPY is one statement: the choke point gives it the query deadline, and cancels
+    // it and closes the connection if it passes or the caller gives up (a COPY can wait on
+    // another transaction's lock for ever).
+    tx.session()
+        .run(async {
+            let sink = client
+                .copy_in::<_, BytesMut>(sql.as_str())
+                .await
+                .map_err(Error::from)?;
+            let mut sink = pin!(sink);
+            let mut buf = BytesMut::with_capacity(CHUNK + 4096);
+            buf.extend_from_slice(HEADER);
+            for (index, row) in rows.enumerate() {
+                // An error returns early and drops the sink, which aborts the COPY.
+                encode_row::<T>(&mut buf, row.borrow(), index, width, &targets)?;
+                if buf.len() >= CHUNK {
+                    sink.feed(buf.split()).await.map_err(Error::from)?;
+                }
+            }
+            buf.extend_from_slice(&(-1_i16).to_be_bytes());
             sink.feed(buf.split()).await.map_err(Error::from)?;
-        }
-    }
-    buf.extend_from_slice(&(-1_i16).to_be_bytes());
-    sink.feed(buf.split()).await.map_err(Error::from)?;
-    sink.as_mut().finish().await.map_err(Error::from)
+            sink.as_mut().finish().await.map_err(Error::from)
+        })
+        .await
 }
 
 fn encode_row<T: Insertable>(
