@@ -85,3 +85,27 @@ async fn expressions_are_selected_and_compared() {
         .unwrap();
     assert_eq!(names, ["Bob"]);
 }
+
+#[derive(Debug, PartialEq)]
+struct Shout {
+    shout: String,
+    name: String,
+}
+
+#[tokio::test]
+async fn an_expression_fills_the_field_named_with_as() {
+    let (_db, pool) = seeded("typed_expr_alias").await;
+    let q = select!(Shout { name, upper(name) as shout } from User order by name);
+    assert_eq!(
+        q.sql(),
+        "SELECT name, upper(name) AS shout FROM users ORDER BY name"
+    );
+    let rows = q.fetch_all(&pool).await.unwrap();
+    assert_eq!(
+        rows[1],
+        Shout {
+            shout: "BOB".to_owned(),
+            name: "Bob".to_owned()
+        }
+    );
+}

@@ -228,6 +228,17 @@ impl Selected {
 impl Parse for Selected {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let item = input.parse()?;
+        // Rust reads `lower(name) as n` as a cast: its type is the alias.
+        if let Item::Expr(Expr::Cast(cast)) = &item
+            && let syn::Type::Path(ty) = &*cast.ty
+            && ty.qself.is_none()
+            && let Some(alias) = ty.path.get_ident()
+        {
+            return Ok(Selected {
+                item: Item::Expr((*cast.expr).clone()),
+                alias: Some(alias.clone()),
+            });
+        }
         let alias = if input.peek(Token![as]) {
             input.parse::<Token![as]>()?;
             Some(input.call(<Ident as syn::ext::IdentExt>::parse_any)?)
