@@ -37,6 +37,8 @@ pub(crate) struct Link {
     /// A `statement_timeout` set with `SET LOCAL` in each transaction (the unnamed mode, for
     /// a pooler that refuses it as a startup option).
     pub(crate) local_statement_timeout: Option<Duration>,
+    /// The database's enum array types, for the unnamed mode.
+    pub(crate) learned: Arc<statement::Learned>,
     /// Set by `close()`: from then on every connection that goes away says so.
     pub(crate) closing: AtomicBool,
     pub(crate) returned: tokio::sync::Notify,
@@ -349,7 +351,7 @@ impl Session<'_> {
             |_| None,
             Box::pin(async {
                 if let Some(d) = self.unnamed() {
-                    return statement::execute(d, sql, params).await;
+                    return statement::execute(d, sql, params, &self.state.link.learned).await;
                 }
                 with_statement!(self, sql, |c, st| {
                     let bound = Bound::new(st, params)?;
@@ -369,7 +371,7 @@ impl Session<'_> {
             rows,
             Box::pin(async {
                 if let Some(d) = self.unnamed() {
-                    return statement::query(d, sql, params).await;
+                    return statement::query(d, sql, params, &self.state.link.learned).await;
                 }
                 let rows = with_statement!(self, sql, |c, st| {
                     let bound = Bound::new(st, params)?;
@@ -393,7 +395,7 @@ impl Session<'_> {
             |_| None,
             Box::pin(async {
                 if let Some(d) = self.unnamed() {
-                    return statement::query_raw(d, sql, params).await;
+                    return statement::query_raw(d, sql, params, &self.state.link.learned).await;
                 }
                 with_statement!(self, sql, |c, st| {
                     let bound = Bound::new(st, params)?;

@@ -52,6 +52,23 @@ struct AcquireTimeouts {
     wait: Timeouts,
 }
 
+impl AcquireTimeouts {
+    fn new(connect_timeout: Duration) -> Self {
+        AcquireTimeouts {
+            now: Timeouts {
+                wait: Some(Duration::ZERO),
+                create: Some(connect_timeout),
+                recycle: None,
+            },
+            wait: Timeouts {
+                wait: None,
+                create: Some(connect_timeout),
+                recycle: None,
+            },
+        }
+    }
+}
+
 impl Drop for Shared {
     fn drop(&mut self) {
         if let Ok(mut task) = self.maintenance.lock()
@@ -116,6 +133,7 @@ impl Pool {
             // A pooler in transaction mode refuses startup options; the timeout is set per
             // transaction instead.
             local_statement_timeout: config.statement_timeout.filter(|_| unnamed),
+            learned: Arc::default(),
             closing: AtomicBool::new(false),
             returned: tokio::sync::Notify::new(),
             meta: Meta::new(
@@ -153,7 +171,11 @@ impl Pool {
             .runtime(Runtime::Tokio1)
             .create_timeout(Some(config.connect_timeout))
             .pre_recycle(recycle_check(&config, recycle_counters))
-            .post_create(learn_types_on_connect(unnamed, counters))
+            .post_create(learn_types_on_connect(
+                unnamed,
+                counters,
+                Arc::clone(&link.learned),
+            ))
             .build()
             .map_err(|e| Error::with_source(ErrorKind::Config, "cannot build the pool", e))?;
         let query_timeout = config.query_timeout;
@@ -162,18 +184,7 @@ impl Pool {
         let pool = Pool {
             shared: Arc::new(Shared {
                 pool,
-                timeouts: AcquireTimeouts {
-                    now: Timeouts {
-                        wait: Some(Duration::ZERO),
-                        create: Some(config.connect_timeout),
-                        recycle: None,
-                    },
-                    wait: Timeouts {
-                        wait: None,
-                        create: Some(config.connect_timeout),
-                        recycle: None,
-                    },
-                },
+                timeouts: AcquireTimeouts::new(config.connect_timeout),
                 config,
                 link,
                 gate: Gate::new(CONNECT_BACKOFF),
@@ -535,12 +546,17 @@ fn recycle_check(config: &Config, counters: Arc<Counters>) -> Hook {
 
 /// In the unnamed statement mode, a new connection learns the database's own types (see
 /// [`super::statement::learn_types`]) before it is handed out.
-fn learn_types_on_connect(unnamed: bool, counters: Arc<Counters>) -> Hook {
+fn learn_types_on_connect(
+    unnamed: bool,
+    counters: Arc<Counters>,
+    learned: Arc<super::statement::Learned>,
+) -> Hook {
     Hook::async_fn(move |client, _| {
         counters.created();
+        let learned = Arc::clone(&learned);
         Box::pin(async move {
             if unnamed {
-                super::statement::learn_types(client)
+                super::statement::learn_types(client, &learned)
                     .await
                     .map_err(|e| HookError::message(e.to_string()))?;
             }
