@@ -25,6 +25,13 @@ use txova_db_tests::database;
 
 const BOUNCER: &str = "127.0.0.1:6432";
 
+#[derive(txova_db::PgEnum, Debug, Clone, Copy, PartialEq)]
+#[pg_enum(name = "mood")]
+enum Mood {
+    Happy,
+    Sad,
+}
+
 /// The test database's URL through PgBouncer, or `None` (with a message) when PgBouncer is
 /// not running.
 async fn through_bouncer(db: &TestDatabase, test: &str) -> Option<String> {
@@ -374,6 +381,14 @@ async fn enum_columns_read_through_pgbouncer_in_the_unnamed_mode() {
                     .query_one("SELECT mood FROM moods WHERE id = $1", &[&(i + 1)])
                     .await?;
                 let _: tokio_postgres::types::Type = row.columns()[0].type_().clone();
+                // An array of labels, declared as the database's own `mood[]`: no cast.
+                let sad = pool
+                    .query(
+                        "SELECT id FROM moods WHERE id = $1 AND mood = ANY($2)",
+                        &[&(i + 1), &vec![Mood::Sad]],
+                    )
+                    .await?;
+                assert_eq!(sad.len(), 1);
                 Ok::<_, txova_db::Error>(())
             }
         });

@@ -109,6 +109,57 @@ async fn connects_are_paced_during_an_outage_and_callers_fail_fast() {
     );
 }
 
+#[tokio::test]
+async fn a_connect_cut_off_by_the_acquire_timeout_counts_as_a_failed_connect() {
+    let db = database("outage_silent_connect").await;
+    let (relay, url) = Relay::for_url(db.url()).await;
+    let pool = Pool::new(Config {
+        max_connections: 4,
+        min_connections: 0,
+        // The connect would hang far longer than any acquire may wait: only the acquire
+        // timeout ends it.
+        connect_timeout: Duration::from_secs(60),
+        acquire_timeout: Duration::from_millis(200),
+        ..Config::new(url)
+    })
+    .await
+    .unwrap();
+    // Every new connection is accepted by the relay and never answered.
+    relay.set_mode(Mode::BlackHole);
+    let before = relay.accepted();
+    let mut kinds = Vec::new();
+    guarded("40 calls while connects hang", async {
+        for _ in 0..40 {
+            let err = pool
+                .query_one("SELECT 1", &[])
+                .await
+                .expect_err("nothing answers");
+            kinds.push(err.timeout_kind());
+        }
+    })
+    .await;
+    let attempts = relay.accepted() - before;
+    assert!(
+        kinds.iter().all(Option::is_some),
+        "every call times out: {kinds:?}"
+    );
+    // Uncounted, each call would open its own connect and wait the whole acquire timeout;
+    // counted, the calls in the backoff fail at once and one probe at a time tries.
+    assert!(
+        attempts <= 10,
+        "{attempts} connection attempts for 40 calls"
+    );
+    assert!(
+        kinds.contains(&Some(Timeout::Connect)),
+        "calls in the backoff get the connect timeout: {kinds:?}"
+    );
+    relay.set_mode(Mode::Pass);
+    let took = until_answered(&pool).await;
+    eprintln!(
+        "silent connects: {attempts} connect attempts for 40 calls; recovered {took:?} after the network returned"
+    );
+}
+
 /// Callers keep calling while the server is down for 2 s (as `fault` leaves it), then it
 /// starts again: returns the connect attempts made meanwhile and the time from the server's
 /// return to the first answered query.

@@ -197,3 +197,49 @@ async fn a_bad_statement_mode_in_the_url_is_a_config_error() {
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("statement_mode"), "{err}");
 }
+
+#[tokio::test]
+async fn an_array_of_enum_values_needs_no_cast() {
+    let db = TestDatabase::create("unnamed_enum_array").await.unwrap();
+    // The type exists before the unnamed pool connects, so its connections learn it.
+    db.pool()
+        .await
+        .unwrap()
+        .get()
+        .await
+        .unwrap()
+        .batch_execute(DDL)
+        .await
+        .unwrap();
+    let pool = Pool::new(Config {
+        max_connections: 2,
+        ..Config::new(format!("{}?statement_mode=unnamed", db.url()))
+    })
+    .await
+    .unwrap();
+    let (a, b) = (thing(1, Mood::Happy), thing(2, Mood::Sad));
+    insert!(into Thing values &a, &b)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // Declared as `text[]`, the array would need `$1::mood[]` in the SQL: the server has no
+    // `mood = text` operator.
+    let rows = pool
+        .query(
+            "SELECT n FROM things WHERE mood = ANY($1) ORDER BY n",
+            &[&vec![Mood::Sad]],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("an enum array in the unnamed mode: {e}"));
+    let ns: Vec<i32> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(ns, vec![2]);
+    // Text arrays are still text arrays.
+    let rows = pool
+        .query(
+            "SELECT n FROM things WHERE $1 && tags ORDER BY n",
+            &[&vec!["t1".to_owned()]],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+}

@@ -138,35 +138,119 @@ fn random_suffix() -> Result<String> {
     }))
 }
 
-/// Replaces the database of a `postgres://` URL (or adds `dbname=` to a key-value string).
-fn with_database(url: &str, db: &str) -> Result<String> {
-    if let Some(rest) = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
-    {
-        let (main, query) = match rest.split_once('?') {
-            Some((m, q)) => (m, Some(q)),
-            None => (rest, None),
-        };
-        let authority = main.split_once('/').map_or(main, |(a, _)| a);
-        let mut out = format!("postgres://{authority}/{db}");
-        if let Some(q) = query {
-            out.push('?');
-            out.push_str(q);
+/// The URL of database `db` on the server `admin` names, rendered from the parsed connection
+/// string: its user, password, hosts and ports, TLS settings, `options`, `application_name`
+/// and statement mode are kept; its database, wherever it was given (the path or a
+/// `dbname` option), is replaced.
+fn with_database(admin: &str, db: &str) -> Result<String> {
+    use crate::postgres::conn_string::ConnString;
+    use tokio_postgres::config::Host;
+
+    let conn = ConnString::parse(admin)?;
+    let pg = &conn.pg;
+    let mut url = String::from("postgres://");
+    if let Some(user) = pg.get_user() {
+        url.push_str(&encode(user));
+        if let Some(password) = pg.get_password() {
+            let password = std::str::from_utf8(password).map_err(|_| {
+                Error::config("the test server's password is not UTF-8; set it in a URL")
+            })?;
+            url.push(':');
+            url.push_str(&encode(password));
         }
-        Ok(out)
-    } else if url.contains('=') {
-        Ok(format!("{url} dbname={db}"))
-    } else {
-        Err(Error::config(format!(
-            "cannot derive a test database url from `{url}`"
-        )))
+        url.push('@');
     }
+    let mut query: Vec<(&str, String)> = Vec::new();
+    let hosts = pg.get_hosts();
+    let ports = pg.get_ports();
+    let port_of = |i: usize| ports.get(i).or(ports.first()).copied();
+    if hosts.iter().all(|h| matches!(h, Host::Tcp(_))) {
+        let authority: Vec<String> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let name = match h {
+                    Host::Tcp(name) => name.as_str(),
+                    Host::Unix(_) => "",
+                };
+                let name = if name.contains(':') {
+                    format!("[{name}]")
+                } else {
+                    encode(name)
+                };
+                match port_of(i) {
+                    Some(port) => format!("{name}:{port}"),
+                    None => name,
+                }
+            })
+            .collect();
+        url.push_str(&authority.join(","));
+    } else {
+        let names: Vec<String> = hosts
+            .iter()
+            .map(|h| match h {
+                Host::Tcp(name) => name.clone(),
+                Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        query.push(("host", names.join(",")));
+        let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+        if !ports.is_empty() {
+            query.push(("port", ports.join(",")));
+        }
+    }
+    url.push('/');
+    url.push_str(&encode(db));
+    if let Some(mode) = conn.ssl_mode.name_unless_default() {
+        query.push(("sslmode", mode.to_owned()));
+    }
+    if let Some(root) = &conn.ssl_root {
+        query.push(("sslrootcert", root.clone()));
+    }
+    if let Some(options) = pg.get_options() {
+        query.push(("options", options.to_owned()));
+    }
+    if let Some(name) = pg.get_application_name() {
+        query.push(("application_name", name.to_owned()));
+    }
+    if let Some(mode) = conn.statement_mode {
+        query.push(("statement_mode", mode.as_str().to_owned()));
+    }
+    for (i, (key, value)) in query.iter().enumerate() {
+        url.push(if i == 0 { '?' } else { '&' });
+        url.push_str(key);
+        url.push('=');
+        url.push_str(&encode(value));
+    }
+    Ok(url)
+}
+
+/// Percent-encodes all but the unreserved characters of RFC 3986.
+fn encode(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::postgres::conn_string::ConnString;
+
+    fn parsed(url: &str) -> tokio_postgres::Config {
+        match ConnString::parse(url) {
+            Ok(c) => c.pg,
+            Err(e) => panic!("{url}: {e}"),
+        }
+    }
 
     #[test]
     fn database_is_replaced_in_urls() {
@@ -180,9 +264,52 @@ mod tests {
         );
         assert_eq!(
             with_database("postgres://root@h", "t1").unwrap(),
-            "postgres://root@h/t1"
+            "postgres://root@h:5432/t1"
         );
-        assert_eq!(with_database("host=h", "t1").unwrap(), "host=h dbname=t1");
+        let kv = parsed(&with_database("host=h user=u", "t1").unwrap());
+        assert_eq!(kv.get_dbname(), Some("t1"));
+        assert_eq!(kv.get_user(), Some("u"));
+    }
+
+    #[test]
+    fn a_database_named_in_the_options_is_replaced_too() {
+        // The database given as an option wins over the path: editing only the path left
+        // the tests on the server's own database.
+        let url = with_database(
+            "postgres://root@127.0.0.1:5432/postgres?dbname=postgres",
+            "t1",
+        )
+        .unwrap();
+        assert_eq!(parsed(&url).get_dbname(), Some("t1"), "{url}");
+        let url = with_database("host=127.0.0.1 dbname=postgres user=root", "t1").unwrap();
+        assert_eq!(parsed(&url).get_dbname(), Some("t1"), "{url}");
+    }
+
+    #[test]
+    fn credentials_hosts_and_settings_survive() {
+        let url = with_database(
+            "postgres://u%40x:p%2Fw%3F@h1:5433,h2:5434/postgres?application_name=a%20b&statement_mode=unnamed",
+            "t1",
+        )
+        .unwrap();
+        let pg = parsed(&url);
+        assert_eq!(pg.get_user(), Some("u@x"));
+        assert_eq!(pg.get_password(), Some(&b"p/w?"[..]));
+        assert_eq!(pg.get_ports(), &[5433, 5434]);
+        assert_eq!(pg.get_application_name(), Some("a b"));
+        assert_eq!(pg.get_dbname(), Some("t1"));
+        assert_eq!(
+            ConnString::parse(&url).unwrap().statement_mode,
+            Some(crate::postgres::StatementMode::Unnamed)
+        );
+        let url = with_database("host=/var/run/postgresql port=5433 user=root", "t1").unwrap();
+        let pg = parsed(&url);
+        assert_eq!(pg.get_ports(), &[5433]);
+        assert_eq!(pg.get_dbname(), Some("t1"));
+        assert!(matches!(
+            pg.get_hosts(),
+            [tokio_postgres::config::Host::Unix(p)] if p.to_str() == Some("/var/run/postgresql")
+        ));
     }
 }
 

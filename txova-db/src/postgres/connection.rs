@@ -37,6 +37,8 @@ pub(crate) struct Link {
     /// A `statement_timeout` set with `SET LOCAL` in each transaction (the unnamed mode, for
     /// a pooler that refuses it as a startup option).
     pub(crate) local_statement_timeout: Option<Duration>,
+    /// The database's enum array types, for the unnamed mode.
+    pub(crate) learned: Arc<statement::Learned>,
     /// Set by `close()`: from then on every connection that goes away says so.
     pub(crate) closing: AtomicBool,
     pub(crate) returned: tokio::sync::Notify,
@@ -62,10 +64,10 @@ pub(crate) struct ConnState {
     pub(crate) link: Arc<Link>,
     broken: AtomicBool,
     query_timeout: Option<Duration>,
-    /// When the connection was checked out, for `db.client.connection.use_time` (no clock
-    /// read per checkout without the instrumentation).
+    /// When the connection was checked out, for `db.client.connection.use_time`; read only
+    /// while a recorder is installed.
     #[cfg(feature = "instrument")]
-    since: Instant,
+    since: Option<Instant>,
 }
 
 impl ConnState {
@@ -130,12 +132,11 @@ impl Drop for Connection {
         #[cfg(feature = "instrument")]
         {
             let link = &self.state.link;
-            link.meta
-                .metrics
-                .use_time
-                .record(self.state.since.elapsed());
-            if let Some(pool) = link.pool.get() {
-                observe::pool_gauges(&link.meta, &super::pool::status_of(pool), link.min_idle);
+            if let Some(since) = self.state.since {
+                link.meta.metrics.use_time.record(since.elapsed());
+                if let Some(pool) = link.pool.get() {
+                    observe::pool_gauges(&link.meta, &super::pool::status_of(pool), link.min_idle);
+                }
             }
         }
         if self.state.link.closing.load(Ordering::Acquire) {
@@ -162,7 +163,7 @@ impl Connection {
                 broken: AtomicBool::new(false),
                 query_timeout,
                 #[cfg(feature = "instrument")]
-                since: Instant::now(),
+                since: observe::recording().then(Instant::now),
             },
         }
     }
@@ -318,10 +319,13 @@ impl Session<'_> {
         #[cfg(feature = "instrument")]
         {
             let meta = &self.state.link.meta;
-            let span = observe::statement_span(meta, sql);
-            let started = Instant::now();
-            let r = tracing::Instrument::instrument(self.run(statement), span.clone()).await;
-            observe::finish(meta, &span, sql, started, &r, rows);
+            let watch = observe::Watch::start(meta, sql);
+            let r = if watch.span.is_disabled() {
+                self.run(statement).await
+            } else {
+                tracing::Instrument::instrument(self.run(statement), watch.span.clone()).await
+            };
+            observe::finish(meta, &watch, sql, &r, rows);
             r
         }
         #[cfg(not(feature = "instrument"))]
@@ -341,34 +345,43 @@ impl Session<'_> {
     }
 
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-        self.observed(sql, |_| None, async {
-            if let Some(d) = self.unnamed() {
-                return statement::execute(d, sql, params).await;
-            }
-            with_statement!(self, sql, |c, st| {
-                let bound = Bound::new(st, params)?;
-                c.execute_raw(st, bound.iter())
-                    .await
-                    .map_err(|e| bound.error(e))
-            })
-        })
+        // Boxed: the statement's future is large, and the layers above would each move it.
+        self.observed(
+            sql,
+            |_| None,
+            Box::pin(async {
+                if let Some(d) = self.unnamed() {
+                    return statement::execute(d, sql, params, &self.state.link.learned).await;
+                }
+                with_statement!(self, sql, |c, st| {
+                    let bound = Bound::new(st, params)?;
+                    c.execute_raw(st, bound.iter())
+                        .await
+                        .map_err(|e| bound.error(e))
+                })
+            }),
+        )
         .await
     }
 
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         let rows = |r: &Vec<Row>| u64::try_from(r.len()).ok();
-        self.observed(sql, rows, async {
-            if let Some(d) = self.unnamed() {
-                return statement::query(d, sql, params).await;
-            }
-            let rows = with_statement!(self, sql, |c, st| {
-                let bound = Bound::new(st, params)?;
-                c.query_raw(st, bound.iter())
-                    .await
-                    .map_err(|e| bound.error(e))?
-            });
-            rows.try_collect().await.map_err(Error::from)
-        })
+        self.observed(
+            sql,
+            rows,
+            Box::pin(async {
+                if let Some(d) = self.unnamed() {
+                    return statement::query(d, sql, params, &self.state.link.learned).await;
+                }
+                let rows = with_statement!(self, sql, |c, st| {
+                    let bound = Bound::new(st, params)?;
+                    c.query_raw(st, bound.iter())
+                        .await
+                        .map_err(|e| bound.error(e))?
+                });
+                rows.try_collect().await.map_err(Error::from)
+            }),
+        )
         .await
     }
 
@@ -377,17 +390,21 @@ impl Session<'_> {
         sql: &str,
         params: &[Param<'_>],
     ) -> Result<tokio_postgres::RowStream> {
-        self.observed(sql, |_| None, async {
-            if let Some(d) = self.unnamed() {
-                return statement::query_raw(d, sql, params).await;
-            }
-            with_statement!(self, sql, |c, st| {
-                let bound = Bound::new(st, params)?;
-                c.query_raw(st, bound.iter())
-                    .await
-                    .map_err(|e| bound.error(e))
-            })
-        })
+        self.observed(
+            sql,
+            |_| None,
+            Box::pin(async {
+                if let Some(d) = self.unnamed() {
+                    return statement::query_raw(d, sql, params, &self.state.link.learned).await;
+                }
+                with_statement!(self, sql, |c, st| {
+                    let bound = Bound::new(st, params)?;
+                    c.query_raw(st, bound.iter())
+                        .await
+                        .map_err(|e| bound.error(e))
+                })
+            }),
+        )
         .await
     }
 

@@ -3,7 +3,7 @@
 mod builder;
 mod bulk;
 mod config;
-mod conn_string;
+pub(crate) mod conn_string;
 mod connection;
 mod executor;
 mod gate;

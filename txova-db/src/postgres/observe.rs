@@ -186,10 +186,8 @@ pub(crate) fn summarize(sql: &str) -> (Option<&'static str>, Option<&str>) {
         "TRUNCATE",
         "CALL",
     ];
-    let mut words = sql
-        .split(|c: char| c.is_ascii_whitespace() || c == ';' || c == ',')
-        .filter(|w| !w.is_empty())
-        .take(64);
+    // Bytes, not chars: every separator is ASCII, and this runs on every statement.
+    let mut words = Words { sql, at: 0 }.take(64);
     let Some(first) = words.next() else {
         return (None, None);
     };
@@ -206,7 +204,11 @@ pub(crate) fn summarize(sql: &str) -> (Option<&'static str>, Option<&str>) {
             let mut depth = 0i32;
             let mut found = None;
             for w in words.by_ref() {
-                depth += count(w, '(') - count(w, ')');
+                depth += w.bytes().fold(0, |d, b| match b {
+                    b'(' => d + 1,
+                    b')' => d - 1,
+                    _ => d,
+                });
                 if depth == 0 && w.eq_ignore_ascii_case("FROM") {
                     found = words.next();
                     break;
@@ -227,8 +229,28 @@ pub(crate) fn summarize(sql: &str) -> (Option<&'static str>, Option<&str>) {
     (Some(op), table)
 }
 
-fn count(w: &str, c: char) -> i32 {
-    i32::try_from(w.matches(c).count()).unwrap_or(i32::MAX)
+/// The words of a statement: runs of bytes between ASCII white space, `;` and `,`.
+struct Words<'a> {
+    sql: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.sql.as_bytes();
+        let separator = |b: u8| b.is_ascii_whitespace() || b == b';' || b == b',';
+        while self.at < bytes.len() && separator(bytes[self.at]) {
+            self.at += 1;
+        }
+        let start = self.at;
+        while self.at < bytes.len() && !separator(bytes[self.at]) {
+            self.at += 1;
+        }
+        // Both ends are at an ASCII byte or at an end, so on a char boundary.
+        self.sql.get(start..self.at).filter(|w| !w.is_empty())
+    }
 }
 
 #[cfg(feature = "instrument")]
@@ -269,17 +291,58 @@ mod on {
         )
     }
 
+    /// Whether a `metrics` recorder is installed, on this thread (a local one) or globally.
+    ///
+    /// `metrics` falls back to its no-op recorder, a unit struct; a recorder that records
+    /// holds its state (or a reference to it), so a zero-sized one is taken for the no-op one.
+    /// Read on each call, not cached: a recorder may be installed later, or for one thread.
+    pub(crate) fn recording() -> bool {
+        metrics::with_recorder(|r| std::mem::size_of_val(r) != 0)
+    }
+
+    /// What a statement's outcome goes to: its span (when a subscriber wants it), the
+    /// duration histogram (when a recorder is installed) and the slow-statement log (when a
+    /// subscriber takes its events). With none of them, nothing is measured, not even the
+    /// time: instrumentation compiled in costs next to nothing with nothing installed.
+    pub(crate) struct Watch {
+        pub(crate) span: Span,
+        started: Option<Instant>,
+        record: bool,
+    }
+
+    impl Watch {
+        pub(crate) fn start(meta: &Meta, sql: &str) -> Watch {
+            let span = statement_span(meta, sql);
+            let record = recording();
+            let slow = meta.slow_statement.is_some()
+                && tracing::enabled!(target: "txova_db::postgres::slow", tracing::Level::WARN);
+            Watch {
+                span,
+                started: (record || slow).then(Instant::now),
+                record,
+            }
+        }
+
+        /// Whether anything takes the outcome.
+        pub(crate) fn is_idle(&self) -> bool {
+            self.started.is_none() && self.span.is_disabled()
+        }
+    }
+
     /// Records the outcome of a statement on its span, in the duration histogram and, over
     /// the threshold, in the slow-statement log.
     pub(crate) fn finish<T>(
         meta: &Meta,
-        span: &Span,
+        watch: &Watch,
         sql: &str,
-        started: Instant,
         r: &Result<T>,
         rows: impl FnOnce(&T) -> Option<u64>,
     ) {
-        let took = started.elapsed();
+        if watch.is_idle() {
+            return;
+        }
+        let span = &watch.span;
+        let took = watch.started.map(|s| s.elapsed());
         let (op, table) = summarize(sql);
         let returned = match r {
             Ok(v) => rows(v),
@@ -312,19 +375,24 @@ mod on {
                 record_error(span, e);
             }
         }
-        let mut labels = Vec::with_capacity(5);
-        labels.push(Label::from_static_parts("db.system.name", SYSTEM));
-        labels.push(Label::new("db.namespace", meta.namespace_label.clone()));
-        if let Some(op) = op {
-            labels.push(Label::from_static_parts("db.operation.name", op));
+        let Some(took) = took else {
+            return;
+        };
+        if watch.record {
+            let mut labels = Vec::with_capacity(5);
+            labels.push(Label::from_static_parts("db.system.name", SYSTEM));
+            labels.push(Label::new("db.namespace", meta.namespace_label.clone()));
+            if let Some(op) = op {
+                labels.push(Label::from_static_parts("db.operation.name", op));
+            }
+            if let Some(t) = table {
+                labels.push(Label::new("db.collection.name", t.to_owned()));
+            }
+            if let Err(e) = r {
+                labels.push(Label::new("error.type", error_type(e)));
+            }
+            metrics::histogram!(DURATION, labels).record(took.as_secs_f64());
         }
-        if let Some(t) = table {
-            labels.push(Label::new("db.collection.name", t.to_owned()));
-        }
-        if let Err(e) = r {
-            labels.push(Label::new("error.type", error_type(e)));
-        }
-        metrics::histogram!(DURATION, labels).record(took.as_secs_f64());
         if let Some(limit) = meta.slow_statement
             && took >= limit
         {

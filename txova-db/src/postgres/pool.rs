@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{
-    Hook, HookError, Manager, ManagerConfig, Metrics, PoolError, RecyclingMethod, Runtime,
-    TimeoutType,
+    Hook, HookError, Manager, ManagerConfig, Metrics, Object, PoolError, RecyclingMethod, Runtime,
+    TimeoutType, Timeouts,
 };
 
 use super::StatementMode;
@@ -35,11 +35,38 @@ pub struct Pool {
 
 struct Shared {
     pool: deadpool_postgres::Pool,
+    timeouts: AcquireTimeouts,
     config: Config,
     link: Arc<Link>,
     gate: Gate,
     closed: AtomicBool,
     maintenance: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// deadpool's timeouts for the two attempts of an acquire: only the connect is bounded by
+/// deadpool; the acquire timeout bounds the rest.
+struct AcquireTimeouts {
+    /// Gets an idle connection or opens one, without waiting for one in use.
+    now: Timeouts,
+    /// Waits for a connection.
+    wait: Timeouts,
+}
+
+impl AcquireTimeouts {
+    fn new(connect_timeout: Duration) -> Self {
+        AcquireTimeouts {
+            now: Timeouts {
+                wait: Some(Duration::ZERO),
+                create: Some(connect_timeout),
+                recycle: None,
+            },
+            wait: Timeouts {
+                wait: None,
+                create: Some(connect_timeout),
+                recycle: None,
+            },
+        }
+    }
 }
 
 impl Drop for Shared {
@@ -106,6 +133,7 @@ impl Pool {
             // A pooler in transaction mode refuses startup options; the timeout is set per
             // transaction instead.
             local_statement_timeout: config.statement_timeout.filter(|_| unnamed),
+            learned: Arc::default(),
             closing: AtomicBool::new(false),
             returned: tokio::sync::Notify::new(),
             meta: Meta::new(
@@ -141,11 +169,13 @@ impl Pool {
         let pool = deadpool_postgres::Pool::builder(manager)
             .max_size(config.max_connections)
             .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(config.acquire_timeout))
             .create_timeout(Some(config.connect_timeout))
-            .recycle_timeout(Some(config.connect_timeout))
             .pre_recycle(recycle_check(&config, recycle_counters))
-            .post_create(learn_types_on_connect(unnamed, counters))
+            .post_create(learn_types_on_connect(
+                unnamed,
+                counters,
+                Arc::clone(&link.learned),
+            ))
             .build()
             .map_err(|e| Error::with_source(ErrorKind::Config, "cannot build the pool", e))?;
         let query_timeout = config.query_timeout;
@@ -154,6 +184,7 @@ impl Pool {
         let pool = Pool {
             shared: Arc::new(Shared {
                 pool,
+                timeouts: AcquireTimeouts::new(config.connect_timeout),
                 config,
                 link,
                 gate: Gate::new(CONNECT_BACKOFF),
@@ -175,7 +206,8 @@ impl Pool {
     ///
     /// While connecting fails (the server is down or unreachable), attempts are paced by a
     /// backoff shared by every caller and the background refill, and a call that would have
-    /// to connect fails at once with the last connect error.
+    /// to connect fails at once with the last connect error. A connect still under way when
+    /// the acquire timeout ends counts as a failed one.
     pub async fn get(&self) -> Result<Connection> {
         if self.is_closed() {
             return Err(closed().not_sent());
@@ -194,59 +226,47 @@ impl Pool {
             error.type = tracing::field::Empty,
         );
         let started = tokio::time::Instant::now();
-        if self.shared.pool.status().available == 0 {
-            meta.counters.empty_acquire();
-        }
         // Counts the acquire as cancelled if its caller drops it before it ends.
         let mut pending = Pending(Some(&meta.counters));
-        let acquire = tokio::time::timeout(limit, self.acquire());
+        let acquire = self.acquire(started + limit);
         #[cfg(feature = "instrument")]
-        let acquire = tracing::Instrument::instrument(acquire, span.clone());
+        let r = if span.is_disabled() {
+            acquire.await
+        } else {
+            tracing::Instrument::instrument(acquire, span.clone()).await
+        };
+        #[cfg(not(feature = "instrument"))]
         let r = acquire.await;
         pending.0 = None;
         let took = started.elapsed();
-        // deadpool's own wait timeout or ours, whichever came first.
-        let timed_out = match &r {
-            Ok(Ok(_)) => false,
-            Ok(Err(e)) => e.timeout_kind() == Some(Timeout::Acquire),
-            Err(_) => true,
-        };
+        let timed_out = matches!(&r, Err(e) if e.timeout_kind() == Some(Timeout::Acquire));
         if timed_out {
             meta.counters.timed_out();
         }
         #[cfg(feature = "instrument")]
         {
             meta.metrics.wait_time.record(took);
-            if let Ok(Ok(conn)) = &r
+            if let Ok(conn) = &r
                 && conn.is_fresh()
             {
                 meta.metrics.create_time.record(took);
             }
-            observe::pool_gauges(meta, &self.status(), self.shared.config.min_connections);
+            if observe::recording() {
+                observe::pool_gauges(meta, &self.status(), self.shared.config.min_connections);
+            }
             if timed_out {
                 span.record("error.type", "timeout");
                 meta.metrics.timeouts.increment(1);
-            } else if let Ok(Err(e)) = &r {
+            } else if let Err(e) = &r {
                 observe::record_error(&span, e);
             }
         }
         match r {
-            Ok(Ok(conn)) => {
+            Ok(conn) => {
                 meta.counters.acquired(took);
                 Ok(conn)
             }
-            Ok(Err(e)) => Err(e.not_sent()),
-            Err(_) => Err({
-                Error::timeout(
-                    Timeout::Acquire,
-                    format!(
-                        "no connection within the acquire timeout of {} ({} in use)",
-                        fmt_duration(limit),
-                        self.status().in_use
-                    ),
-                )
-                .not_sent()
-            }),
+            Err(e) => Err(e.not_sent()),
         }
     }
 
@@ -256,10 +276,60 @@ impl Pool {
         self.shared.link.meta.counters.snapshot()
     }
 
-    async fn acquire(&self) -> Result<Connection> {
+    /// Gets a connection before `deadline`.
+    ///
+    /// One timer bounds the whole acquire, and it is set only when the acquire has to wait:
+    /// deadpool's own wait and recycle timeouts are off (the recycle method runs no
+    /// statement; the health check bounds itself), and an idle connection is handed out
+    /// without a timer. Whether the pool had an idle connection is learnt without locking
+    /// it: a first attempt that does not wait either gets one, opens one (the pool had none
+    /// idle) or finds every connection in use.
+    async fn acquire(&self, deadline: tokio::time::Instant) -> Result<Connection> {
         let shared = &self.shared;
         let pass = shared.gate.enter(|| shared.pool.status().available > 0)?;
-        match shared.pool.get().await {
+        // Set while the first attempt runs: it holds a permit, so it is opening a connection
+        // or checking an idle one, not waiting for one in use.
+        let connecting = AtomicBool::new(true);
+        let attempt = async {
+            match shared.pool.timeout_get(&shared.timeouts.now).await {
+                Err(PoolError::Timeout(TimeoutType::Wait)) => {
+                    connecting.store(false, Ordering::Relaxed);
+                    shared.link.meta.counters.empty_acquire();
+                    shared.pool.timeout_get(&shared.timeouts.wait).await
+                }
+                Ok(obj) => {
+                    if Object::metrics(&obj).recycle_count == 0 {
+                        shared.link.meta.counters.empty_acquire();
+                    }
+                    Ok(obj)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        // Boxed: deadpool's futures are large, and each layer above would move them.
+        let Some(r) = bounded(deadline, Box::pin(attempt)).await else {
+            let in_use = self.status().in_use;
+            let limit = shared.config.acquire_timeout;
+            if connecting.load(Ordering::Relaxed) {
+                // The connect (or the check of an idle connection) hangs: later callers that
+                // need one fail fast until the backoff lets a probe try again.
+                pass.failed(&Error::timeout(
+                    Timeout::Connect,
+                    format!(
+                        "could not connect within the acquire timeout of {}",
+                        fmt_duration(limit)
+                    ),
+                ));
+            }
+            return Err(Error::timeout(
+                Timeout::Acquire,
+                format!(
+                    "no connection within the acquire timeout of {} ({in_use} in use)",
+                    fmt_duration(limit),
+                ),
+            ));
+        };
+        match r {
             Ok(obj) => {
                 pass.succeeded();
                 Ok(Connection::new(
@@ -476,12 +546,17 @@ fn recycle_check(config: &Config, counters: Arc<Counters>) -> Hook {
 
 /// In the unnamed statement mode, a new connection learns the database's own types (see
 /// [`super::statement::learn_types`]) before it is handed out.
-fn learn_types_on_connect(unnamed: bool, counters: Arc<Counters>) -> Hook {
+fn learn_types_on_connect(
+    unnamed: bool,
+    counters: Arc<Counters>,
+    learned: Arc<super::statement::Learned>,
+) -> Hook {
     Hook::async_fn(move |client, _| {
         counters.created();
+        let learned = Arc::clone(&learned);
         Box::pin(async move {
             if unnamed {
-                super::statement::learn_types(client)
+                super::statement::learn_types(client, &learned)
                     .await
                     .map_err(|e| HookError::message(e.to_string()))?;
             }
@@ -499,6 +574,20 @@ pub(crate) fn status_of(pool: &deadpool_postgres::Pool) -> PoolStatus {
         in_use: s.size.saturating_sub(s.available),
         waiting: s.waiting,
     }
+}
+
+/// Runs `f` until `deadline`; `None` when the deadline passed first. The timer is set only
+/// if `f` does not finish on its first poll.
+async fn bounded<F: std::future::Future>(
+    deadline: tokio::time::Instant,
+    f: F,
+) -> Option<F::Output> {
+    let mut f = std::pin::pin!(f);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(f.as_mut().poll(cx))).await;
+    if let std::task::Poll::Ready(out) = first {
+        return Some(out);
+    }
+    tokio::time::timeout_at(deadline, f).await.ok()
 }
 
 /// Armed while an acquire runs: dropped armed, the acquire was abandoned by its caller.
@@ -522,13 +611,18 @@ fn expired(metrics: &Metrics, lifetime: Option<Duration>) -> bool {
     let Some(lifetime) = lifetime else {
         return false;
     };
+    let age = metrics.age();
+    // Younger than the shortest lifetime any connection gets: no need for its jitter.
+    if age < lifetime.saturating_sub(lifetime / 10) {
+        return false;
+    }
     // The jitter must stay the same for one connection across calls, so the hasher is a
     // fixed one rather than std's randomly seeded state.
     let mut h = FixedHasher::default();
     metrics.created.hash(&mut h);
     let fraction = (h.finish() % 1000) as u32;
     let jitter = lifetime / 10 * fraction / 1000;
-    metrics.age() >= lifetime.saturating_sub(jitter)
+    age >= lifetime.saturating_sub(jitter)
 }
 
 /// FNV-1a: stable within a process, enough to spread jitter over connections.

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::TryStreamExt as _;
 use tokio_postgres::types::private::BytesMut;
-use tokio_postgres::types::{Format, IsNull, ToSql, Type, WrongType};
+use tokio_postgres::types::{Format, IsNull, Kind, ToSql, Type, WrongType};
 use tokio_postgres::{Row, RowStream};
 
 use super::executor::Param;
@@ -74,6 +74,11 @@ impl FromStr for StatementMode {
     }
 }
 
+/// The database's enum array types, learnt on connect (see [`learn_types`]): a value that
+/// takes one of them (a `Vec` of a `#[derive(PgEnum)]` enum) is declared with it, so that
+/// `= ANY($1)` against an enum column needs no cast.
+pub(crate) type Learned = std::sync::RwLock<Vec<Type>>;
+
 /// What a statement runs on: a client, or a transaction on one.
 #[derive(Clone, Copy)]
 pub(crate) enum Driver<'a> {
@@ -86,8 +91,9 @@ pub(crate) async fn query_raw(
     driver: Driver<'_>,
     sql: &str,
     params: &[Param<'_>],
+    learned: &Learned,
 ) -> Result<RowStream> {
-    let declared = declare(params)?;
+    let declared = declare(params, learned)?;
     let rows = match driver {
         Driver::Client(c) => c.query_typed_raw(sql, declared).await,
         Driver::Tx(t) => t.query_typed_raw(sql, declared).await,
@@ -96,8 +102,13 @@ pub(crate) async fn query_raw(
 }
 
 /// Runs `sql` as the unnamed statement and returns all its rows.
-pub(crate) async fn query(driver: Driver<'_>, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
-    query_raw(driver, sql, params)
+pub(crate) async fn query(
+    driver: Driver<'_>,
+    sql: &str,
+    params: &[Param<'_>],
+    learned: &Learned,
+) -> Result<Vec<Row>> {
+    query_raw(driver, sql, params, learned)
         .await?
         .try_collect()
         .await
@@ -105,8 +116,13 @@ pub(crate) async fn query(driver: Driver<'_>, sql: &str, params: &[Param<'_>]) -
 }
 
 /// Runs `sql` as the unnamed statement and returns the number of rows it affected.
-pub(crate) async fn execute(driver: Driver<'_>, sql: &str, params: &[Param<'_>]) -> Result<u64> {
-    let rows = query_raw(driver, sql, params).await?;
+pub(crate) async fn execute(
+    driver: Driver<'_>,
+    sql: &str,
+    params: &[Param<'_>],
+    learned: &Learned,
+) -> Result<u64> {
+    let rows = query_raw(driver, sql, params, learned).await?;
     let mut rows = std::pin::pin!(rows);
     while rows.try_next().await.map_err(Error::from)?.is_some() {}
     Ok(rows.rows_affected().unwrap_or(0))
@@ -218,7 +234,7 @@ impl ToSql for Watched<'_> {
 /// type is known, the client keeps it. The named statements this lookup leaves behind are
 /// deallocated before the transaction ends (with any a client in another mode left on that
 /// server connection, which could only collide with ours).
-pub(crate) async fn learn_types(client: &tokio_postgres::Client) -> Result<()> {
+pub(crate) async fn learn_types(client: &tokio_postgres::Client, learned: &Learned) -> Result<()> {
     // Qualified names as the server prints them (`regtype` quotes what needs quoting); the
     // cast list is built from the catalog, never from user input.
     const TYPES: &str = "SELECT string_agg(format('NULL::%s, NULL::%s[]', t.oid::regtype, \
@@ -235,9 +251,24 @@ pub(crate) async fn learn_types(client: &tokio_postgres::Client) -> Result<()> {
         });
         if let Some(list) = list {
             let no_params: [(&(dyn ToSql + Sync), Type); 0] = [];
-            client
+            let rows = client
                 .query_typed(&format!("SELECT {list}"), &no_params)
                 .await?;
+            let enum_arrays = rows.first().map(|row| {
+                row.columns()
+                    .iter()
+                    .map(|c| c.type_().clone())
+                    .filter(
+                        |t| matches!(t.kind(), Kind::Array(e) if matches!(e.kind(), Kind::Enum(_))),
+                    )
+                    .collect::<Vec<_>>()
+            });
+            if let Some(types) = enum_arrays {
+                let mut slot = learned
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *slot = types;
+            }
         }
         client.batch_execute("DEALLOCATE ALL; COMMIT").await
     };
@@ -342,40 +373,36 @@ impl ToSql for Encoded {
 }
 
 /// Finds each value's type and encodes it with that type.
-fn declare(params: &[Param<'_>]) -> Result<Vec<(Encoded, Type)>> {
+fn declare(params: &[Param<'_>], learned: &Learned) -> Result<Vec<(Encoded, Type)>> {
     let mut buf = BytesMut::new();
     let mut out = Vec::with_capacity(params.len());
     for (i, p) in params.iter().enumerate() {
-        out.push(encode(*p, i, &mut buf)?);
+        out.push(encode(*p, i, &mut buf, learned)?);
     }
     Ok(out)
 }
 
-fn encode(p: Param<'_>, index: usize, buf: &mut BytesMut) -> Result<(Encoded, Type)> {
+fn encode(
+    p: Param<'_>,
+    index: usize,
+    buf: &mut BytesMut,
+    learned: &Learned,
+) -> Result<(Encoded, Type)> {
     for ty in CANDIDATES {
-        buf.clear();
-        match p.to_sql_checked(ty, buf) {
-            Ok(is_null) => {
-                let bytes = match is_null {
-                    IsNull::No => Some(buf.split()),
-                    IsNull::Yes => None,
-                };
-                let format = p.encode_format(ty);
-                return Ok((Encoded { bytes, format }, ty.clone()));
+        // An array of enum labels also takes `text[]`, which the server would not compare
+        // with the enum: the database's own enum arrays are offered first.
+        if *ty == Type::TEXT_ARRAY {
+            let enums = learned
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for ty in enums.iter() {
+                if let Some(found) = try_type(p, index, ty, buf)? {
+                    return Ok(found);
+                }
             }
-            Err(e) if e.is::<WrongType>() => {}
-            Err(e) => {
-                return Err(Error::new(
-                    ErrorKind::Encode,
-                    format!(
-                        "cannot encode parameter ${} as {}: {}",
-                        index + 1,
-                        ty.name(),
-                        chain(&*e)
-                    ),
-                )
-                .not_sent());
-            }
+        }
+        if let Some(found) = try_type(p, index, ty, buf)? {
+            return Ok(found);
         }
     }
     Err(Error::invalid_input(format!(
@@ -386,13 +413,44 @@ fn encode(p: Param<'_>, index: usize, buf: &mut BytesMut) -> Result<(Encoded, Ty
     .not_sent())
 }
 
+/// Encodes `p` as `ty`; `None` when `p` does not take that type.
+fn try_type(
+    p: Param<'_>,
+    index: usize,
+    ty: &Type,
+    buf: &mut BytesMut,
+) -> Result<Option<(Encoded, Type)>> {
+    buf.clear();
+    match p.to_sql_checked(ty, buf) {
+        Ok(is_null) => {
+            let bytes = match is_null {
+                IsNull::No => Some(buf.split()),
+                IsNull::Yes => None,
+            };
+            let format = p.encode_format(ty);
+            Ok(Some((Encoded { bytes, format }, ty.clone())))
+        }
+        Err(e) if e.is::<WrongType>() => Ok(None),
+        Err(e) => Err(Error::new(
+            ErrorKind::Encode,
+            format!(
+                "cannot encode parameter ${} as {}: {}",
+                index + 1,
+                ty.name(),
+                chain(&*e)
+            ),
+        )
+        .not_sent()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn declared(p: Param<'_>) -> Type {
         let mut buf = BytesMut::new();
-        match encode(p, 0, &mut buf) {
+        match encode(p, 0, &mut buf, &Learned::default()) {
             Ok((_, ty)) => ty,
             Err(e) => panic!("{e}"),
         }
@@ -437,7 +495,7 @@ mod tests {
             tokio_postgres::types::to_sql_checked!();
         }
         let mut buf = BytesMut::new();
-        let err = encode(&Custom, 1, &mut buf).expect_err("an error");
+        let err = encode(&Custom, 1, &mut buf, &Learned::default()).expect_err("an error");
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.to_string().contains("parameter $2"), "{err}");
     }

@@ -31,6 +31,17 @@ pub(crate) enum SslMode {
 }
 
 impl SslMode {
+    /// Its name in a connection string, unless it is the default.
+    pub(crate) fn name_unless_default(self) -> Option<&'static str> {
+        match self {
+            SslMode::Disable => Some("disable"),
+            SslMode::Prefer => None,
+            SslMode::Require => Some("require"),
+            SslMode::VerifyCa => Some("verify-ca"),
+            SslMode::VerifyFull => Some("verify-full"),
+        }
+    }
+
     pub(crate) fn parse(value: &str) -> Result<Self> {
         Ok(match value {
             "disable" => SslMode::Disable,
