@@ -376,7 +376,7 @@ impl Cache {
                 pipe.query_async::<()>(&mut conn).await
             };
             self.client
-                .observed(super::observe::Op::Batch("SET"), None, fut)
+                .observed(Op::Named("BATCH SET"), None, fut)
                 .await?;
         }
         Ok(())

@@ -92,14 +92,12 @@ impl Meta {
 /// The command a span is about.
 #[derive(Clone, Copy)]
 pub(crate) enum Op<'a> {
-    /// A command whose name is known here.
+    /// A command whose name is known here (`BATCH SET` for a pipeline of `SET`s).
     Named(&'static str),
     /// A command built by the caller: its name is read from its first word.
     Cmd(&'a Cmd),
     /// A Lua script, run by `EVALSHA`.
     Script(&'static str),
-    /// A pipeline of commands of one kind.
-    Batch(&'static str),
 }
 
 /// The names of the commands this crate sends and the common ones, so that the operation of
@@ -131,7 +129,6 @@ impl Op<'_> {
             Op::Named(n) => std::borrow::Cow::Borrowed(n),
             Op::Cmd(c) => cmd_name(c),
             Op::Script(_) => std::borrow::Cow::Borrowed("EVALSHA"),
-            Op::Batch(n) => std::borrow::Cow::Owned(format!("BATCH {n}")),
         }
     }
 }
