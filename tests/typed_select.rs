@@ -156,7 +156,7 @@ async fn rows_are_read_into_structs_and_tuples() {
     assert_eq!(streamed, all);
 
     let per_user: Vec<NameAge> =
-        select!(NameAge { User::name, User::age, count(Post::id) } from User
+        select!(NameAge { User::age, count(Post::id) as posts, User::name } from User
         left join Post on Post::user_id = User::id
         group by User::name, User::age order by User::name)
         .fetch_all(&pool)

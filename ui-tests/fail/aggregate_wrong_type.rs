@@ -19,7 +19,7 @@ fn main() {
     let _ = select!(avg(name) from User group by age);
     // Also in `having`, and read into a struct.
     let _ = select!(age, sum(name) from User group by age having sum(name) > 3_i64);
-    let _ = select!(Total { sum(name) } from User);
+    let _ = select!(Total { sum(name) as total } from User);
     // `min` and `max` take any ordered type, text included.
     let _ = select!(min(name), max(name) from User);
 }

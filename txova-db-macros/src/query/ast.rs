@@ -110,6 +110,20 @@ pub(crate) enum Agg {
     Max,
 }
 
+impl Agg {
+    /// The marker type that names the aggregate in messages.
+    pub(crate) fn marker(self) -> Ident {
+        let name = match self {
+            Agg::Count => "count",
+            Agg::Sum => "sum",
+            Agg::Avg => "avg",
+            Agg::Min => "min",
+            Agg::Max => "max",
+        };
+        Ident::new(name, Span::call_site())
+    }
+}
+
 /// One thing a query returns.
 pub(crate) enum Item {
     /// A whole table, read into its struct.
@@ -118,10 +132,26 @@ pub(crate) enum Item {
     Column(ColRef),
     /// An aggregate over a column, or `count(*)`.
     Agg(Agg, Ident, Option<ColRef>),
+    /// An expression: a function of the grammar, or arithmetic in parentheses.
+    Expr(Expr),
+}
+
+/// Whether the input starts an expression: a function of the grammar, or parentheses.
+fn peek_expr(input: ParseStream<'_>) -> bool {
+    if input.peek(syn::token::Paren) {
+        return true;
+    }
+    input.cursor().ident().is_some_and(|(i, rest)| {
+        super::expr::FUNCTIONS.contains(&i.to_string().to_ascii_lowercase().as_str())
+            && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
+    })
 }
 
 impl Parse for Item {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if peek_expr(input) {
+            return Expr::parse_without_eager_brace(input).map(Item::Expr);
+        }
         let path = Path::parse_mod_style(input).map_err(|e| {
             syn::Error::new(
                 e.span(),
@@ -178,9 +208,50 @@ fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, O
     Ok((agg, arg))
 }
 
-/// Parses `item, item, ...` up to a key word or the end.
-pub(crate) fn parse_items(input: ParseStream<'_>) -> syn::Result<Vec<Item>> {
-    let mut items = vec![input.parse::<Item>()?];
+/// A result item and the name it is given with `as`.
+pub(crate) struct Selected {
+    pub(crate) item: Item,
+    pub(crate) alias: Option<Ident>,
+}
+
+impl Selected {
+    /// The name a struct field must have to receive the item: its alias, else its column.
+    pub(crate) fn field(&self) -> Option<&Ident> {
+        match (&self.alias, &self.item) {
+            (Some(a), _) => Some(a),
+            (None, Item::Column(c)) => Some(c.ident()),
+            _ => None,
+        }
+    }
+}
+
+impl Parse for Selected {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let item = input.parse()?;
+        // Rust reads `lower(name) as n` as a cast: its type is the alias.
+        if let Item::Expr(Expr::Cast(cast)) = &item
+            && let syn::Type::Path(ty) = &*cast.ty
+            && ty.qself.is_none()
+            && let Some(alias) = ty.path.get_ident()
+        {
+            return Ok(Selected {
+                item: Item::Expr((*cast.expr).clone()),
+                alias: Some(alias.clone()),
+            });
+        }
+        let alias = if input.peek(Token![as]) {
+            input.parse::<Token![as]>()?;
+            Some(input.call(<Ident as syn::ext::IdentExt>::parse_any)?)
+        } else {
+            None
+        };
+        Ok(Selected { item, alias })
+    }
+}
+
+/// Parses `item [as name], ...` up to a key word or the end.
+pub(crate) fn parse_items(input: ParseStream<'_>) -> syn::Result<Vec<Selected>> {
+    let mut items = vec![input.parse::<Selected>()?];
     while input.peek(Token![,]) {
         input.parse::<Token![,]>()?;
         items.push(input.parse()?);
@@ -231,6 +302,8 @@ pub(crate) enum Pred {
     Between(ColRef, bool, Expr, Expr),
     /// An aggregate compared with a value, in `having`.
     Agg(Agg, Ident, Option<ColRef>, CmpOp, Expr),
+    /// An expression compared with another: `lower(name) = x`.
+    Expr(Expr, CmpOp, Expr),
 }
 
 impl Cond {
@@ -242,6 +315,28 @@ impl Cond {
             Cond::Pred(p) => match &**p {
                 Pred::Agg(_, ident, ..) => Some(ident),
                 _ => None,
+            },
+        }
+    }
+}
+
+impl Cond {
+    /// Calls `f` on every column the condition tests outside an aggregate.
+    pub(crate) fn columns<'a>(&'a self, f: &mut impl FnMut(&'a ColRef)) {
+        match self {
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                a.columns(f);
+                b.columns(f);
+            }
+            Cond::Not(c) | Cond::Paren(c) => c.columns(f),
+            Cond::Pred(p) => match &**p {
+                Pred::Cmp(c, ..)
+                | Pred::Null(c, ..)
+                | Pred::In(c, ..)
+                | Pred::InSlice(c, ..)
+                | Pred::Like(c, ..)
+                | Pred::Between(c, ..) => f(c),
+                Pred::Agg(..) | Pred::Expr(..) => {}
             },
         }
     }
@@ -301,6 +396,10 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
         let op = parse_cmp_op(input)?;
         return Ok(Pred::Agg(agg, ident, arg, op, value(input)?));
     }
+    if peek_expr(input) && !input.peek(syn::token::Paren) {
+        let e = Expr::parse_without_eager_brace(input)?;
+        return split_comparison(e);
+    }
     let col: ColRef = input.parse()?;
     if let Some(is) = kw::eat(input, "is")? {
         let not = kw::eat(input, "not")?.is_some();
@@ -341,6 +440,40 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
     }
     let op = parse_cmp_op(input)?;
     Ok(Pred::Cmp(col, op, value(input)?))
+}
+
+/// Splits `left = right` (or `<`, `<=`, `>`, `>=`, `!=`) read as a Rust expression.
+fn split_comparison(e: Expr) -> syn::Result<Pred> {
+    use syn::BinOp;
+    match e {
+        Expr::Assign(a) => Ok(Pred::Expr(*a.left, CmpOp::Eq, *a.right)),
+        Expr::Binary(b) => {
+            let op = match b.op {
+                BinOp::Lt(_) => CmpOp::Lt,
+                BinOp::Le(_) => CmpOp::Le,
+                BinOp::Gt(_) => CmpOp::Gt,
+                BinOp::Ge(_) => CmpOp::Ge,
+                BinOp::Ne(_) => CmpOp::Ne,
+                BinOp::Eq(_) => {
+                    return Err(syn::Error::new_spanned(
+                        b.op,
+                        "SQL compares with `=`, not `==`",
+                    ));
+                }
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        b.op,
+                        "expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`",
+                    ));
+                }
+            };
+            Ok(Pred::Expr(*b.left, op, *b.right))
+        }
+        e => Err(syn::Error::new_spanned(
+            e,
+            "expected a comparison after the expression: `=`, `!=`, `<`, `<=`, `>`, `>=`",
+        )),
+    }
 }
 
 fn parse_cmp_op(input: ParseStream<'_>) -> syn::Result<CmpOp> {
@@ -482,7 +615,7 @@ pub(crate) enum Returning {
     /// `returning *`: the whole row.
     Star,
     /// `returning items`.
-    Items(Vec<Item>),
+    Items(Vec<Selected>),
 }
 
 impl Parse for Returning {

@@ -6,7 +6,10 @@ use quote::{quote, quote_spanned};
 use syn::Path;
 use syn::spanned::Spanned as _;
 
-use super::ast::{Agg, Assign, AssignValue, Bound, ColRef, Cond, Item, OrderKey, Pred, Returning};
+use super::ast::{
+    Agg, Assign, AssignValue, Bound, ColRef, Cond, Item, OrderKey, Pred, Returning, Selected,
+};
+use super::expr::{self, Bare};
 use super::update::Filter;
 
 /// The SQL and the values of one statement, built in order.
@@ -176,9 +179,30 @@ impl Sql {
     }
 
     /// Appends one test on a column (or an aggregate), binding its values.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per predicate of the grammar reads best side by side"
+    )]
     fn pred(&mut self, pred: &Pred) {
         let p = p();
         match pred {
+            Pred::Cmp(col, op, v) if expr::is_sql(v, Bare::Value) => {
+                self.column(col);
+                self.text(op.sql());
+                let h = col.handle(&self.main);
+                let hint = quote!(#p::ty_col(&#h));
+                let w = self.expr(v, Bare::Value, Some(&hint));
+                let pp = super::ast::respan(p.clone(), v.span());
+                self.checks_push(quote_spanned!(v.span()=> #pp::cmp_expr(&#h, #w)));
+            }
+            Pred::Expr(l, op, r) => {
+                let wr = expr::witness(self, r, Bare::Value, None);
+                let wl = self.expr(l, Bare::Column, Some(&wr));
+                self.text(op.sql());
+                let wr = self.expr(r, Bare::Value, Some(&wl));
+                let pp = super::ast::respan(p.clone(), r.span());
+                self.checks_push(quote_spanned!(r.span()=> #pp::cmp_exprs(#wl, #wr)));
+            }
             Pred::Cmp(col, op, v) => {
                 self.column(col);
                 self.text(op.sql());
@@ -272,6 +296,13 @@ impl Sql {
         }
     }
 
+    /// Appends an expression (after checking its shape), binding its values; returns its
+    /// type's witness.
+    fn expr(&mut self, e: &syn::Expr, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
+        expr::check(e, &mut self.errors);
+        expr::emit(self, e, bare, hint)
+    }
+
     /// Adds a type check, evaluated at compile time.
     pub(crate) fn checks_push(&mut self, check: TokenStream) {
         self.checks.push(check);
@@ -290,6 +321,9 @@ impl Sql {
                     let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
                 }
                 Item::Column(c) => self.column(c),
+                Item::Expr(e) => {
+                    self.expr(e, Bare::Column, None);
+                }
                 Item::Table(_) => {}
             }
             if k.desc {
@@ -328,6 +362,12 @@ impl Sql {
             self.part(quote!(#p::Part::Str(#p::col(&#h))));
             self.text(" = ");
             match &a.value {
+                AssignValue::Value(v) if expr::is_sql(v, Bare::Value) => {
+                    let hint = quote!(#p::ty_col(&#h));
+                    let w = self.expr(v, Bare::Value, Some(&hint));
+                    let pp = super::ast::respan(p.clone(), v.span());
+                    self.checks_push(quote_spanned!(v.span()=> #pp::set_expr(&#h, #w)));
+                }
                 AssignValue::Value(v) => self.param(assign(&h, v)),
                 AssignValue::Excluded(c) => {
                     let main = &self.main;
@@ -339,21 +379,72 @@ impl Sql {
         }
     }
 
-    /// Appends the result items and returns the row mapper's body reading them.
+    /// Appends the result items and returns the row mapper's body reading them into a tuple
+    /// (or the one value).
+    pub(crate) fn items(&mut self, items: &[Selected], nullable_tables: &[String]) -> TokenStream {
+        let p = p();
+        let mut reads = self.item_reads(items, nullable_tables);
+        if reads.len() == 1 {
+            reads.swap_remove(0).0
+        } else {
+            let reads = reads
+                .into_iter()
+                .map(|(read, span)| unwrap_read(&read, span));
+            quote!(#p::Ok((#(#reads),*)))
+        }
+    }
+
+    /// Appends the result items and returns the row mapper's body reading them into the
+    /// fields of `into` by name: each item fills the field named like its column or its alias.
+    pub(crate) fn items_into(
+        &mut self,
+        into: &Path,
+        items: &[Selected],
+        nullable_tables: &[String],
+    ) -> TokenStream {
+        let p = p();
+        let reads = self.item_reads(items, nullable_tables);
+        let main = self.main.clone();
+        let fields = items.iter().zip(reads).filter_map(|(item, (read, span))| {
+            let field = item.field()?;
+            // The field's type is learnt first, so a value of another type is reported in
+            // the terms of what was selected (`users::age reads as i32 ...`).
+            let what = match &item.item {
+                Item::Column(c) => c.handle(&main),
+                Item::Agg(agg, ident, _) => {
+                    let name = agg.marker();
+                    super::ast::respan(quote!(#p::what::#name), ident.span())
+                }
+                Item::Table(t) => quote!(::core::marker::PhantomData::<#t>),
+                Item::Expr(_) => quote!(#p::expression),
+            };
+            let read = quote_spanned!(span=> {
+                let hint = #p::field_of(|s: &#into| &s.#field);
+                #p::read_into(hint, &#what, #read)
+            });
+            let read = unwrap_read(&read, span);
+            Some(quote_spanned!(span=> #field: #read))
+        });
+        quote!(#p::Ok(#into { #(#fields),* }))
+    }
+
+    /// Appends the result items; returns each one's read, with the span it takes.
     ///
     /// Each read carries the span of its item, so a result type that does not fit points at
     /// the column whose type differs.
-    pub(crate) fn items(&mut self, items: &[Item], nullable_tables: &[String]) -> TokenStream {
+    fn item_reads(
+        &mut self,
+        items: &[Selected],
+        nullable_tables: &[String],
+    ) -> Vec<(TokenStream, proc_macro2::Span)> {
         let p = p();
-        // A read, and the span it takes (aggregates keep theirs: their checks already point
-        // at the aggregate, and must stay identical to be reported once).
-        let mut reads: Vec<(TokenStream, Option<proc_macro2::Span>)> = Vec::new();
+        let mut reads = Vec::new();
         let mut at = quote!(0usize);
-        for (i, item) in items.iter().enumerate() {
+        for (i, selected) in items.iter().enumerate() {
             if i > 0 {
                 self.text(", ");
             }
-            match item {
+            match &selected.item {
                 Item::Table(t) => {
                     self.check_table(t);
                     self.all_columns(t);
@@ -368,7 +459,7 @@ impl Sql {
                         } else {
                             quote_spanned!(span=> <#t as #pp::FromRow>::from_row_at(row, #at))
                         },
-                        Some(span),
+                        span,
                     ));
                     at = quote!(#at + <#t as #p::FromRow>::WIDTH);
                 }
@@ -384,66 +475,29 @@ impl Sql {
                         } else {
                             quote_spanned!(span=> #pp::get(row, #at, &#h))
                         },
-                        Some(span),
+                        span,
                     ));
                     at = quote!(#at + 1usize);
                 }
+                Item::Expr(e) => {
+                    let w = self.expr(e, Bare::Column, None);
+                    let span = e.span();
+                    reads.push((quote_spanned!(span=> #p::get_expr(row, #at, #w)), span));
+                    at = quote!(#at + 1usize);
+                }
                 Item::Agg(agg, ident, arg) => {
-                    reads.push((self.aggregate(*agg, ident, arg.as_ref(), &at), None));
+                    reads.push((self.aggregate(*agg, ident, arg.as_ref(), &at), ident.span()));
                     at = quote!(#at + 1usize);
                 }
             }
+            if let Some(alias) = &selected.alias {
+                self.text(" AS ");
+                self.text(&crate::common::sql_ident(
+                    alias.to_string().trim_start_matches("r#"),
+                ));
+            }
         }
-        if reads.len() == 1 {
-            reads.swap_remove(0).0
-        } else {
-            let reads = reads.into_iter().map(|(read, span)| {
-                let span = span.unwrap_or_else(proc_macro2::Span::call_site);
-                quote_spanned!(span=> #read?)
-            });
-            quote!(#p::Ok((#(#reads),*)))
-        }
-    }
-
-    /// Markers of the Rust types the items read as, for checking a `FromRow` struct.
-    pub(crate) fn markers(&self, items: &[Item], nullable_tables: &[String]) -> Vec<TokenStream> {
-        let p = p();
-        items
-            .iter()
-            .map(|item| match item {
-                Item::Table(t) => {
-                    let left = nullable_tables.contains(&path_key(t));
-                    if left {
-                        quote!(::core::marker::PhantomData::<::core::option::Option<#t>>)
-                    } else {
-                        quote!(::core::marker::PhantomData::<#t>)
-                    }
-                }
-                Item::Column(c) => {
-                    let h = c.handle(&self.main);
-                    if nullable_tables.contains(&path_key(c.table(&self.main))) {
-                        quote!(#p::ty_of_opt(&#h))
-                    } else {
-                        quote!(#p::ty_of(&#h))
-                    }
-                }
-                Item::Agg(agg, ident, arg) => match (agg, arg) {
-                    (Agg::Count, _) | (_, None) => quote!(::core::marker::PhantomData::<i64>),
-                    (Agg::Sum, Some(c)) => {
-                        let h = c.handle(&self.main);
-                        quote_spanned!(ident.span()=> #p::sum_info(&#h).ty())
-                    }
-                    (Agg::Avg, Some(c)) => {
-                        let h = c.handle(&self.main);
-                        quote_spanned!(ident.span()=> #p::avg_info(&#h).ty())
-                    }
-                    (Agg::Min | Agg::Max, Some(c)) => {
-                        let h = c.handle(&self.main);
-                        quote!(#p::ty_of_opt(&#h))
-                    }
-                },
-            })
-            .collect()
+        reads
     }
 
     fn aggregate(
@@ -454,23 +508,25 @@ impl Sql {
         at: &TokenStream,
     ) -> TokenStream {
         let p = p();
+        let span = ident.span();
+        let count = quote_spanned!(span=> #p::get_as::<i64>(row, #at));
         let Some(col) = arg else {
             self.text("count(*)");
-            return quote!(#p::get_as::<i64>(row, #at));
+            return count;
         };
         let h = col.handle(&self.main);
         let (name, read) = match agg {
-            Agg::Count => ("count(", quote!(#p::get_as::<i64>(row, #at))),
+            Agg::Count => ("count(", count),
             Agg::Sum => (
                 "sum(",
-                quote_spanned!(ident.span()=> #p::get_sum(row, #at, #p::sum_info(&#h))),
+                quote_spanned!(span=> #p::get_sum(row, #at, #p::sum_info(&#h))),
             ),
             Agg::Avg => (
                 "avg(",
-                quote_spanned!(ident.span()=> #p::get_avg(row, #at, #p::avg_info(&#h))),
+                quote_spanned!(span=> #p::get_avg(row, #at, #p::avg_info(&#h))),
             ),
-            Agg::Min => ("min(", quote!(#p::get_opt(row, #at, &#h))),
-            Agg::Max => ("max(", quote!(#p::get_opt(row, #at, &#h))),
+            Agg::Min => ("min(", quote_spanned!(span=> #p::get_opt(row, #at, &#h))),
+            Agg::Max => ("max(", quote_spanned!(span=> #p::get_opt(row, #at, &#h))),
         };
         self.text(name);
         self.column(col);
@@ -511,6 +567,17 @@ impl Sql {
     }
 }
 
+/// The value of a read, or a return of its error: not `?`, whose conversion would make a value
+/// of the wrong type read as "`?` operator has incompatible types" rather than as the column's
+/// type against the result's.
+fn unwrap_read(read: &TokenStream, span: proc_macro2::Span) -> TokenStream {
+    let p = p();
+    quote_spanned!(span=> match #read {
+        #p::Ok(v) => v,
+        #p::Err(e) => return #p::Err(e),
+    })
+}
+
 /// A table path as a comparable string: its last segment, so that `Post` and `model::Post`
 /// are the same table.
 pub(crate) fn path_key(path: &Path) -> String {
@@ -533,7 +600,11 @@ pub(crate) fn finish(
         Returning::Nothing => None,
         Returning::Star => {
             sql.text(" RETURNING ");
-            Some(sql.items(&[Item::Table(table.clone())], &[]))
+            let whole = Selected {
+                item: Item::Table(table.clone()),
+                alias: None,
+            };
+            Some(sql.items(&[whole], &[]))
         }
         Returning::Items(items) => {
             sql.text(" RETURNING ");

@@ -191,6 +191,7 @@ impl Insert {
                 struct_rows = Some(rows);
             }
             Rows::Values(cols, rows) => {
+                sql.checks_push(required(t, cols));
                 sql.text(" (");
                 for (i, c) in cols.iter().enumerate() {
                     if i > 0 {
@@ -260,4 +261,29 @@ impl Insert {
             quote!({ #errors #out })
         }
     }
+}
+
+/// A const check that `cols` hold every required column of `t` (not `Option`, no
+/// `#[column(default)]`); the message names the ones left out.
+fn required(t: &Path, cols: &[ColRef]) -> TokenStream {
+    let p = p();
+    let names = cols.iter().map(|c| {
+        let h = c.handle(t);
+        quote!(#p::col_name(&#h))
+    });
+    quote_spanned!(t.span()=> {
+        const GIVEN: &[&str] = &[#(#names),*];
+        const LEN: usize = #p::missing_len::<#t>(GIVEN);
+        const LIST: [u8; LEN] = #p::missing_required::<#t, LEN>(GIVEN);
+        const PARTS: &[#p::Part] = &[
+            #p::Part::Str("`insert!` leaves out "),
+            #p::Part::Str(#p::sql_str(&LIST)),
+            #p::Part::Str(", which must be set: not an `Option`, and no `#[column(default)]`"),
+        ];
+        const MSG_LEN: usize = #p::sql_len(PARTS);
+        const MSG: [u8; MSG_LEN] = #p::sql_bytes::<MSG_LEN>(PARTS);
+        if LEN != 0 {
+            ::core::panic!("{}", #p::sql_str(&MSG));
+        }
+    })
 }

@@ -3,8 +3,10 @@
 //! a shared SQL assembler (`expand`).
 
 mod ast;
+mod check;
 pub(crate) mod delete;
 mod expand;
+mod expr;
 pub(crate) mod insert;
 mod kw;
 pub(crate) mod select;

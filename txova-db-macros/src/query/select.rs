@@ -11,19 +11,19 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
-use syn::spanned::Spanned as _;
 use syn::{Path, Token};
 
-use super::ast::{self, Bound, ColRef, Cond, Item, OrderKey};
+use super::ast::{self, Bound, ColRef, Cond, Item, OrderKey, Selected};
 use super::expand::{Sql, p, path_key};
-use super::kw;
+use super::{check, kw};
+use crate::common::Errors;
 
 /// A parsed `select!`.
 pub(crate) struct Select {
     /// `select!(distinct ...)`.
     distinct: bool,
     /// `None` for `select!(User ...)`: the whole row of the main table.
-    items: Option<Vec<Item>>,
+    items: Option<Vec<Selected>>,
     /// `Row` in `select!(Row { items } from ...)`: a `#[derive(FromRow)]` struct.
     into: Option<Path>,
     from: Path,
@@ -102,9 +102,9 @@ impl Parse for Select {
         let (items, from) = if kw::eat(input, "from")?.is_some() {
             (Some(items), Path::parse_mod_style(input)?)
         } else {
-            match items.as_slice() {
-                [Item::Table(t)] => (None, t.clone()),
-                _ => {
+            match whole_table(&items) {
+                Some(t) => (None, t),
+                None => {
                     return Err(
                         input.error("expected `from` and a table after the selected columns")
                     );
@@ -174,6 +174,17 @@ impl Parse for Select {
             syntax,
             joins_known,
         })
+    }
+}
+
+/// The table of `select!(Table ...)`: one item, a whole table, not renamed.
+fn whole_table(items: &[Selected]) -> Option<Path> {
+    match items {
+        [only] if only.alias.is_none() => match &only.item {
+            Item::Table(t) => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -288,17 +299,9 @@ impl Select {
         } else {
             "SELECT "
         });
-        let mut read = match &self.items {
-            Some(items) => sql.items(items, &left_tables),
-            None => sql.items(&[Item::Table(self.from.clone())], &left_tables),
-        };
-        if let (Some(into), Some(items)) = (&self.into, &self.items) {
-            let markers = sql.markers(items, &left_tables);
-            sql.checks_push(
-                quote_spanned!(into.span()=> #p::row_fits::<#into, _>(&(#(#markers,)*))),
-            );
-            read = quote!(<#into as #p::FromRow>::from_row_at(row, 0));
-        }
+        let mut errors = Errors::default();
+        let read = self.read(&mut sql, &left_tables, &mut errors);
+        check::grouping(&self.grouping(), &mut sql, &mut errors);
         sql.text(" FROM ");
         sql.table(&self.from);
         for j in &self.joins {
@@ -351,17 +354,75 @@ impl Select {
             let error = e.to_compile_error();
             query = quote!({ #error #query });
         }
-        match self.filter.as_ref().and_then(Cond::aggregate) {
-            Some(agg) => {
-                let error = syn::Error::new_spanned(
-                    agg,
-                    "an aggregate cannot be in `where`, which filters rows before they are \
-                     grouped; write it in `having` after `group by`",
-                )
-                .to_compile_error();
-                quote!({ #error #query })
+        if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
+            errors.spanned(
+                agg,
+                "an aggregate cannot be in `where`, which filters rows before they are \
+                 grouped; write it in `having` after `group by`",
+            );
+        }
+        let errors = errors.into_compile_errors();
+        if errors.is_empty() {
+            query
+        } else {
+            quote!({ #errors #query })
+        }
+    }
+
+    /// Appends the result items; returns the row mapper's body.
+    fn read(&self, sql: &mut Sql, left_tables: &[String], errors: &mut Errors) -> TokenStream {
+        match (&self.into, &self.items) {
+            (Some(into), Some(items)) => {
+                let read = sql.items_into(into, items, left_tables);
+                if check::fields(items, errors) {
+                    read
+                } else {
+                    // The struct cannot be built; what is wrong is reported once, above.
+                    quote!(::core::panic!())
+                }
             }
-            None => query,
+            (None, Some(items)) => sql.items(items, left_tables),
+            (_, None) => {
+                let whole = Selected {
+                    item: Item::Table(self.from.clone()),
+                    alias: None,
+                };
+                sql.items(&[whole], left_tables)
+            }
+        }
+    }
+
+    /// What the grouping rule looks at.
+    fn grouping(&self) -> check::Grouping<'_> {
+        let mut uses = Vec::new();
+        let mut aggregated = !self.group.is_empty() || self.having.is_some();
+        for s in self.items.iter().flatten() {
+            match &s.item {
+                Item::Agg(..) => aggregated = true,
+                Item::Column(c) => uses.push(check::Use::Column(c)),
+                Item::Table(t) => uses.push(check::Use::Table(t)),
+                // Not checked yet: the columns inside an expression.
+                Item::Expr(_) => {}
+            }
+        }
+        if self.items.is_none() {
+            uses.push(check::Use::Table(&self.from));
+        }
+        for k in &self.order {
+            match &k.key {
+                Item::Agg(..) => aggregated = true,
+                Item::Column(c) => uses.push(check::Use::Column(c)),
+                Item::Table(_) | Item::Expr(_) => {}
+            }
+        }
+        if let Some(h) = &self.having {
+            h.columns(&mut |c| uses.push(check::Use::Column(c)));
+        }
+        check::Grouping {
+            aggregated,
+            main: &self.from,
+            group: &self.group,
+            uses,
         }
     }
 }

@@ -92,10 +92,11 @@ pub async fn run(db: &txova_db::testing::TestDatabase) -> Result<(), Box<dyn std
     .await?;
     println!("typed sql: left join (bob has no post): {rows:?}");
 
-    let counts: Vec<PostCount> = select!(PostCount { User::name, count(Post::id) } from User
+    let counts: Vec<PostCount> =
+        select!(PostCount { User::name, count(Post::id) as posts } from User
         left join Post on Post::user_id = User::id group by User::name order by User::name)
-    .fetch_all(&pool)
-    .await?;
+        .fetch_all(&pool)
+        .await?;
     for c in &counts {
         println!("typed sql: {} wrote {} posts", c.name, c.posts);
     }

@@ -1,7 +1,7 @@
 //! Binding values: each checked against its column, then borrowed as a parameter.
 
 use super::{
-    Assignable, Column, Comparable, ComparableList, Nullable, Param, Table, Text, ToSql, Type,
+    Assignable, Column, Comparable, ComparableList, NullAssignable, Param, Table, Text, ToSql, Type,
 };
 
 /// The SQL name of a column, from its handle; usable in a `const`.
@@ -123,7 +123,7 @@ impl<T: ToSql> ToSql for NullOf<T> {
 #[must_use]
 pub fn null<C: Column>(_: &C) -> Param<'static>
 where
-    C::Type: Nullable<C>,
+    C::Type: NullAssignable<C>,
     C::Value: ToSql + Sync,
 {
     &NullOf::<C::Value>(core::marker::PhantomData)

@@ -1,6 +1,6 @@
 //! Checks at compile time, each with a message written for people.
 
-use super::{Column, FromSqlOwned, ToSql};
+use super::{Column, ColumnInfo, FromSqlOwned, Table, ToSql};
 
 /// A column's type is text, so `like` applies.
 #[diagnostic::on_unimplemented(
@@ -271,3 +271,119 @@ impl<R: FromColumns<M::Types>, M: Markers> Fits<M> for R {}
 
 /// Checks at compile time that `R` reads the selected columns.
 pub const fn row_fits<R: Fits<T>, T>(_: &T) {}
+
+/// The unquoted name of a column, from its handle; usable in a `const`.
+#[must_use]
+pub const fn col_name<C: Column>(_: &C) -> &'static str {
+    C::NAME
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn contains(names: &[&str], name: &str) -> bool {
+    let mut i = 0;
+    while i < names.len() {
+        if str_eq(names[i], name) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether `grouped` (column names of table `T` in `group by`) holds the table's whole
+/// primary key, so that every other column of the table is functionally dependent on it.
+#[must_use]
+pub const fn key_grouped<T: Table>(grouped: &[&str]) -> bool {
+    let info = T::COLUMN_INFO;
+    let mut any = false;
+    let mut i = 0;
+    while i < info.len() {
+        if info[i].primary_key {
+            if !contains(grouped, info[i].name) {
+                return false;
+            }
+            any = true;
+        }
+        i += 1;
+    }
+    any
+}
+
+/// Whether column `i` of `info` must be given a value by an insert: not nullable, no default.
+const fn required(info: &[ColumnInfo], i: usize, given: &[&str]) -> bool {
+    !info[i].nullable && !info[i].has_default && !contains(given, info[i].name)
+}
+
+/// The length of [`missing_required`]'s text.
+#[must_use]
+pub const fn missing_len<T: Table>(given: &[&str]) -> usize {
+    let info = T::COLUMN_INFO;
+    let mut len = 0;
+    let mut i = 0;
+    while i < info.len() {
+        if required(info, i, given) {
+            if len > 0 {
+                len += 2;
+            }
+            len += info[i].name.len() + 2;
+        }
+        i += 1;
+    }
+    len
+}
+
+/// The required columns of `T` (not `Option`, no `#[column(default)]`) missing from `given`,
+/// as "`a`, `b`"; `N` is [`missing_len`].
+#[must_use]
+pub const fn missing_required<T: Table, const N: usize>(given: &[&str]) -> [u8; N] {
+    let info = T::COLUMN_INFO;
+    let mut out = [0u8; N];
+    let mut at = 0;
+    let mut i = 0;
+    while i < info.len() {
+        if required(info, i, given) {
+            if at > 0 {
+                out[at] = b',';
+                out[at + 1] = b' ';
+                at += 2;
+            }
+            out[at] = b'`';
+            at += 1;
+            let name = info[i].name.as_bytes();
+            let mut k = 0;
+            while k < name.len() {
+                out[at] = name[k];
+                at += 1;
+                k += 1;
+            }
+            out[at] = b'`';
+            at += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// A column assigned `None` may hold `NULL`.
+#[diagnostic::on_unimplemented(
+    message = "column `{C}` of type `{Self}` is not nullable, so it cannot be set to NULL",
+    label = "this column cannot hold NULL",
+    note = "give it a value of type `{Self}`, or make the field an `Option<_>` if the column is nullable"
+)]
+pub trait NullAssignable<C> {}
+
+impl<T, C> NullAssignable<C> for Option<T> {}

@@ -4,12 +4,14 @@
 
 mod bind;
 mod check;
+mod expr;
 mod pg_enum;
 mod read;
 mod sql;
 
 pub use bind::*;
 pub use check::*;
+pub use expr::*;
 pub use pg_enum::*;
 pub use read::*;
 pub use sql::*;
@@ -23,7 +25,7 @@ pub use crate::postgres::{
 };
 pub use crate::{Error, Result};
 pub use core::option::Option;
-pub use core::result::Result::Ok;
+pub use core::result::Result::{Err, Ok};
 pub use std::vec::Vec;
 pub use tokio_postgres::Row as PgRow;
 pub use tokio_postgres::types::Type as PgType;

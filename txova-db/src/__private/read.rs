@@ -165,3 +165,64 @@ fn decode_error(row: &Row, idx: usize, e: &tokio_postgres::Error) -> Error {
         format!("cannot read column `{name}` (position {idx}): {why}"),
     )
 }
+
+/// The type of a field of a struct `S`, from a closure that reads it (`|s: &S| &s.field`).
+#[inline]
+#[must_use]
+pub const fn field_of<S, F>(_: fn(&S) -> &F) -> core::marker::PhantomData<F> {
+    core::marker::PhantomData
+}
+
+/// A selected value of Rust type `Self` read into a field of type `F`; `C` is what was
+/// selected, named in the message.
+#[diagnostic::on_unimplemented(
+    message = "`{C}` reads as `{Self}`, which does not fit a field of type `{F}`",
+    label = "this selected value is a `{Self}`",
+    note = "a field must have the selected column's Rust type; a nullable or left-joined column reads as `Option<_>`"
+)]
+pub trait ReadAs<F, C> {
+    /// The value as `F`.
+    fn read_as(self) -> F;
+}
+
+impl<T, C> ReadAs<T, C> for T {
+    #[inline]
+    fn read_as(self) -> T {
+        self
+    }
+}
+
+/// Reads a value of type `T` (from `read`) into a field of type `F`, checking they are one
+/// type with a message that names what was selected (`what`).
+#[inline]
+pub fn read_into<T: ReadAs<F, W>, F, W>(
+    _: core::marker::PhantomData<F>,
+    _: &W,
+    read: Result<T>,
+) -> Result<F> {
+    read.map(ReadAs::read_as)
+}
+
+/// What was selected, when it is not a column: named in messages about the result's type.
+#[allow(
+    non_camel_case_types,
+    reason = "read in messages as the SQL they stand for"
+)]
+pub mod what {
+    /// `count(...)`.
+    pub struct count;
+    /// `sum(...)`.
+    pub struct sum;
+    /// `avg(...)`.
+    pub struct avg;
+    /// `min(...)`.
+    pub struct min;
+    /// `max(...)`.
+    pub struct max;
+}
+
+/// Reads a value of any readable type `T` from column `idx`.
+#[inline]
+pub fn get_as_any<T: FromSqlOwned>(row: &Row, idx: usize) -> Result<T> {
+    row.try_get(idx).map_err(|e| decode_error(row, idx, &e))
+}
