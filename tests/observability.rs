@@ -35,6 +35,15 @@ impl Visit for Seen {
     fn record_str(&mut self, f: &Field, v: &str) {
         self.fields.insert(f.name().to_owned(), v.to_owned());
     }
+    fn record_u64(&mut self, f: &Field, v: u64) {
+        self.fields.insert(f.name().to_owned(), v.to_string());
+    }
+    fn record_i64(&mut self, f: &Field, v: i64) {
+        self.fields.insert(f.name().to_owned(), v.to_string());
+    }
+    fn record_bool(&mut self, f: &Field, v: bool) {
+        self.fields.insert(f.name().to_owned(), v.to_string());
+    }
 }
 
 #[derive(Default, Clone)]
@@ -48,6 +57,10 @@ impl Capture {
     fn spans(&self, name: &str) -> Vec<Seen> {
         let closed = self.closed.lock().unwrap();
         closed.iter().filter(|s| s.name == name).cloned().collect()
+    }
+
+    fn all(&self) -> Vec<Seen> {
+        self.closed.lock().unwrap().clone()
     }
 }
 
@@ -460,12 +473,27 @@ fn cache_hits_misses_decode_failures_and_joins() {
             .count(),
         1
     );
-    for s in &spans {
+    // Keys are recorded as their template only.
+    assert!(
+        gets.iter()
+            .all(|s| s.get("txova_db.key") == Some("user:profile:{}")),
+        "{gets:?}"
+    );
+    for s in capture.all() {
         assert!(
-            s.fields.values().all(|v| !v.contains("user:profile")),
+            s.fields
+                .values()
+                .all(|v| !v.contains("user:profile:1") && !v.contains("user:profile:3")),
             "a key reached a span: {s:?}"
         );
     }
+    let events = capture.events.lock().unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e.fields.values().all(|v| !v.contains("user:profile:3"))),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -496,5 +524,445 @@ fn migration_steps_get_a_span_each() {
             (Some("2"), Some("up"), Some("42601"))
         ],
         "{steps:?}"
+    );
+}
+
+/// A table for `select!`.
+#[derive(txova_db::Table, Debug, Clone, PartialEq)]
+#[table(name = "obs_users")]
+struct ObsUser {
+    #[column(primary_key)]
+    id: i64,
+    name: String,
+}
+
+/// The value of the counter `name` with the label `label`.
+fn counter_with(m: &[Metric], name: &str, label: (&str, &str)) -> u64 {
+    m.iter()
+        .filter(|(n, l, _)| n == name && has(l, label.0, label.1))
+        .map(|(_, _, v)| match v {
+            DebugValue::Counter(c) => *c,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The known sequence: 3 queries, 1 timeout, 2 cache hits, 1 miss and a lost lock
+/// (plus a lock that times out), then every kind of span and metric it gives.
+#[test]
+fn the_known_sequence_gives_known_spans_and_metrics() {
+    let (capture, snap) = observed(|| async {
+        use txova_db::redis::{Cache, Client, Config, Locker};
+        use txova_db_tests::redis_env::{random_prefix, single_url};
+        let db = database("obs_sequence").await;
+        let pool = pool_with(&db, |_| {}).await;
+        pool.execute(
+            "CREATE TABLE obs_users (id int8 PRIMARY KEY, name text NOT NULL)",
+            &[],
+        )
+        .await
+        .unwrap();
+        pool.execute(
+            "INSERT INTO obs_users (id, name) VALUES ($1, $2), ($3, $4)",
+            &[&1_i64, &"ana-4242", &2_i64, &"bo"],
+        )
+        .await
+        .unwrap();
+        // 3 queries.
+        let id = 1_i64;
+        let one = txova_db::select!(ObsUser where id = id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(one.name, "ana-4242");
+        let all = txova_db::select!(ObsUser).fetch_all(&pool).await.unwrap();
+        assert_eq!(all.len(), 2);
+        let none = txova_db::select!(name from ObsUser where id = 99_i64)
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+        assert_eq!(none, None);
+        // 1 timeout.
+        let err = pool
+            .with_query_timeout(Some(Duration::from_millis(100)))
+            .query("SELECT pg_sleep(10)", &[])
+            .await
+            .unwrap_err();
+        assert_eq!(err.timeout_kind(), Some(Timeout::Query));
+
+        let prefix = random_prefix("obs-seq");
+        let client = Client::new(Config::new(single_url()).prefix(&*prefix))
+            .await
+            .unwrap();
+        let cache = Cache::new(client.clone());
+        let ana = Profile { name: "Ana".into() };
+        cache
+            .set(&profile(1), &ana, Duration::from_secs(60))
+            .await
+            .unwrap();
+        // 2 hits, 1 miss.
+        assert_eq!(cache.get(&profile(1)).await.unwrap(), Some(ana.clone()));
+        assert_eq!(cache.get(&profile(1)).await.unwrap(), Some(ana.clone()));
+        assert_eq!(cache.get(&profile(2)).await.unwrap(), None);
+
+        // A lost lock: the work finds another owner holding it when it ends.
+        let locker = Locker::new(client.clone());
+        let lock_key = format!("{prefix}lock:{{ride:7}}");
+        let stolen = locker
+            .with_lock("ride:7", Duration::from_secs(30), async |guard| {
+                // A second taker times out while the lock is held.
+                let err = locker
+                    .acquire("ride:7", Duration::from_secs(30), Duration::ZERO)
+                    .await
+                    .unwrap_err();
+                assert_eq!(err.timeout_kind(), Some(Timeout::Lock));
+                let _: () = client
+                    .query(redis::cmd("SET").arg(&lock_key).arg("someone-else"))
+                    .await
+                    .unwrap();
+                assert!(!guard.extend(Duration::from_secs(30)).await.unwrap());
+                Ok::<_, txova_db::Error>(())
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(stolen.kind(), ErrorKind::Lock);
+    });
+    let m = metrics_of(&snap);
+    sequence_statements(&capture, &m);
+    sequence_cache_and_commands(&capture, &m);
+    sequence_locks(&capture, &m);
+}
+
+/// The statements of the known sequence.
+fn sequence_statements(capture: &Capture, m: &[Metric]) {
+    let d = "db.client.operation.duration";
+
+    // PostgreSQL: the three select! statements carry their compile-time summary.
+    let statements = capture.spans("db.statement");
+    let selects: Vec<_> = statements
+        .iter()
+        .filter(|s| s.get("db.collection.name") == Some("obs_users"))
+        .filter(|s| s.get("db.operation.name") == Some("SELECT"))
+        .collect();
+    assert_eq!(selects.len(), 3, "{statements:?}");
+    for s in &selects {
+        assert_eq!(s.get("db.query.summary"), Some("SELECT obs_users"), "{s:?}");
+        assert_eq!(s.get("otel.name"), Some("SELECT obs_users"), "{s:?}");
+        assert_eq!(s.get("db.system.name"), Some("postgresql"));
+        assert_eq!(s.get("error.type"), None);
+    }
+    let rows: Vec<_> = selects
+        .iter()
+        .filter_map(|s| s.get("db.response.returned_rows"))
+        .collect();
+    assert_eq!(rows, ["1", "2", "0"], "{selects:?}");
+    let timed_out: Vec<_> = statements
+        .iter()
+        .filter(|s| s.get("error.type") == Some("Timeout"))
+        .collect();
+    assert_eq!(timed_out.len(), 1, "{statements:?}");
+    assert_eq!(
+        timed_out[0].get("db.query.text"),
+        Some("SELECT pg_sleep(10)")
+    );
+    // The three selects and the insert.
+    assert_eq!(
+        histogram_count(m, d, ("db.collection.name", "obs_users")),
+        4,
+        "{m:?}"
+    );
+    assert_eq!(histogram_count(m, d, ("error.type", "Timeout")), 1);
+    for s in capture.all() {
+        assert!(
+            s.fields.values().all(|v| !v.contains("ana-4242")),
+            "a value reached a span: {s:?}"
+        );
+    }
+}
+
+/// The cache operations and Redis commands of the known sequence.
+fn sequence_cache_and_commands(capture: &Capture, m: &[Metric]) {
+    let d = "db.client.operation.duration";
+    // Cache: 2 hits and 1 miss, each GET span with the template of its key.
+    assert_eq!(counter(m, "txova_db.cache.hits"), 2, "{m:?}");
+    assert_eq!(counter(m, "txova_db.cache.misses"), 1, "{m:?}");
+    let cache_gets: Vec<_> = capture
+        .spans("cache")
+        .into_iter()
+        .filter(|s| s.get("db.operation.name") == Some("GET"))
+        .collect();
+    assert_eq!(cache_gets.len(), 3);
+    assert_eq!(
+        cache_gets
+            .iter()
+            .map(|s| s.get("cache.hit").unwrap_or("?"))
+            .collect::<Vec<_>>(),
+        ["true", "true", "false"]
+    );
+
+    // Redis commands: one span per command and script, with the conventions' attributes.
+    let commands = capture.spans("redis.command");
+    let gets: Vec<_> = commands
+        .iter()
+        .filter(|s| s.get("db.operation.name") == Some("GET"))
+        .collect();
+    assert_eq!(gets.len(), 3, "{commands:?}");
+    for s in &commands {
+        assert_eq!(s.get("db.system.name"), Some("redis"), "{s:?}");
+        assert_eq!(s.get("db.namespace"), Some("0"), "{s:?}");
+        assert_eq!(s.get("server.address"), Some("127.0.0.1"), "{s:?}");
+        assert!(s.get("server.port").is_some(), "{s:?}");
+        assert_eq!(s.get("otel.kind"), Some("client"), "{s:?}");
+    }
+    for s in &gets {
+        assert_eq!(
+            s.get("db.query.summary"),
+            Some("GET user:profile:{}"),
+            "{s:?}"
+        );
+        assert_eq!(s.get("otel.name"), Some("GET user:profile:{}"), "{s:?}");
+    }
+    let sets: Vec<_> = commands
+        .iter()
+        .filter(|s| s.get("db.operation.name") == Some("SET"))
+        .collect();
+    // The cache's SET (with its template) and the test's own raw SET (no key recorded).
+    assert_eq!(sets.len(), 2, "{commands:?}");
+    assert!(
+        sets.iter()
+            .any(|s| s.get("db.query.summary") == Some("SET user:profile:{}"))
+    );
+    assert!(sets.iter().any(|s| s.get("db.query.summary").is_none()));
+    let scripts: Vec<_> = commands
+        .iter()
+        .filter(|s| s.get("db.operation.name") == Some("EVALSHA"))
+        .filter_map(|s| s.get("db.stored_procedure.name"))
+        .collect();
+    // with_lock's acquire, the second taker's one attempt, the extend, the release.
+    assert_eq!(
+        scripts,
+        [
+            "lock acquire",
+            "lock acquire",
+            "lock extend",
+            "compare_and_delete"
+        ],
+        "{commands:?}"
+    );
+    for s in &commands {
+        assert!(
+            s.fields
+                .values()
+                .all(|v| !v.contains("ride:7") && !v.contains("profile:1")),
+            "a key reached a span: {s:?}"
+        );
+    }
+    assert_eq!(
+        histogram_count(m, d, ("db.system.name", "redis")),
+        commands.len(),
+        "{m:?}"
+    );
+    assert_eq!(histogram_count(m, d, ("db.operation.name", "GET")), 3);
+    assert_eq!(histogram_count(m, d, ("db.operation.name", "EVALSHA")), 4);
+}
+
+/// The locks of the known sequence.
+fn sequence_locks(capture: &Capture, m: &[Metric]) {
+    // Locks: one acquired, then lost; one timed out.
+    assert_eq!(counter(m, "txova_db.lock.acquired"), 1, "{m:?}");
+    assert_eq!(counter(m, "txova_db.lock.lost"), 1, "{m:?}");
+    assert_eq!(counter(m, "txova_db.lock.timed_out"), 1, "{m:?}");
+    assert_eq!(
+        counter_with(m, "txova_db.lock.lost", ("db.system.name", "redis")),
+        1
+    );
+    let acquires = capture.spans("lock.acquire");
+    assert_eq!(acquires.len(), 2, "{acquires:?}");
+    let taken: Vec<_> = acquires
+        .iter()
+        .filter(|s| s.get("lock.acquired") == Some("true"))
+        .collect();
+    let refused: Vec<_> = acquires
+        .iter()
+        .filter(|s| s.get("lock.acquired") == Some("false"))
+        .collect();
+    assert_eq!((taken.len(), refused.len()), (1, 1), "{acquires:?}");
+    assert_eq!(
+        refused[0].get("error.type"),
+        Some("Timeout"),
+        "{acquires:?}"
+    );
+    assert_eq!(taken[0].get("lock.attempts"), Some("1"), "{acquires:?}");
+    assert_eq!(taken[0].get("error.type"), None, "{acquires:?}");
+    assert!(acquires.iter().all(|s| s.get("txova_db.key").is_none()));
+    let holds = capture.spans("lock.hold");
+    assert_eq!(holds.len(), 1, "{holds:?}");
+    assert_eq!(holds[0].get("lock.lost"), Some("true"));
+    assert!(holds[0].get("lock.fencing_token").is_some());
+}
+
+/// Rate-limit decisions and session operations: their spans and counters; a server error's
+/// code on the command span; full keys only when the client opts in.
+#[test]
+fn rate_limits_sessions_errors_and_full_keys() {
+    let (capture, snap) = observed(|| async {
+        use txova_db::redis::{
+            Cache, Client, Config, RateLimitConfig, RateLimiter, SessionData, SessionStore,
+        };
+        use txova_db_tests::redis_env::{random_prefix, single_url};
+        let prefix = random_prefix("obs-rl");
+        let client = Client::new(
+            Config::new(single_url())
+                .prefix(&*prefix)
+                .record_full_keys(true),
+        )
+        .await
+        .unwrap();
+        let limiter = RateLimiter::new(client.clone());
+        let limit = RateLimitConfig::new("api:user:9", 2, Duration::from_secs(3600));
+        let mut allowed = 0;
+        for _ in 0..3 {
+            allowed += u32::from(limiter.allow(&limit).await.unwrap().allowed);
+        }
+        assert_eq!(allowed, 2);
+        assert!(!limiter.peek(&limit, 1).await.unwrap().allowed);
+
+        let sessions = SessionStore::new(client.clone(), [7u8; 32]).unwrap();
+        let data = SessionData {
+            user_id: "user-obs".into(),
+            device_id: "d".into(),
+            device_info: "i".into(),
+            ip_address: "198.51.100.7".into(),
+        };
+        let a = sessions.create(data.clone()).await.unwrap();
+        let b = sessions.create(data).await.unwrap();
+        assert!(sessions.get(&a.id).await.unwrap().is_some());
+        // Session `b` last seen at the epoch: past its idle lifetime, while the user's hash
+        // lives on with `a`.
+        let hashes: Vec<String> = client
+            .query(redis::cmd("KEYS").arg(format!("{prefix}session:*")))
+            .await
+            .unwrap();
+        assert_eq!(hashes.len(), 1, "{hashes:?}");
+        let stored: String = client
+            .query(redis::cmd("HGET").arg(&hashes[0]).arg(&b.id))
+            .await
+            .unwrap();
+        let (_, rest) = stored.split_once(':').unwrap();
+        let _: i64 = client
+            .query(
+                redis::cmd("HSET")
+                    .arg(&hashes[0])
+                    .arg(&b.id)
+                    .arg(format!("0:{rest}")),
+            )
+            .await
+            .unwrap();
+        assert!(sessions.get(&b.id).await.unwrap().is_none());
+        assert!(sessions.delete(&a.id).await.unwrap());
+
+        // A server error: the cache's GET on a hash.
+        let cache = Cache::new(client.clone());
+        let _: i64 = client
+            .query(
+                redis::cmd("HSET")
+                    .arg(client.prefixed(profile(5).as_str()))
+                    .arg("f")
+                    .arg("v"),
+            )
+            .await
+            .unwrap();
+        let err = cache.get(&profile(5)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Redis, "{err}");
+    });
+    let m = metrics_of(&snap);
+    assert_eq!(counter(&m, "txova_db.rate_limit.allowed"), 2, "{m:?}");
+    assert_eq!(counter(&m, "txova_db.rate_limit.denied"), 1, "{m:?}");
+    assert_eq!(counter(&m, "txova_db.session.created"), 2, "{m:?}");
+    assert_eq!(counter(&m, "txova_db.session.expired"), 1, "{m:?}");
+
+    rate_limit_spans(&capture);
+    let ops: Vec<_> = capture
+        .spans("session")
+        .iter()
+        .map(|s| {
+            (
+                s.get("db.operation.name").unwrap_or("?").to_owned(),
+                s.get("session.found").unwrap_or("-").to_owned(),
+                s.get("session.expired").unwrap_or("-").to_owned(),
+            )
+        })
+        .collect();
+    let op = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        ops,
+        [
+            op("create", "-", "-"),
+            op("create", "-", "-"),
+            op("get", "true", "-"),
+            op("get", "false", "true"),
+            op("delete", "-", "-"),
+        ]
+    );
+    for s in capture.spans("session") {
+        assert!(
+            s.fields.values().all(|v| !v.contains("user-obs")),
+            "a user id reached a span: {s:?}"
+        );
+    }
+    failed_command(&capture, &m);
+}
+
+/// The rate-limit decisions: three allows against a limit of 2, then a peek.
+fn rate_limit_spans(capture: &Capture) {
+    let decisions = capture.spans("rate_limit");
+    assert_eq!(decisions.len(), 4, "{decisions:?}");
+    assert_eq!(
+        decisions
+            .iter()
+            .map(|s| (
+                s.get("db.operation.name").unwrap_or("?"),
+                s.get("rate_limit.allowed").unwrap_or("?")
+            ))
+            .collect::<Vec<_>>(),
+        [
+            ("allow", "true"),
+            ("allow", "true"),
+            ("allow", "false"),
+            ("peek", "false")
+        ]
+    );
+    // Opted in: the whole key.
+    assert!(
+        decisions
+            .iter()
+            .all(|s| s.get("txova_db.key") == Some("api:user:9")),
+        "{decisions:?}"
+    );
+    assert_eq!(decisions[1].get("rate_limit.remaining"), Some("0"));
+}
+
+/// The command that failed with a server error, recorded with its full key (opted in).
+fn failed_command(capture: &Capture, m: &[Metric]) {
+    let failed: Vec<_> = capture
+        .spans("redis.command")
+        .into_iter()
+        .filter(|s| s.get("error.type").is_some())
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].get("db.response.status_code"), Some("WRONGTYPE"));
+    assert_eq!(failed[0].get("error.type"), Some("WRONGTYPE"));
+    // Opted in: the summary names the whole key.
+    assert!(
+        failed[0]
+            .get("db.query.summary")
+            .is_some_and(|s| s.starts_with("GET user:profile:5")),
+        "{failed:?}"
+    );
+    let d = "db.client.operation.duration";
+    assert_eq!(
+        histogram_count(m, d, ("error.type", "WRONGTYPE")),
+        1,
+        "{m:?}"
     );
 }

@@ -19,6 +19,8 @@
 
 #[path = "interleave.rs"]
 mod interleave;
+#[path = "observed.rs"]
+mod observed;
 
 use std::time::{Duration, Instant};
 
@@ -81,6 +83,7 @@ async fn held(pool: &Pool, n: u64) -> Duration {
 }
 
 fn bench(c: &mut Criterion) {
+    observed::install_if_asked();
     // One thread: the connection task and the benchmark share it, as in a small service, and
     // cross-thread wake-ups do not blur the comparison.
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -10,6 +10,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+#[path = "observed.rs"]
+mod observed;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
@@ -134,6 +137,7 @@ fn compare<T: AsyncFn(), R: AsyncFn()>(
     reason = "one run shares one setup, so txova and raw are measured side by side"
 )]
 fn bench(c: &mut Criterion) {
+    observed::install_if_asked();
     let rt = Runtime::new().expect("runtime");
     let env = rt.block_on(env());
     let mut paired = Vec::new();

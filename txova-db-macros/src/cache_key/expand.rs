@@ -44,8 +44,16 @@ pub(crate) fn expand(
                     quote_spanned! {p.ty.span()=> __txova_key.param(#label, &#name); }
                 }
             });
+            let shape: String = pieces
+                .iter()
+                .map(|piece| match piece {
+                    Piece::Literal(text) => text.as_str(),
+                    Piece::Param(_) => "{}",
+                })
+                .collect();
             quote! {
                 let mut __txova_key = ::txova_db::redis::__private::KeyBuilder::new(#capacity);
+                __txova_key.template(#shape);
                 #(#steps)*
                 __txova_key.finish()
             }

@@ -247,6 +247,39 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 }
 
 impl Select {
+    /// The `Query`, with its summary and main table for its span.
+    fn query(&self, text: &TokenStream, params: &[TokenStream], read: &TokenStream) -> TokenStream {
+        let (p, summary, from) = (p(), self.summary(), &self.from);
+        quote! {
+            #p::Query::__new_summarized(
+                #text,
+                [#(#params),*],
+                |row: &#p::PgRow| #read,
+                #summary,
+                <#from as #p::Table>::NAME,
+            )
+        }
+    }
+
+    /// `db.query.summary`, known at compile time: `SELECT users` (`SELECT users posts` with
+    /// a join).
+    fn summary(&self) -> TokenStream {
+        let p = p();
+        let from = &self.from;
+        let joined = self.joins.iter().map(|j| &j.table);
+        quote!({
+            const PARTS: &[#p::Part] = &[
+                #p::Part::Str("SELECT "),
+                #p::Part::Str(<#from as #p::Table>::NAME),
+                #(#p::Part::Str(" "), #p::Part::Str(<#joined as #p::Table>::NAME),)*
+            ];
+            const LEN: usize = #p::sql_len(PARTS);
+            const BYTES: [u8; LEN] = #p::sql_bytes::<LEN>(PARTS);
+            const SUMMARY: &str = #p::sql_str(&BYTES);
+            SUMMARY
+        })
+    }
+
     fn expand(self) -> TokenStream {
         let p = p();
         let mut sql = Sql::new(self.from.clone());
@@ -316,9 +349,7 @@ impl Select {
         }
         let text = sql.sql_const();
         let params = sql.params();
-        let mut query = quote! {
-            #p::Query::__new(#text, [#(#params),*], |row: &#p::PgRow| #read)
-        };
+        let mut query = self.query(&text, params, &read);
         if let Some(e) = &self.syntax {
             let error = e.to_compile_error();
             query = quote!({ #error #query });

@@ -5,6 +5,7 @@
 //! drops at the end.
 
 mod migrations;
+mod observability;
 mod postgres;
 mod production;
 mod redis;
@@ -18,6 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     postgres::run(&db).await?;
     redis::run().await?;
     production::run(&db).await?;
+    observability::run(&db).await?;
     // The typed-SQL part defines its own `users`, so it works in a scratch database of its own.
     let typed_db = txova_db::testing::TestDatabase::create("tour_typed").await?;
     typed_sql::run(&typed_db).await?;

@@ -15,6 +15,7 @@ mod pool;
 mod query;
 mod schema;
 mod statement;
+mod summary;
 mod tls;
 mod tx;
 mod verify;

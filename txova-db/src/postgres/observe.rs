@@ -343,7 +343,12 @@ mod on {
         }
         let span = &watch.span;
         let took = watch.started.map(|s| s.elapsed());
-        let (op, table) = summarize(sql);
+        // `select!` knows its summary at compile time: no need to read the SQL.
+        let fixed = super::super::summary::current();
+        let (op, table) = match fixed {
+            Some(f) => (Some(f.operation), Some(f.collection)),
+            None => summarize(sql),
+        };
         let returned = match r {
             Ok(v) => rows(v),
             Err(_) => None,
@@ -357,9 +362,12 @@ mod on {
             }
             match (op, table) {
                 (Some(op), Some(t)) => {
-                    let summary = format!("{op} {t}");
-                    span.record("db.query.summary", summary.as_str());
-                    span.record("otel.name", summary.as_str());
+                    let summary = fixed.map_or_else(
+                        || std::borrow::Cow::Owned(format!("{op} {t}")),
+                        |f| std::borrow::Cow::Borrowed(f.summary),
+                    );
+                    span.record("db.query.summary", &*summary);
+                    span.record("otel.name", &*summary);
                 }
                 (Some(op), None) => {
                     span.record("otel.name", format!("{op} {}", meta.namespace).as_str());

@@ -4,6 +4,7 @@ use futures_util::{Stream, StreamExt};
 use tokio_postgres::Row;
 
 use super::executor::{Executor, Param};
+use super::summary::{Fixed, scoped};
 use crate::error::Result;
 
 /// A type that can be read from a row by position, starting at a given column.
@@ -33,12 +34,41 @@ pub struct Query<'a, R, const N: usize> {
     sql: &'static str,
     params: [Param<'a>; N],
     map: fn(&Row) -> Result<R>,
+    /// The statement's summary, when the macro knew it at compile time.
+    fixed: Option<Fixed>,
 }
 
 impl<'a, R, const N: usize> Query<'a, R, N> {
     #[doc(hidden)]
     pub fn __new(sql: &'static str, params: [Param<'a>; N], map: fn(&Row) -> Result<R>) -> Self {
-        Query { sql, params, map }
+        Query {
+            sql,
+            params,
+            map,
+            fixed: None,
+        }
+    }
+
+    /// A `SELECT` with its `db.query.summary` (`SELECT users`) and `db.collection.name`
+    /// (`users`), known at compile time, for its span.
+    #[doc(hidden)]
+    pub fn __new_summarized(
+        sql: &'static str,
+        params: [Param<'a>; N],
+        map: fn(&Row) -> Result<R>,
+        summary: &'static str,
+        collection: &'static str,
+    ) -> Self {
+        Query {
+            sql,
+            params,
+            map,
+            fixed: Some(Fixed {
+                summary,
+                operation: "SELECT",
+                collection,
+            }),
+        }
     }
 
     /// The SQL text, computed at compile time.
@@ -55,7 +85,7 @@ impl<'a, R, const N: usize> Query<'a, R, N> {
 
     /// Runs the query and returns all its rows.
     pub async fn fetch_all(&self, db: &impl Executor) -> Result<Vec<R>> {
-        let rows = db.query(self.sql, &self.params).await?;
+        let rows = scoped(self.fixed, db.query(self.sql, &self.params)).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             out.push((self.map)(row)?);
@@ -67,14 +97,14 @@ impl<'a, R, const N: usize> Query<'a, R, N> {
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound), more than one is
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
     pub async fn fetch_one(&self, db: &impl Executor) -> Result<R> {
-        let row = db.query_one(self.sql, &self.params).await?;
+        let row = scoped(self.fixed, db.query_one(self.sql, &self.params)).await?;
         (self.map)(&row)
     }
 
     /// Runs the query and returns its row if there is one; more than one is
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput).
     pub async fn fetch_optional(&self, db: &impl Executor) -> Result<Option<R>> {
-        match db.query_opt(self.sql, &self.params).await? {
+        match scoped(self.fixed, db.query_opt(self.sql, &self.params)).await? {
             Some(row) => (self.map)(&row).map(Some),
             None => Ok(None),
         }
@@ -90,7 +120,7 @@ impl<'a, R, const N: usize> Query<'a, R, N> {
         R: Send + 'e,
     {
         let map = self.map;
-        let rows = db.query_stream(self.sql, &self.params).await?;
+        let rows = scoped(self.fixed, db.query_stream(self.sql, &self.params)).await?;
         Ok(rows.map(move |row| row.and_then(|row| map(&row))))
     }
 

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use super::client::{Client, Script};
 use super::codec;
 use super::flight::Flight;
-use super::key::CacheKey;
+use super::key::{CacheKey, KeyLabel};
+use super::observe::{self, Op};
 use crate::error::{Error, ErrorKind, Result, fmt_duration};
 
 static COMPARE_AND_DELETE: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| {
@@ -189,7 +190,11 @@ impl Cache {
             .arg("PX")
             .arg(ms);
         self.client
-            .query::<()>(&cmd)
+            .command::<()>(
+                &cmd,
+                Op::Named("SET"),
+                self.label(key).as_ref().map(dyn_label),
+            )
             .await
             .map_err(|e| e.context(format_args!("cache set {key}")))
     }
@@ -200,7 +205,7 @@ impl Cache {
     pub async fn get<T: DeserializeOwned>(&self, key: &CacheKey<T>) -> Result<Option<T>> {
         #[cfg(feature = "instrument")]
         {
-            let span = observe::span("GET");
+            let span = observe::cache_span("GET", self.label(key));
             let r = tracing::Instrument::instrument(self.get_inner(key), span.clone()).await;
             observe::finish(&span, r.as_ref().map(Option::is_some));
             r
@@ -212,14 +217,19 @@ impl Cache {
     async fn get_inner<T: DeserializeOwned>(&self, key: &CacheKey<T>) -> Result<Option<T>> {
         key.check()?;
         let full = self.client.prefixed(key.as_str());
+        let label = self.label(key);
         let raw: Option<Vec<u8>> = self
             .client
-            .query(redis::cmd("GET").arg(&full))
+            .command(
+                redis::cmd("GET").arg(&full),
+                Op::Named("GET"),
+                label.as_ref().map(dyn_label),
+            )
             .await
             .map_err(|e| e.context(format_args!("cache get {key}")))?;
         let v = match raw {
             None => None,
-            Some(bytes) => self.decode(key.as_str(), &bytes)?,
+            Some(bytes) => self.decode(key.as_str(), label, &bytes)?,
         };
         observe::count(
             if v.is_some() {
@@ -232,8 +242,21 @@ impl Cache {
         Ok(v)
     }
 
-    /// Decodes an entry read under `key`, as [`OnDecodeError`] says.
-    pub(super) fn decode<T: DeserializeOwned>(&self, key: &str, bytes: &[u8]) -> Result<Option<T>> {
+    /// What spans and logs may show of `key` (see [`Config::record_full_keys`]).
+    ///
+    /// [`Config::record_full_keys`]: super::Config::record_full_keys
+    pub(super) fn label<'k, T>(&self, key: &'k CacheKey<T>) -> Option<KeyLabel<'k>> {
+        key.label(self.client.full_keys())
+    }
+
+    /// Decodes an entry read under `key`, as [`OnDecodeError`] says; `label` is what the
+    /// log may show of the key.
+    pub(super) fn decode<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        label: Option<KeyLabel<'_>>,
+        bytes: &[u8],
+    ) -> Result<Option<T>> {
         let e = match serde_json::from_slice(bytes) {
             Ok(v) => return Ok(Some(v)),
             Err(e) => e,
@@ -249,7 +272,7 @@ impl Cache {
             )),
             OnDecodeError::Miss => {
                 self.decode_failures.fetch_add(1, Ordering::Relaxed);
-                log_decode_miss(key, std::any::type_name::<T>(), &e);
+                log_decode_miss(label, std::any::type_name::<T>(), &e);
                 Ok(None)
             }
         }
@@ -260,7 +283,11 @@ impl Cache {
         key.check()?;
         let n: i64 = self
             .client
-            .query(redis::cmd("DEL").arg(self.client.prefixed(key.as_str())))
+            .command(
+                redis::cmd("DEL").arg(self.client.prefixed(key.as_str())),
+                Op::Named("DEL"),
+                self.label(key).as_ref().map(dyn_label),
+            )
             .await?;
         Ok(n > 0)
     }
@@ -270,7 +297,11 @@ impl Cache {
         key.check()?;
         let n: i64 = self
             .client
-            .query(redis::cmd("EXISTS").arg(self.client.prefixed(key.as_str())))
+            .command(
+                redis::cmd("EXISTS").arg(self.client.prefixed(key.as_str())),
+                Op::Named("EXISTS"),
+                self.label(key).as_ref().map(dyn_label),
+            )
             .await?;
         Ok(n > 0)
     }
@@ -300,7 +331,7 @@ impl Cache {
         for (bytes, key) in raw.into_iter().zip(keys) {
             out.push(match bytes {
                 None => None,
-                Some(b) => self.decode(key.as_str(), &b)?,
+                Some(b) => self.decode(key.as_str(), self.label(key), &b)?,
             });
         }
         let hits = out.iter().filter(|v| v.is_some()).count() as u64;
@@ -344,7 +375,9 @@ impl Cache {
                 let mut conn = self.client.connection();
                 pipe.query_async::<()>(&mut conn).await
             };
-            self.client.bounded(fut).await?;
+            self.client
+                .observed(Op::Named("BATCH SET"), None, fut)
+                .await?;
         }
         Ok(())
     }
@@ -435,12 +468,18 @@ impl Cache {
     }
 }
 
+/// A key label as the command spans take it.
+pub(super) fn dyn_label<'a>(label: &'a KeyLabel<'_>) -> &'a (dyn std::fmt::Display + Sync) {
+    label
+}
+
 /// Logs an entry treated as a miss because it did not decode. serde's message may quote
-/// part of the value, so only its category and place are logged, with the key.
-fn log_decode_miss(key: &str, expected: &str, e: &serde_json::Error) {
+/// part of the value, so only its category and place are logged, with the key's template
+/// (the whole key only when the client records full keys).
+fn log_decode_miss(key: Option<KeyLabel<'_>>, expected: &str, e: &serde_json::Error) {
     tracing::warn!(
         target: "txova_db::redis::cache",
-        key,
+        key = key.map(tracing::field::display),
         expected,
         category = ?e.classify(),
         line = e.line(),
@@ -474,59 +513,6 @@ fn escape_glob(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The cache's counters and spans (see the README, "Observability"). Keys are never
-/// recorded: they carry parameter values, and the template is not kept.
-pub(super) mod observe {
-    /// Reads that found a value.
-    pub(crate) const HITS: &str = "txova_db.cache.hits";
-    /// Reads that found none (or, under `OnDecodeError::Miss`, one that did not decode).
-    pub(crate) const MISSES: &str = "txova_db.cache.misses";
-    /// Entries that did not decode as the key's type.
-    pub(crate) const DECODE_FAILURES: &str = "txova_db.cache.decode_failures";
-    /// `get_or_set` callers that joined another caller's flight instead of reading.
-    pub(crate) const FLIGHT_JOINS: &str = "txova_db.cache.flight_joins";
-
-    /// Adds `n` to the counter `name`.
-    #[cfg(feature = "instrument")]
-    pub(crate) fn count(name: &'static str, n: u64) {
-        if n > 0 {
-            metrics::counter!(name, "db.system.name" => "redis").increment(n);
-        }
-    }
-
-    #[cfg(not(feature = "instrument"))]
-    pub(crate) fn count(_: &'static str, _: u64) {}
-
-    /// The span of one cache operation.
-    #[cfg(feature = "instrument")]
-    pub(crate) fn span(op: &'static str) -> tracing::Span {
-        tracing::info_span!(
-            target: "txova_db::redis::cache",
-            "cache",
-            otel.name = op,
-            otel.kind = "client",
-            db.system.name = "redis",
-            db.operation.name = op,
-            cache.hit = tracing::field::Empty,
-            cache.joined = tracing::field::Empty,
-            error.type = tracing::field::Empty,
-        )
-    }
-
-    /// Records whether the operation found a value, or its failure.
-    #[cfg(feature = "instrument")]
-    pub(crate) fn finish(span: &tracing::Span, r: Result<bool, &crate::Error>) {
-        match r {
-            Ok(hit) => {
-                span.record("cache.hit", hit);
-            }
-            Err(e) => {
-                span.record("error.type", format!("{:?}", e.kind()).as_str());
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -587,15 +573,40 @@ mod tests {
             e.to_string().contains("secret-token-123"),
             "serde quotes it: {e}"
         );
+        let mut b = super::super::key::KeyBuilder::new(0);
+        b.template("file:blob:{}");
+        b.literal("file:blob:");
+        b.param("id", &1);
+        let key: CacheKey<Blob> = b.finish();
         let events = Arc::new(Mutex::new(Vec::new()));
         tracing::subscriber::with_default(Collect(Arc::clone(&events)), || {
-            log_decode_miss("file:blob:1", "app::Blob", &e);
+            log_decode_miss(key.label(false), "app::Blob", &e);
+            log_decode_miss(key.label(true), "app::Blob", &e);
+            log_decode_miss(
+                CacheKey::<Blob>::parse("file:blob:2").unwrap().label(false),
+                "app::Blob",
+                &e,
+            );
         });
         let events = events.lock().unwrap();
-        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events.len(), 3, "{events:?}");
         let event = &events[0];
         assert!(event.starts_with("WARN txova_db::redis::cache "), "{event}");
-        assert!(event.contains("key=\"file:blob:1\""), "{event}");
+        assert!(
+            event.contains("key=file:blob:{}"),
+            "only the template: {event}"
+        );
+        assert!(!event.contains("file:blob:1"), "{event}");
+        assert!(
+            events[1].contains("key=file:blob:1 "),
+            "opted in: {}",
+            events[1]
+        );
+        assert!(
+            !events[2].contains("key="),
+            "no template, no key: {}",
+            events[2]
+        );
         assert!(event.contains("expected=\"app::Blob\""), "{event}");
         assert!(event.contains("category=Data"), "{event}");
         assert!(

@@ -12,6 +12,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use redis::{Cmd, FromRedisValue, RedisFuture, Value};
 
+use super::observe::{self, Op};
 use crate::error::{Error, ErrorKind, Result, fmt_duration};
 
 /// How to reach Redis, with the waits every command is bounded by.
@@ -35,6 +36,7 @@ pub struct Config {
     connect_timeout: Duration,
     response_timeout: Duration,
     tls_root_cert: Option<PathBuf>,
+    record_full_keys: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -46,6 +48,7 @@ impl std::fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("response_timeout", &self.response_timeout)
             .field("tls_root_cert", &self.tls_root_cert)
+            .field("record_full_keys", &self.record_full_keys)
             .finish()
     }
 }
@@ -61,6 +64,7 @@ impl Config {
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(1),
             tls_root_cert: None,
+            record_full_keys: false,
         }
     }
 
@@ -112,6 +116,16 @@ impl Config {
         self
     }
 
+    /// Whether spans and logs (with the `instrument` feature) record whole keys. Default
+    /// `false`: a key is recorded only as its template (`user:profile:{}`), because its
+    /// parameters may identify someone; keys without a template (a lock or rate-limit key,
+    /// a key from [`CacheKey::parse`](super::CacheKey::parse)) are then not recorded at all.
+    #[must_use]
+    pub fn record_full_keys(mut self, record: bool) -> Config {
+        self.record_full_keys = record;
+        self
+    }
+
     /// The key prefix.
     #[must_use]
     pub fn get_prefix(&self) -> &str {
@@ -138,6 +152,7 @@ pub struct Client {
 struct Inner {
     conn: Conn,
     config: Config,
+    meta: observe::Meta,
 }
 
 #[derive(Clone)]
@@ -247,8 +262,9 @@ impl Client {
                 )));
             }
         }
+        let meta = observe::Meta::new(&config.nodes[0], config.record_full_keys);
         Ok(Client {
-            inner: Arc::new(Inner { conn, config }),
+            inner: Arc::new(Inner { conn, config, meta }),
         })
     }
 
@@ -302,11 +318,53 @@ impl Client {
     /// the `redis` crate routes it by its keys (multi-key commands such as `MGET` are split
     /// by slot); a command without keys goes to any node.
     pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T> {
+        self.command(cmd, Op::Cmd(cmd), None).await
+    }
+
+    /// Runs `cmd` in the span of `op`, `key` being what the span may show of its key.
+    pub(crate) async fn command<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        op: Op<'_>,
+        key: Option<&(dyn std::fmt::Display + Sync)>,
+    ) -> Result<T> {
         let fut = async {
             let mut conn = self.connection();
             cmd.query_async::<T>(&mut conn).await
         };
-        self.bounded(fut).await
+        self.observed(op, key, fut).await
+    }
+
+    /// Whether spans and logs record whole keys (see [`Config::record_full_keys`]).
+    pub(crate) fn full_keys(&self) -> bool {
+        self.inner.meta.full_keys
+    }
+
+    /// A key given at run time as spans and logs may show it: only when full keys are
+    /// recorded.
+    #[cfg_attr(
+        not(feature = "instrument"),
+        allow(dead_code, reason = "read by the instrumentation only")
+    )]
+    pub(crate) fn runtime_key<'k>(&self, key: &'k str) -> Option<&'k str> {
+        self.full_keys().then_some(key)
+    }
+
+    /// Finishes a call of the `redis` crate in the span of `op`, with its duration recorded
+    /// and its error mapped.
+    ///
+    /// Every call is already bounded without a timer of ours (a second timer per command
+    /// costs measurable throughput): the connection times out each request after the
+    /// response timeout; a single node's reconnect is at most three attempts of at most
+    /// the connect timeout each, with pauses of at most the connect timeout; a cluster
+    /// bounds a whole request, retries and redirects included, by the response timeout.
+    pub(crate) async fn observed<T>(
+        &self,
+        op: Op<'_>,
+        key: Option<&(dyn std::fmt::Display + Sync)>,
+        fut: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T> {
+        observe::command(&self.inner.meta, op, key, fut).await
     }
 
     /// A connection usable with the `redis` crate's own API (`redis::cmd(..).query_async`,
@@ -316,20 +374,6 @@ impl Client {
         Connection {
             conn: self.inner.conn.clone(),
         }
-    }
-
-    /// Finishes a call of the `redis` crate, mapping its error.
-    ///
-    /// Every call is already bounded without a timer of ours (a second timer per command
-    /// costs measurable throughput): the connection times out each request after the
-    /// response timeout; a single node's reconnect is at most three attempts of at most
-    /// the connect timeout each, with pauses of at most the connect timeout; a cluster
-    /// bounds a whole request, retries and redirects included, by the response timeout.
-    pub(crate) async fn bounded<T>(
-        &self,
-        fut: impl Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T> {
-        fut.await.map_err(Error::from)
     }
 
     /// Sends `cmd` to the node chosen by `routing` (cluster only; a single node gets it
@@ -342,11 +386,13 @@ impl Client {
         let value = match &self.inner.conn {
             Conn::Single(c) => {
                 let mut c = c.clone();
-                self.bounded(c.send_packed_command(cmd)).await?
+                self.observed(Op::Cmd(cmd), None, c.send_packed_command(cmd))
+                    .await?
             }
             Conn::Cluster(c) => {
                 let mut c = c.clone();
-                self.bounded(c.route_command(cmd.clone(), routing)).await?
+                self.observed(Op::Cmd(cmd), None, c.route_command(cmd.clone(), routing))
+                    .await?
             }
         };
         redis::from_redis_value(value).map_err(|e| Error::from(redis::RedisError::from(e)))
@@ -392,7 +438,7 @@ impl Client {
             let mut conn = self.connection();
             inv.invoke_async::<T>(&mut conn).await
         };
-        self.bounded(fut).await
+        self.observed(Op::Script(script.name()), None, fut).await
     }
 }
 

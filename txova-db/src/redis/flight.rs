@@ -80,7 +80,7 @@ impl Cache {
     {
         #[cfg(feature = "instrument")]
         {
-            let span = super::cache::observe::span("get_or_set");
+            let span = super::observe::cache_span("get_or_set", self.label(key));
             tracing::Instrument::instrument(self.get_or_set_inner(key, ttl, compute), span).await
         }
         #[cfg(not(feature = "instrument"))]
@@ -134,7 +134,7 @@ impl Cache {
         if let Some(result) = mine {
             return result;
         }
-        super::cache::observe::count(super::cache::observe::FLIGHT_JOINS, 1);
+        super::observe::count(super::observe::FLIGHT_JOINS, 1);
         #[cfg(feature = "instrument")]
         tracing::Span::current().record("cache.joined", true);
         match outcome {
@@ -205,7 +205,7 @@ impl Cache {
                 let raw: Option<Vec<u8>> =
                     self.client.query(redis::cmd("GET").arg(&stale_key)).await?;
                 if let Some(raw) = raw
-                    && let Some(v) = self.decode(&stale_name, &raw)?
+                    && let Some(v) = self.decode(&stale_name, self.label(key), &raw)?
                 {
                     return Ok(v);
                 }

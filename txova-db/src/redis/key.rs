@@ -41,7 +41,28 @@ pub struct CacheKey<T> {
     key: String,
     /// Why a parameter value broke the key rule, for the operations to refuse the key.
     invalid: Option<Box<str>>,
+    /// The template the key was made from, with `{}` for each parameter.
+    template: Option<Template>,
     value: PhantomData<fn() -> T>,
+}
+
+/// The template of a key, known at compile time: what spans and logs record instead of the
+/// key, whose parameters may identify someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Template {
+    /// The whole template, such as `user:profile:{}` (from `cache_keys!`).
+    Whole(&'static str),
+    /// A [`CacheEntity::CACHE_PREFIX`] followed by `:{}`.
+    Entity(&'static str),
+}
+
+impl Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Template::Whole(t) => f.write_str(t),
+            Template::Entity(prefix) => write!(f, "{prefix}:{{}}"),
+        }
+    }
 }
 
 impl<T> CacheKey<T> {
@@ -59,8 +80,32 @@ impl<T> CacheKey<T> {
         Ok(CacheKey {
             key,
             invalid: None,
+            template: None,
             value: PhantomData,
         })
+    }
+
+    /// The template the key was made from, each parameter written `{}`: `user:profile:{}`
+    /// for a key of `cache_keys!` declared as `"user:profile:{id}"`, `user:profile:{}` for
+    /// [`CacheEntity::cache_key`] with the prefix `user:profile`. `None` for a key made by
+    /// [`CacheKey::parse`]. Spans and logs record this instead of the key unless
+    /// [`Config::record_full_keys`](super::Config::record_full_keys) says otherwise.
+    #[must_use]
+    pub fn template(&self) -> Option<std::borrow::Cow<'static, str>> {
+        match self.template? {
+            Template::Whole(t) => Some(std::borrow::Cow::Borrowed(t)),
+            t @ Template::Entity(_) => Some(std::borrow::Cow::Owned(t.to_string())),
+        }
+    }
+
+    /// What spans and logs may show of this key: the whole key when the client records full
+    /// keys, else its template when it has one.
+    pub(crate) fn label(&self, full: bool) -> Option<KeyLabel<'_>> {
+        if full {
+            Some(KeyLabel::Full(&self.key))
+        } else {
+            self.template.map(KeyLabel::Template)
+        }
     }
 
     /// Whether the key follows the key rule: an [`ErrorKind::InvalidInput`] error naming the
@@ -103,6 +148,24 @@ impl<T> CacheKey<T> {
     }
 }
 
+/// A key as spans and logs record it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyLabel<'a> {
+    /// Its template.
+    Template(Template),
+    /// The key itself, when the client was told to record full keys.
+    Full(&'a str),
+}
+
+impl Display for KeyLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyLabel::Template(t) => t.fmt(f),
+            KeyLabel::Full(k) => f.write_str(k),
+        }
+    }
+}
+
 /// Checks a value that is escaped or hashed into one segment (a session's user id) against
 /// the one key rule; `what` names it in the error.
 pub(crate) fn check_value(what: &str, value: &str) -> Result<()> {
@@ -133,6 +196,7 @@ impl<T> Clone for CacheKey<T> {
         CacheKey {
             key: self.key.clone(),
             invalid: self.invalid.clone(),
+            template: self.template,
             value: PhantomData,
         }
     }
@@ -202,6 +266,7 @@ pub trait CacheEntity: Sized {
         b.literal(Self::CACHE_PREFIX);
         b.literal(":");
         b.param("key", key);
+        b.template = Some(Template::Entity(Self::CACHE_PREFIX));
         b.finish()
     }
 }
@@ -222,6 +287,7 @@ pub struct KeyBuilder {
     key: String,
     scratch: String,
     invalid: Option<Box<str>>,
+    template: Option<Template>,
 }
 
 impl KeyBuilder {
@@ -232,7 +298,15 @@ impl KeyBuilder {
             key: String::with_capacity(capacity),
             scratch: String::new(),
             invalid: None,
+            template: None,
         }
+    }
+
+    /// Sets the key's template (its text with `{}` for each parameter), known at compile
+    /// time.
+    #[doc(hidden)]
+    pub fn template(&mut self, template: &'static str) {
+        self.template = Some(Template::Whole(template));
     }
 
     /// Appends a literal part of a template, checked at compile time.
@@ -272,6 +346,7 @@ impl KeyBuilder {
         CacheKey {
             key: self.key,
             invalid,
+            template: self.template,
             value: PhantomData,
         }
     }

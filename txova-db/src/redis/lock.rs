@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::cache::{compare_and_delete_script, ttl_ms};
 use super::client::{Client, Script, bad_reply};
+use super::observe;
 use crate::error::{Error, ErrorKind, Result, Timeout, fmt_duration};
 
 static ACQUIRE: LazyLock<Script> =
@@ -133,16 +134,36 @@ impl Locker {
     /// else holds it, for at most `wait` (zero tries once). Running out of `wait` (or of
     /// attempts) is an [`ErrorKind::Timeout`] error with [`Timeout::Lock`].
     pub async fn acquire(&self, key: &str, ttl: Duration, wait: Duration) -> Result<LockGuard> {
+        #[cfg(feature = "instrument")]
+        {
+            let span = observe::lock_acquire_span(self.client.runtime_key(key));
+            let r =
+                tracing::Instrument::instrument(self.acquire_inner(key, ttl, wait), span.clone())
+                    .await;
+            acquired(&span, &r);
+            if let Ok(guard) = &r {
+                guard.shared.start_hold(self.client.runtime_key(key));
+            }
+            r
+        }
+        #[cfg(not(feature = "instrument"))]
+        self.acquire_inner(key, ttl, wait).await
+    }
+
+    async fn acquire_inner(&self, key: &str, ttl: Duration, wait: Duration) -> Result<LockGuard> {
         let deadline = Instant::now() + wait;
         let mut attempt = 0u32;
         loop {
             attempt = attempt.saturating_add(1);
-            if let Some(guard) = self.try_acquire(key, ttl).await? {
+            #[cfg(feature = "instrument")]
+            tracing::Span::current().record("lock.attempts", attempt);
+            if let Some(guard) = self.try_acquire_inner(key, ttl).await? {
                 return Ok(guard);
             }
             let now = Instant::now();
             let pause = self.retry.pause(attempt)?;
             let Some(pause) = pause.filter(|_| now < deadline) else {
+                observe::count(observe::LOCKS_TIMED_OUT, 1);
                 return Err(Error::timeout(
                     Timeout::Lock,
                     format!(
@@ -157,6 +178,29 @@ impl Locker {
 
     /// Takes the lock `key` for `ttl` if it is free, in one round trip.
     pub async fn try_acquire(&self, key: &str, ttl: Duration) -> Result<Option<LockGuard>> {
+        #[cfg(feature = "instrument")]
+        {
+            let span = observe::lock_acquire_span(self.client.runtime_key(key));
+            span.record("lock.attempts", 1);
+            let r = tracing::Instrument::instrument(self.try_acquire_inner(key, ttl), span.clone())
+                .await;
+            match &r {
+                Ok(Some(guard)) => {
+                    acquired(&span, &Ok(()));
+                    guard.shared.start_hold(self.client.runtime_key(key));
+                }
+                Ok(None) => {
+                    span.record("lock.acquired", false);
+                }
+                Err(e) => observe::record_error(&span, e),
+            }
+            r
+        }
+        #[cfg(not(feature = "instrument"))]
+        self.try_acquire_inner(key, ttl).await
+    }
+
+    async fn try_acquire_inner(&self, key: &str, ttl: Duration) -> Result<Option<LockGuard>> {
         let ms = ttl_ms(ttl)?;
         let (lock_key, fence_key) = self.keys(key)?;
         let token = super::random_hex(16)?;
@@ -179,6 +223,7 @@ impl Locker {
             lost: false,
             valid_until: valid_until(sent, ttl),
         });
+        observe::count(observe::LOCKS_ACQUIRED, 1);
         Ok(Some(LockGuard {
             client: self.client.clone(),
             redis_key: lock_key,
@@ -187,6 +232,9 @@ impl Locker {
                 key: key.to_owned(),
                 fence: fence.unsigned_abs(),
                 status,
+                reported_lost: std::sync::atomic::AtomicBool::new(false),
+                #[cfg(feature = "instrument")]
+                hold: std::sync::Mutex::new(None),
             }),
             released: false,
         }))
@@ -270,6 +318,20 @@ impl Locker {
     }
 }
 
+/// Records the outcome of an acquisition on its span.
+#[cfg(feature = "instrument")]
+fn acquired<T>(span: &tracing::Span, r: &Result<T>) {
+    match r {
+        Ok(_) => {
+            span.record("lock.acquired", true);
+        }
+        Err(e) => {
+            span.record("lock.acquired", false);
+            observe::record_error(span, e);
+        }
+    }
+}
+
 /// `sent + ttl`, or a time too far away to matter when that does not fit an `Instant`.
 fn valid_until(sent: Instant, ttl: Duration) -> Instant {
     sent.checked_add(ttl)
@@ -282,6 +344,11 @@ struct Shared {
     key: String,
     fence: u64,
     status: watch::Sender<Status>,
+    /// Whether the loss was counted (once per acquisition).
+    reported_lost: std::sync::atomic::AtomicBool,
+    /// The `lock.hold` span, until the guard releases the lock.
+    #[cfg(feature = "instrument")]
+    hold: std::sync::Mutex<Option<tracing::Span>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -297,6 +364,46 @@ impl Shared {
     fn mark_lost(&self) {
         self.status
             .send_if_modified(|s| !std::mem::replace(&mut s.lost, true));
+    }
+
+    /// Counts the loss of the lock (another owner, or the TTL run out while held), once.
+    fn report_lost(&self) {
+        if self
+            .reported_lost
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        observe::count(observe::LOCKS_LOST, 1);
+        #[cfg(feature = "instrument")]
+        if let Ok(hold) = self.hold.lock()
+            && let Some(span) = hold.as_ref()
+        {
+            span.record("lock.lost", true);
+        }
+    }
+
+    /// Opens the `lock.hold` span, a sibling of the acquisition's.
+    #[cfg(feature = "instrument")]
+    fn start_hold(&self, key: Option<&str>) {
+        if let Ok(mut hold) = self.hold.lock() {
+            *hold = Some(observe::lock_hold_span(key, self.fence));
+        }
+    }
+
+    /// Ends the `lock.hold` span.
+    #[cfg_attr(
+        not(feature = "instrument"),
+        allow(
+            clippy::unused_self,
+            reason = "the span exists with the instrumentation only"
+        )
+    )]
+    fn end_hold(&self) {
+        #[cfg(feature = "instrument")]
+        if let Ok(mut hold) = self.hold.lock() {
+            hold.take();
+        }
     }
 
     fn is_lost(&self) -> bool {
@@ -321,6 +428,7 @@ impl Shared {
                 () = tokio::time::sleep_until(s.valid_until) => {
                     // Unless an extension moved the deadline meanwhile, the TTL ran out.
                     if Instant::now() >= self.status.borrow().valid_until {
+                        self.report_lost();
                         self.mark_lost();
                     }
                 }
@@ -416,6 +524,7 @@ impl LockGuard {
             });
             Ok(true)
         } else {
+            self.shared.report_lost();
             self.shared.mark_lost();
             Ok(false)
         }
@@ -425,8 +534,14 @@ impl LockGuard {
     /// expired, and maybe been taken by someone else). Its signals resolve.
     pub async fn release(mut self) -> Result<bool> {
         self.released = true;
+        let lost_before = self.shared.is_lost();
         self.shared.mark_lost();
-        release(&self.client, &self.redis_key, &self.token).await
+        let held = release(&self.client, &self.redis_key, &self.token).await;
+        if lost_before || matches!(held, Ok(false)) {
+            self.shared.report_lost();
+        }
+        self.shared.end_hold();
+        held
     }
 }
 
@@ -490,9 +605,15 @@ impl Drop for LockGuard {
             let client = self.client.clone();
             let key = std::mem::take(&mut self.redis_key);
             let token = std::mem::take(&mut self.token);
+            let shared = Arc::clone(&self.shared);
             rt.spawn(async move {
-                let _ = release(&client, &key, &token).await;
+                if let Ok(false) = release(&client, &key, &token).await {
+                    shared.report_lost();
+                }
+                shared.end_hold();
             });
+        } else {
+            self.shared.end_hold();
         }
     }
 }

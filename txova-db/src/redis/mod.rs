@@ -12,6 +12,7 @@ mod flight;
 pub mod go;
 mod key;
 mod lock;
+mod observe;
 mod rate_limit;
 mod session;
 

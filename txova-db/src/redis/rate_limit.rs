@@ -4,6 +4,7 @@ use std::sync::LazyLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::client::{Client, Script, bad_reply};
+use super::observe;
 use crate::error::{Error, Result};
 
 static RATE_LIMIT: LazyLock<Script> =
@@ -141,14 +142,15 @@ impl RateLimiter {
 
     /// Counts one request against `config` if it fits.
     pub async fn allow(&self, config: &RateLimitConfig) -> Result<RateLimitResult> {
-        self.run(config, 1, Mode::AllOrNothing).await
+        self.decide("allow", config, 1, Mode::AllOrNothing).await
     }
 
     /// Counts a request of `cost` units against `config` if all of them fit; nothing is
     /// counted otherwise. A cost above the burst can never fit and is an
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error.
     pub async fn allow_n(&self, config: &RateLimitConfig, cost: u64) -> Result<RateLimitResult> {
-        self.run(config, cost, Mode::AllOrNothing).await
+        self.decide("allow_n", config, cost, Mode::AllOrNothing)
+            .await
     }
 
     /// Counts as many of `n` units as fit now, at least 1 and at most `n`
@@ -157,12 +159,12 @@ impl RateLimiter {
     pub async fn allow_at_most(&self, config: &RateLimitConfig, n: u64) -> Result<RateLimitResult> {
         // More than the burst can never be granted at once.
         let n = n.min(config.burst_or_limit().max(1));
-        self.run(config, n, Mode::AtMost).await
+        self.decide("allow_at_most", config, n, Mode::AtMost).await
     }
 
     /// Whether a request of `cost` would be admitted now, without counting it.
     pub async fn peek(&self, config: &RateLimitConfig, cost: u64) -> Result<RateLimitResult> {
-        self.run(config, cost, Mode::Peek).await
+        self.decide("peek", config, cost, Mode::Peek).await
     }
 
     /// Forgets what `config.key` has counted: the next request sees a full burst. One
@@ -174,6 +176,48 @@ impl RateLimiter {
             .query::<i64>(redis::cmd("DEL").arg(&key))
             .await?;
         Ok(())
+    }
+
+    /// Runs one decision in its span and counts it (a peek is not counted).
+    async fn decide(
+        &self,
+        #[cfg_attr(
+            not(feature = "instrument"),
+            allow(unused_variables, reason = "read by the instrumentation only")
+        )]
+        op: &'static str,
+        config: &RateLimitConfig,
+        cost: u64,
+        mode: Mode,
+    ) -> Result<RateLimitResult> {
+        #[cfg(feature = "instrument")]
+        let span = observe::rate_limit_span(op, self.client.runtime_key(&config.key), cost);
+        #[cfg(feature = "instrument")]
+        let r = tracing::Instrument::instrument(self.run(config, cost, mode), span.clone()).await;
+        #[cfg(not(feature = "instrument"))]
+        let r = self.run(config, cost, mode).await;
+        if let Ok(d) = &r
+            && !matches!(mode, Mode::Peek)
+        {
+            observe::count(
+                if d.allowed {
+                    observe::RATE_LIMIT_ALLOWED
+                } else {
+                    observe::RATE_LIMIT_DENIED
+                },
+                1,
+            );
+        }
+        #[cfg(feature = "instrument")]
+        match &r {
+            Ok(d) => {
+                span.record("rate_limit.allowed", d.allowed);
+                span.record("rate_limit.granted", d.granted);
+                span.record("rate_limit.remaining", d.remaining);
+            }
+            Err(e) => observe::record_error(&span, e),
+        }
+        r
     }
 
     async fn run(

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::cache::ttl_ms;
 use super::client::{Client, Script, bad_reply};
 use super::codec;
+use super::observe;
 use crate::error::{Error, ErrorKind, Result};
 
 macro_rules! session_script {
@@ -263,24 +264,30 @@ impl<D> SessionStore<D> {
     /// Deletes session `id`; whether a live session was ended. A client still holding an
     /// id that [`SessionStore::rotate`] replaced ends the session under its new id too.
     pub async fn delete(&self, id: &str) -> Result<bool> {
-        let key = self.id_key(id)?;
-        let n: i64 = self
-            .client
-            .run_script(&DELETE, &[&key], &[id.as_bytes()])
-            .await?;
-        Ok(n > 0)
+        observed("delete", async {
+            let key = self.id_key(id)?;
+            let n: i64 = self
+                .client
+                .run_script(&DELETE, &[&key], &[id.as_bytes()])
+                .await?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     /// Deletes every session of `user_id`; how many live sessions there were.
     pub async fn delete_all_for_user(&self, user_id: &str) -> Result<u64> {
-        check_user(user_id)?;
-        self.client
-            .run_script(
-                &DELETE_USER,
-                &[&self.user_key(user_id)],
-                &[user_id.as_bytes()],
-            )
-            .await
+        observed("delete_all_for_user", async {
+            check_user(user_id)?;
+            self.client
+                .run_script(
+                    &DELETE_USER,
+                    &[&self.user_key(user_id)],
+                    &[user_id.as_bytes()],
+                )
+                .await
+        })
+        .await
     }
 }
 
@@ -290,6 +297,12 @@ where
 {
     /// Creates a session with a new random id.
     pub async fn create(&self, data: D) -> Result<Session<D>> {
+        let session = observed("create", self.create_inner(data)).await?;
+        observe::count(observe::SESSIONS_CREATED, 1);
+        Ok(session)
+    }
+
+    async fn create_inner(&self, data: D) -> Result<Session<D>> {
         let user_id = data.user_id();
         check_user(user_id)?;
         let tag = self.user_tag(user_id);
@@ -318,19 +331,36 @@ where
     /// so most reads write nothing. `None` if it does not exist, expired, was deleted or was
     /// rotated to a new id.
     pub async fn get(&self, id: &str) -> Result<Option<Session<D>>> {
-        let key = self.id_key(id)?;
-        let stored: Option<Vec<u8>> = self
-            .client
-            .run_script(&GET, &[&key], &[id.as_bytes()])
-            .await?;
-        match stored {
-            None => Ok(None),
-            Some(v) => parse_session(id.to_owned(), &v, &GET).map(Some),
-        }
+        observed("get", async {
+            let key = self.id_key(id)?;
+            let stored: redis::Value = self
+                .client
+                .run_script(&GET, &[&key], &[id.as_bytes()])
+                .await?;
+            let found = match stored {
+                redis::Value::Nil => None,
+                redis::Value::Int(0) => {
+                    observe::count(observe::SESSIONS_EXPIRED, 1);
+                    #[cfg(feature = "instrument")]
+                    tracing::Span::current().record("session.expired", true);
+                    None
+                }
+                redis::Value::BulkString(v) => Some(parse_session(id.to_owned(), &v, &GET)?),
+                _ => return Err(bad_reply(&GET)),
+            };
+            #[cfg(feature = "instrument")]
+            tracing::Span::current().record("session.found", found.is_some());
+            Ok(found)
+        })
+        .await
     }
 
     /// The live sessions of `user_id`, oldest first; expired ones are dropped.
     pub async fn list_by_user(&self, user_id: &str) -> Result<Vec<Session<D>>> {
+        observed("list_by_user", self.list_inner(user_id)).await
+    }
+
+    async fn list_inner(&self, user_id: &str) -> Result<Vec<Session<D>>> {
         check_user(user_id)?;
         let reply: Vec<Vec<u8>> = self
             .client
@@ -351,6 +381,10 @@ where
     /// Replaces the data of live session `id`. The user cannot change. Whether the session
     /// was alive (a deleted or expired session is not written).
     pub async fn update(&self, id: &str, data: &D) -> Result<bool> {
+        observed("update", self.update_inner(id, data)).await
+    }
+
+    async fn update_inner(&self, id: &str, data: &D) -> Result<bool> {
         let key = self.id_key(id)?;
         let user_id = data.user_id();
         check_user(user_id)?;
@@ -376,6 +410,10 @@ where
     /// returns it; the old id stops working, except that deleting it still ends the session.
     /// `None` if the session is not alive.
     pub async fn rotate(&self, id: &str) -> Result<Option<Session<D>>> {
+        observed("rotate", self.rotate_inner(id)).await
+    }
+
+    async fn rotate_inner(&self, id: &str) -> Result<Option<Session<D>>> {
         let tag = self.id_tag(id)?;
         let new_id = self.new_id(tag)?;
         let stored: Option<Vec<u8>> = self
@@ -391,6 +429,28 @@ where
             Some(v) => parse_session(new_id, &v, &ROTATE).map(Some),
         }
     }
+}
+
+/// Runs one session operation in its span (see [`observe`]).
+async fn observed<T>(
+    #[cfg_attr(
+        not(feature = "instrument"),
+        allow(unused_variables, reason = "read by the instrumentation only")
+    )]
+    op: &'static str,
+    fut: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    #[cfg(feature = "instrument")]
+    {
+        let span = observe::session_span(op);
+        let r = tracing::Instrument::instrument(fut, span.clone()).await;
+        if let Err(e) = &r {
+            observe::record_error(&span, e);
+        }
+        r
+    }
+    #[cfg(not(feature = "instrument"))]
+    fut.await
 }
 
 fn check_user(user_id: &str) -> Result<()> {

@@ -3,7 +3,8 @@
 -- that writes nothing.
 -- Atomically: a session found dead is removed, and a live one is refreshed in the same step
 -- it is read, so a concurrent delete either happens before (nothing is returned) or after.
--- Returns the stored value, or false. An id a rotation replaced returns false.
+-- Returns the stored value, or false (0 for a session found expired, which it removes). An
+-- id a rotation replaced returns false.
 local now = now_ms()
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 local s = parse(v)
@@ -15,7 +16,7 @@ if s == nil then
 end
 if expiry(s) <= now then
   redis.call('HDEL', KEYS[1], ARGV[1])
-  return false
+  return 0
 end
 if now - s.seen > s.idle / 10 then
   s.seen = now
