@@ -24,7 +24,7 @@ pub use builder::{
     NullableColumns, Picked, Select, SelectItem, Selection, SortKey, TypedSelect, Update, Value,
     all_columns, count_all, delete_from, insert_into, select, select_table, update_table,
 };
-pub use bulk::{InsertRows, copy_in, insert_rows};
+pub use bulk::{InsertRows, copy_in, copy_in_stream, insert_rows};
 pub use config::{Config, Keepalive};
 pub use connection::Connection;
 pub use executor::{Executor, Param, RowStream};
