@@ -210,11 +210,13 @@ pub trait ColumnExt: Column + Sized {
     }
     /// Ascending sort key.
     fn asc(self) -> SortKey {
-        SortKey(qualified::<Self>())
+        SortKey(qualified_then::<Self>(" NULLS LAST".len()))
     }
     /// Descending sort key.
     fn desc(self) -> SortKey {
-        SortKey(format!("{} DESC", qualified::<Self>()))
+        let mut key = qualified_then::<Self>(" DESC NULLS LAST".len());
+        key.push_str(" DESC");
+        SortKey(key)
     }
     /// `column = other`, for a join's `ON`: `Post::user_id.eq_col(User::id)`. Both columns
     /// must hold the same Rust type (nullability aside).
@@ -300,13 +302,23 @@ pub trait Nullable {}
 impl<T> Nullable for Option<T> {}
 
 fn compare<C: Column>(op: &str, value: Value) -> Condition {
-    Condition::sql(format!("{} {op} ?", qualified::<C>()), vec![value])
+    let mut sql = qualified_then::<C>(op.len() + 3);
+    sql.push(' ');
+    sql.push_str(op);
+    sql.push_str(" ?");
+    Condition::sql(sql, vec![value])
 }
 
 /// The column's name qualified with its table's: `users.status`.
 fn qualified<C: Column>() -> String {
+    qualified_then::<C>(0)
+}
+
+/// The column's qualified name in a string with room for `more` bytes after it, so a
+/// condition or a sort key is one allocation.
+fn qualified_then<C: Column>(more: usize) -> String {
     let table = <C::Table as Table>::SQL_NAME;
-    let mut s = String::with_capacity(table.len() + 1 + C::SQL_NAME.len());
+    let mut s = String::with_capacity(table.len() + 1 + C::SQL_NAME.len() + more);
     s.push_str(table);
     s.push('.');
     s.push_str(C::SQL_NAME);
