@@ -65,8 +65,9 @@ async fn optional_typed_filters() {
     let (sql, args) = q.build().unwrap();
     assert_eq!(
         sql,
-        "SELECT id, name, email, status, age, bio, created_at FROM users \
-         WHERE ((bio IS NULL) OR (age BETWEEN $1 AND $2)) AND id = ANY($3) ORDER BY age DESC"
+        "SELECT users.id, users.name, users.email, users.status, users.age, users.bio, \
+         users.created_at FROM users WHERE ((users.bio IS NULL) OR (users.age BETWEEN $1 AND $2)) \
+         AND users.id = ANY($3) ORDER BY users.age DESC"
     );
     assert_eq!(args.len(), 3);
     let names: Vec<String> = q

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use txova_db::postgres::{Executor as _, Pool, copy_in, insert_rows, with_tx};
+use txova_db::postgres::{Executor as _, Pool, copy_in, copy_in_stream, insert_rows, with_tx};
 use txova_db::testing::TestDatabase;
 use txova_db::{Error, ErrorKind, PgEnum, Table};
 
@@ -256,4 +256,93 @@ async fn a_copy_waiting_on_a_lock_ends_at_the_query_deadline_and_writes_nothing(
     assert_eq!(waiting, 0, "the COPY still waits on the server");
     tx.rollback().await.unwrap();
     assert_eq!(count(&pool).await, 0);
+}
+
+#[tokio::test]
+async fn copy_in_stream_loads_the_rows_a_stream_yields() {
+    let (_db, pool) = setup("bulk_copy_stream").await;
+    // Rows produced asynchronously, one at a time: several chunks' worth.
+    let rows = futures_util::stream::unfold(0_u32, async |n| {
+        if n == 30_000 {
+            return None;
+        }
+        if n.is_multiple_of(1000) {
+            tokio::task::yield_now().await;
+        }
+        Some((Ok::<_, std::io::Error>(trip(n)), n + 1))
+    });
+    let written = copy_in_stream::<Trip, _>(&pool, rows).await.unwrap();
+    assert_eq!(written, 30_000);
+    let rows = txova_db::select!(Trip order by id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 30_000);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(Trip { id: 0, ..r.clone() }, trip(u32::try_from(i).unwrap()));
+    }
+}
+
+#[tokio::test]
+async fn a_stream_that_fails_midway_leaves_nothing_written_and_names_the_row() {
+    let (_db, pool) = setup("bulk_copy_stream_fail").await;
+    // The failure comes after several chunks have reached the server.
+    let rows = futures_util::stream::iter((0..30_000).map(|n| {
+        if n == 20_000 {
+            Err(std::io::Error::other("the upload was cut"))
+        } else {
+            Ok(trip(n))
+        }
+    }));
+    let err = copy_in_stream::<Trip, _>(&pool, rows).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(
+        err.to_string(),
+        "copy into `trips`: row 20000: the rows' stream failed"
+    );
+    assert_eq!(
+        err.downcast_ref::<std::io::Error>().unwrap().to_string(),
+        "the upload was cut"
+    );
+    assert_eq!(count(&pool).await, 0);
+
+    // A txova-db error from the stream keeps its kind: here the rows come from a query that
+    // fails on its fourth row.
+    let source = pool
+        .query_stream("SELECT g, 10 / (3 - g) FROM generate_series(0, 5) g", &[])
+        .await
+        .unwrap();
+    let rows = futures_util::TryStreamExt::map_ok(source, |r| {
+        trip(u32::try_from(r.get::<_, i32>(0)).unwrap())
+    });
+    let err = copy_in_stream::<Trip, _>(&pool, rows).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Database, "{err}");
+    assert_eq!(err.code(), Some("22012"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("copy into `trips`: row 3: the rows' stream failed: "),
+        "{err}"
+    );
+    assert_eq!(count(&pool).await, 0);
+
+    // In the caller's transaction, a failed stream rolls back only its own savepoint.
+    let done: Result<u64, Error> = with_tx(&pool, async |tx| {
+        copy_in::<Trip, _>(&mut *tx, (0..5).map(trip)).await?;
+        let bad = futures_util::stream::iter([Ok(trip(10)), Err(Error::custom("no more rows"))]);
+        let err = copy_in_stream::<Trip, _>(&mut *tx, bad).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "copy into `trips`: row 1: the rows' stream failed"
+        );
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(cause, "no more rows");
+        let n: i64 = tx
+            .query_one("SELECT count(*) FROM trips", &[])
+            .await?
+            .get(0);
+        Ok(u64::try_from(n).unwrap())
+    })
+    .await;
+    assert_eq!(done.unwrap(), 5);
+    assert_eq!(count(&pool).await, 5);
 }

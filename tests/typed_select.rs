@@ -236,3 +236,69 @@ async fn fetch_stream_yields_rows_as_they_arrive() {
     assert_eq!(err.code(), Some("22012"), "{err:?}");
     assert!(select!(Fragile).fetch_all(&pool).await.is_err());
 }
+
+#[tokio::test]
+async fn limit_and_offset_take_any_integer_that_fits() {
+    let db = TestDatabase::create("typed_select_limit").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    for name in ["a", "b", "c", "d", "e"] {
+        let row = user(name, "active", 30);
+        insert!(into User values &row).execute(&pool).await.unwrap();
+    }
+    let names = |rows: Vec<String>| rows.join("");
+
+    let (n, m) = (2_u32, 1_usize);
+    let rows = select!(name from User order by name limit n offset m)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(names(rows), "bc");
+    let (n, m) = (3_i32, 2_u64);
+    let rows = select!(name from User order by name limit n offset m)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(names(rows), "cde");
+    let (n, m) = (1_u8, 4_i16);
+    let rows = select!(name from User order by name limit &n offset m)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(names(rows), "e");
+    // An integer with no suffix, and an expression.
+    let page = 1;
+    let rows = select!(name from User order by name limit page offset page * 3)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(names(rows), "d");
+    // An `i64` kept in a variable still binds by reference, so the query can be kept too.
+    let n = 1_i64;
+    let q = select!(name from User order by name limit n);
+    assert_eq!(names(q.fetch_all(&pool).await.unwrap()), "a");
+
+    // Out of range for a bigint: a clear error, never a wrap.
+    for (n, m) in [(u64::MAX, 0_usize), (1, usize::MAX)] {
+        let err = select!(name from User order by name limit n offset m)
+            .fetch_all(&pool)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Encode, "{err}");
+        assert!(
+            err.to_string().contains("out of range") && err.to_string().contains("bigint"),
+            "{err}"
+        );
+    }
+    let big = u128::MAX;
+    let err = select!(name from User limit big)
+        .fetch_all(&pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("out of range"), "{err}");
+    // The pool is still usable.
+    assert_eq!(
+        select!(count(*) from User).fetch_one(&pool).await.unwrap(),
+        5
+    );
+}

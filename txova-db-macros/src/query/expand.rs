@@ -345,7 +345,8 @@ impl Sql {
             Bound::Lit(l) => self.text(l.base10_digits()),
             Bound::Value(v) => {
                 let v_ref = borrow(v);
-                self.param(quote_spanned!(v.span()=> #p::count(#v_ref)));
+                // Any integer: an `i64` is borrowed, another is converted in a temporary.
+                self.param(quote_spanned!(v.span()=> #p::count_bound(&#p::count_slot(#v_ref))));
             }
         }
     }

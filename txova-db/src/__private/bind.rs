@@ -34,11 +34,128 @@ pub fn set<'a, C: Column, V: Assignable<C::Type, C>>(_: &C, v: &'a V) -> Param<'
     v
 }
 
-/// Binds a `limit` or `offset` value.
+/// Binds a value compared with `count(*)`.
 #[inline]
 #[must_use]
 pub fn count(v: &i64) -> Param<'_> {
     v
+}
+
+/// Binds a `limit` or `offset` value: the slot made by [`count_slot`], borrowed for as long
+/// as the statement (a temporary for an integer other than `i64`).
+#[inline]
+#[must_use]
+pub fn count_bound<'t, 'a, S: CountParam<'t, 'a>>(slot: &'t S) -> Param<'a> {
+    slot.param()
+}
+
+/// The slot of a `limit` or `offset` value of any integer type: the `i64` itself, borrowed, or
+/// the value converted to `i64` when it is sent.
+#[inline]
+pub fn count_slot<'a, N: Count<'a> + ?Sized>(v: &'a N) -> N::Slot {
+    N::slot(v)
+}
+
+/// An integer type that a `limit` or `offset` accepts; it is bound as a PostgreSQL `bigint`.
+#[diagnostic::on_unimplemented(
+    message = "`limit` and `offset` take an integer, not `{Self}`",
+    label = "expected an integer (`i64`, `i32`, `u32`, `usize`, ...)"
+)]
+pub trait Count<'a> {
+    /// What is bound: the value itself for `i64`, its conversion for other integers.
+    type Slot;
+    /// The slot of `v`.
+    fn slot(v: &'a Self) -> Self::Slot;
+}
+
+impl<'a> Count<'a> for i64 {
+    type Slot = Param<'a>;
+    #[inline]
+    fn slot(v: &'a i64) -> Param<'a> {
+        v
+    }
+}
+
+impl<'a, N: Count<'a> + ?Sized> Count<'a> for &N {
+    type Slot = N::Slot;
+    #[inline]
+    fn slot(v: &'a &N) -> N::Slot {
+        // Borrowed from the outer reference's referent, which lives at least as long.
+        N::slot(reborrow(v))
+    }
+}
+
+fn reborrow<'a, N: ?Sized>(v: &'a &N) -> &'a N {
+    v
+}
+
+macro_rules! converted_count {
+    ($($t:ty),*) => {$(
+        impl<'a> Count<'a> for $t {
+            type Slot = ConvertedCount;
+            #[inline]
+            fn slot(v: &'a $t) -> ConvertedCount {
+                ConvertedCount(i64::try_from(*v).map_err(|_| i128::try_from(*v).ok()))
+            }
+        }
+    )*};
+}
+
+converted_count!(i8, i16, i32, isize, i128, u8, u16, u32, u64, usize, u128);
+
+/// A `limit` or `offset` of an integer type other than `i64`, converted: a value beyond
+/// `i64` fails when it is sent, with an error that says so, rather than wrapping.
+#[derive(Debug)]
+pub struct ConvertedCount(std::result::Result<i64, Option<i128>>);
+
+impl ToSql for ConvertedCount {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut tokio_postgres::types::private::BytesMut,
+    ) -> std::result::Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
+    {
+        match self.0 {
+            Ok(v) => v.to_sql(ty, out),
+            Err(Some(v)) => Err(format!(
+                "a `limit` or `offset` of {v} is out of range: it must fit in a bigint (at most {})",
+                i64::MAX
+            )
+            .into()),
+            Err(None) => Err(format!(
+                "a `limit` or `offset` is out of range: it must fit in a bigint (at most {})",
+                i64::MAX
+            )
+            .into()),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <i64 as ToSql>::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// Turns a `limit` or `offset` slot into a parameter: an `i64` stays borrowed from the
+/// caller's value, a converted one is borrowed from the slot.
+pub trait CountParam<'t, 'a> {
+    /// The parameter.
+    fn param(&'t self) -> Param<'a>;
+}
+
+impl<'t, 'a> CountParam<'t, 'a> for Param<'a> {
+    #[inline]
+    fn param(&'t self) -> Param<'a> {
+        *self
+    }
+}
+
+impl<'t> CountParam<'t, 't> for ConvertedCount {
+    #[inline]
+    fn param(&'t self) -> Param<'t> {
+        self
+    }
 }
 
 /// Binds a `like` pattern for a text column.

@@ -21,10 +21,11 @@ mod tx;
 mod verify;
 
 pub use builder::{
-    ColumnExt, Condition, Delete, Insert, Nullable, Select, SortKey, Update, Value, delete_from,
-    insert_into, select, select_table, update_table,
+    Aggregate, AllColumns, ColumnExt, Condition, Delete, Insert, Nullable, NullableColumn,
+    NullableColumns, Picked, Select, SelectItem, Selection, SortKey, TypedSelect, Update, Value,
+    all_columns, count_all, delete_from, insert_into, select, select_table, update_table,
 };
-pub use bulk::{InsertRows, copy_in, insert_rows};
+pub use bulk::{InsertRows, copy_in, copy_in_stream, insert_rows};
 pub use config::{Config, Keepalive};
 pub use connection::Connection;
 pub use executor::{Executor, Param, RowStream};

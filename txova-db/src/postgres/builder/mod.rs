@@ -1,26 +1,32 @@
 //! Queries shaped at run time: the seed's builder, with typed conditions beside the
-//! hand-written ones.
+//! hand-written ones, joins, grouping and typed reading.
 //!
 //! Mistakes do not make a wrong query: a name that is not an identifier, a fragment whose
-//! count of `?` differs from its values, or a numbered `$1` in a fragment is an
+//! count of `?` differs from its values, a numbered `$1` in a fragment, a table joined twice or
+//! a selected column whose table is not in the query is an
 //! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) from [`Select::build`] (and from
 //! the fetch methods), naming the first mistake.
+//!
+//! Names written by column handles are always qualified with their table (`users.status`), so
+//! they stay unambiguous when tables are joined.
 
-use std::fmt::Write;
-
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
-use super::executor::{Executor, Param, RowStream};
-use super::ident;
 use super::placeholders;
 
+mod items;
+mod select;
 mod value;
 mod write;
 
-use super::query::FromRow;
 use super::schema::{Column, Comparable, Table};
-use crate::error::{Error, Result};
+use crate::__private::{Averageable, JoinOn, Summable};
+pub use items::{
+    Aggregate, AllColumns, NullableColumn, NullableColumns, Picked, SelectItem, Selection,
+    TypedSelect, all_columns, count_all,
+};
+use select::write_where;
+pub use select::{Select, select, select_table};
 pub use write::{Delete, Insert, Update, delete_from, insert_into, update_table};
 
 /// A value bound to a query built at run time.
@@ -156,7 +162,7 @@ pub trait ColumnExt: Column + Sized {
         Vec<V>: ToSql + Sync + Send,
     {
         Condition::sql(
-            format!("{} = ANY(?)", Self::SQL_NAME),
+            format!("{} = ANY(?)", qualified::<Self>()),
             vec![Box::new(values)],
         )
     }
@@ -167,7 +173,7 @@ pub trait ColumnExt: Column + Sized {
         high: V,
     ) -> Condition {
         Condition::sql(
-            format!("{} BETWEEN ? AND ?", Self::SQL_NAME),
+            format!("{} BETWEEN ? AND ?", qualified::<Self>()),
             vec![Box::new(low), Box::new(high)],
         )
     }
@@ -176,14 +182,14 @@ pub trait ColumnExt: Column + Sized {
     where
         Self::Type: Nullable,
     {
-        Condition::sql(format!("{} IS NULL", Self::SQL_NAME), Vec::new())
+        Condition::sql(format!("{} IS NULL", qualified::<Self>()), Vec::new())
     }
     /// `column IS NOT NULL`, for nullable columns.
     fn is_not_null(self) -> Condition
     where
         Self::Type: Nullable,
     {
-        Condition::sql(format!("{} IS NOT NULL", Self::SQL_NAME), Vec::new())
+        Condition::sql(format!("{} IS NOT NULL", qualified::<Self>()), Vec::new())
     }
     /// `column = value` when `value` is `Some`, no condition when it is `None`.
     fn eq_opt<V: Comparable<Self::Value, Self> + Send + 'static>(
@@ -204,11 +210,83 @@ pub trait ColumnExt: Column + Sized {
     }
     /// Ascending sort key.
     fn asc(self) -> SortKey {
-        SortKey(Self::SQL_NAME.to_owned())
+        SortKey(qualified_then::<Self>(" NULLS LAST".len()))
     }
     /// Descending sort key.
     fn desc(self) -> SortKey {
-        SortKey(format!("{} DESC", Self::SQL_NAME))
+        let mut key = qualified_then::<Self>(" DESC NULLS LAST".len());
+        key.push_str(" DESC");
+        SortKey(key)
+    }
+    /// `column = other`, for a join's `ON`: `Post::user_id.eq_col(User::id)`. Both columns
+    /// must hold the same Rust type (nullability aside).
+    fn eq_col<D>(self, other: D) -> Condition
+    where
+        D: Column,
+        Self: JoinOn<D>,
+    {
+        let _ = other;
+        Condition::sql(
+            format!("{} = {}", qualified::<Self>(), qualified::<D>()),
+            Vec::new(),
+        )
+    }
+    /// The column read as an `Option`, for [`Select::select`]: required for a column of a
+    /// left-joined table, which is `NULL` where nothing matched.
+    fn nullable(self) -> NullableColumn<Self> {
+        NullableColumn(self)
+    }
+    /// `count(column)`: the number of rows where the column is not `NULL`, read as `i64`.
+    fn count(self) -> Aggregate<i64, i64> {
+        Aggregate::new(
+            format!("count({})", qualified::<Self>()),
+            Some(<Self::Table as Table>::SQL_NAME),
+        )
+    }
+    /// `sum(column)`, read as `Option<S>` (`None` over no rows): `i64` for integer columns,
+    /// the float for floats, `Decimal` for `numeric`. A column that cannot be summed does not
+    /// compile.
+    fn sum<S>(self) -> Aggregate<S, Option<S>>
+    where
+        Self::Value: Summable<S>,
+    {
+        Aggregate::new(
+            format!(
+                "sum({}){}",
+                qualified::<Self>(),
+                <Self::Value as Summable<S>>::CAST
+            ),
+            Some(<Self::Table as Table>::SQL_NAME),
+        )
+    }
+    /// `avg(column)`, read as `Option<A>`: `f64` for integers and floats, `Decimal` for
+    /// `numeric`.
+    fn avg<A>(self) -> Aggregate<A, Option<A>>
+    where
+        Self::Value: Averageable<A>,
+    {
+        Aggregate::new(
+            format!(
+                "avg({}){}",
+                qualified::<Self>(),
+                <Self::Value as Averageable<A>>::CAST
+            ),
+            Some(<Self::Table as Table>::SQL_NAME),
+        )
+    }
+    /// `min(column)`, read as `Option` of the column's type.
+    fn min(self) -> Aggregate<Self::Value, Option<Self::Value>> {
+        Aggregate::new(
+            format!("min({})", qualified::<Self>()),
+            Some(<Self::Table as Table>::SQL_NAME),
+        )
+    }
+    /// `max(column)`, read as `Option` of the column's type.
+    fn max(self) -> Aggregate<Self::Value, Option<Self::Value>> {
+        Aggregate::new(
+            format!("max({})", qualified::<Self>()),
+            Some(<Self::Table as Table>::SQL_NAME),
+        )
     }
 }
 
@@ -224,7 +302,27 @@ pub trait Nullable {}
 impl<T> Nullable for Option<T> {}
 
 fn compare<C: Column>(op: &str, value: Value) -> Condition {
-    Condition::sql(format!("{} {op} ?", C::SQL_NAME), vec![value])
+    let mut sql = qualified_then::<C>(op.len() + 3);
+    sql.push(' ');
+    sql.push_str(op);
+    sql.push_str(" ?");
+    Condition::sql(sql, vec![value])
+}
+
+/// The column's name qualified with its table's: `users.status`.
+fn qualified<C: Column>() -> String {
+    qualified_then::<C>(0)
+}
+
+/// The column's qualified name in a string with room for `more` bytes after it, so a
+/// condition or a sort key is one allocation.
+fn qualified_then<C: Column>(more: usize) -> String {
+    let table = <C::Table as Table>::SQL_NAME;
+    let mut s = String::with_capacity(table.len() + 1 + C::SQL_NAME.len() + more);
+    s.push_str(table);
+    s.push('.');
+    s.push_str(C::SQL_NAME);
+    s
 }
 
 /// A sort key from a column handle: `User::created_at.desc()`.
@@ -254,525 +352,5 @@ fn push_list(sql: &mut String, items: &[String]) {
             sql.push_str(", ");
         }
         sql.push_str(item);
-    }
-}
-
-/// Starts a `SELECT` of every column of a `#[derive(Table)]` table.
-#[must_use]
-pub fn select_table<T: Table>() -> Select {
-    let mut q = select_unchecked(T::SQL_NAME);
-    q.columns = T::COLUMNS.iter().map(|c| (*c).to_owned()).collect();
-    q
-}
-
-fn select_unchecked(table: &str) -> Select {
-    Select {
-        table: table.to_owned(),
-        columns: Vec::new(),
-        conditions: Vec::new(),
-        order: Vec::new(),
-        limit: None,
-        offset: None,
-        error: None,
-    }
-}
-
-/// Starts a `SELECT` on `table` (`users`, or `schema.table`). Without
-/// [`columns`](Select::columns) it selects `*`.
-///
-/// ```
-/// use txova_db::postgres;
-///
-/// let query = postgres::select("users")
-///     .columns(["id", "name", "email"])
-///     .filter("status = ?", "active")
-///     .filter("created_at > ?", 1_700_000_000_i64)
-///     .order_by("created_at DESC")
-///     .limit(20)
-///     .offset(40);
-/// let (sql, args) = query.build()?;
-/// assert_eq!(
-///     sql,
-///     "SELECT id, name, email FROM users WHERE status = $1 AND created_at > $2 \
-///      ORDER BY created_at DESC LIMIT 20 OFFSET 40"
-/// );
-/// assert_eq!(args.len(), 2);
-/// # Ok::<(), txova_db::Error>(())
-/// ```
-#[must_use]
-pub fn select(table: &str) -> Select {
-    let mut q = select_unchecked("");
-    match ident::qualified(table) {
-        Ok(t) => q.table = t,
-        Err(e) => q.fail(e.context("table")),
-    }
-    q
-}
-
-/// A `SELECT` built at run time; see [`select`].
-pub struct Select {
-    table: String,
-    columns: Vec<String>,
-    conditions: Vec<Condition>,
-    order: Vec<String>,
-    limit: Option<i64>,
-    offset: Option<i64>,
-    /// The first mistake, reported by `build`.
-    error: Option<Error>,
-}
-
-impl std::fmt::Debug for Select {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Select")
-            .field("sql", &self.build().map(|(sql, _)| sql))
-            .finish_non_exhaustive()
-    }
-}
-
-impl Select {
-    fn fail(&mut self, e: Error) {
-        if self.error.is_none() {
-            self.error = Some(e);
-        }
-    }
-
-    /// The columns to select, by name (`id`, `users.id`); each is checked and quoted when
-    /// needed. Calls add up.
-    #[must_use]
-    pub fn columns<I, S>(mut self, columns: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        for c in columns {
-            let c = c.as_ref();
-            match ident::qualified(c) {
-                Ok(c) => self.columns.push(c),
-                Err(e) => self.fail(e.context("column")),
-            }
-        }
-        self
-    }
-
-    /// A condition from a fragment with one `?` and its value, as the seed writes it:
-    /// `.filter("status = ?", "active")`. Conditions are joined with `AND`. Text (a `&str` or
-    /// a `String`) also fits a column of a PostgreSQL enum type, as its label.
-    #[must_use]
-    pub fn filter<V>(self, fragment: &str, value: V) -> Self
-    where
-        V: ToSql + Sync + Send + 'static,
-    {
-        self.filter_values(fragment, vec![value::boxed(value)])
-    }
-
-    /// A condition from a fragment with as many `?` as `values`:
-    /// `.filter_values("age BETWEEN ? AND ?", vec![Box::new(18), Box::new(65)])`.
-    #[must_use]
-    pub fn filter_values(self, fragment: &str, values: Vec<Value>) -> Self {
-        self.filter_by(Condition::sql(fragment, values))
-    }
-
-    /// A typed condition (`User::status.eq(v)`), or `None` to add nothing: optional filters
-    /// read `.filter_by(name.map(|n| User::name.eq(n)))`.
-    #[must_use]
-    pub fn filter_by(mut self, condition: impl Into<Option<Condition>>) -> Self {
-        if let Some(c) = condition.into() {
-            match placeholders::check(&c.sql, c.values.len()) {
-                Ok(()) => self.conditions.push(c),
-                Err(e) => self.fail(e),
-            }
-        }
-        self
-    }
-
-    /// Sort keys, as the seed writes them: `"created_at DESC"`, `"name, id DESC NULLS LAST"`.
-    /// Each key is a column name with optional `ASC`/`DESC` and `NULLS FIRST`/`NULLS LAST`.
-    #[must_use]
-    pub fn order_by(mut self, keys: &str) -> Self {
-        for key in keys.split(',') {
-            match order_key(key) {
-                Ok(k) => self.order.push(k),
-                Err(e) => self.fail(e),
-            }
-        }
-        self
-    }
-
-    /// A typed sort key: `.order_by_key(User::created_at.desc())`.
-    #[must_use]
-    pub fn order_by_key(mut self, key: SortKey) -> Self {
-        self.order.push(key.0);
-        self
-    }
-
-    /// At most `n` rows. Any integer type is accepted (`i32`, `u32`, `usize`, ...); a
-    /// negative count or one beyond `i64::MAX` is an
-    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) from [`Select::build`].
-    #[must_use]
-    pub fn limit<N: TryInto<i64> + Copy + std::fmt::Display>(mut self, n: N) -> Self {
-        match value::count("limit", n) {
-            Ok(n) => self.limit = Some(n),
-            Err(e) => self.fail(e),
-        }
-        self
-    }
-
-    /// Skip the first `n` rows; any integer type, as for [`Select::limit`].
-    #[must_use]
-    pub fn offset<N: TryInto<i64> + Copy + std::fmt::Display>(mut self, n: N) -> Self {
-        match value::count("offset", n) {
-            Ok(n) => self.offset = Some(n),
-            Err(e) => self.fail(e),
-        }
-        self
-    }
-
-    /// The SQL, with placeholders numbered `$1..$n`, and the values in that order, ready for
-    /// [`Executor::query`].
-    pub fn build(&self) -> Result<(String, Vec<Param<'_>>)> {
-        if let Some(e) = &self.error {
-            return Err(Error::invalid_input(e.to_string()));
-        }
-        let mut sql = String::with_capacity(128);
-        sql.push_str("SELECT ");
-        if self.columns.is_empty() {
-            sql.push('*');
-        } else {
-            push_list(&mut sql, &self.columns);
-        }
-        sql.push_str(" FROM ");
-        sql.push_str(&self.table);
-        let mut params: Vec<Param<'_>> =
-            Vec::with_capacity(self.conditions.iter().map(|c| c.values.len()).sum());
-        write_where(&mut sql, &self.conditions, &mut params)?;
-        if !self.order.is_empty() {
-            sql.push_str(" ORDER BY ");
-            push_list(&mut sql, &self.order);
-        }
-        if let Some(n) = self.limit {
-            let _ = write!(sql, " LIMIT {n}");
-        }
-        if let Some(n) = self.offset {
-            let _ = write!(sql, " OFFSET {n}");
-        }
-        Ok((sql, params))
-    }
-
-    /// Runs the query and returns all rows.
-    pub async fn fetch_all(&self, on: &impl Executor) -> Result<Vec<Row>> {
-        let (sql, params) = self.build()?;
-        on.query(&sql, &params).await
-    }
-
-    /// Runs the query; zero rows is [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
-    pub async fn fetch_one(&self, on: &impl Executor) -> Result<Row> {
-        let (sql, params) = self.build()?;
-        on.query_one(&sql, &params).await
-    }
-
-    /// Runs the query and returns its row, if any.
-    pub async fn fetch_optional(&self, on: &impl Executor) -> Result<Option<Row>> {
-        let (sql, params) = self.build()?;
-        on.query_opt(&sql, &params).await
-    }
-
-    /// Runs the query and reads every row as `R` (a `#[derive(Table)]` struct, whose columns
-    /// are read by position: select them with [`select_table`], or a tuple).
-    pub async fn fetch_all_as<R: FromRow>(&self, on: &impl Executor) -> Result<Vec<R>> {
-        self.fetch_all(on).await?.iter().map(R::from_row).collect()
-    }
-
-    /// Runs the query and reads its one row as `R`; zero rows is
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound).
-    pub async fn fetch_one_as<R: FromRow>(&self, on: &impl Executor) -> Result<R> {
-        R::from_row(&self.fetch_one(on).await?)
-    }
-
-    /// Runs the query and reads its row, if any, as `R`.
-    pub async fn fetch_optional_as<R: FromRow>(&self, on: &impl Executor) -> Result<Option<R>> {
-        self.fetch_optional(on)
-            .await?
-            .map(|row| R::from_row(&row))
-            .transpose()
-    }
-
-    /// Runs the query and yields rows as they arrive.
-    pub async fn fetch_stream<'a>(&self, on: &'a impl Executor) -> Result<RowStream<'a>> {
-        let (sql, params) = self.build()?;
-        on.query_stream(&sql, &params).await
-    }
-}
-
-/// Appends ` WHERE a AND b ...` for `conditions` (nothing when there are none), numbering
-/// their placeholders after the values already in `params`, and adds their values.
-fn write_where<'a>(
-    sql: &mut String,
-    conditions: &'a [Condition],
-    params: &mut Vec<Param<'a>>,
-) -> Result<()> {
-    for (i, c) in conditions.iter().enumerate() {
-        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
-        // One pass writes the fragment and says how it must be joined.
-        let start = sql.len();
-        let found = placeholders::rewrite_into(sql, &c.sql, params.len() + 1)?;
-        if found.ends_in_line_comment {
-            sql.push('\n');
-        }
-        if conditions.len() > 1 && found.top_level_or {
-            sql.insert(start, '(');
-            sql.push(')');
-        }
-        params.extend(c.values.iter().map(|v| &**v as Param<'_>));
-    }
-    Ok(())
-}
-
-/// Whether a condition joined with `AND` must be parenthesised to keep its meaning: it holds
-/// a top-level `OR`. Conservative: any `or` word outside parentheses counts.
-fn order_key(key: &str) -> Result<String> {
-    let bad = || {
-        Error::invalid_input(format!(
-            "`{}` is not a sort key: write `column [ASC | DESC] [NULLS FIRST | NULLS LAST]`",
-            key.trim()
-        ))
-    };
-    let mut words = key.split_whitespace();
-    let name = words.next().ok_or_else(bad)?;
-    let mut out = ident::qualified(name).map_err(|_| bad())?;
-    // At most three words follow; a fourth makes `rest` too long to match.
-    let mut rest = [""; 4];
-    let mut n = 0;
-    for w in words {
-        if n == rest.len() {
-            return Err(bad());
-        }
-        rest[n] = w;
-        n += 1;
-    }
-    let is = |w: &str, kw: &str| w.eq_ignore_ascii_case(kw);
-    let suffix = match &rest[..n] {
-        [] => "",
-        [a] if is(a, "ASC") => " ASC",
-        [a] if is(a, "DESC") => " DESC",
-        [a, b] if is(a, "NULLS") && is(b, "FIRST") => " NULLS FIRST",
-        [a, b] if is(a, "NULLS") && is(b, "LAST") => " NULLS LAST",
-        [a, b, c] if is(b, "NULLS") && (is(a, "ASC") || is(a, "DESC")) => {
-            match (is(a, "ASC"), is(c, "FIRST"), is(c, "LAST")) {
-                (true, true, _) => " ASC NULLS FIRST",
-                (true, _, true) => " ASC NULLS LAST",
-                (false, true, _) => " DESC NULLS FIRST",
-                (false, _, true) => " DESC NULLS LAST",
-                _ => return Err(bad()),
-            }
-        }
-        _ => return Err(bad()),
-    };
-    out.push_str(suffix);
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sort_keys() {
-        for (key, want) in [
-            ("created_at", "created_at"),
-            (" created_at  desc ", "created_at DESC"),
-            ("name Asc", "name ASC"),
-            ("bio nulls first", "bio NULLS FIRST"),
-            ("bio NULLS LAST", "bio NULLS LAST"),
-            ("bio asc nulls first", "bio ASC NULLS FIRST"),
-            ("bio ASC NULLS LAST", "bio ASC NULLS LAST"),
-            ("bio desc Nulls First", "bio DESC NULLS FIRST"),
-            ("bio DESC NULLS LAST", "bio DESC NULLS LAST"),
-            ("order desc", "\"order\" DESC"),
-        ] {
-            assert_eq!(order_key(key).unwrap(), want, "{key:?}");
-        }
-        for bad in [
-            "",
-            "name up",
-            "name desc nulls",
-            "name nulls middle",
-            "name desc nulls last please",
-            "name asc desc",
-            "name; drop table users",
-            "name desc first",
-        ] {
-            assert!(order_key(bad).is_err(), "{bad:?} must be refused");
-        }
-    }
-
-    #[test]
-    fn the_seed_query() {
-        let q = select("users")
-            .columns(["id", "name", "email"])
-            .filter("status = ?", "active")
-            .filter("created_at > ?", 5_i64)
-            .order_by("created_at DESC")
-            .limit(20)
-            .offset(40);
-        let (sql, args) = q.build().unwrap();
-        assert_eq!(
-            sql,
-            "SELECT id, name, email FROM users WHERE status = $1 AND created_at > $2 ORDER BY created_at DESC LIMIT 20 OFFSET 40"
-        );
-        assert_eq!(args.len(), 2);
-    }
-
-    #[test]
-    fn names_are_checked_and_quoted() {
-        let (sql, _) = select("public.user")
-            .columns(["id", "order", "Name"])
-            .order_by("order desc nulls last, id")
-            .build()
-            .unwrap();
-        assert_eq!(
-            sql,
-            "SELECT id, \"order\", \"Name\" FROM public.\"user\" ORDER BY \"order\" DESC NULLS LAST, id"
-        );
-        for q in [
-            select("users; DROP TABLE users"),
-            select("users").columns(["id, secret"]),
-            select("users").order_by("id; DROP TABLE users"),
-            select("users").order_by("id DESCENDING"),
-        ] {
-            let err = q.build().unwrap_err();
-            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
-        }
-    }
-
-    #[test]
-    fn placeholder_count_must_match() {
-        let err = select("users")
-            .filter("a = ? AND b = ?", 1_i32)
-            .build()
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("2 placeholder(s) but 1 value(s)"),
-            "{err}"
-        );
-        let err = select("users")
-            .filter_values("a = ?", vec![])
-            .build()
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("1 placeholder(s) but 0 value(s)"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn conditions_combine_and_or_conditions_keep_their_meaning() {
-        let a = Condition::sql("a = ?", vec![Box::new(1_i32)]);
-        let b = Condition::sql("b = ?", vec![Box::new(2_i32)]);
-        let c = Condition::sql("c = ?", vec![Box::new(3_i32)]);
-        let q = select("t")
-            .filter_by(a.or(b).not().and(c))
-            .filter("x = ?", 1_i32)
-            .filter_values("y = ? OR z = ?", vec![Box::new(3_i32), Box::new(4_i32)])
-            .filter_by(None);
-        let (sql, args) = q.build().unwrap();
-        assert_eq!(
-            sql,
-            "SELECT * FROM t WHERE (NOT ((a = $1) OR (b = $2))) AND (c = $3) AND x = $4 AND (y = $5 OR z = $6)"
-        );
-        assert_eq!(args.len(), 6);
-    }
-
-    // What the derive writes for `struct User { id: i64, name: String, bio: Option<String> }`.
-    struct User;
-    #[derive(Clone, Copy)]
-    struct Name;
-    #[derive(Clone, Copy)]
-    struct Bio;
-    impl Table for User {
-        const SQL_NAME: &'static str = "users";
-        const COLUMNS: &'static [&'static str] = &["name", "bio"];
-        const NAME: &'static str = "users";
-        const SCHEMA: Option<&'static str> = None;
-        const COLUMN_INFO: &'static [crate::postgres::schema::ColumnInfo] = &[];
-    }
-    impl Column for Name {
-        type Table = User;
-        type Type = String;
-        type Value = String;
-        const SQL_NAME: &'static str = "name";
-        const NAME: &'static str = "name";
-        const INDEX: usize = 0;
-        const NULLABLE: bool = false;
-    }
-    impl Column for Bio {
-        type Table = User;
-        type Type = Option<String>;
-        type Value = String;
-        const SQL_NAME: &'static str = "bio";
-        const NAME: &'static str = "bio";
-        const INDEX: usize = 1;
-        const NULLABLE: bool = true;
-    }
-
-    #[test]
-    fn typed_conditions() {
-        let wanted: Option<&'static str> = None;
-        let q = select_table::<User>()
-            .filter_by(Name.eq("ana").or(Name.like("b%")))
-            .filter_by(Bio.is_not_null())
-            .filter_by(Name.eq_opt(wanted))
-            .filter_by(Name.in_list(vec!["a".to_owned(), "b".to_owned()]))
-            .filter_by(Bio.between("a", "m"))
-            .order_by_key(Name.desc().nulls_last())
-            .limit(5);
-        let (sql, args) = q.build().unwrap();
-        assert_eq!(
-            sql,
-            "SELECT name, bio FROM users WHERE ((name = $1) OR (name LIKE $2)) AND bio IS NOT NULL \
-             AND name = ANY($3) AND bio BETWEEN $4 AND $5 ORDER BY name DESC NULLS LAST LIMIT 5"
-        );
-        assert_eq!(args.len(), 5);
-    }
-
-    #[test]
-    fn fragments_keep_their_meaning_when_joined() {
-        // A quoted `)` does not hide the `OR`: the fragment is parenthesised.
-        let (sql, _) = select("users")
-            .filter("name = ')' OR id = ?", 1_i64)
-            .filter("status = ?", "active")
-            .build()
-            .unwrap();
-        assert_eq!(
-            sql,
-            "SELECT * FROM users WHERE (name = ')' OR id = $1) AND status = $2"
-        );
-        // A trailing `--` comment does not swallow what follows.
-        let (sql, _) = select("users")
-            .filter("id = ? -- the caller's id", 1_i64)
-            .order_by("id")
-            .limit(1)
-            .build()
-            .unwrap();
-        assert_eq!(
-            sql,
-            "SELECT * FROM users WHERE id = $1 -- the caller's id\n ORDER BY id LIMIT 1"
-        );
-        let c = Condition::sql("a = ? -- x", vec![Box::new(1_i64)])
-            .or(Condition::sql("b = ?", vec![Box::new(2_i64)]));
-        let (sql, _) = select("t").filter_by(c.not()).build().unwrap();
-        assert_eq!(
-            sql,
-            "SELECT * FROM t WHERE NOT ((a = $1 -- x\n) OR (b = $2))"
-        );
-        // Words that merely contain `or` are not an `OR`.
-        let (sql, _) = select("t")
-            .filter("color = ? AND orders > 1", "red")
-            .filter("\"or\" = ?", 1_i64)
-            .build()
-            .unwrap();
-        assert_eq!(
-            sql,
-            "SELECT * FROM t WHERE color = $1 AND orders > 1 AND \"or\" = $2"
-        );
     }
 }

@@ -135,7 +135,7 @@ fn returning_all<T: Table>(sql: &mut String) {
 /// }
 /// let q = q.filter_by(Id.eq(7_i64));
 /// let (sql, args) = q.build()?;
-/// assert_eq!(sql, "UPDATE users SET name = $1 WHERE id = $2");
+/// assert_eq!(sql, "UPDATE users SET name = $1 WHERE users.id = $2");
 /// assert_eq!(args.len(), 2);
 /// // No condition: refused.
 /// assert!(postgres::update_table::<User>().set(Name, "x").build().is_err());

@@ -7,9 +7,11 @@
 //! does not do in a form a program can read.
 
 use std::borrow::Borrow;
+use std::convert::Infallible;
 use std::pin::pin;
 
 use futures_util::SinkExt as _;
+use futures_util::stream::{self, TryStream, TryStreamExt as _};
 use tokio_postgres::types::private::BytesMut;
 use tokio_postgres::types::{IsNull, Type};
 
@@ -56,8 +58,65 @@ where
     I: IntoIterator,
     I::Item: Borrow<T>,
 {
-    let rows = rows.into_iter();
+    let rows = stream::iter(rows.into_iter().map(Ok::<_, Infallible>));
     with_tx(on, async |tx| copy_rows::<T, _>(tx, rows).await).await
+}
+
+/// Loads the rows a [`Stream`](futures_util::Stream) yields into `T`'s table with a binary
+/// `COPY ... FROM STDIN`, as [`copy_in`] does for an iterator, and returns how many were
+/// written.
+///
+/// The stream yields `Result`s (a [`TryStream`]): rows read from a file, a channel or another
+/// query arrive as they are produced and are sent in chunks, so memory stays bounded whatever
+/// the number of rows. The COPY runs in a transaction (a savepoint when `on` is a
+/// [`Transaction`]), so when the stream yields an error, or a value is bad, nothing is
+/// written: the error names the row (its index in the stream, from 0). A stream error that is
+/// a txova-db error keeps its kind; any other (an [`Error::custom`] included) is
+/// [`ErrorKind::InvalidInput`], with the stream's error as its source
+/// ([`Error::downcast_ref`]). The query deadline covers the whole COPY, waits on the stream
+/// included.
+///
+/// ```no_run
+/// # async fn demo(pool: &txova_db::postgres::Pool) -> txova_db::Result<()> {
+/// use futures_util::stream;
+/// use txova_db::Table;
+/// use txova_db::postgres::copy_in_stream;
+///
+/// #[derive(Table)]
+/// #[table(name = "trips")]
+/// struct Trip {
+///     id: i64,
+///     km: f64,
+/// }
+///
+/// let rows = stream::iter((0..100_000).map(|id| Ok::<_, std::io::Error>(Trip { id, km: 1.5 })));
+/// let written = copy_in_stream::<Trip, _>(pool, rows).await?;
+/// assert_eq!(written, 100_000);
+/// # Ok(()) }
+/// ```
+pub async fn copy_in_stream<T, S>(on: impl TxSource, rows: S) -> Result<u64>
+where
+    T: Insertable,
+    S: TryStream,
+    S::Ok: Borrow<T>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    with_tx(on, async |tx| copy_rows::<T, _>(tx, rows).await).await
+}
+
+/// The error for a row the stream could not give: a txova-db error keeps its kind.
+fn stream_error<T: Insertable>(index: u64, e: Box<dyn std::error::Error + Send + Sync>) -> Error {
+    let context = format!(
+        "copy into `{}`: row {index}: the rows' stream failed",
+        T::NAME
+    );
+    match e.downcast::<Error>() {
+        Ok(e) if e.kind() != ErrorKind::Custom => e.context(context),
+        // An application error (`Error::custom` included) shows its own message, so it
+        // becomes the cause of an error that names the row.
+        Ok(e) => Error::with_source(ErrorKind::InvalidInput, context, *e),
+        Err(e) => Error::with_source(ErrorKind::InvalidInput, context, e),
+    }
 }
 
 /// What the encoder must know of each inserted column.
@@ -70,11 +129,12 @@ struct Target {
     max_chars: Option<usize>,
 }
 
-async fn copy_rows<T, I>(tx: &mut Transaction<'_>, rows: I) -> Result<u64>
+async fn copy_rows<T, S>(tx: &mut Transaction<'_>, rows: S) -> Result<u64>
 where
     T: Insertable,
-    I: Iterator,
-    I::Item: Borrow<T>,
+    S: TryStream,
+    S::Ok: Borrow<T>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let targets = targets::<T>(tx).await?;
     let mut sql = format!("COPY {} (", T::SQL_NAME);
@@ -100,9 +160,17 @@ where
             let mut sink = pin!(sink);
             let mut buf = BytesMut::with_capacity(CHUNK + 4096);
             buf.extend_from_slice(HEADER);
-            for (index, row) in rows.enumerate() {
+            let mut rows = pin!(rows.into_stream());
+            let mut index = 0_u64;
+            loop {
                 // An error returns early and drops the sink, which aborts the COPY.
+                let row = match rows.try_next().await {
+                    Ok(Some(row)) => row,
+                    Ok(None) => break,
+                    Err(e) => return Err(stream_error::<T>(index, e.into())),
+                };
                 encode_row::<T>(&mut buf, row.borrow(), index, width, &targets)?;
+                index += 1;
                 if buf.len() >= CHUNK {
                     sink.feed(buf.split()).await.map_err(Error::from)?;
                 }
@@ -117,7 +185,7 @@ where
 fn encode_row<T: Insertable>(
     buf: &mut BytesMut,
     row: &T,
-    index: usize,
+    index: u64,
     width: i16,
     targets: &[Target],
 ) -> Result<()> {
