@@ -3,14 +3,14 @@
 mod builder;
 mod bulk;
 mod config;
-mod conn_string;
+pub(crate) mod conn_string;
 mod connection;
 mod executor;
 mod gate;
 mod ident;
-mod migrate;
+pub(crate) mod migrate;
 mod observe;
-mod placeholders;
+pub(crate) mod placeholders;
 mod pool;
 mod query;
 mod schema;
