@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use txova_db::redis::CacheKey;
 use txova_db::redis::__private::KeyBuilder;
+use txova_db::redis::CacheKey;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -21,6 +21,10 @@ fuzz_target!(|data: &[u8]| {
     let key: CacheKey<()> = b.finish();
     assert_eq!(key.as_str().split(':').count(), 3);
     if key.check().is_ok() {
-        assert!(CacheKey::<()>::parse(key.as_str()).is_ok(), "{:?}", key.as_str());
+        assert!(
+            CacheKey::<()>::parse(key.as_str()).is_ok(),
+            "{:?}",
+            key.as_str()
+        );
     }
 });

@@ -14,14 +14,22 @@ fuzz_target!(|data: &[u8]| {
         match go_json(&v) {
             Ok(text) => {
                 let back: f64 = from_json(&text).expect("its own float reads back");
-                assert!(back.to_bits() == v.to_bits(), "{v:e} -> {}", String::from_utf8_lossy(&text));
+                assert!(
+                    back.to_bits() == v.to_bits(),
+                    "{v:e} -> {}",
+                    String::from_utf8_lossy(&text)
+                );
             }
             Err(_) => assert!(!v.is_finite()),
         }
         let w = f32::from_le_bytes([bits[0], bits[1], bits[2], bits[3]]);
         if let Ok(text) = go_json(&w) {
             let back: f32 = from_json(&text).expect("its own float reads back");
-            assert!(back.to_bits() == w.to_bits(), "{w:e} -> {}", String::from_utf8_lossy(&text));
+            assert!(
+                back.to_bits() == w.to_bits(),
+                "{w:e} -> {}",
+                String::from_utf8_lossy(&text)
+            );
         }
     }
     if let Ok(value) = from_json::<serde_json::Value>(data) {
@@ -29,7 +37,12 @@ fuzz_target!(|data: &[u8]| {
         let back: serde_json::Value = from_json(&text).expect("its own output reads back");
         // Go writes the float -1.0 as `-1`, which reads back as an integer: numbers are
         // compared as numbers.
-        assert_eq!(numbers(back), numbers(value), "{}", String::from_utf8_lossy(&text));
+        assert_eq!(
+            numbers(back),
+            numbers(value),
+            "{}",
+            String::from_utf8_lossy(&text)
+        );
     }
 });
 

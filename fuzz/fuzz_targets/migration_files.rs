@@ -19,11 +19,19 @@ fuzz_target!(|data: &[u8]| {
     let lines: Vec<&str> = text.lines().collect();
     let files: Vec<(String, String)> = lines
         .chunks(2)
-        .map(|pair| (pair[0].to_owned(), pair.get(1).copied().unwrap_or("").to_owned()))
+        .map(|pair| {
+            (
+                pair[0].to_owned(),
+                pair.get(1).copied().unwrap_or("").to_owned(),
+            )
+        })
         .collect();
     if let Ok(source) = MigrationSource::from_files(files) {
         let versions: Vec<u64> = source.versions().collect();
-        assert!(versions.windows(2).all(|w| w[0] < w[1]), "versions sorted and unique");
+        assert!(
+            versions.windows(2).all(|w| w[0] < w[1]),
+            "versions sorted and unique"
+        );
         assert_eq!(versions.len(), source.len());
     }
 });

@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
     match session_id_masked_tag(id) {
         Ok(tag) => {
             assert_eq!(id.len(), 48);
-            assert!(id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            );
             let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
             assert_eq!(&id[32..], hex);
         }
