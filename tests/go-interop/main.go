@@ -38,6 +38,8 @@ func main() {
 		err = cacheWrite(os.Args[2:])
 	case "cache-read":
 		err = cacheRead(os.Args[2:])
+	case "json-floats":
+		err = jsonFloats(os.Args[2:])
 	default:
 		usage()
 	}
@@ -63,6 +65,7 @@ func usage() {
   go-interop hold-lock-instance postgres|pgx5 <postgres-url>  (the same, opened WithInstance)
   go-interop keys <uuid> <int64> <uint32> <word>
   go-interop cache-write <redis-url> <prefix>
-  go-interop cache-read <redis-url> <prefix>`)
+  go-interop cache-read <redis-url> <prefix>
+  go-interop json-floats <file>     (json.Marshal of each "64|32 <hex bits>" line)`)
 	os.Exit(exitUsage)
 }

@@ -76,3 +76,6 @@ pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     from_row::expand(input.into()).into()
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,6 +23,8 @@
 #![forbid(unsafe_code)]
 
 #[doc(hidden)]
+pub mod __entry;
+#[doc(hidden)]
 pub mod __private;
 mod backoff;
 mod error;

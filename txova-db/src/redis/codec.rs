@@ -7,6 +7,7 @@
 //! (`"1"`, `"10"`, `"2"`), whatever the map type (`HashMap`, `BTreeMap`). NaN and ±Inf are
 //! an error, as Go's `json.Marshal` refuses them, instead of `serde_json`'s `null`.
 
+use std::fmt::Write as _;
 use std::io;
 
 use serde::Serialize;
@@ -64,20 +65,122 @@ impl serde_json::ser::Formatter for GoFormatter {
 
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
         let abs = value.abs();
+        let digits = shortest(value);
         if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-            write_go_exponent(writer, &format!("{value:e}"))
+            write_go_exponent(writer, &digits)
         } else {
-            write!(writer, "{value}")
+            write_fixed(writer, &digits)
         }
     }
 
     fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
         let abs = value.abs();
+        let digits = shortest(value);
         if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-            write_go_exponent(writer, &format!("{value:e}"))
+            write_go_exponent(writer, &digits)
         } else {
-            write!(writer, "{value}")
+            write_fixed(writer, &digits)
         }
+    }
+}
+
+/// The shortest digits that read back as `value`, in Rust's exponent form (`-3.5e6`), with
+/// Go's choice where two decimals of that length are exactly as close: Rust's shortest
+/// formatting rounds such a tie up, Go's `strconv` to the even digit (`3057758.25_f32` is
+/// `3057758.2` in Go, `3057758.3` in Rust), so the tie is settled here as Go settles it.
+fn shortest<F>(value: F) -> String
+where
+    F: Copy + PartialEq + std::fmt::LowerExp + std::str::FromStr,
+{
+    let rust = format!("{value:e}");
+    let (mantissa, _) = rust.split_once('e').unwrap_or((&rust, "0"));
+    let n = mantissa.bytes().filter(u8::is_ascii_digit).count();
+    // A tie needs the exact value to end one digit later, in a 5: first the cheap look at
+    // that digit, then the exact expansion (at most 767 significant digits for an f64).
+    let one_more = format!("{value:.n$e}");
+    if !one_more
+        .split_once('e')
+        .is_some_and(|(m, _)| m.ends_with('5'))
+    {
+        return rust;
+    }
+    let exact = format!("{value:.800e}");
+    let Some((exact_mantissa, exact_exp)) = exact.split_once('e') else {
+        return rust;
+    };
+    let digits: Vec<u8> = exact_mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
+    let significant = digits.iter().rposition(|d| *d != 0).map_or(0, |i| i + 1);
+    if significant != n + 1 || digits[n] != 5 {
+        return rust;
+    }
+    let Ok(mut exp) = exact_exp.parse::<i32>() else {
+        return rust;
+    };
+    let mut even = digits[..n].to_vec();
+    if even[n - 1] % 2 == 1 {
+        // Round up: the next decimal of n digits, carrying (99 -> 100 moves the exponent).
+        let mut i = n;
+        loop {
+            if i == 0 {
+                even.insert(0, 1);
+                even.pop();
+                exp += 1;
+                break;
+            }
+            i -= 1;
+            if even[i] == 9 {
+                even[i] = 0;
+            } else {
+                even[i] += 1;
+                break;
+            }
+        }
+    }
+    while even.len() > 1 && even.last() == Some(&0) {
+        even.pop();
+    }
+    let sign = if exact.starts_with('-') { "-" } else { "" };
+    let mut text = format!("{sign}{}", even[0]);
+    if even.len() > 1 {
+        text.push('.');
+        text.extend(even[1..].iter().map(|d| char::from(b'0' + d)));
+    }
+    let _ = write!(text, "e{exp}");
+    // Both decimals are in the round trip interval but at its edge: keep Rust's if the even
+    // one would not read back.
+    if text.parse::<F>().is_ok_and(|v| v == value) {
+        text
+    } else {
+        rust
+    }
+}
+
+/// Writes Rust's exponent form (`-3.5e-1`) in fixed notation (`-0.35`), as Go's `strconv`
+/// `'f'` format with the shortest digits.
+fn write_fixed<W: ?Sized + io::Write>(writer: &mut W, rust: &str) -> io::Result<()> {
+    let (mantissa, exp) = rust.split_once('e').unwrap_or((rust, "0"));
+    let exp: i64 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    writer.write_all(sign.as_bytes())?;
+    if let Ok(point) = usize::try_from(exp) {
+        let int_len = point + 1;
+        if digits.len() <= int_len {
+            writer.write_all(digits.as_bytes())?;
+            writer.write_all("0".repeat(int_len - digits.len()).as_bytes())
+        } else {
+            write!(writer, "{}.{}", &digits[..int_len], &digits[int_len..])
+        }
+    } else {
+        let zeros = usize::try_from(-exp - 1).unwrap_or(0);
+        write!(writer, "0.{}{digits}", "0".repeat(zeros))
     }
 }
 
@@ -258,5 +361,41 @@ mod tests {
     fn garbage_is_a_decode_error() {
         let e = decode::<User>(b"{not json").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);
+    }
+
+    /// Found by the property test against Go's `json.Marshal` (`tests/prop_json.rs`): where
+    /// the two shortest decimals are exactly as close, Go writes the even one.
+    #[test]
+    fn exact_ties_take_the_even_digit_as_go_does() {
+        let f32_cases: [(u32, &str); 4] = [
+            (0x4a3a_a179, "3057758.2"),
+            (0x476c_d290, "60626.562"),
+            (0xc89a_f1c4, "-317326.12"),
+            (0x49cf_1b62, "1696620.2"),
+        ];
+        for (bits, go) in f32_cases {
+            let v = f32::from_bits(bits);
+            assert_eq!(String::from_utf8(encode(&v).unwrap()).unwrap(), go, "{v:?}");
+            assert_eq!(decode::<f32>(go.as_bytes()).unwrap().to_bits(), bits);
+        }
+        let f64_cases: [(u64, &str); 2] = [
+            (0xc2ee_0c6f_8a83_9d14, "-264310078315752.62"),
+            (0xc313_0e19_41ba_6b5d, "-1340881549302487.2"),
+        ];
+        for (bits, go) in f64_cases {
+            let v = f64::from_bits(bits);
+            assert_eq!(String::from_utf8(encode(&v).unwrap()).unwrap(), go, "{v:?}");
+            assert_eq!(decode::<f64>(go.as_bytes()).unwrap().to_bits(), bits);
+        }
+    }
+
+    /// Found by the property test: without `serde_json`'s exact float parsing, this value
+    /// came back one unit in the last place off.
+    #[test]
+    fn floats_read_back_exactly() {
+        let v = 2.680_370_546_943_396_6e-7_f64;
+        let text = encode(&v).unwrap();
+        assert_eq!(text, b"2.6803705469433966e-7");
+        assert_eq!(decode::<f64>(&text).unwrap().to_bits(), v.to_bits());
     }
 }

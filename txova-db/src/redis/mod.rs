@@ -7,14 +7,14 @@
 
 mod cache;
 mod client;
-mod codec;
+pub(crate) mod codec;
 mod flight;
 pub mod go;
 mod key;
 mod lock;
 mod observe;
 mod rate_limit;
-mod session;
+pub(crate) mod session;
 
 pub use cache::{Cache, DEFAULT_MAX_VALUE_SIZE, Lease, OnDecodeError};
 pub use client::{Client, Config, Connection};

@@ -459,7 +459,7 @@ fn check_user(user_id: &str) -> Result<()> {
 
 /// The random part of a session id and its masked tag; a malformed id is an
 /// [`ErrorKind::InvalidInput`] error.
-fn split_id(id: &str) -> Result<(&str, [u8; 8])> {
+pub(crate) fn split_id(id: &str) -> Result<(&str, [u8; 8])> {
     let malformed = || {
         Error::new(
             ErrorKind::InvalidInput,

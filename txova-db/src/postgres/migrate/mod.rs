@@ -11,7 +11,7 @@ mod failure;
 mod lock;
 mod options;
 mod plan;
-mod source;
+pub(crate) mod source;
 mod status;
 mod table;
 

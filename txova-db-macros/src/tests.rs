@@ -1,0 +1,720 @@
+//! The macros expanded in-process, through the same entry functions the `#[proc_macro]`
+//! functions call: the SQL each statement assembles, and the message of every compile error.
+//! (The ui-tests check the same errors through rustc, with their spans.)
+
+use proc_macro2::{TokenStream, TokenTree};
+
+/// The messages of the `compile_error!`s in `out`, in order.
+fn errors(out: &TokenStream) -> Vec<String> {
+    let mut found = Vec::new();
+    collect_errors(out.clone(), &mut found);
+    found
+}
+
+fn collect_errors(tokens: TokenStream, found: &mut Vec<String>) {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            TokenTree::Ident(id) if id == "compile_error" => {
+                if let Some(TokenTree::Group(g)) = tokens.get(i + 2) {
+                    let lit: syn::LitStr = syn::parse2(g.stream()).expect("a message literal");
+                    found.push(lit.value());
+                }
+            }
+            TokenTree::Group(g) => collect_errors(g.stream(), found),
+            _ => {}
+        }
+    }
+}
+
+/// The SQL that `out` assembles at compile time, with the derive's constants written as
+/// `{User}` (a table's name) and `{User::id}` (a column's name), parameters as `$n`.
+fn sql(out: &TokenStream) -> String {
+    let parts = find_parts(out.clone()).expect("a `const PARTS` in the expansion");
+    let syn::Expr::Reference(r) = parts else {
+        panic!("PARTS is not a reference to an array")
+    };
+    let syn::Expr::Array(items) = *r.expr else {
+        panic!("PARTS is not an array")
+    };
+    items.elems.iter().map(render_part).collect()
+}
+
+fn find_parts(tokens: TokenStream) -> Option<syn::Expr> {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            TokenTree::Ident(id) if id == "PARTS" => {
+                let eq = tokens[i..]
+                    .iter()
+                    .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == '='))?;
+                let expr: TokenStream = tokens[i + eq + 1..]
+                    .iter()
+                    .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                    .cloned()
+                    .collect();
+                return syn::parse2(expr).ok();
+            }
+            TokenTree::Group(g) => {
+                if let Some(e) = find_parts(g.stream()) {
+                    return Some(e);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn compact(t: &impl quote::ToTokens) -> String {
+    t.to_token_stream().to_string().replace(' ', "")
+}
+
+fn last_ident(e: &syn::Expr) -> String {
+    match e {
+        syn::Expr::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// One part of the statement: literal text as is, anything computed in braces.
+fn render_part(part: &syn::Expr) -> String {
+    match part {
+        syn::Expr::Call(call) => {
+            let args: Vec<&syn::Expr> = call.args.iter().collect();
+            match (last_ident(&call.func).as_str(), args.as_slice()) {
+                (
+                    "Str",
+                    [
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(s),
+                            ..
+                        }),
+                    ],
+                ) => s.value(),
+                ("Str", [e]) => format!("{{{}}}", value(e)),
+                ("Param", [e]) => format!("${}", value(e)),
+                (kind, args) => {
+                    let args: Vec<String> = args.iter().map(|a| value(a)).collect();
+                    format!("{{{kind}:{}}}", args.join(","))
+                }
+            }
+        }
+        syn::Expr::Struct(s) => {
+            let fields: Vec<String> = s
+                .fields
+                .iter()
+                .map(|f| format!("{}={}", compact(&f.member), value(&f.expr)))
+                .collect();
+            let name = s
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            format!("{{{name}:{}}}", fields.join(","))
+        }
+        other => format!("{{?{}}}", compact(other)),
+    }
+}
+
+/// A value computed at compile time: `User` for a table's name, `User::id` for a column's.
+fn value(e: &syn::Expr) -> String {
+    match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_digits().to_owned(),
+        syn::Expr::Binary(b) => match (
+            value(&b.left).parse::<usize>(),
+            value(&b.right).parse::<usize>(),
+        ) {
+            (Ok(l), Ok(r)) => (l + r).to_string(),
+            _ => compact(e),
+        },
+        syn::Expr::Reference(r) => value(&r.expr),
+        syn::Expr::Path(p) => match (&p.qself, p.path.segments.last()) {
+            (Some(q), Some(last)) if last.ident == "SQL_NAME" => compact(&q.ty),
+            (Some(q), Some(last)) => format!("{}::{}", compact(&q.ty), last.ident),
+            _ => compact(p),
+        },
+        syn::Expr::Call(c) => {
+            let args: Vec<String> = c.args.iter().map(value).collect();
+            match (last_ident(&c.func).as_str(), args.as_slice()) {
+                ("col", [column]) => column.clone(),
+                ("col_table", [column]) => column
+                    .rsplit_once("::")
+                    .map_or_else(String::new, |(t, _)| t.to_owned()),
+                (f, args) => format!("{f}({})", args.join(",")),
+            }
+        }
+        syn::Expr::MethodCall(m) => format!("{}.{}", value(&m.receiver), m.method),
+        other => compact(other),
+    }
+}
+
+fn select(src: &str) -> TokenStream {
+    crate::query::select::expand(syn::parse_str(src).expect("tokens"))
+}
+fn insert(src: &str) -> TokenStream {
+    crate::query::insert::expand(syn::parse_str(src).expect("tokens"))
+}
+fn update(src: &str) -> TokenStream {
+    crate::query::update::expand(syn::parse_str(src).expect("tokens"))
+}
+fn delete(src: &str) -> TokenStream {
+    crate::query::delete::expand(syn::parse_str(src).expect("tokens"))
+}
+
+fn from_row(src: &str) -> TokenStream {
+    crate::from_row::expand(syn::parse_str(src).expect("tokens"))
+}
+fn pg_enum(src: &str) -> TokenStream {
+    crate::pg_enum::expand(syn::parse_str(src).expect("tokens"))
+}
+fn table(src: &str) -> TokenStream {
+    crate::table::expand(syn::parse_str(src).expect("tokens"))
+}
+fn cache_keys(src: &str) -> TokenStream {
+    crate::cache_key::expand(syn::parse_str(src).expect("tokens"))
+}
+
+fn test_attr(args: &str, item: &str) -> TokenStream {
+    crate::test_attr::expand(
+        syn::parse_str(args).expect("tokens"),
+        syn::parse_str(item).expect("tokens"),
+    )
+}
+fn embed(src: &str) -> TokenStream {
+    crate::embed_migrations::expand(syn::parse_str(src).expect("tokens"))
+}
+
+/// Asserts that every `(input, sql)` expands without error to that SQL.
+fn assert_sql(expand: fn(&str) -> TokenStream, cases: &[(&str, &str)]) {
+    for (src, want) in cases {
+        let out = expand(src);
+        assert_eq!(errors(&out), Vec::<String>::new(), "{src}");
+        assert_eq!(sql(&out), *want, "{src}");
+    }
+}
+
+/// Asserts that every `(input, messages)` expands to exactly those compile errors.
+fn assert_errors(expand: fn(&str) -> TokenStream, cases: &[(&str, &[&str])]) {
+    for (src, want) in cases {
+        assert_eq!(errors(&expand(src)), *want, "{src}");
+    }
+}
+
+#[test]
+fn select_assembles_its_sql() {
+    assert_sql(
+        select,
+        &[
+            (
+                "id, name from User where id = 5 order by name limit 3",
+                "SELECT {User::id}, {User::name} FROM {User} WHERE {User::id} = $1 \
+                 ORDER BY {User::name} LIMIT 3",
+            ),
+            (
+                "User where not id = 1 offset 10",
+                "SELECT {List:User::COLUMNS} FROM {User} WHERE NOT {User::id} = $1 OFFSET 10",
+            ),
+            (
+                "Row { id, name } from User where name ilike q",
+                "SELECT {User::id}, {User::name} FROM {User} WHERE {User::name} ILIKE $1",
+            ),
+            // With a join every column is qualified by its table.
+            (
+                "User left join Post on Post::user_id = User::id \
+                 where (name = n or not email like p) and age between 1 and 9 \
+                 and bio is not null and id in (a, b) and id not in ids \
+                 order by name asc nulls last, id desc nulls first limit n offset o",
+                "SELECT {QualifiedList:User,User::COLUMNS} FROM {User} LEFT JOIN {Post} \
+                 ON {Post}.{Post::user_id} = {User}.{User::id} \
+                 WHERE ({User}.{User::name} = $1 OR NOT {User}.{User::email} LIKE $2) \
+                 AND {User}.{User::age} BETWEEN $3 AND $4 AND {User}.{User::bio} IS NOT NULL \
+                 AND {User}.{User::id} IN ($5, $6) AND NOT ({User}.{User::id} = ANY($7)) \
+                 ORDER BY {User}.{User::name} NULLS LAST, {User}.{User::id} DESC NULLS FIRST \
+                 LIMIT $8 OFFSET $9",
+            ),
+            (
+                "User inner join Post on Post::user_id = User::id and Post::id = User::id \
+                 where User::id <> 1 and id < 2 and id <= 3 and id > 4 and id >= 5 and name is null",
+                "SELECT {QualifiedList:User,User::COLUMNS} FROM {User} JOIN {Post} \
+                 ON {Post}.{Post::user_id} = {User}.{User::id} AND {Post}.{Post::id} = {User}.{User::id} \
+                 WHERE {User}.{User::id} <> $1 AND {User}.{User::id} < $2 AND {User}.{User::id} <= $3 \
+                 AND {User}.{User::id} > $4 AND {User}.{User::id} >= $5 AND {User}.{User::name} IS NULL",
+            ),
+            // `sum` and `avg` cast to the type their result is read as.
+            (
+                "distinct status, count(*), sum(age), avg(age), min(Post::id), max(Post::id) \
+                 from User join Post on Post::user_id = User::id group by status \
+                 having count(*) > 2 order by count(*) desc",
+                "SELECT DISTINCT {User}.{User::status}, count(*), \
+                 sum({User}.{User::age}){sum_info(User::age).cast}, \
+                 avg({User}.{User::age}){avg_info(User::age).cast}, \
+                 min({Post}.{Post::id}), max({Post}.{Post::id}) \
+                 FROM {User} JOIN {Post} ON {Post}.{Post::user_id} = {User}.{User::id} \
+                 GROUP BY {User}.{User::status} HAVING count(*) > $1 ORDER BY count(*) DESC",
+            ),
+        ],
+    );
+}
+
+#[test]
+#[allow(clippy::too_many_lines, reason = "a table of cases, one per mistake")]
+fn select_names_each_mistake() {
+    let order = "expected `where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or \
+                 the end of the query (in this order)";
+    assert_errors(
+        select,
+        &[
+            (
+                "id, name User",
+                &["expected `from` and a table after the selected columns"],
+            ),
+            (
+                "Row { id } User",
+                &["expected `from` and a table after the struct's columns"],
+            ),
+            ("User where id == 1", &["SQL compares with `=`, not `==`"]),
+            ("User where id = 1 limit 2 order by id", &[order]),
+            (
+                "frob(id) from User",
+                &[
+                    "unknown function `frob`; the aggregates are `count`, `sum`, `avg`, `min` and `max`",
+                ],
+            ),
+            (
+                "sum(*) from User",
+                &["`sum(*)` is not SQL; name a column: `sum(column)`"],
+            ),
+            (
+                "count(id id) from User",
+                &["expected `)` after the aggregate's column"],
+            ),
+            (
+                "User where id is 1",
+                &["expected `null` after `is` (write `is null` or `is not null`)"],
+            ),
+            (
+                "User where id in ()",
+                &["unexpected end of input, expected at least one value in the list"],
+            ),
+            (
+                "User where id between 1 or 2",
+                &["expected `and` between the bounds of `between`"],
+            ),
+            (
+                "User where not id ~ 1",
+                &[
+                    "expected a comparison after the column: `=`, `<>`, `<`, `<=`, `>`, `>=`, `is null`, \
+                 `in`, `like`, `ilike` or `between`",
+                ],
+            ),
+            (
+                "User where id = ",
+                &["unexpected end of input, expected a value (a Rust expression) here"],
+            ),
+            (
+                "User order by Post",
+                &["expected a column or an aggregate to order by, found a table"],
+            ),
+            (
+                "User order by id nulls middle",
+                &["expected `last` or `first` after `nulls`"],
+            ),
+            (
+                "User join Post on Post::id",
+                &["unexpected end of input, expected `=`: a join matches two columns"],
+            ),
+            ("User left Post", &["expected `join` after `left`"]),
+            ("User inner Post", &["expected `join` after `inner`"]),
+            ("User order id", &["expected `by` after `order`"]),
+            ("User group id", &["expected `by` after `group`"]),
+            (
+                "3 from User",
+                &[
+                    "expected a column (`status`, `User::status`), a table (`User`) or an aggregate (`count(*)`)",
+                ],
+            ),
+            (
+                "User where User = 1",
+                &["expected a column, such as `status` or `User::status`, found a table"],
+            ),
+            (
+                "User where id = 1 and 1 = id",
+                &["expected a column, such as `status` or `User::status`"],
+            ),
+            (
+                "User where count(*) > 1",
+                &[
+                    "an aggregate cannot be in `where`, which filters rows before they are grouped; \
+                 write it in `having` after `group by`",
+                ],
+            ),
+            (
+                "User where Post::id = 1",
+                &[
+                    "`Post` is not a table of this query, which reads `User`; join it first, or use a \
+                 column of `User`",
+                ],
+            ),
+            (
+                "User join Post on Post::id = User::id where Comment::id = 1",
+                &["`Comment` is not a table of this query; its tables are `User`, `Post`"],
+            ),
+            // A syntax mistake and a foreign table after it: both reported in one compile.
+            (
+                "User where id == 1 order by Post::id",
+                &[
+                    "SQL compares with `=`, not `==`",
+                    "`Post` is not a table of this query, which reads `User`; join it first, or use a \
+                 column of `User`",
+                ],
+            ),
+        ],
+    );
+    // After a mistake the query is still written, so the code around it type-checks.
+    let out = select("User where id == 1 limit 5");
+    assert!(out.to_string().contains("Query :: __new"), "{out}");
+    assert_eq!(sql(&out), "SELECT {List:User::COLUMNS} FROM {User} LIMIT 5");
+}
+
+#[test]
+fn insert_update_and_delete_assemble_their_sql() {
+    assert_sql(
+        insert,
+        &[
+            (
+                "into User values row",
+                "INSERT INTO {User} ({List:User::INSERT_COLUMNS}) VALUES \
+                 {Rows:first=1,width=User::INSERT_WIDTH,count=1}",
+            ),
+            (
+                "into User (id, name) values (1, n) returning id",
+                "INSERT INTO {User} ({User::id}, {User::name}) VALUES ($1, $2) RETURNING {User::id}",
+            ),
+            (
+                "into User set id = 1, name = n on conflict do nothing returning User",
+                "INSERT INTO {User} ({User::id}, {User::name}) VALUES ($1, $2) ON CONFLICT DO NOTHING \
+                 RETURNING {List:User::COLUMNS}",
+            ),
+            (
+                "into User (id, email) values (1, e) on conflict (email) \
+                 do update set name = excluded.name, age = 3",
+                "INSERT INTO {User} ({User::id}, {User::email}) VALUES ($1, $2) ON CONFLICT ({User::email}) \
+                 DO UPDATE SET {User::name} = EXCLUDED.{User::name}, {User::age} = $3",
+            ),
+        ],
+    );
+    assert_sql(
+        update,
+        &[
+            (
+                "User set name = n, age = 2 where id = 1 returning id, name",
+                "UPDATE {User} SET {User::name} = $1, {User::age} = $2 WHERE {User::id} = $3 \
+                 RETURNING {User::id}, {User::name}",
+            ),
+            (
+                "User set name = n where all",
+                "UPDATE {User} SET {User::name} = $1",
+            ),
+        ],
+    );
+    assert_sql(
+        delete,
+        &[
+            (
+                "from User where id = 1 returning User",
+                "DELETE FROM {User} WHERE {User::id} = $1 RETURNING {List:User::COLUMNS}",
+            ),
+            ("from User where all", "DELETE FROM {User}"),
+        ],
+    );
+}
+
+#[test]
+fn insert_update_and_delete_name_each_mistake() {
+    let end = "expected `where`, `returning` or the end of the statement";
+    assert_errors(
+        insert,
+        &[
+            (
+                "User values row",
+                &["expected `into` first: `insert!(into User values row)`"],
+            ),
+            (
+                "into User row",
+                &[
+                    "expected `values` after the table: `values row`, `(col, ...) values (value, ...)` \
+                 or `set col = value, ...`",
+                ],
+            ),
+            (
+                "into User (id) values 1",
+                &["expected a row of values in parentheses: `(a, b)`"],
+            ),
+            (
+                "into User set id = excluded.id",
+                &["`excluded.column` only means something in `on conflict do update set`"],
+            ),
+            (
+                "into User set id = 1 on duplicate",
+                &["expected `conflict` after `on`"],
+            ),
+            (
+                "into User set id = 1 on conflict skip",
+                &["expected `do` after `on conflict`: `do nothing` or `do update set ...`"],
+            ),
+            (
+                "into User set id = 1 on conflict do update set id = 2",
+                &[
+                    "`do update` needs the conflicting columns: `on conflict (email) do update set ...`",
+                ],
+            ),
+            (
+                "into User set id = 1 on conflict do nothing extra",
+                &["expected `on conflict`, `returning` or the end of the statement"],
+            ),
+            (
+                "into User set id = 1 on conflict do frob",
+                &["expected `update` or `nothing` after `do`"],
+            ),
+            (
+                "into User set id 1",
+                &["expected `=` and the column's new value"],
+            ),
+            (
+                "into User (id, name) values (1)",
+                &["this row has 1 value for 2 columns"],
+            ),
+        ],
+    );
+    assert_errors(
+        update,
+        &[
+            (
+                "User set name = n",
+                &[
+                    "`update!` without `where` would change every row of `User`; add `where <condition>`, \
+                 or write `where all` if you mean every row",
+                ],
+            ),
+            (
+                "User name = n where id = 1",
+                &["expected `set` after the table: `update!(User set column = value where ...)`"],
+            ),
+            ("User set name = n where id = 1 limit 3", &[end]),
+        ],
+    );
+    assert_errors(
+        delete,
+        &[
+            (
+                "User where id = 1",
+                &["expected `from` first: `delete!(from User where ...)`"],
+            ),
+            (
+                "from User",
+                &[
+                    "`delete!` without `where` would delete every row of `User`; add `where <condition>`, \
+                 or write `where all` if you mean every row",
+                ],
+            ),
+            ("from User where id = 1 order by id", &[end]),
+        ],
+    );
+}
+
+#[test]
+fn derives_name_each_mistake() {
+    assert_errors(
+        from_row,
+        &[
+            (
+                "struct R<T> { a: T }",
+                &["a `FromRow` struct cannot be generic"],
+            ),
+            (
+                "enum R { A }",
+                &["`#[derive(FromRow)]` works on a struct with one field per selected column"],
+            ),
+        ],
+    );
+    assert_errors(
+        pg_enum,
+        &[
+            ("enum S<T> { A(T) }", &["a `PgEnum` cannot be generic"]),
+            (
+                r#"#[pg_enum(nme = "s")] enum S { A, #[pg_enum(rename = "a")] B, #[pg_enum(frob)] C }"#,
+                &[
+                    "unknown attribute here; the valid one is `name = \"...\"` on the enum",
+                    "duplicate label `a`: variant `A` already has it",
+                    "unknown attribute here; the valid one is `rename = \"...\"` on a variant",
+                ],
+            ),
+            (
+                "struct S;",
+                &[
+                    "`#[derive(PgEnum)]` works on an enum of unit variants, one per label of the PostgreSQL enum",
+                ],
+            ),
+        ],
+    );
+    assert_errors(
+        table,
+        &[
+            (
+                "struct U;",
+                &[
+                    "`#[derive(Table)]` needs a struct with named fields, one per column; this is a unit struct",
+                ],
+            ),
+            (
+                "struct U(i32);",
+                &[
+                    "`#[derive(Table)]` needs a struct with named fields, one per column; this is a tuple struct",
+                ],
+            ),
+            (
+                "enum U { A }",
+                &[
+                    "`#[derive(Table)]` works on a struct with named fields, not on an enum; to store a Rust \
+             enum in a PostgreSQL enum column use `#[derive(PgEnum)]`",
+                ],
+            ),
+            (
+                "struct U<T> { a: T }",
+                &["a table struct cannot be generic: each column needs one Rust type"],
+            ),
+            (
+                r#"#[table(name = "")] struct U { a: i32 }"#,
+                &["a name cannot be empty"],
+            ),
+            (
+                r#"#[table(cache = "Bad Prefix")] struct U { a: i32 }"#,
+                &[
+                    "`cache` builds the key from the primary key, so it needs exactly one \
+             `#[column(primary_key)]` field; this table has 0",
+                    "invalid cache key prefix: it contains ' '; whitespace and control characters are not allowed",
+                ],
+            ),
+            (
+                "struct U { a: (i32, i32), b: [u8; 4], c: fn() }",
+                &[
+                    "unsupported column type: a tuple; use one field per column",
+                    "unsupported column type: a fixed-size array; use `Vec<T>` for a PostgreSQL array",
+                    "unsupported column type: a function pointer",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn derives_write_what_the_runtime_reads() {
+    let out = pg_enum(
+        r#"#[pg_enum(name = "ride_status")] enum S { Active, #[pg_enum(rename = "held")] OnHold }"#,
+    )
+    .to_string();
+    assert!(out.contains(r#"S :: Active { .. } => "active""#), "{out}");
+    assert!(out.contains(r#"S :: OnHold { .. } => "held""#), "{out}");
+    assert!(out.contains(r#"is_enum (ty , "ride_status")"#), "{out}");
+    assert!(
+        out.contains(r#"unknown_label ("ride_status" , other)"#),
+        "{out}"
+    );
+    // Without a name, the enum's name in snake_case.
+    assert!(
+        pg_enum("enum RideStatus { A }")
+            .to_string()
+            .contains(r#""ride_status""#)
+    );
+
+    let out = from_row("struct R { a: i32, b: Option<String> }").to_string();
+    assert!(out.contains("const WIDTH : usize = 2usize"), "{out}");
+    assert!(out.contains("read (row , start + 1usize)"), "{out}");
+    assert!(
+        out.contains("FromColumns < (i32 , Option < String > ,) > for R"),
+        "{out}"
+    );
+
+    let out = cache_keys(r#"pub fn user(id: u64) -> User = "svc:user:{id}";"#).to_string();
+    assert!(out.contains(r#"literal ("svc:user:")"#), "{out}");
+    assert!(out.contains(r#"param ("id" , & id)"#), "{out}");
+    assert!(
+        out.contains("-> :: txova_db :: redis :: CacheKey < User >"),
+        "{out}"
+    );
+}
+
+#[test]
+fn cache_keys_name_each_mistake() {
+    assert_errors(
+        cache_keys,
+        &[
+            (
+                r#"fn a(id: u64) -> U = "user:{idd}";"#,
+                &[
+                    "`{idd}` in cache key template `user:{idd}` names no parameter of `a`; add a parameter \
+             `idd` or fix the name",
+                    "parameter `id` is not used in cache key template `user:{idd}`; add `{id}` to it or remove \
+             the parameter",
+                ],
+            ),
+            (
+                r#"fn a() -> U = "User Profile:x";"#,
+                &[
+                    "segment `User Profile` of cache key template `User Profile:x` is not a name: it contains \
+             ' '; whitespace and control characters are not allowed",
+                ],
+            ),
+            (
+                r#"fn a(id: u64) -> U = "user:{id";"#,
+                &[
+                    "segment `{id` of cache key template `user:{id` mixes text and a placeholder; a \
+             placeholder must be a whole segment, like `page:{page}`",
+                    "parameter `id` is not used in cache key template `user:{id`; add `{id}` to it or remove \
+             the parameter",
+                ],
+            ),
+            ("fn a(id: u64) -> U;", &["expected `=`"]),
+        ],
+    );
+}
+
+#[test]
+fn test_attribute_and_embedded_migrations_name_their_mistakes() {
+    assert_eq!(
+        errors(&test_attr("", "fn t() {}")),
+        ["#[txova_db::test] goes on an `async fn`"]
+    );
+    assert_eq!(
+        errors(&test_attr("", "async fn t(a: Pool, b: u8) {}")),
+        ["a #[txova_db::test] function takes one argument, the `Pool`, or none"]
+    );
+    assert_eq!(
+        errors(&test_attr("migrations = 3", "async fn t() {}")),
+        ["expected `\"path\"` or `false` after `migrations =`"]
+    );
+    assert_eq!(
+        errors(&test_attr("migrations = false", "async fn t() {}")),
+        Vec::<String>::new()
+    );
+    let e = errors(&embed("migrations"));
+    assert_eq!(
+        e[0],
+        "expected the migrations folder as a string literal, like embed_migrations!(\"migrations\")"
+    );
+    let e = errors(&embed(r#""no/such/folder""#));
+    assert!(
+        e[0].starts_with("cannot read the migrations folder `"),
+        "{e:?}"
+    );
+}
