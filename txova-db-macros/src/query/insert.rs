@@ -275,13 +275,13 @@ fn required(t: &Path, cols: &[ColRef]) -> TokenStream {
         const GIVEN: &[&str] = &[#(#names),*];
         const LEN: usize = #p::missing_len::<#t>(GIVEN);
         const LIST: [u8; LEN] = #p::missing_required::<#t, LEN>(GIVEN);
-        const PARTS: &[#p::Part] = &[
+        const MSG_PARTS: &[#p::Part] = &[
             #p::Part::Str("`insert!` leaves out "),
             #p::Part::Str(#p::sql_str(&LIST)),
             #p::Part::Str(", which must be set: not an `Option`, and no `#[column(default)]`"),
         ];
-        const MSG_LEN: usize = #p::sql_len(PARTS);
-        const MSG: [u8; MSG_LEN] = #p::sql_bytes::<MSG_LEN>(PARTS);
+        const MSG_LEN: usize = #p::sql_len(MSG_PARTS);
+        const MSG: [u8; MSG_LEN] = #p::sql_bytes::<MSG_LEN>(MSG_PARTS);
         if LEN != 0 {
             ::core::panic!("{}", #p::sql_str(&MSG));
         }

@@ -268,13 +268,13 @@ impl Select {
         let from = &self.from;
         let joined = self.joins.iter().map(|j| &j.table);
         quote!({
-            const PARTS: &[#p::Part] = &[
+            const SUMMARY_PARTS: &[#p::Part] = &[
                 #p::Part::Str("SELECT "),
                 #p::Part::Str(<#from as #p::Table>::NAME),
                 #(#p::Part::Str(" "), #p::Part::Str(<#joined as #p::Table>::NAME),)*
             ];
-            const LEN: usize = #p::sql_len(PARTS);
-            const BYTES: [u8; LEN] = #p::sql_bytes::<LEN>(PARTS);
+            const LEN: usize = #p::sql_len(SUMMARY_PARTS);
+            const BYTES: [u8; LEN] = #p::sql_bytes::<LEN>(SUMMARY_PARTS);
             const SUMMARY: &str = #p::sql_str(&BYTES);
             SUMMARY
         })
