@@ -1,4 +1,4 @@
-//! block: use txova_db::postgres::{copy_in, insert_rows};
+//! block: use txova_db::postgres::{copy_in, copy_in_stream, insert_rows};
 #![allow(unused, dead_code, unused_imports, unused_variables)]
 
 use std::time::Duration;
@@ -6,6 +6,7 @@ use txova_db::postgres::*;
 use txova_db::redis::*;
 use txova_db::{Error, Table, select};
 use uuid::Uuid;
+use futures_util::TryStreamExt as _;
 use serde::{Deserialize, Serialize};
 
 #[derive(txova_db::PgEnum, Debug, Clone, Copy, PartialEq)]
@@ -33,11 +34,20 @@ struct Trip {
     code: String,
 }
 
+fn parse_trip(line: String) -> Trip {
+    Trip { id: 0, code: line }
+}
+
 fn make_trip(i: i32) -> Trip {
     Trip { id: 0, code: i.to_string() }
 }
 
-async fn block(pool: Pool, drivers: Vec<Driver>, trips: Vec<Trip>) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn block(
+    pool: Pool,
+    drivers: Vec<Driver>,
+    trips: Vec<Trip>,
+    upload: impl futures_util::Stream<Item = Result<String, std::io::Error>> + Send,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 // README BLOCK
     Ok(())
 }
