@@ -167,6 +167,7 @@ impl<C: ?Sized> Assignable<Option<String>, C> for Option<&str> {}
 
 /// The instants of different time zones that are one PostgreSQL type (`timestamptz`): each
 /// may be compared with, and stored in, a column of another.
+#[cfg(feature = "chrono")]
 macro_rules! same_instant {
     ($($value:ty => $column:ty),* $(,)?) => {$(
         // Not listed in the help of an unrelated type error.
