@@ -100,19 +100,23 @@ async fn the_floor_is_restored_when_an_idle_connection_dies() {
         .get(0);
     assert!(terminated);
     // The maintenance task drops the dead one and opens a new one, although two others are
-    // idle: the server sees three live connections of the pool again.
+    // idle: the server sees three live connections of the pool again. The victim is listed
+    // until its process has exited (the terminate only signals it), so it is not counted and
+    // must be gone: until then the pool may not have seen the connection close.
     let mut live_backends = 0;
     for _ in 0..500 {
-        live_backends = admin
+        let row = admin
             .query_one(
-                "SELECT count(*) FROM pg_stat_activity \
+                "SELECT count(*) FILTER (WHERE pid <> $1), count(*) FILTER (WHERE pid = $1) \
+                 FROM pg_stat_activity \
                  WHERE datname = current_database() AND pid <> pg_backend_pid()",
-                &[],
+                &[&victim],
             )
             .await
-            .unwrap()
-            .get::<_, i64>(0);
-        if live_backends == 3 {
+            .unwrap();
+        live_backends = row.get::<_, i64>(0);
+        let victim_listed = row.get::<_, i64>(1);
+        if live_backends == 3 && victim_listed == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
