@@ -9,7 +9,7 @@ mod executor;
 mod gate;
 mod ident;
 pub(crate) mod migrate;
-mod observe;
+pub(crate) mod observe;
 pub(crate) mod placeholders;
 mod pool;
 mod query;
