@@ -436,3 +436,30 @@ async fn lease_computes_once_across_real_processes() {
         assert_eq!(n, 1, "{name}: four processes, one computation");
     }
 }
+
+#[tokio::test]
+async fn an_empty_batch_sends_nothing_and_debug_shows_the_settings() {
+    for (name, client) in targets("cache-empty").await {
+        let cache = Cache::new(client.clone()).max_value_size(2048);
+        let no_entries: [(CacheKey<Profile>, Profile); 0] = [];
+        cache.set_many(&no_entries, MIN).await.unwrap();
+        assert!(cache.get_many::<Profile>(&[]).await.unwrap().is_empty());
+        // A zero TTL is refused even for an empty batch: the mistake shows on the first call.
+        let e = cache
+            .set_many(&no_entries, Duration::ZERO)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+        let text = format!("{cache:?}");
+        assert!(
+            text.starts_with("Cache { client: Client {"),
+            "{name}: {text}"
+        );
+        assert!(
+            text.contains("lease: None")
+                && text.contains("max_value_size: 2048")
+                && text.contains("on_decode_error: Fail"),
+            "{name}: {text}"
+        );
+    }
+}
