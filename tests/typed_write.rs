@@ -211,6 +211,20 @@ async fn debug_output_shows_the_sql_and_never_a_value() {
     }
     // A query that returns rows also runs for its count alone.
     assert_eq!(statement.execute(&pool).await.unwrap(), 1);
+    // `None` is bound as a NULL of the column's type, and reads as one when printed.
+    let bio = Some("likes jazz".to_owned());
+    update!(User set bio = bio where email = e)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let clear = update!(User set bio = None where email = e);
+    assert_eq!(format!("{:?}", clear.params()[0]), "NULL");
+    assert_eq!(clear.execute(&pool).await.unwrap(), 1);
+    let bio: Option<String> = select!(bio from User where email = e)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bio, None);
     assert_eq!(query.execute(&pool).await.unwrap(), 1);
     assert_eq!(found.fetch_all(&pool).await.unwrap().len(), 1);
 }
