@@ -718,3 +718,66 @@ fn test_attribute_and_embedded_migrations_name_their_mistakes() {
         "{e:?}"
     );
 }
+
+#[test]
+fn expressions_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            (
+                "upper(name), coalesce(bio, name), length(email), (age * 2 + 1) from User \
+                 where lower(name) != x and age < User::age + 1 and created_at <= now() \
+                 order by id",
+                "SELECT upper({User::name}), coalesce({User::bio}, {User::name}), \
+                 length({User::email}), ({User::age} * $1 + $2) FROM {User} \
+                 WHERE lower({User::name}) <> $3 AND {User::age} < {User::age} + $4 \
+                 AND {User::created_at} <= now() ORDER BY {User::id}",
+            ),
+            (
+                "Shout { name, upper(name) as shout } from User order by name",
+                "SELECT {User::name}, upper({User::name}) AS shout FROM {User} \
+                 ORDER BY {User::name}",
+            ),
+            // A function on the value side takes a bound value.
+            (
+                "name from User where lower(name) = upper(x)",
+                "SELECT {User::name} FROM {User} WHERE lower({User::name}) = upper($1)",
+            ),
+        ],
+    );
+    assert_sql(
+        update,
+        &[
+            // On the value side a plain Rust expression (`by * 2`) is one bound value; a
+            // column is written with its table.
+            (
+                "User set age = User::age + by * 2 where name = name returning age",
+                "UPDATE {User} SET {User::age} = {User::age} + $1 WHERE {User::name} = $2 \
+                 RETURNING {User::age}",
+            ),
+            (
+                "User set bio = coalesce(User::bio, User::name) where all returning bio",
+                "UPDATE {User} SET {User::bio} = coalesce({User::bio}, {User::name}) \
+                 RETURNING {User::bio}",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn functions_are_known_by_name_and_arity() {
+    assert_errors(
+        select,
+        &[
+            ("coalesce(bio) from User", &["`coalesce` takes 2 arguments"]),
+            ("lower(a, b) from User", &["`lower` takes 1 argument"]),
+            ("now(1) from User", &["`now` takes 0 arguments"]),
+            (
+                "foo(name) from User",
+                &[
+                    "unknown function `foo`; the aggregates are `count`, `sum`, `avg`, `min` and `max`",
+                ],
+            ),
+        ],
+    );
+}
