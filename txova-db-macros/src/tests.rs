@@ -781,3 +781,114 @@ fn functions_are_known_by_name_and_arity() {
         ],
     );
 }
+
+#[test]
+fn grouping_and_struct_fields_are_checked() {
+    assert_errors(
+        select,
+        &[
+            (
+                "status from Ride having count(*) > 1",
+                &[
+                    "column `status` must be in `group by` or inside an aggregate (such as \
+                   `max(status)`): the query groups its rows, and `status` has no single value \
+                   per group",
+                ],
+            ),
+            (
+                "S { Ride } from Ride",
+                &[
+                    "a struct's fields are filled by columns of the same name; select columns \
+                   here, not a whole table",
+                ],
+            ),
+            (
+                "S { count(*) } from Ride",
+                &["name the field this `count` fills: `count(...) as field_name`"],
+            ),
+            (
+                "S { name, User::name } from User",
+                &["field `name` is filled twice; rename one with `as other_name`"],
+            ),
+            (
+                "S { lower(name) } from User",
+                &["name the field this expression fills: `<expression> as field_name`"],
+            ),
+            (
+                "name from User where lower(name) && x",
+                &["expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`"],
+            ),
+            (
+                "name from User where lower(name) + 1",
+                &["expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`"],
+            ),
+            (
+                "name from User where name not = x",
+                &["expected `in`, `like`, `ilike` or `between` after `not`"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn comparisons_aggregates_and_returning_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            // Columns that the grouping rule leaves to the primary key are checked by the
+            // compiler (`key_grouped`), not refused here.
+            (
+                "status, pickup, count(*) from Ride group by status",
+                "SELECT {Ride::status}, {Ride::pickup}, count(*) FROM {Ride} \
+                 GROUP BY {Ride::status}",
+            ),
+            (
+                "S { count(*) as n, sum(age) as s, avg(age) as a, min(age) as lo, \
+                 max(age) as hi, status } from User group by status",
+                "SELECT count(*) AS n, sum({User::age}){sum_info(User::age).cast} AS s, \
+                 avg({User::age}){avg_info(User::age).cast} AS a, min({User::age}) AS lo, \
+                 max({User::age}) AS hi, {User::status} FROM {User} GROUP BY {User::status}",
+            ),
+            (
+                "name from User where lower(name) < x and upper(name) >= y \
+                 and length(name) > 1 and length(name) <= 2 and lower(name) != z",
+                "SELECT {User::name} FROM {User} WHERE lower({User::name}) < $1 \
+                 AND upper({User::name}) >= $2 AND length({User::name}) > $3 \
+                 AND length({User::name}) <= $4 AND lower({User::name}) <> $5",
+            ),
+            (
+                "name from User where name not like x and name not ilike y and name ilike z",
+                "SELECT {User::name} FROM {User} WHERE {User::name} NOT LIKE $1 \
+                 AND {User::name} NOT ILIKE $2 AND {User::name} ILIKE $3",
+            ),
+            (
+                "status from User group by status having sum(age) > a and min(age) < b \
+                 and max(age) >= c and avg(age) <= d and count(*) <> e",
+                "SELECT {User::status} FROM {User} GROUP BY {User::status} \
+                 HAVING sum({User::age}){sum_info(User::age).cast} > $1 \
+                 AND min({User::age}) < $2 AND max({User::age}) >= $3 \
+                 AND avg({User::age}){avg_info(User::age).cast} <= $4 AND count(*) <> $5",
+            ),
+            (
+                "name from User where (lower(name) = x or name = y)",
+                "SELECT {User::name} FROM {User} WHERE (lower({User::name}) = $1 \
+                 OR {User::name} = $2)",
+            ),
+        ],
+    );
+    assert_sql(
+        update,
+        &[(
+            "User set name = x where id = 1 returning *",
+            "UPDATE {User} SET {User::name} = $1 WHERE {User::id} = $2 \
+             RETURNING {List:User::COLUMNS}",
+        )],
+    );
+    assert_sql(
+        delete,
+        &[(
+            "from User where id = 1 returning *",
+            "DELETE FROM {User} WHERE {User::id} = $1 RETURNING {List:User::COLUMNS}",
+        )],
+    );
+}
