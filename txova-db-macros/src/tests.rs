@@ -892,3 +892,133 @@ fn comparisons_aggregates_and_returning_assemble_their_sql() {
         )],
     );
 }
+
+#[test]
+fn table_derive_refusals_and_visibility() {
+    assert_errors(
+        table,
+        &[
+            (
+                "union U { a: i32 }",
+                &["`#[derive(Table)]` works on a struct with named fields, not on a union"],
+            ),
+            (
+                "struct U {}",
+                &["a table needs at least one field (column)"],
+            ),
+            (
+                "struct U { a: [u8], c: *const u8, d: (i32), e: impl Copy }",
+                &[
+                    "unsupported column type: a slice; use `Vec<T>` for a PostgreSQL array",
+                    "unsupported column type: a raw pointer",
+                    "unsupported column type: a trait type; use a concrete type",
+                ],
+            ),
+            (
+                r#"#[table(cache = "svc:bad prefix")] pub struct R { #[column(primary_key)] pub id: i64 }"#,
+                &[
+                    "invalid cache key prefix: it contains ' '; whitespace and control characters are not allowed",
+                ],
+            ),
+            (
+                r#"struct U { #[column(name = 3)] a: i32 }"#,
+                &["expected string literal"],
+            ),
+            (
+                r#"struct U { #[column(frob)] a: i32 }"#,
+                &[
+                    "unknown column attribute `frob`; the valid ones are `name = \"...\"`, \
+                   `primary_key` and `default`",
+                ],
+            ),
+            (
+                r#"#[table(name = 3)] struct U { a: i32 }"#,
+                &["expected string literal"],
+            ),
+            (
+                r#"#[table(frob = "x")] struct U { a: i32 }"#,
+                &[
+                    "unknown table attribute `frob`; the valid ones are `name = \"...\"`, \
+                   `schema = \"...\"`, `cache` and `cache = \"...\"`",
+                ],
+            ),
+            (
+                r#"struct U { #[column(name = "")] a: i32 }"#,
+                &["a name cannot be empty"],
+            ),
+            ("struct U { r#type: i32 }", &[]),
+        ],
+    );
+    // The column handles are as visible as the table, seen from inside the derive's module.
+    let out = table(
+        r#"#[table(name = "rides", schema = "billing")] pub(crate) struct Ride {
+            #[column(primary_key)] pub id: i64,
+            note: Option<String>,
+            #[column(default)] created: i64,
+        }"#,
+    )
+    .to_string();
+    for want in [
+        "pub (crate) mod __txova_table_Ride",
+        "pub (in crate) struct id ;",
+        "pub (in crate) struct note ;",
+        "pub (crate) const note",
+        r#"const SQL_NAME : & 'static str = "billing.rides""#,
+        r#"const INSERT_COLUMNS : & 'static [& 'static str] = & ["id" , "note"]"#,
+    ] {
+        assert!(out.contains(want), "{want}\n{out}");
+    }
+    for (vis, want) in [
+        ("pub(self)", "pub (in super :: super) struct id ;"),
+        ("pub(in crate::m)", "pub (in crate :: m) struct id ;"),
+        (
+            "pub(in self::m)",
+            "pub (in super :: super :: m) struct id ;",
+        ),
+        ("pub(super)", "pub (in super :: super :: super) struct id ;"),
+        ("", "pub (in super :: super) struct id ;"),
+    ] {
+        let out = table(&format!("{vis} struct Ride {{ id: i64 }}")).to_string();
+        assert!(out.contains(want), "{vis}: {want}\n{out}");
+    }
+    // A cache key built from the primary key.
+    let out = table(
+        r#"#[table(cache = "svc:ride")] pub struct Ride { #[column(primary_key)] pub id: i64 }"#,
+    )
+    .to_string();
+    assert!(out.contains("type Key = i64 ;"), "{out}");
+}
+
+#[test]
+fn test_attribute_arguments() {
+    let out = test_attr(
+        r#"migrations = "db/migrations""#,
+        "async fn t(pool: Pool) {}",
+    );
+    assert_eq!(errors(&out), Vec::<String>::new());
+    let out = out.to_string();
+    assert!(out.contains("Migrations :: Path"), "{out}");
+    assert!(out.contains(r#""/" , "db/migrations""#), "{out}");
+    // A trailing comma is fine; anything else after the argument is not.
+    assert_eq!(
+        errors(&test_attr(r#"migrations = "x", "#, "async fn t() {}")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors(&test_attr(r#"migrations = "x" extra"#, "async fn t() {}")),
+        ["expected `,`"]
+    );
+    assert_eq!(
+        errors(&test_attr("frob = 1", "async fn t() {}")),
+        [
+            "unknown argument `frob`; the one argument is `migrations = \"path\"` or \
+          `migrations = false`"
+        ]
+    );
+    // A tuple struct reads its columns in order.
+    let out = from_row("struct R(i32, String);").to_string();
+    assert!(
+        out.contains("Ok (R ((& :: txova_db :: __private :: Field :: < i32 >"),
+        "{out}"
+    );
+}
