@@ -921,18 +921,18 @@ fn table_derive_refusals_and_visibility() {
                 ],
             ),
             (
-                r#"struct U { #[column(name = 3)] a: i32 }"#,
+                "struct U { #[column(name = 3)] a: i32 }",
                 &["expected string literal"],
             ),
             (
-                r#"struct U { #[column(frob)] a: i32 }"#,
+                "struct U { #[column(frob)] a: i32 }",
                 &[
                     "unknown column attribute `frob`; the valid ones are `name = \"...\"`, \
                    `primary_key` and `default`",
                 ],
             ),
             (
-                r#"#[table(name = 3)] struct U { a: i32 }"#,
+                "#[table(name = 3)] struct U { a: i32 }",
                 &["expected string literal"],
             ),
             (
