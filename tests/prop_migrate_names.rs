@@ -3,7 +3,7 @@
 //! pattern), and refuses a version that does not fit a `bigint` instead of wrapping it.
 
 use proptest::prelude::*;
-use txova_db::__entry::parse_migration_name;
+use txova_db::__private::entry::parse_migration_name;
 use txova_db::ErrorKind;
 
 /// golang-migrate's pattern, by hand: the leading digits, `_`, then the title up to the last
