@@ -379,3 +379,25 @@ async fn with_tx_on_a_connection_commits_and_rolls_back() {
     let err = conn.batch_execute("SAVEPOINT s").await.unwrap_err();
     assert_eq!(err.code(), Some("25P01"), "{err}");
 }
+
+#[tokio::test]
+async fn a_statement_is_bounded_by_the_query_timeout_when_it_ends_before_the_transaction() {
+    let db = database("tx_shorter_query").await;
+    let pool = pool_with(&db, |c| {
+        c.query_timeout = Some(std::time::Duration::from_millis(200));
+    })
+    .await;
+    let opts = TxOptions {
+        timeout: Some(std::time::Duration::from_secs(3600)),
+        ..TxOptions::default()
+    };
+    let run = with_tx_opts(&pool, opts, async |tx| {
+        tx.execute("SELECT pg_sleep(60)", &[]).await
+    });
+    let err = tokio::time::timeout(std::time::Duration::from_secs(50), run)
+        .await
+        .expect("the query timeout must end the statement")
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(txova_db::Timeout::Query), "{err}");
+    assert!(err.to_string().contains("query timeout of 200ms"), "{err}");
+}
