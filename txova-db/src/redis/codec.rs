@@ -412,6 +412,15 @@ mod tests {
     }
 
     #[derive(Serialize)]
+    enum Event {
+        Moved {
+            to: u8,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            note: Option<String>,
+        },
+    }
+
+    #[derive(Serialize)]
     struct Ride {
         id: u8,
         #[serde(flatten)]
@@ -449,6 +458,8 @@ mod tests {
         // A skipped field is left out, a flattened struct keeps its field order (a map of
         // unknown length, as Go keeps an embedded struct's fields in order).
         assert_eq!(encode(&Note { id: 1, note: None }).unwrap(), br#"{"id":1}"#);
+        let moved = Event::Moved { to: 3, note: None };
+        assert_eq!(encode(&moved).unwrap(), br#"{"Moved":{"to":3}}"#);
         let note = Note {
             id: 1,
             note: Some("<x>".to_owned()),
