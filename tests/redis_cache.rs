@@ -331,6 +331,12 @@ async fn list_prefix_invalidation_reaches_every_primary() {
             .await
             .unwrap();
         assert_eq!(removed, 10, "{name}");
+        // A prefix with no key under it removes nothing.
+        let removed = cache
+            .invalidate_list("ride:history:list:user:9:")
+            .await
+            .unwrap();
+        assert_eq!(removed, 0, "{name}");
     }
 }
 

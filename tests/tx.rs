@@ -401,3 +401,35 @@ async fn a_statement_is_bounded_by_the_query_timeout_when_it_ends_before_the_tra
     assert_eq!(err.timeout_kind(), Some(txova_db::Timeout::Query), "{err}");
     assert!(err.to_string().contains("query timeout of 200ms"), "{err}");
 }
+
+#[tokio::test]
+async fn a_connection_whose_transaction_timed_out_is_not_reused() {
+    let db = database("tx_conn_broken").await;
+    let pool = pool_with(&db, |c| {
+        c.max_connections = 1;
+        c.query_timeout = Some(std::time::Duration::from_millis(200));
+    })
+    .await;
+    let mut conn = pool.get().await.unwrap();
+    let first: i32 = conn
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let run = with_tx(&mut conn, async |tx| {
+        tx.execute("SELECT pg_sleep(60)", &[]).await
+    });
+    let err = tokio::time::timeout(std::time::Duration::from_secs(50), run)
+        .await
+        .expect("the query timeout must end the statement")
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(txova_db::Timeout::Query), "{err}");
+    // Its session may still hold the transaction: it is closed, not handed out again.
+    drop(conn);
+    let next: i32 = pool
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(next, first);
+}
