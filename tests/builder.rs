@@ -61,3 +61,69 @@ async fn seed_query_runs_and_binds_values() {
         .get(0);
     assert_eq!(n, 100, "nothing was changed by the attempts above");
 }
+
+#[derive(txova_db::FromRow, Debug, PartialEq)]
+struct Named {
+    id: i32,
+    name: String,
+}
+
+#[tokio::test]
+async fn rows_are_read_one_at_a_time_as_structs_or_as_a_stream() {
+    use futures_util::TryStreamExt as _;
+    let db = database("builder_reads").await;
+    let pool = pool_with(&db, |_| {}).await;
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE users (id int PRIMARY KEY, name text NOT NULL);
+             INSERT INTO users SELECT i, 'u' || i FROM generate_series(1, 5) i;",
+        )
+        .await
+        .unwrap();
+    let one: Named = postgres::select("users")
+        .columns(["id", "name"])
+        .filter("id = ?", 3_i32)
+        .fetch_one_as(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        one,
+        Named {
+            id: 3,
+            name: "u3".to_owned()
+        }
+    );
+    let q = postgres::select("users")
+        .columns(["id", "name"])
+        .filter("id > ?", 1_i32)
+        .order_by("id");
+    let ids: Vec<i32> = q
+        .fetch_stream(&pool)
+        .await
+        .unwrap()
+        .map_ok(|row| row.get::<_, i32>(0))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(ids, [2, 3, 4, 5]);
+    // At most one row: more is the caller's mistake, said with the count.
+    let err = q.fetch_optional(&pool).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert_eq!(
+        err.to_string(),
+        "query expected to return at most one row returned 4"
+    );
+    let err = q.fetch_one(&pool).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "query expected to return one row returned 4"
+    );
+    let none = postgres::select("users")
+        .filter("id = ?", 9_i32)
+        .fetch_optional_as::<Named>(&pool)
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+}

@@ -353,3 +353,133 @@ async fn reserved_names_are_quoted_in_joins_and_groups() {
     let rows: Vec<(String, i64)> = q.fetch_all(&pool).await.unwrap();
     assert_eq!(rows, [("ann".to_owned(), 2), ("cid".to_owned(), 1)]);
 }
+
+#[tokio::test]
+async fn every_aggregate_comparison_and_single_item_reads_run() {
+    let (_db, pool) = setup("builder_join_more").await;
+    let q = select_table::<User>()
+        .group_by_names("status")
+        .having(count_all().eq(2_i64))
+        .having(User::age.min().ne(0))
+        .having(User::age.max().le(40))
+        .order_by_key(User::age.max().asc())
+        .select((User::status, count_all()));
+    let (sql, args) = q.build().unwrap();
+    assert_eq!(
+        sql,
+        "SELECT users.status, count(*) FROM users GROUP BY status HAVING count(*) = $1 \
+         AND min(users.age) <> $2 AND max(users.age) <= $3 ORDER BY max(users.age)"
+    );
+    assert_eq!(args.len(), 3);
+    let rows: Vec<(String, i64)> = q.fetch_all(&pool).await.unwrap();
+    assert_eq!(rows, [("new".to_owned(), 2), ("active".to_owned(), 2)]);
+
+    // One item, not a tuple, is read as its own type.
+    let n: i64 = select_table::<User>()
+        .select(count_all())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    let minor = select_table::<User>()
+        .filter_by(User::age.lt(18))
+        .select(User::name)
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+    assert_eq!(minor.as_deref(), Some("cid"));
+    let nobody = select_table::<User>()
+        .filter_by(User::age.le(0))
+        .select(User::name)
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+    assert_eq!(nobody, None);
+    let err = select_table::<User>()
+        .filter_by(User::age.le(0))
+        .select(all_columns::<User>())
+        .fetch_one(&pool)
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+
+    // ILIKE ignores case where LIKE does not; NULLS FIRST puts the users without a bio first.
+    let case_sensitive: Vec<String> = select_table::<User>()
+        .filter_by(User::name.like("B%"))
+        .select(User::name)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(case_sensitive.is_empty());
+    let case_insensitive: Vec<String> = select_table::<User>()
+        .filter_by(User::name.ilike("B%"))
+        .select(User::name)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(case_insensitive, ["bob"]);
+    let by_bio: Vec<(String, Option<String>)> = select_table::<User>()
+        .order_by_key(User::bio.asc().nulls_first())
+        .order_by_key(User::name.asc())
+        .select((User::name, User::bio.nullable()))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let names: Vec<&str> = by_bio.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["ann", "dee", "cid", "bob"]);
+}
+
+#[tokio::test]
+async fn debug_output_shows_the_sql_and_never_a_value() {
+    let condition = User::email.eq("ann@secret.example".to_owned());
+    let text = format!("{condition:?}");
+    assert_eq!(text, r#"Condition { sql: "users.email = ?", values: 1 }"#);
+    let q = select_table::<User>()
+        .filter_by(condition)
+        .select(all_columns::<User>());
+    let text = format!("{q:?}");
+    assert!(
+        text.contains("WHERE users.email = $1") && !text.contains("secret"),
+        "{text}"
+    );
+    assert_eq!(format!("{:?}", all_columns::<User>()), "AllColumns");
+    assert_eq!(
+        format!("{:?}", all_columns::<Post>().nullable()),
+        "NullableColumns"
+    );
+    let sum = Post::score.sum::<f64>();
+    assert_eq!(
+        format!("{:?}", sum.clone()),
+        r#"Aggregate("sum(posts.score)")"#
+    );
+    assert_eq!(format!("{sum:?}"), r#"Aggregate("sum(posts.score)")"#);
+}
+
+#[tokio::test]
+async fn bad_group_names_having_fragments_and_sort_keys_are_refused_when_built() {
+    for (q, what) in [
+        (
+            select_table::<User>().group_by_names("status, 1bad"),
+            "group by column",
+        ),
+        (
+            select_table::<User>().having(txova_db::postgres::Condition::sql(
+                "count(*) > ? AND count(*) < ?",
+                vec![Box::new(1_i64)],
+            )),
+            "",
+        ),
+        (
+            select_table::<User>().order_by("name ASC NULLS"),
+            "is not a sort key",
+        ),
+        (
+            select_table::<User>().order_by("name ASC NULLS LAST LATER"),
+            "is not a sort key",
+        ),
+    ] {
+        let err = q.build().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains(what), "{err}");
+    }
+}

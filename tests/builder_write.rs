@@ -154,3 +154,75 @@ async fn columns_and_conditions_chosen_at_run_time() {
     assert_eq!(n, 1);
     assert_eq!(count(&pool).await, 0);
 }
+
+#[tokio::test]
+async fn an_insert_with_no_column_writes_the_defaults() {
+    let (_db, pool) = setup("builder_write_defaults").await;
+    let q = postgres::insert_into::<Driver>();
+    assert_eq!(q.build().unwrap().0, "INSERT INTO drivers DEFAULT VALUES");
+    // `name` has no default: the server refuses, and says which column.
+    let err = q.execute(&pool).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotNull, "{err}");
+    assert_eq!(err.column(), Some("name"));
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute("ALTER TABLE drivers ALTER COLUMN name SET DEFAULT 'new driver'")
+        .await
+        .unwrap();
+    let row = q.returning_row(&pool).await.unwrap();
+    assert_eq!(row.name, "new driver");
+    assert_eq!(row.state, State::Offline);
+    assert_eq!(count(&pool).await, 1);
+}
+
+#[test]
+fn debug_output_names_the_columns_and_never_a_value() {
+    let insert = postgres::insert_into::<Driver>().value(Driver::name, "secret name");
+    let text = format!("{insert:?}");
+    assert!(text.contains(r#"columns: ["name"]"#), "{text}");
+    let update = postgres::update_table::<Driver>()
+        .set(Driver::name, "secret name")
+        .filter_by(Driver::name.eq("secret name"));
+    let text = format!("{update:?}");
+    assert!(
+        text.contains(r#"set: ["name"]"#) && text.contains("conditions: 1"),
+        "{text}"
+    );
+    let delete = postgres::delete_from::<Driver>()
+        .filter("name = ?", "secret name")
+        .filter_by(Driver::rating.is_null());
+    let text = format!("{delete:?}");
+    assert!(text.contains("conditions: 2"), "{text}");
+    for text in [
+        format!("{insert:?}"),
+        format!("{update:?}"),
+        format!("{delete:?}"),
+    ] {
+        assert!(!text.contains("secret"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn an_update_with_a_refused_condition_changes_nothing() {
+    let (_db, pool) = setup("builder_write_refused").await;
+    postgres::insert_into::<Driver>()
+        .value(Driver::name, "ann")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = postgres::update_table::<Driver>()
+        .set(Driver::rating, 3)
+        .filter("name = ? AND state = ?", "ann")
+        .all()
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    let rated: i64 = pool
+        .query_one("SELECT count(*) FROM drivers WHERE rating IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rated, 0);
+}

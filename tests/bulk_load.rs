@@ -346,3 +346,63 @@ async fn a_stream_that_fails_midway_leaves_nothing_written_and_names_the_row() {
     assert_eq!(done.unwrap(), 5);
     assert_eq!(count(&pool).await, 5);
 }
+
+/// A struct whose every field is left to the database.
+#[derive(Table, Debug, Clone)]
+#[allow(dead_code, reason = "only inserted, never read")]
+#[table(name = "trips")]
+struct Defaults {
+    #[column(primary_key, default)]
+    id: i64,
+}
+
+/// A struct that reads `id` as text, which the `bigserial` column is not.
+#[derive(Table, Debug, Clone)]
+#[allow(dead_code, reason = "only inserted, never read")]
+#[table(name = "trips")]
+struct TextId {
+    #[column(primary_key, default)]
+    id: String,
+    code: String,
+    km: f64,
+    kind: Kind,
+    at: DateTime<Utc>,
+}
+
+#[tokio::test]
+async fn insert_rows_refuses_what_it_cannot_write_or_read_back() {
+    let (_db, pool) = setup("bulk_insert_refusals").await;
+    let rows = [trip(1), trip(2)];
+    assert_eq!(
+        format!("{:?}", insert_rows(&rows)),
+        "InsertRows { rows: 2 }"
+    );
+    // Nothing to insert: nothing is sent, nothing comes back.
+    let none = insert_rows::<Trip>(&[])
+        .returning(&pool, Trip::id)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    let err = insert_rows(&[Defaults { id: 0 }])
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.to_string().contains("has no column to insert"), "{err}");
+    // The returned column does not read as the struct says: a decode error, and the rows are
+    // not kept, as the insert and its reading are one transaction.
+    let text_id = TextId {
+        id: String::new(),
+        code: "t9".to_owned(),
+        km: 1.0,
+        kind: Kind::Ride,
+        at: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+    };
+    let err = insert_rows(&[text_id])
+        .returning(&pool, TextId::id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+    assert_eq!(err.to_string(), "column `id` could not be read");
+    assert_eq!(count(&pool).await, 0);
+}

@@ -165,3 +165,39 @@ async fn a_failed_call_says_whether_it_is_safe_to_retry() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_value_the_driver_cannot_read_is_classified_from_its_type() {
+    let db = TestDatabase::create("err_read").await.unwrap();
+    let pool = pool_with(&db, |_| {}).await;
+    let row = pool
+        .query_one(
+            "SELECT 'x'::text AS t, NULL::int4 AS n, 'infinity'::timestamptz AS far",
+            &[],
+        )
+        .await
+        .unwrap();
+    // A column read as a type it is not, or a NULL read as a plain value: a decode error.
+    let wrong_type = Error::from(row.try_get::<_, i32>("t").unwrap_err());
+    assert_eq!(wrong_type.kind(), ErrorKind::Decode, "{wrong_type}");
+    assert!(wrong_type.to_string().contains("column 0"), "{wrong_type}");
+    let null = Error::from(row.try_get::<_, i32>("n").unwrap_err());
+    assert_eq!(null.kind(), ErrorKind::Decode, "{null}");
+    // A value the type's own reader refuses: a decode error too.
+    let far = Error::from(
+        row.try_get::<_, chrono::DateTime<chrono::Utc>>("far")
+            .unwrap_err(),
+    );
+    assert_eq!(far.kind(), ErrorKind::Decode, "{far}");
+    // A column that is not there is the caller's mistake.
+    let missing = Error::from(row.try_get::<_, i32>("nope").unwrap_err());
+    assert_eq!(missing.kind(), ErrorKind::InvalidInput, "{missing}");
+    assert!(missing.to_string().contains("nope"), "{missing}");
+    for e in [&wrong_type, &null, &far, &missing] {
+        assert_eq!(
+            chain(e).len(),
+            1,
+            "the cause is in the message, once: {e:?}"
+        );
+    }
+}

@@ -82,3 +82,27 @@ async fn a_stream_holds_its_connection_until_dropped() {
     assert_eq!(first, [1, 2, 3]);
     assert_eq!(pool.status().in_use, 0);
 }
+
+#[tokio::test]
+async fn a_stream_without_a_query_timeout_waits_for_slow_rows() {
+    let db = database("exec_stream_slow").await;
+    let pool = pool_with(&db, |c| c.query_timeout = None).await;
+    // Each row comes after a pause, so the stream is polled while nothing has arrived.
+    let rows: Vec<i32> = pool
+        .query_stream(
+            "SELECT n FROM generate_series(1, 3) n, LATERAL (SELECT pg_sleep(0.05)) s",
+            &[],
+        )
+        .await
+        .unwrap()
+        .map_ok(|r| r.get::<_, i32>(0))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows, [1, 2, 3]);
+    assert_eq!(
+        pool.status().in_use,
+        0,
+        "the connection is back once the stream ends"
+    );
+}

@@ -167,3 +167,50 @@ async fn the_force_hint_names_the_version_the_database_is_really_at() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_failing_file_says_the_servers_detail_and_a_statement_timeout_is_a_timeout() {
+    let db = TestDatabase::create("mig_dirty_detail").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let dir = TempDir::with_files(
+        "dirty_detail",
+        &[(
+            "1_dup.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (1);",
+        )],
+    );
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    let err = m.up().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Migration, "{err}");
+    assert_eq!(err.code(), Some("23505"));
+    let text = err.to_string();
+    assert!(
+        text.contains("(Key (id)=(1) already exists.) [SQLSTATE 23505]"),
+        "{text}"
+    );
+    assert_eq!(rows(&pool).await, vec![(1, true)]);
+
+    // The server's statement timeout stops a file: a timeout, and the database is dirty.
+    let db = TestDatabase::create("mig_dirty_timeout").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let dir = TempDir::with_files(
+        "dirty_timeout",
+        &[("1_slow.up.sql", "SELECT pg_sleep(60);")],
+    );
+    let config = MigratorConfig {
+        statement_timeout: Some(std::time::Duration::from_millis(100)),
+        ..MigratorConfig::new(db.url(), dir.url())
+    };
+    let m = Migrator::new(config).unwrap();
+    let err = tokio::time::timeout(std::time::Duration::from_secs(50), m.up())
+        .await
+        .expect("the statement timeout must stop the file")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(
+        err.to_string()
+            .contains("1_slow.up.sql ran longer than the statement timeout of 100ms"),
+        "{err}"
+    );
+    assert_eq!(rows(&pool).await, vec![(1, true)]);
+}

@@ -196,3 +196,38 @@ async fn bad_inputs_are_clear_errors() {
     let err = m.goto(3).await.unwrap_err();
     assert!(err.to_string().contains("no migration found"), "{err}");
 }
+
+#[tokio::test]
+async fn a_version_table_that_cannot_be_made_or_read_is_a_clear_error() {
+    let dir = TempDir::with_files("tables", &[("1_a.up.sql", "CREATE TABLE a (id int)")]);
+    // The table's schema does not exist: it cannot be created.
+    let db = TestDatabase::create("mig_no_schema").await.unwrap();
+    let url = txova_db_tests::with_option(db.url(), "x-migrations-table", "\"nosuch\".\"mig\"");
+    let url = txova_db_tests::with_option(&url, "x-migrations-table-quoted", "1");
+    let err = Migrator::new(MigratorConfig::new(url, dir.url()))
+        .unwrap()
+        .up()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("3F000"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot create the version table \"nosuch\".\"mig\""),
+        "{err}"
+    );
+    // A table of that name that is not a version table: its version cannot be read.
+    let db = TestDatabase::create("mig_other_table").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.execute("CREATE TABLE schema_migrations (id int)", &[])
+        .await
+        .unwrap();
+    let m = Migrator::new(MigratorConfig::new(db.url(), dir.url())).unwrap();
+    let err = m.up().await.unwrap_err();
+    assert_eq!(err.code(), Some("42703"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot read the migration version"),
+        "{err}"
+    );
+    assert!(!table_exists(&pool, "a").await, "nothing ran");
+}

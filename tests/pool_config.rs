@@ -178,3 +178,32 @@ async fn application_name_reaches_the_server() {
         .get(0);
     assert_eq!(name, "txova-tests");
 }
+
+#[tokio::test]
+async fn debug_shows_the_pools_state_and_not_the_url() {
+    let db = database("pool_debug").await;
+    let url = with_credentials(db.url(), "root", Some("s3cret-password"));
+    let pool = Pool::new(Config {
+        max_connections: 3,
+        ..Config::new(url.as_str())
+    })
+    .await
+    .unwrap();
+    let mut conn = pool.get().await.unwrap();
+    conn.set_query_timeout(Some(Duration::from_secs(7)));
+    let text = format!("{pool:?}");
+    assert!(
+        text.contains("max_size: 3")
+            && text.contains("in_use: 1")
+            && text.contains("closed: false"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "{text}");
+    assert_eq!(
+        format!("{conn:?}"),
+        "Connection { broken: false, query_timeout: Some(7s), .. }"
+    );
+    drop(conn);
+    pool.close(Duration::from_secs(30)).await.unwrap();
+    assert!(format!("{pool:?}").contains("closed: true"));
+}

@@ -363,3 +363,35 @@ async fn the_health_check_replaces_a_connection_whose_network_died() {
     .expect("a silent connection was handed out");
     assert_ne!(fresh, first);
 }
+
+#[tokio::test]
+async fn a_caller_waiting_when_the_pool_closes_is_told_it_closed() {
+    let db = database("close_waiting").await;
+    let pool = pool_with(&db, |c| {
+        c.max_connections = 1;
+        c.acquire_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let held = pool.get().await.unwrap();
+    let waiter = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.get().await.map(drop) })
+    };
+    assert!(
+        eventually(|| pool.status().waiting == 1).await,
+        "status stayed {:?}",
+        pool.status()
+    );
+    let closing = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.close(Duration::from_secs(30)).await })
+    };
+    let err = tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .expect("the waiter must be let go")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PoolClosed, "{err}");
+    drop(held);
+    closing.await.unwrap().unwrap();
+}

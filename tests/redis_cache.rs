@@ -331,6 +331,12 @@ async fn list_prefix_invalidation_reaches_every_primary() {
             .await
             .unwrap();
         assert_eq!(removed, 10, "{name}");
+        // A prefix with no key under it removes nothing.
+        let removed = cache
+            .invalidate_list("ride:history:list:user:9:")
+            .await
+            .unwrap();
+        assert_eq!(removed, 0, "{name}");
     }
 }
 
@@ -434,5 +440,145 @@ async fn lease_computes_once_across_real_processes() {
             .await
             .unwrap();
         assert_eq!(n, 1, "{name}: four processes, one computation");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_batch_sends_nothing_and_debug_shows_the_settings() {
+    for (name, client) in targets("cache-empty").await {
+        let cache = Cache::new(client.clone()).max_value_size(2048);
+        let no_entries: [(CacheKey<Profile>, Profile); 0] = [];
+        cache.set_many(&no_entries, MIN).await.unwrap();
+        assert!(cache.get_many::<Profile>(&[]).await.unwrap().is_empty());
+        // A zero TTL is refused even for an empty batch: the mistake shows on the first call.
+        let e = cache
+            .set_many(&no_entries, Duration::ZERO)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+        let text = format!("{cache:?}");
+        assert!(
+            text.starts_with("Cache { client: Client {"),
+            "{name}: {text}"
+        );
+        assert!(
+            text.contains("lease: None")
+                && text.contains("max_value_size: 2048")
+                && text.contains("on_decode_error: Fail"),
+            "{name}: {text}"
+        );
+    }
+}
+
+/// A bound that proves a wait ends; not a speed assertion.
+const NO_HANG: Duration = Duration::from_secs(60);
+
+#[tokio::test]
+async fn waiters_share_a_holders_failure_and_compute_once_the_holder_is_gone() {
+    for (name, client) in targets("cache-lease-wait").await {
+        let cache = Cache::new(client.clone()).with_lease(Lease {
+            wait: Duration::from_secs(30),
+            ..Lease::default()
+        });
+        // Another process failed to compute and left its reason in the lease.
+        let _: () = client
+            .query(
+                redis::cmd("SET")
+                    .arg(client.prefixed("lease:{user:profile:20}"))
+                    .arg("failed:the profile service is down")
+                    .arg("PX")
+                    .arg(30_000),
+            )
+            .await
+            .unwrap();
+        let calls = AtomicUsize::new(0);
+        let e = tokio::time::timeout(
+            NO_HANG,
+            cache.get_or_set(&profile(20), MIN, async || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Error>(ana(20))
+            }),
+        )
+        .await
+        .expect("the waiter must see the failure")
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ComputeFailed, "{name}: {e}");
+        assert_eq!(
+            e.to_string(),
+            "the shared computation of cache key user:profile:20 failed: the profile service is down"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "{name}");
+
+        // The holder goes away without a value (its lease expires): the waiter computes.
+        let _: () = client
+            .query(
+                redis::cmd("SET")
+                    .arg(client.prefixed("lease:{user:profile:21}"))
+                    .arg("another-process")
+                    .arg("PX")
+                    .arg(200),
+            )
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(
+            NO_HANG,
+            cache.get_or_set(&profile(21), MIN, async || Ok::<_, Error>(ana(21))),
+        )
+        .await
+        .expect("the waiter must stop waiting once the holder is gone")
+        .unwrap();
+        assert_eq!(got, ana(21), "{name}");
+        assert_eq!(cache.get(&profile(21)).await.unwrap(), Some(ana(21)));
+    }
+}
+
+#[tokio::test]
+async fn a_long_failure_reason_is_cut_at_a_character_boundary() {
+    for (name, client) in targets("cache-lease-reason").await {
+        let cache = Cache::new(client.clone()).with_lease(Lease {
+            failure_ttl: Duration::from_secs(60),
+            ..Lease::default()
+        });
+        // 1 + 2 × 300 bytes: byte 512 falls inside an `é`.
+        let reason = format!("x{}", "é".repeat(300));
+        let e = cache
+            .get_or_set(&profile(22), MIN, async || {
+                Err::<Profile, _>(Error::custom(reason.clone()))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            reason,
+            "{name}: the caller gets the whole reason"
+        );
+        let mark: String = client
+            .query(redis::cmd("GET").arg(client.prefixed("lease:{user:profile:22}")))
+            .await
+            .unwrap();
+        let kept = mark.strip_prefix("failed:").unwrap();
+        assert_eq!(kept.len(), 511, "{name}");
+        assert!(reason.starts_with(kept), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn one_key_read_as_two_types_at_once_is_a_decode_error() {
+    for (name, client) in targets("cache-flight-types").await {
+        let cache = Cache::new(client);
+        let as_number = CacheKey::<u64>::parse("svc:mixed:1").unwrap();
+        let as_text = CacheKey::<String>::parse("svc:mixed:1").unwrap();
+        // Both calls start in the same round, so the second joins the first's flight.
+        let (number, text) = tokio::join!(
+            cache.get_or_set(&as_number, MIN, async || Ok::<_, Error>(7)),
+            cache.get_or_set(&as_text, MIN, async || Ok::<_, Error>("seven".to_owned())),
+        );
+        assert_eq!(number.unwrap(), 7, "{name}");
+        let e = text.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode, "{name}: {e}");
+        assert_eq!(
+            e.to_string(),
+            "cache key svc:mixed:1 was read as two different types at once"
+        );
     }
 }

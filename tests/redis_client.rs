@@ -398,3 +398,29 @@ async fn wrong_type_under_a_script_is_a_redis_error() {
         assert_eq!(err.kind(), ErrorKind::Redis, "{name}: {err:?}");
     }
 }
+
+#[tokio::test]
+async fn a_connection_uses_the_database_of_the_url() {
+    use redis::aio::ConnectionLike as _;
+    let url = format!("{}/5", single_url().trim_end_matches('/'));
+    let prefix = random_prefix("client_db");
+    let client = Client::new(Config::new(url).prefix(prefix.clone()))
+        .await
+        .unwrap();
+    let text = format!("{client:?}");
+    assert!(
+        text.contains(&prefix) && text.contains("cluster: false"),
+        "{text}"
+    );
+    let mut conn = client.connection();
+    assert_eq!(conn.get_db(), 5);
+    assert_eq!(format!("{conn:?}"), "Connection { .. }");
+    let info: String = tokio::time::timeout(
+        NO_HANG,
+        redis::cmd("CLIENT").arg("INFO").query_async(&mut conn),
+    )
+    .await
+    .expect("redis must answer")
+    .unwrap();
+    assert!(info.contains(" db=5 "), "{info}");
+}

@@ -422,3 +422,33 @@ async fn retry_strategies() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_guard_and_its_signal_say_their_key_and_token_but_not_the_owner() {
+    for (name, client) in targets("lock-debug").await {
+        let locker = Locker::new(client);
+        let guard = locker.try_acquire("ride:7", TTL).await.unwrap().unwrap();
+        let signal = guard.signal();
+        assert_eq!(guard.key(), "ride:7", "{name}");
+        assert_eq!(signal.key(), "ride:7", "{name}");
+        assert_eq!(signal.fencing_token(), guard.fencing_token(), "{name}");
+        let token = guard.fencing_token();
+        assert_eq!(
+            format!("{guard:?}"),
+            format!(r#"LockGuard {{ key: "ride:7", fencing_token: {token}, .. }}"#),
+            "{name}"
+        );
+        assert_eq!(
+            format!("{signal:?}"),
+            format!(r#"LockSignal {{ key: "ride:7", fencing_token: {token}, lost: false }}"#),
+            "{name}"
+        );
+        assert!(
+            !format!("{guard:?}").contains(guard.owner_token()),
+            "{name}"
+        );
+        drop(guard);
+        assert!(signal.is_lost(), "{name}");
+        assert!(format!("{signal:?}").contains("lost: true"), "{name}");
+    }
+}

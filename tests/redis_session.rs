@@ -388,3 +388,22 @@ async fn the_secret_is_required_and_must_match() {
         assert!(store.get(&s.id).await.unwrap().is_some());
     }
 }
+
+#[tokio::test]
+async fn debug_shows_the_lifetimes_and_not_the_secret() {
+    let (_, client) = targets("sess-debug").await.swap_remove(0);
+    let store = SessionStore::new(client, SECRET)
+        .unwrap()
+        .lifetimes(Duration::from_secs(60), Duration::from_secs(3600))
+        .unwrap();
+    let text = format!("{store:?}");
+    assert!(
+        text.starts_with("SessionStore { client: Client {"),
+        "{text}"
+    );
+    assert!(
+        text.contains("idle: 60s") && text.contains("absolute: 3600s"),
+        "{text}"
+    );
+    assert!(!text.contains("0123456789abcdef"), "{text}");
+}

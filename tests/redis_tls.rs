@@ -182,7 +182,17 @@ async fn bad_tls_settings_are_config_errors() {
     let certs = Certs::make();
     let missing = Path::new(&certs.file("missing.pem")).to_owned();
     let not_pem = certs.file("ext.cnf");
+    let broken = certs.file("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\n%%% not base64 %%%\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     for (config, what) in [
+        (
+            Config::new("rediss://localhost:1").tls_root_cert(&broken),
+            "invalid certificate in",
+        ),
         (
             Config::new("rediss://localhost:1").tls_root_cert(&missing),
             "cannot read",

@@ -243,3 +243,53 @@ async fn an_array_of_enum_values_needs_no_cast() {
         .unwrap();
     assert_eq!(rows.len(), 1);
 }
+
+/// How many statements the connection's session holds prepared, counting the one asking.
+async fn prepared_now(on: &impl Executor) -> i64 {
+    on.query_one("SELECT count(*) FROM pg_prepared_statements", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn without_the_statement_cache_each_call_prepares_and_closes_its_own() {
+    let db = TestDatabase::create("no_statement_cache").await.unwrap();
+    for cache in [false, true] {
+        let pool = Pool::new(Config {
+            max_connections: 1,
+            statement_cache: cache,
+            ..Config::new(db.url())
+        })
+        .await
+        .unwrap();
+        let conn = pool.get().await.unwrap();
+        let before = prepared_now(&conn).await;
+        for i in 0..3_i32 {
+            let n: i32 = conn
+                .query_one("SELECT $1::int4 + 1", &[&i])
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(n, i + 1);
+        }
+        // Cached: the statement above stays prepared, once; not cached: it was closed.
+        assert_eq!(
+            prepared_now(&conn).await,
+            before + i64::from(cache),
+            "{cache}"
+        );
+        drop(conn);
+        let in_tx = with_tx(&pool, async |tx| {
+            let n: i32 = tx
+                .query_one("SELECT $1::int4 * 2", &[&21_i32])
+                .await?
+                .get(0);
+            assert_eq!(n, 42);
+            Ok::<_, txova_db::Error>(prepared_now(&*tx).await)
+        })
+        .await
+        .unwrap();
+        assert_eq!(in_tx, before + 2 * i64::from(cache), "{cache}");
+    }
+}

@@ -313,3 +313,123 @@ async fn deferrable_reaches_the_server() {
     .unwrap();
     assert_eq!((deferrable.as_str(), read_only.as_str()), ("on", "on"));
 }
+
+#[tokio::test]
+async fn a_connection_begins_at_each_isolation_level() {
+    let db = database("tx_levels").await;
+    let pool = pool_with(&db, |_| {}).await;
+    setup(&pool).await;
+    let mut conn = pool.get().await.unwrap();
+    for (level, shown) in [
+        (IsolationLevel::ReadUncommitted, "read uncommitted"),
+        (IsolationLevel::ReadCommitted, "read committed"),
+        (IsolationLevel::RepeatableRead, "repeatable read"),
+        (IsolationLevel::Serializable, "serializable"),
+    ] {
+        let tx = conn.begin_with(TxOptions::isolation(level)).await.unwrap();
+        assert_eq!(format!("{tx:?}"), "Transaction { .. }");
+        let row = tx
+            .query_one("SHOW transaction_isolation", &[])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), shown);
+        // A batch runs inside the transaction, and goes with it when it is dropped.
+        tx.batch_execute("INSERT INTO items (id) VALUES (1); INSERT INTO items (id) VALUES (2)")
+            .await
+            .unwrap();
+        let n: i64 = tx
+            .query_one("SELECT count(*) FROM items", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 2);
+        drop(tx);
+        assert_eq!(count(&pool).await, 0);
+    }
+}
+
+#[tokio::test]
+async fn with_tx_on_a_connection_commits_and_rolls_back() {
+    let db = database("tx_on_conn").await;
+    let pool = pool_with(&db, |_| {}).await;
+    setup(&pool).await;
+    let mut conn = pool.get().await.unwrap();
+    with_tx(&mut conn, async |tx| {
+        tx.execute("INSERT INTO items (id) VALUES (1)", &[]).await
+    })
+    .await
+    .unwrap();
+    let err = with_tx(&mut conn, async |tx| {
+        tx.execute("INSERT INTO items (id) VALUES (2)", &[]).await?;
+        Err::<(), _>(Error::custom("the rider cancelled"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Custom);
+    // The same connection goes on, outside any transaction.
+    let ids: Vec<i32> = conn
+        .query("SELECT id FROM items ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [1]);
+    // A savepoint needs a transaction block: none is left open.
+    let err = conn.batch_execute("SAVEPOINT s").await.unwrap_err();
+    assert_eq!(err.code(), Some("25P01"), "{err}");
+}
+
+#[tokio::test]
+async fn a_statement_is_bounded_by_the_query_timeout_when_it_ends_before_the_transaction() {
+    let db = database("tx_shorter_query").await;
+    let pool = pool_with(&db, |c| {
+        c.query_timeout = Some(std::time::Duration::from_millis(200));
+    })
+    .await;
+    let opts = TxOptions {
+        timeout: Some(std::time::Duration::from_secs(3600)),
+        ..TxOptions::default()
+    };
+    let run = with_tx_opts(&pool, opts, async |tx| {
+        tx.execute("SELECT pg_sleep(60)", &[]).await
+    });
+    let err = tokio::time::timeout(std::time::Duration::from_secs(50), run)
+        .await
+        .expect("the query timeout must end the statement")
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(txova_db::Timeout::Query), "{err}");
+    assert!(err.to_string().contains("query timeout of 200ms"), "{err}");
+}
+
+#[tokio::test]
+async fn a_connection_whose_transaction_timed_out_is_not_reused() {
+    let db = database("tx_conn_broken").await;
+    let pool = pool_with(&db, |c| {
+        c.max_connections = 1;
+        c.query_timeout = Some(std::time::Duration::from_millis(200));
+    })
+    .await;
+    let mut conn = pool.get().await.unwrap();
+    let first: i32 = conn
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let run = with_tx(&mut conn, async |tx| {
+        tx.execute("SELECT pg_sleep(60)", &[]).await
+    });
+    let err = tokio::time::timeout(std::time::Duration::from_secs(50), run)
+        .await
+        .expect("the query timeout must end the statement")
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(txova_db::Timeout::Query), "{err}");
+    // Its session may still hold the transaction: it is closed, not handed out again.
+    drop(conn);
+    let next: i32 = pool
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_ne!(next, first);
+}

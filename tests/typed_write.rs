@@ -179,3 +179,52 @@ async fn a_failed_insert_writes_nothing_and_says_why() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotNull);
 }
+
+#[tokio::test]
+async fn debug_output_shows_the_sql_and_never_a_value() {
+    let (_db, pool) = setup("typed_write_debug").await;
+    let mut ann = user("ann", "active", 30);
+    ann.email = "ann@secret.example".to_owned();
+    insert!(into User values &ann).execute(&pool).await.unwrap();
+    let e = "ann@secret.example";
+    let statement = update!(User set status = "gone" where email = e);
+    assert_eq!(statement.params().len(), 2);
+    let text = format!("{statement:?}");
+    assert!(
+        text.contains("UPDATE users SET status = $1 WHERE email = $2")
+            && text.contains("params: 2"),
+        "{text}"
+    );
+    let query = update!(User set status = "back" where email = e returning id);
+    let text = format!("{query:?}");
+    assert!(
+        text.contains("RETURNING id") && text.contains("params: 2"),
+        "{text}"
+    );
+    let found = select!(id from User where email = e);
+    for text in [
+        format!("{statement:?}"),
+        format!("{query:?}"),
+        format!("{found:?}"),
+    ] {
+        assert!(!text.contains("secret") && !text.contains("gone"), "{text}");
+    }
+    // A query that returns rows also runs for its count alone.
+    assert_eq!(statement.execute(&pool).await.unwrap(), 1);
+    // `None` is bound as a NULL of the column's type, and reads as one when printed.
+    let bio = Some("likes jazz".to_owned());
+    update!(User set bio = bio where email = e)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let clear = update!(User set bio = None where email = e);
+    assert_eq!(format!("{:?}", clear.params()[0]), "NULL");
+    assert_eq!(clear.execute(&pool).await.unwrap(), 1);
+    let bio: Option<String> = select!(bio from User where email = e)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(bio, None);
+    assert_eq!(query.execute(&pool).await.unwrap(), 1);
+    assert_eq!(found.fetch_all(&pool).await.unwrap().len(), 1);
+}

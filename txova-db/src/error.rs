@@ -841,4 +841,108 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_secs(5)), "5s");
         assert_eq!(fmt_duration(Duration::from_millis(250)), "250ms");
     }
+    #[test]
+    fn every_kind_reads_as_its_own_lowercase_words() {
+        let kinds = [
+            ErrorKind::NotFound,
+            ErrorKind::Duplicate,
+            ErrorKind::ForeignKey,
+            ErrorKind::Check,
+            ErrorKind::NotNull,
+            ErrorKind::Serialization,
+            ErrorKind::Connection,
+            ErrorKind::Timeout,
+            ErrorKind::PoolClosed,
+            ErrorKind::Config,
+            ErrorKind::Decode,
+            ErrorKind::Encode,
+            ErrorKind::InvalidInput,
+            ErrorKind::Database,
+            ErrorKind::Redis,
+            ErrorKind::Migration,
+            ErrorKind::Lock,
+            ErrorKind::Custom,
+            ErrorKind::ComputeFailed,
+            ErrorKind::RandomSource,
+            ErrorKind::Poisoned,
+        ];
+        let words: std::collections::HashSet<String> =
+            kinds.iter().map(ToString::to_string).collect();
+        assert_eq!(words.len(), kinds.len(), "two kinds read alike: {words:?}");
+        for w in &words {
+            assert!(!w.is_empty() && *w == w.to_lowercase(), "{w:?}");
+        }
+        assert_eq!(ErrorKind::PoolClosed.to_string(), "pool closed");
+        assert_eq!(ErrorKind::Config.to_string(), "configuration error");
+    }
+
+    #[test]
+    fn debug_shows_the_fields_a_caller_asks_for() {
+        let e = Error::timeout(Timeout::Acquire, "no connection within 1s");
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("kind: Timeout") && text.contains("timeout: Acquire"),
+            "{text}"
+        );
+        assert!(!text.contains("source"), "{text}");
+        let e = Error::with_source(
+            ErrorKind::Connection,
+            "redis connection error",
+            std::io::Error::other("reset by peer"),
+        );
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("source") && text.contains("reset by peer"),
+            "{text}"
+        );
+        let mut e = Error::new(ErrorKind::Duplicate, "duplicate: key exists");
+        e.inner.db = Some(DbFields {
+            code: "23505".to_owned(),
+            constraint: Some("users_email_key".to_owned()),
+            ..DbFields::default()
+        });
+        let text = format!("{e:?}");
+        assert!(
+            text.contains("db:") && text.contains("users_email_key"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_echo_keeps_kind_timeout_and_fields_and_says_the_cause_once() {
+        use std::error::Error as _;
+        let mut e = Error::with_source(
+            ErrorKind::Connection,
+            "could not connect",
+            std::io::Error::other("connection refused"),
+        );
+        e.inner.db = Some(DbFields {
+            code: "08006".to_owned(),
+            ..DbFields::default()
+        });
+        let copy = e.echo();
+        assert_eq!(copy.kind(), ErrorKind::Connection);
+        assert_eq!(copy.to_string(), "could not connect: connection refused");
+        assert!(copy.source().is_none());
+        assert_eq!(copy.code(), Some("08006"));
+        let t = Error::timeout(Timeout::Connect, "connect timed out").echo();
+        assert_eq!(t.timeout_kind(), Some(Timeout::Connect));
+        assert_eq!(t.to_string(), "connect timed out");
+    }
+
+    #[test]
+    fn redis_client_side_failures_have_their_kinds() {
+        let e = Error::from(redis::RedisError::from((
+            redis::ErrorKind::UnexpectedReturnType,
+            "response was of incompatible type",
+        )));
+        assert_eq!(e.kind(), ErrorKind::Decode);
+        assert_eq!(e.to_string(), "unexpected reply from redis");
+        assert!(std::error::Error::source(&e).is_some());
+        let e = Error::from(redis::RedisError::from((
+            redis::ErrorKind::ClusterConnectionNotFound,
+            "no connection for slot",
+        )));
+        assert_eq!(e.kind(), ErrorKind::Connection);
+    }
 }

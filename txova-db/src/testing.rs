@@ -186,14 +186,17 @@ fn with_database(admin: &str, db: &str) -> Result<String> {
             .collect();
         url.push_str(&authority.join(","));
     } else {
-        let names: Vec<String> = hosts
-            .iter()
-            .map(|h| match h {
-                Host::Tcp(name) => name.clone(),
-                Host::Unix(path) => path.display().to_string(),
-            })
-            .collect();
-        query.push(("host", names.join(",")));
+        // One `host` option each: the driver reads a `host` option that starts with `/` as
+        // one socket folder, so a joined list would become a single path.
+        for h in hosts {
+            query.push((
+                "host",
+                match h {
+                    Host::Tcp(name) => name.clone(),
+                    Host::Unix(path) => path.display().to_string(),
+                },
+            ));
+        }
         let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
         if !ports.is_empty() {
             query.push(("port", ports.join(",")));
@@ -310,6 +313,35 @@ mod tests {
             pg.get_hosts(),
             [tokio_postgres::config::Host::Unix(p)] if p.to_str() == Some("/var/run/postgresql")
         ));
+    }
+
+    #[test]
+    fn ipv6_hosts_mixed_hosts_tls_roots_and_options_survive() {
+        let url = with_database(
+            "postgres://root@[::1]:5433/postgres?sslmode=verify-full&sslrootcert=/etc/ca.pem&options=-c%20search_path%3Dapp",
+            "t1",
+        )
+        .unwrap();
+        let conn = ConnString::parse(&url).unwrap();
+        assert!(matches!(
+            conn.pg.get_hosts(),
+            [tokio_postgres::config::Host::Tcp(h)] if h == "::1"
+        ));
+        assert_eq!(conn.pg.get_ports(), &[5433]);
+        assert_eq!(conn.ssl_root.as_deref(), Some("/etc/ca.pem"));
+        assert_eq!(conn.pg.get_options(), Some("-c search_path=app"));
+        assert_eq!(conn.pg.get_dbname(), Some("t1"));
+        let url = with_database("host=/tmp,db.internal port=5432,6432 user=root", "t1").unwrap();
+        let pg = parsed(&url);
+        assert!(matches!(
+            pg.get_hosts(),
+            [
+                tokio_postgres::config::Host::Unix(p),
+                tokio_postgres::config::Host::Tcp(h)
+            ] if p.to_str() == Some("/tmp") && h == "db.internal"
+        ));
+        assert_eq!(pg.get_ports(), &[5432, 6432]);
+        assert_eq!(pg.get_dbname(), Some("t1"));
     }
 }
 

@@ -330,4 +330,14 @@ mod tests {
         assert_eq!(parse("postgres://h").migrate.path, None);
         assert_eq!(parse("host=h dbname=x").migrate.path, None);
     }
+
+    #[test]
+    fn a_plus_in_a_query_option_is_a_space_and_in_the_path_is_kept() {
+        let c = parse("postgres://u@h/a+b?x-migrations-table=my+table%2Bx");
+        assert_eq!(c.migrate.table.as_deref(), Some("my table+x"));
+        assert_eq!(c.migrate.path.as_deref(), Some("/a+b"));
+        let c = parse("host=h x-migrations-table=mig+1 dbname=d");
+        assert_eq!(c.migrate.table.as_deref(), Some("mig+1"));
+        assert_eq!(c.pg.get_dbname(), Some("d"));
+    }
 }

@@ -508,7 +508,29 @@ mod on {
 
 #[cfg(test)]
 mod tests {
-    use super::summarize;
+    use super::{Meta, summarize};
+
+    #[test]
+    fn the_pool_is_named_after_its_server_and_database() {
+        let pg: tokio_postgres::Config = "host=db.internal port=6432 user=app dbname=rides"
+            .parse()
+            .unwrap();
+        let m = Meta::new(&pg, None, None);
+        assert_eq!(m.pool_name, "db.internal:6432/rides");
+        assert_eq!(m.namespace, "rides");
+        // A socket folder is the address; no host at all is libpq's `localhost`, and the
+        // user names the database when the string does not.
+        let pg: tokio_postgres::Config = "host=/run/postgresql user=app".parse().unwrap();
+        let m = Meta::new(&pg, None, None);
+        assert_eq!(m.pool_name, "/run/postgresql:5432/app");
+        let pg: tokio_postgres::Config = "user=app".parse().unwrap();
+        let m = Meta::new(&pg, Some("rides-primary"), None);
+        assert_eq!(
+            (m.server_address.as_str(), m.server_port),
+            ("localhost", 5432)
+        );
+        assert_eq!(m.pool_name, "rides-primary");
+    }
 
     #[test]
     fn operation_and_table_from_the_first_words() {

@@ -130,11 +130,13 @@ impl<'a, R, const N: usize> Query<'a, R, N> {
     }
 }
 
+/// The SQL and how many values it binds, never the values: they may identify someone, and
+/// `Debug` output ends up in logs.
 impl<R, const N: usize> std::fmt::Debug for Query<'_, R, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Query")
             .field("sql", &self.sql)
-            .field("params", &self.params)
+            .field("params", &self.params.len())
             .finish_non_exhaustive()
     }
 }
@@ -171,11 +173,12 @@ impl<'a, const N: usize> Statement<'a, N> {
     }
 }
 
+/// The SQL and how many values it binds, never the values, as for [`Query`].
 impl<const N: usize> std::fmt::Debug for Statement<'_, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Statement")
             .field("sql", &self.sql)
-            .field("params", &self.params)
+            .field("params", &self.params.len())
             .finish()
     }
 }

@@ -457,6 +457,13 @@ mod tests {
     }
 
     #[test]
+    fn modes_are_named_as_the_url_names_them() {
+        assert_eq!(StatementMode::Prepared.to_string(), "prepared");
+        assert_eq!(StatementMode::Unnamed.to_string(), "unnamed");
+        assert_eq!(StatementMode::default(), StatementMode::Prepared);
+    }
+
+    #[test]
     fn values_declare_the_type_they_encode_as() {
         assert_eq!(declared(&"x"), Type::UNKNOWN);
         assert_eq!(declared(&String::from("x")), Type::UNKNOWN);

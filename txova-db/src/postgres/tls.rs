@@ -234,3 +234,89 @@ impl ServerCertVerifier for ChainOnly {
         self.0.supported_verify_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_mode_is_named_as_it_is_parsed() {
+        for mode in [
+            SslMode::Disable,
+            SslMode::Require,
+            SslMode::VerifyCa,
+            SslMode::VerifyFull,
+        ] {
+            let name = mode.name_unless_default().unwrap();
+            assert_eq!(SslMode::parse(name).unwrap(), mode);
+        }
+        assert_eq!(SslMode::Prefer.name_unless_default(), None);
+        assert_eq!(SslMode::parse("allow").unwrap(), SslMode::Prefer);
+    }
+
+    /// A root file of this test's own, removed when dropped.
+    struct RootFile(std::path::PathBuf);
+
+    impl RootFile {
+        fn new(label: &str, text: &str) -> RootFile {
+            let path = std::env::temp_dir().join(format!(
+                "txova-tls-{label}-{}-{:?}.pem",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+            ));
+            std::fs::write(&path, text).unwrap();
+            RootFile(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for RootFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn refusal(mode: SslMode, root: Option<&str>) -> Error {
+        match connector(mode, root) {
+            Ok(_) => panic!("{mode:?} with {root:?} was accepted"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn bad_root_files_are_config_errors_naming_the_file() {
+        let not_base64 = RootFile::new(
+            "b64",
+            "-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n",
+        );
+        let not_a_certificate = RootFile::new(
+            "der",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        );
+        let empty = RootFile::new("empty", "");
+        let missing = format!("{}.missing", empty.path());
+        for (root, what) in [
+            (missing.as_str(), "cannot read sslrootcert"),
+            (not_base64.path(), "invalid certificate in sslrootcert"),
+            (
+                not_a_certificate.path(),
+                "unusable certificate in sslrootcert",
+            ),
+            (empty.path(), "invalid tls roots"),
+        ] {
+            for mode in [SslMode::VerifyCa, SslMode::VerifyFull] {
+                let e = refusal(mode, Some(root));
+                assert_eq!(e.kind(), crate::ErrorKind::Config, "{e}");
+                assert!(e.to_string().starts_with(what), "{root}: {e}");
+            }
+        }
+        // The modes that do not verify the server read no root file.
+        assert!(connector(SslMode::Require, Some(missing.as_str())).is_ok());
+        assert!(connector(SslMode::VerifyFull, None).is_ok());
+    }
+}

@@ -292,3 +292,69 @@ fn compare(table: &TableInfo, live: &[LiveColumn], out: &mut Vec<SchemaDifferenc
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_difference_says_what_to_change() {
+        let t = || "users".to_owned();
+        let c = || "bio".to_owned();
+        let cases = [
+            (
+                SchemaDifference::MissingTable {
+                    table: "users".to_owned(),
+                },
+                "table `users` does not exist",
+            ),
+            (
+                SchemaDifference::MissingColumn {
+                    table: t(),
+                    column: c(),
+                },
+                "column `users.bio` does not exist",
+            ),
+            (
+                SchemaDifference::WrongType {
+                    table: t(),
+                    column: c(),
+                    rust_type: "i32",
+                    sql_type: "text".to_owned(),
+                },
+                "column `users.bio` has type `text`, which a `i32` field cannot read",
+            ),
+            (
+                SchemaDifference::NullableColumn {
+                    table: t(),
+                    column: c(),
+                },
+                "column `users.bio` is nullable but its field is not an `Option`",
+            ),
+            (
+                SchemaDifference::NotNullColumn {
+                    table: t(),
+                    column: c(),
+                },
+                "column `users.bio` is `NOT NULL` but its field is an `Option`",
+            ),
+            (
+                SchemaDifference::MissingDefault {
+                    table: t(),
+                    column: c(),
+                },
+                "column `users.bio` has no default, but its field is `#[column(default)]`",
+            ),
+            (
+                SchemaDifference::UnmappedColumn {
+                    table: t(),
+                    column: c(),
+                },
+                "column `users.bio` is `NOT NULL` without a default and has no field",
+            ),
+        ];
+        for (difference, text) in cases {
+            assert_eq!(difference.to_string(), text);
+        }
+    }
+}

@@ -777,6 +777,38 @@ mod tests {
     }
 
     #[test]
+    fn urls_without_a_password_or_a_scheme_are_shown_as_given() {
+        let urls = [
+            "redis://token@h:6379".to_owned(),
+            "h:6379".to_owned(),
+            "unix:///run/redis.sock".to_owned(),
+        ];
+        assert_eq!(
+            redacted(&urls),
+            "redis://***@h:6379, h:6379, unix:///run/redis.sock"
+        );
+    }
+
+    #[test]
+    fn a_config_reads_back_and_its_debug_hides_the_password() {
+        let config = Config::new("redis://ana:s3cret@h:6379/1")
+            .prefix("rides:")
+            .record_full_keys(true);
+        assert_eq!(config.get_prefix(), "rides:");
+        assert!(!config.is_cluster());
+        let text = format!("{config:?}");
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(text.contains("redis://ana:***@h:6379/1"), "{text}");
+        assert!(text.contains(r#"prefix: "rides:""#), "{text}");
+        assert!(text.contains("record_full_keys: true"), "{text}");
+        let cluster = Config::cluster(["redis://:pw@a:7000", "redis://:pw@b:7001"]);
+        assert!(cluster.is_cluster());
+        let text = format!("{cluster:?}");
+        assert!(!text.contains("pw@"), "{text}");
+        assert!(text.contains("cluster: true"), "{text}");
+    }
+
+    #[test]
     fn info_fields_are_read() {
         let info = "# Cluster\r\ncluster_enabled:1\r\n";
         assert_eq!(info_field(info, "cluster_enabled"), Some("1"));

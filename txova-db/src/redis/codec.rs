@@ -398,4 +398,94 @@ mod tests {
         assert_eq!(text, b"2.6803705469433966e-7");
         assert_eq!(decode::<f64>(&text).unwrap().to_bits(), v.to_bits());
     }
+    #[derive(Serialize)]
+    struct Pair(u8, f64);
+
+    #[derive(Serialize)]
+    struct Meters(f64);
+
+    #[derive(Serialize)]
+    struct Note {
+        id: u8,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    }
+
+    #[derive(Serialize)]
+    enum Event {
+        Moved {
+            to: u8,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            note: Option<String>,
+        },
+    }
+
+    #[derive(Serialize)]
+    struct Ride {
+        id: u8,
+        #[serde(flatten)]
+        extra: Extra,
+    }
+
+    #[derive(Serialize)]
+    struct Extra {
+        zone: u8,
+        fare: f64,
+    }
+
+    #[test]
+    fn tuples_newtypes_and_flattened_fields_follow_go_rules() {
+        use std::collections::{BTreeMap, HashMap};
+        // Tuples and tuple structs are arrays, a newtype struct is its value, as in Go.
+        assert_eq!(encode(&(1u8, 0.5f64)).unwrap(), b"[1,0.5]");
+        assert_eq!(encode(&Pair(2, 1e21)).unwrap(), b"[2,1e+21]");
+        assert_eq!(encode(&Meters(1e-7)).unwrap(), b"1e-7");
+        // The rules reach inside each of them: NaN is refused, maps are sorted.
+        assert_eq!(
+            encode(&(1u8, f64::NAN)).unwrap_err().kind(),
+            ErrorKind::Encode
+        );
+        assert_eq!(
+            encode(&Pair(1, f64::INFINITY)).unwrap_err().kind(),
+            ErrorKind::Encode
+        );
+        assert_eq!(
+            encode(&Meters(f64::NAN)).unwrap_err().kind(),
+            ErrorKind::Encode
+        );
+        let map: HashMap<u16, u8> = [(10, 1), (9, 2)].into();
+        assert_eq!(encode(&(map,)).unwrap(), br#"[{"10":1,"9":2}]"#);
+        // A skipped field is left out, a flattened struct keeps its field order (a map of
+        // unknown length, as Go keeps an embedded struct's fields in order).
+        assert_eq!(encode(&Note { id: 1, note: None }).unwrap(), br#"{"id":1}"#);
+        let moved = Event::Moved { to: 3, note: None };
+        assert_eq!(encode(&moved).unwrap(), br#"{"Moved":{"to":3}}"#);
+        let note = Note {
+            id: 1,
+            note: Some("<x>".to_owned()),
+        };
+        assert_eq!(
+            encode(&note).unwrap(),
+            br#"{"id":1,"note":"\u003cx\u003e"}"#
+        );
+        let ride = Ride {
+            id: 1,
+            extra: Extra { zone: 3, fare: 2.5 },
+        };
+        assert_eq!(encode(&ride).unwrap(), br#"{"id":1,"zone":3,"fare":2.5}"#);
+        let ride = Ride {
+            id: 1,
+            extra: Extra {
+                zone: 3,
+                fare: f64::NAN,
+            },
+        };
+        assert_eq!(encode(&ride).unwrap_err().kind(), ErrorKind::Encode);
+        // Boolean keys are written as serde_json writes them, sorted like strings.
+        let flags: BTreeMap<bool, u8> = [(true, 1), (false, 0)].into();
+        assert_eq!(encode(&flags).unwrap(), br#"{"false":0,"true":1}"#);
+        // Types that ask whether the format is human readable are written as text.
+        let ip = std::net::IpAddr::from([127, 0, 0, 1]);
+        assert_eq!(encode(&ip).unwrap(), br#""127.0.0.1""#);
+    }
 }

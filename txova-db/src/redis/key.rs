@@ -390,8 +390,43 @@ mod tests {
         assert_ne!(key("%"), key("%25"));
     }
 
+    struct Rider;
+
+    impl CacheEntity for Rider {
+        type Key = u64;
+        const CACHE_PREFIX: &'static str = "ride:rider";
+    }
+
+    #[test]
+    fn a_key_tells_its_template_and_compares_by_its_text() {
+        let mut b = KeyBuilder::new(0);
+        b.template("user:profile:{}");
+        b.literal("user:profile:");
+        b.param("id", &7);
+        let made: CacheKey<()> = b.finish();
+        assert_eq!(made.template().as_deref(), Some("user:profile:{}"));
+        let entity = Rider::cache_key(&7);
+        assert_eq!(entity.as_str(), "ride:rider:7");
+        assert_eq!(entity.template().as_deref(), Some("ride:rider:{}"));
+        let parsed = CacheKey::<()>::parse("user:profile:7").unwrap();
+        assert_eq!(parsed.template(), None);
+        // The same text is the same key, however it was made.
+        assert_eq!(made, parsed);
+        let set: std::collections::HashSet<CacheKey<()>> = [made, parsed].into();
+        assert_eq!(set.len(), 1);
+        let key = set.into_iter().next().unwrap();
+        assert_eq!(AsRef::<str>::as_ref(&key), "user:profile:7");
+        assert_eq!(format!("{key:?}"), r#"CacheKey("user:profile:7")"#);
+        assert_eq!(key.to_string(), "user:profile:7");
+    }
+
     #[test]
     fn hand_written_keys_are_checked() {
+        let e = CacheKey::<()>::parse("user").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"cache key "user" has one segment; write it as `service:entity:id`"#
+        );
         assert!(CacheKey::<()>::parse("user:profile:1").is_ok());
         for bad in [
             "",

@@ -353,3 +353,53 @@ mod on {
 #[cfg(not(feature = "instrument"))]
 #[inline]
 pub(crate) fn count(_: &'static str, _: u64) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_and_database_come_from_the_url() {
+        let m = Meta::new("redis://cache.internal:6380/3", false);
+        assert_eq!(
+            (
+                m.server_address.as_str(),
+                m.server_port,
+                m.namespace.as_str()
+            ),
+            ("cache.internal", 6380, "3")
+        );
+        let m = Meta::new("unix:///run/redis.sock?db=2", false);
+        assert_eq!(
+            (
+                m.server_address.as_str(),
+                m.server_port,
+                m.namespace.as_str()
+            ),
+            ("/run/redis.sock", 0, "2")
+        );
+        // A url the client refuses anyway records nothing rather than failing here.
+        let m = Meta::new("not a url", false);
+        assert_eq!(
+            (
+                m.server_address.as_str(),
+                m.server_port,
+                m.namespace.as_str()
+            ),
+            ("", 0, "0")
+        );
+    }
+
+    #[test]
+    fn a_commands_name_is_its_first_word_in_upper_case() {
+        assert_eq!(cmd_name(redis::cmd("get").arg("k")), "GET");
+        assert!(matches!(
+            cmd_name(&redis::cmd("GET")),
+            std::borrow::Cow::Borrowed("GET")
+        ));
+        assert_eq!(cmd_name(redis::cmd("object").arg("encoding")), "OBJECT");
+        assert_eq!(cmd_name(&Cmd::new()), "UNKNOWN");
+        assert_eq!(Op::Script("rate_limit").name(), "EVALSHA");
+        assert_eq!(Op::Named("BATCH SET").name(), "BATCH SET");
+    }
+}

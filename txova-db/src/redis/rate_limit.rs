@@ -322,6 +322,18 @@ mod tests {
     }
 
     #[test]
+    fn the_shorthands_set_the_window() {
+        for (made, window) in [
+            (RateLimitConfig::per_second("k", 5), Duration::from_secs(1)),
+            (RateLimitConfig::per_minute("k", 5), Duration::from_secs(60)),
+            (RateLimitConfig::per_hour("k", 5), Duration::from_secs(3600)),
+        ] {
+            assert_eq!(made, cfg("k", 5, window));
+            assert_eq!(made.burst, None);
+        }
+    }
+
+    #[test]
     fn bad_configs_are_refused() {
         let w = Duration::from_secs(1);
         assert!(check(&cfg("", 1, w), 1).is_err());

@@ -364,6 +364,86 @@ mod tests {
         assert!(s.migrations[&5].down.is_none());
     }
 
+    /// A fresh folder of this test's own, removed when dropped.
+    struct Folder(PathBuf);
+
+    impl Folder {
+        fn new(label: &str) -> Folder {
+            let path = std::env::temp_dir().join(format!(
+                "txova-migrate-{label}-{}-{:?}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+            ));
+            std::fs::create_dir_all(&path).unwrap();
+            Folder(path)
+        }
+    }
+
+    impl Drop for Folder {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn a_folder_gives_its_migration_files_only() {
+        let dir = Folder::new("only");
+        std::fs::write(dir.0.join("1_a.up.sql"), "SELECT 1").unwrap();
+        std::fs::write(dir.0.join("1_a.down.sql"), "SELECT 2").unwrap();
+        std::fs::write(dir.0.join("README.md"), "notes").unwrap();
+        // A folder named like a migration is not one.
+        std::fs::create_dir(dir.0.join("2_b.up.sql")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            let name = std::ffi::OsStr::from_bytes(b"3_\xff.up.sql");
+            std::fs::write(dir.0.join(name), "SELECT 3").unwrap();
+        }
+        let source = MigrationSource::from_dir(&dir.0).unwrap();
+        assert_eq!(source.versions().collect::<Vec<_>>(), [1]);
+        assert_eq!(source.len(), 1);
+        assert!(!source.is_empty());
+        let empty = Folder::new("empty");
+        let source = MigrationSource::from_dir(&empty.0).unwrap();
+        assert_eq!(source.len(), 0);
+        assert!(source.is_empty());
+    }
+
+    #[test]
+    fn unreadable_folders_and_files_are_migration_errors() {
+        let dir = Folder::new("bad");
+        let missing = dir.0.join("nope");
+        let err = MigrationSource::from_dir(&missing).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Migration);
+        assert!(
+            err.to_string()
+                .contains("cannot read the migrations folder"),
+            "{err}"
+        );
+        std::fs::write(dir.0.join("1_a.up.sql"), b"SELECT '\xe9t\xe9'").unwrap();
+        let err = MigrationSource::from_dir(&dir.0).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Migration);
+        assert!(
+            err.to_string()
+                .ends_with("1_a.up.sql` is not valid UTF-8 (at byte 8)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn embedded_files_load_as_a_folder_would() {
+        static FILES: EmbeddedMigrations = EmbeddedMigrations::new(&[
+            ("2_b.up.sql", "SELECT 2"),
+            ("1_a.up.sql", "SELECT 1"),
+            ("notes.txt", "x"),
+        ]);
+        assert_eq!(FILES.files().len(), 3);
+        let source = FILES.load().unwrap();
+        assert_eq!(source.versions().collect::<Vec<_>>(), [1, 2]);
+    }
+
     #[test]
     fn source_urls() {
         assert_eq!(

@@ -143,3 +143,22 @@ pub(crate) fn build(
         migrations,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_as_golang_migrate_words() {
+        let words: Vec<String> = [
+            MigrationState::Applied,
+            MigrationState::Pending,
+            MigrationState::Dirty,
+            MigrationState::Missing,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(words, ["applied", "pending", "dirty", "missing"]);
+    }
+}
