@@ -1,14 +1,14 @@
 //! Column types beyond the basics: `numeric` as `Decimal` (with its aggregates), the `time`
 //! crate, instants of any chrono time zone against `timestamptz`, integer row counts, text
-//! bound to an enum column by the run-time builder, enum arrays in `verify_schema`, and an
-//! application error that aborts a transaction.
+//! bound to an enum column by the run-time builder, enum arrays in `verify_schema`, an
+//! application error that aborts a transaction, and domains written as their base types.
 
 use std::str::FromStr as _;
 
 use chrono::{DateTime, FixedOffset, Local, TimeZone as _, Utc};
 use rust_decimal::Decimal;
 use time::macros::{date, datetime, offset, time};
-use txova_db::postgres::{self, ColumnExt as _, with_tx};
+use txova_db::postgres::{self, ColumnExt as _, Executor as _, with_tx};
 use txova_db::testing::TestDatabase;
 use txova_db::{Error, ErrorKind, PgEnum, Table, insert, select};
 
@@ -408,4 +408,107 @@ impl Setup for postgres::Pool {
     async fn batch_execute_for_test(&self, sql: &str) {
         self.get().await.unwrap().batch_execute(sql).await.unwrap();
     }
+}
+
+#[derive(Table, Debug, Clone, PartialEq)]
+#[table(name = "contacts")]
+struct Contact {
+    #[column(primary_key)]
+    id: i32,
+    email: String,
+    backup: Option<String>,
+    score: i64,
+}
+
+/// A column whose type is a domain over a built-in type reads and writes as that type, and
+/// the domain's own check is the server's error, not an encoding one.
+#[tokio::test]
+async fn domain_columns_take_their_base_types_values() {
+    let db = TestDatabase::create("types_domain").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.batch_execute_for_test(
+        "CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');
+         CREATE DOMAIN backup_email AS email;
+         CREATE DOMAIN points AS int8 CHECK (VALUE >= 0);
+         CREATE TABLE contacts (id int4 PRIMARY KEY, email email NOT NULL,
+                                backup backup_email, score points NOT NULL)",
+    )
+    .await;
+    let ann = Contact {
+        id: 1,
+        email: "ann@example.com".to_owned(),
+        backup: Some("a@b".to_owned()),
+        score: 7,
+    };
+    insert!(into Contact values &ann)
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("a domain column takes its base type's value: {e}"));
+    pool.execute(
+        "INSERT INTO contacts VALUES ($1, $2, $3, $4)",
+        &[&2_i32, &"bob@example.com", &None::<String>, &0_i64],
+    )
+    .await
+    .unwrap();
+    let found = select!(Contact where email = "ann@example.com" and score >= 1_i64)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(found, [ann]);
+    assert!(
+        postgres::verify_schema::<Contact>(&pool)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The bulk paths send the base type's encoding too.
+    let more: Vec<Contact> = (10..13)
+        .map(|id| Contact {
+            id,
+            email: format!("c{id}@example.com"),
+            backup: None,
+            score: i64::from(id),
+        })
+        .collect();
+    assert_eq!(
+        postgres::copy_in::<Contact, _>(&pool, &more).await.unwrap(),
+        3
+    );
+    let copied = select!(Contact where id >= 10_i32 order by id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(copied, more);
+    // Without prepared statements (a pooler in transaction mode) the server types them.
+    let unnamed = postgres::Pool::new(postgres::Config {
+        statement_mode: postgres::StatementMode::Unnamed,
+        ..postgres::Config::new(db.url())
+    })
+    .await
+    .unwrap();
+    let dan = Contact {
+        id: 20,
+        email: "dan@example.com".to_owned(),
+        backup: Some("d@e".to_owned()),
+        score: 2,
+    };
+    insert!(into Contact values &dan)
+        .execute(&unnamed)
+        .await
+        .unwrap();
+    let found = select!(Contact where email = "dan@example.com" and score = 2_i64)
+        .fetch_one(&unnamed)
+        .await
+        .unwrap();
+    assert_eq!(found, dan);
+    // The domain's check is the server's to make.
+    let err = pool
+        .execute(
+            "INSERT INTO contacts VALUES ($1, $2, NULL, $3)",
+            &[&3_i32, &"not an address", &1_i64],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Check, "{err:?}");
+    assert_eq!(err.code(), Some("23514"), "{err}");
 }

@@ -212,7 +212,7 @@ impl ToSql for Watched<'_> {
         ty: &Type,
         out: &mut BytesMut,
     ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        let r = self.value.to_sql_checked(ty, out);
+        let r = self.value.to_sql_checked(base_type(ty), out);
         if r.is_err() {
             self.failed.store(self.index + 1, Ordering::Relaxed);
         }
@@ -220,8 +220,17 @@ impl ToSql for Watched<'_> {
     }
 
     fn encode_format(&self, ty: &Type) -> Format {
-        self.value.encode_format(ty)
+        self.value.encode_format(base_type(ty))
     }
+}
+
+/// The type a value of `ty` is sent as: a domain's values travel as its base type's (the
+/// server checks the domain's constraints), so a `String` fills a domain over `text`.
+fn base_type(mut ty: &Type) -> &Type {
+    while let Kind::Domain(base) = ty.kind() {
+        ty = base;
+    }
+    ty
 }
 
 /// Teaches a new connection the database's own types (enums, domains, composites, ranges and

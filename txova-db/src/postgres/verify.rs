@@ -132,8 +132,10 @@ impl fmt::Display for SchemaDifference {
 /// with contype `n`), under which rows already there may still hold `NULL`, so the last
 /// column asks for a validated one. Before 18 no such constraint exists and the two agree.
 /// For an array the element's type is described too (`et`), so an array of an enum is known.
+/// A domain is described by its base type (through domains over domains), which is what its
+/// values travel as.
 const CATALOG: &str = "\
-SELECT a.attname::text, a.atttypid, t.typname::text, t.typtype::text, t.typelem,
+SELECT a.attname::text, t.oid, t.typname::text, t.typtype::text, t.typelem,
        tn.nspname::text, a.attnotnull, a.atthasdef,
        coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
                  FROM pg_enum e WHERE e.enumtypid = t.oid), '{}'),
@@ -147,7 +149,14 @@ SELECT a.attname::text, a.atttypid, t.typname::text, t.typtype::text, t.typelem,
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
+JOIN LATERAL (
+  WITH RECURSIVE d(oid, depth) AS (
+    SELECT a.atttypid, 0
+    UNION ALL
+    SELECT dt.typbasetype, d.depth + 1 FROM d JOIN pg_type dt ON dt.oid = d.oid
+    WHERE dt.typtype = 'd')
+  SELECT d.oid FROM d ORDER BY d.depth DESC LIMIT 1) base ON true
+JOIN pg_type t ON t.oid = base.oid
 JOIN pg_namespace tn ON tn.oid = t.typnamespace
 LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typelem <> 0
 LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
