@@ -316,3 +316,27 @@ async fn the_query_timeout_can_be_set_per_pool_handle_and_per_connection() {
     let conn = guarded("a connection", pool.get()).await.unwrap();
     assert_eq!(conn.query_timeout(), None);
 }
+
+#[tokio::test]
+async fn a_commit_whose_answer_does_not_come_says_the_outcome_is_unknown() {
+    let db = database("deadline_commit").await;
+    let (relay, pool) = relayed(&db, |_| {}).await;
+    pool.execute("CREATE TABLE t (id int)", &[]).await.unwrap();
+    let err = guarded(
+        "a commit on a silent network",
+        with_tx(&pool, async |tx| {
+            tx.execute("INSERT INTO t VALUES (1)", &[]).await?;
+            // The network dies between the last statement and the COMMIT.
+            relay.silence_existing();
+            Ok::<_, txova_db::Error>(())
+        }),
+    )
+    .await
+    .expect_err("the COMMIT's answer never arrives");
+    assert_query_timeout(&err);
+    assert!(!err.is_safe_to_retry(), "{err:?}");
+    assert!(
+        err.to_string().contains("may or may not have committed"),
+        "{err}"
+    );
+}

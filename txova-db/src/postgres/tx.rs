@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::connection::{CancelFrom, ConnState, Connection, Runner, Session, Target, run_guarded};
 use super::pool::Pool;
 use crate::backoff::Backoff;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// The isolation level of a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +172,15 @@ impl<'a> Transaction<'a> {
                 tx.rollback().await.map_err(Error::from)
             }
         };
-        run_guarded(self.state, deadline, CancelFrom::Token(token), end).await
+        let r = run_guarded(self.state, deadline, CancelFrom::Token(token), end).await;
+        match r {
+            // A cancel cannot take back a COMMIT the server may already have applied.
+            Err(e) if commit && e.kind() == ErrorKind::Timeout => Err(e.context(
+                "COMMIT was sent but no answer came in time, so the transaction may or may \
+                 not have committed",
+            )),
+            r => r,
+        }
     }
 
     /// Commits the transaction (or releases the savepoint).
