@@ -136,15 +136,49 @@ pub(crate) enum Item {
     Expr(Expr),
 }
 
-/// Whether the input starts an expression: a function of the grammar, or parentheses.
+/// Whether the input starts an expression: a function of the grammar, `case`, parentheses,
+/// or a column followed by an operator (`age + 1`, `name || "!"`).
 fn peek_expr(input: ParseStream<'_>) -> bool {
     if input.peek(syn::token::Paren) {
         return true;
     }
-    input.cursor().ident().is_some_and(|(i, rest)| {
-        super::expr::FUNCTIONS.contains(&i.to_string().to_ascii_lowercase().as_str())
-            && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
-    })
+    let function = input.cursor().ident().is_some_and(|(i, rest)| {
+        let name = i.to_string().to_ascii_lowercase();
+        (super::expr::FUNCTIONS.contains(&name.as_str())
+            && rest.group(proc_macro2::Delimiter::Parenthesis).is_some())
+            || (name == "case" && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
+    });
+    function || {
+        let fork = input.fork();
+        Path::parse_mod_style(&fork).is_ok()
+            && ["+", "-", "*", "/", "||"]
+                .iter()
+                .any(|op| peek_op(&fork, op))
+    }
+}
+
+/// Whether the next tokens are the operator `op` (and not the start of a longer one).
+fn peek_op(input: ParseStream<'_>, op: &str) -> bool {
+    let mut cursor = input.cursor();
+    let mut chars = op.chars().peekable();
+    while let Some(c) = chars.next() {
+        let Some((p, rest)) = cursor.punct() else {
+            return false;
+        };
+        if p.as_char() != c {
+            return false;
+        }
+        let last = chars.peek().is_none();
+        if last {
+            // `->`, `-=`, `/=`, `*=`, `+=` are not these operators.
+            return !(p.spacing() == proc_macro2::Spacing::Joint
+                && rest
+                    .punct()
+                    .is_some_and(|(n, _)| matches!(n.as_char(), '=' | '>')));
+        }
+        cursor = rest;
+    }
+    true
 }
 
 impl Parse for Item {
@@ -229,14 +263,12 @@ impl Parse for Selected {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let item = input.parse()?;
         // Rust reads `lower(name) as n` as a cast: its type is the alias.
-        if let Item::Expr(Expr::Cast(cast)) = &item
-            && let syn::Type::Path(ty) = &*cast.ty
-            && ty.qself.is_none()
-            && let Some(alias) = ty.path.get_ident()
+        if let Item::Expr(e) = &item
+            && let Some((e, alias)) = super::expr::split_as(e)
         {
             return Ok(Selected {
-                item: Item::Expr((*cast.expr).clone()),
-                alias: Some(alias.clone()),
+                item: Item::Expr(e),
+                alias: Some(alias),
             });
         }
         let alias = if input.peek(Token![as]) {
@@ -304,6 +336,8 @@ pub(crate) enum Pred {
     Agg(Agg, Ident, Option<ColRef>, CmpOp, Expr),
     /// An expression compared with another: `lower(name) = x`.
     Expr(Expr, CmpOp, Expr),
+    /// `<expression> [not] between <expression> and <expression>`.
+    BetweenExpr(Expr, bool, Expr, Expr),
 }
 
 impl Cond {
@@ -336,7 +370,7 @@ impl Cond {
                 | Pred::InSlice(c, ..)
                 | Pred::Like(c, ..)
                 | Pred::Between(c, ..) => f(c),
-                Pred::Agg(..) | Pred::Expr(..) => {}
+                Pred::Agg(..) | Pred::Expr(..) | Pred::BetweenExpr(..) => {}
             },
         }
     }
@@ -372,15 +406,47 @@ fn parse_not(input: ParseStream<'_>) -> syn::Result<Cond> {
         return Ok(Cond::Not(Box::new(parse_not(input)?)));
     }
     if input.peek(syn::token::Paren) {
-        let content;
-        parenthesized!(content in input);
-        let inner: Cond = content.parse()?;
-        if !content.is_empty() {
-            return Err(content.error("expected `and`, `or` or `)`"));
+        let fork = input.fork();
+        let cond = paren_cond(&fork);
+        if cond.is_ok() {
+            use syn::parse::discouraged::Speculative as _;
+            input.advance_to(&fork);
+            return cond;
         }
-        return Ok(Cond::Paren(Box::new(inner)));
+        // Not a condition in parentheses: an expression, `(a + b) > c`.
+        let fork = input.fork();
+        if let Ok(p) = expr_pred(&fork) {
+            use syn::parse::discouraged::Speculative as _;
+            input.advance_to(&fork);
+            return Ok(Cond::Pred(Box::new(p)));
+        }
+        return cond;
     }
     parse_pred(input).map(|p| Cond::Pred(Box::new(p)))
+}
+
+fn paren_cond(input: ParseStream<'_>) -> syn::Result<Cond> {
+    let content;
+    parenthesized!(content in input);
+    let inner: Cond = content.parse()?;
+    if !content.is_empty() {
+        return Err(content.error("expected `and`, `or` or `)`"));
+    }
+    Ok(Cond::Paren(Box::new(inner)))
+}
+
+/// A test on an expression: `e [not] between lo and hi`, or `e <op> e`.
+fn expr_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
+    let e = Expr::parse_without_eager_brace(input)?;
+    let not = kw::peek(input, "not") && kw::peek2(input, "between");
+    if not {
+        kw::eat(input, "not")?;
+    }
+    if kw::eat(input, "between")?.is_some() {
+        let (lo, hi) = between_bounds(input)?;
+        return Ok(Pred::BetweenExpr(e, not, lo, hi));
+    }
+    split_comparison(e)
 }
 
 fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
@@ -397,8 +463,7 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
         return Ok(Pred::Agg(agg, ident, arg, op, value(input)?));
     }
     if peek_expr(input) && !input.peek(syn::token::Paren) {
-        let e = Expr::parse_without_eager_brace(input)?;
-        return split_comparison(e);
+        return expr_pred(input);
     }
     let col: ColRef = input.parse()?;
     if let Some(is) = kw::eat(input, "is")? {
@@ -430,9 +495,7 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
         return Ok(Pred::Like(col, not, true, value(input)?));
     }
     if kw::eat(input, "between")?.is_some() {
-        let lo = value(input)?;
-        kw::expect(input, "and", "between the bounds of `between`")?;
-        let hi = value(input)?;
+        let (lo, hi) = between_bounds(input)?;
         return Ok(Pred::Between(col, not, lo, hi));
     }
     if not {
@@ -442,10 +505,49 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
     Ok(Pred::Cmp(col, op, value(input)?))
 }
 
+/// Parses `lo and hi` after `between`.
+fn between_bounds(input: ParseStream<'_>) -> syn::Result<(Expr, Expr)> {
+    let lo = value(input)?;
+    kw::expect(input, "and", "between the bounds of `between`")?;
+    let hi = value(input)?;
+    Ok((lo, hi))
+}
+
+/// `e` with `a || b < c` read as SQL reads it, `(a || b) < c`: Rust binds comparisons tighter
+/// than `||`, SQL the other way round.
+fn concat_first(e: Expr) -> Expr {
+    use syn::BinOp;
+    let Expr::Binary(mut outer) = e else { return e };
+    if !matches!(outer.op, BinOp::Or(_)) {
+        return Expr::Binary(outer);
+    }
+    *outer.right = concat_first(*outer.right);
+    let cmp = |op: &BinOp| {
+        matches!(
+            op,
+            BinOp::Lt(_) | BinOp::Le(_) | BinOp::Gt(_) | BinOp::Ge(_) | BinOp::Ne(_) | BinOp::Eq(_)
+        )
+    };
+    match *outer.right {
+        Expr::Binary(inner) if cmp(&inner.op) => {
+            // a || (b < c)  =>  (a || b) < c
+            let mut inner = inner;
+            let b = std::mem::replace(&mut *inner.left, Expr::Verbatim(TokenStream::new()));
+            *outer.right = b;
+            *inner.left = Expr::Binary(outer);
+            Expr::Binary(inner)
+        }
+        right => {
+            *outer.right = right;
+            Expr::Binary(outer)
+        }
+    }
+}
+
 /// Splits `left = right` (or `<`, `<=`, `>`, `>=`, `!=`) read as a Rust expression.
 fn split_comparison(e: Expr) -> syn::Result<Pred> {
     use syn::BinOp;
-    match e {
+    match concat_first(e) {
         Expr::Assign(a) => Ok(Pred::Expr(*a.left, CmpOp::Eq, *a.right)),
         Expr::Binary(b) => {
             let op = match b.op {

@@ -283,6 +283,35 @@ impl Sql {
                 };
                 self.param(bind);
             }
+            Pred::BetweenExpr(e, not, lo, hi) => {
+                let wlo = expr::witness(self, lo, Bare::Value, None);
+                let we = self.expr(e, Bare::Column, Some(&wlo));
+                self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
+                for (i, bound) in [lo, hi].into_iter().enumerate() {
+                    if i > 0 {
+                        self.text(" AND ");
+                    }
+                    let w = self.expr(bound, Bare::Value, Some(&we));
+                    let pp = super::ast::respan(p.clone(), bound.span());
+                    self.checks_push(quote_spanned!(bound.span()=> #pp::cmp_exprs(#we, #w)));
+                }
+            }
+            Pred::Between(col, not, lo, hi)
+                if expr::is_sql(lo, Bare::Value) || expr::is_sql(hi, Bare::Value) =>
+            {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
+                let hint = quote!(#p::ty_col(&#h));
+                for (i, bound) in [lo, hi].into_iter().enumerate() {
+                    if i > 0 {
+                        self.text(" AND ");
+                    }
+                    let w = self.expr(bound, Bare::Value, Some(&hint));
+                    let pp = super::ast::respan(p.clone(), bound.span());
+                    self.checks_push(quote_spanned!(bound.span()=> #pp::cmp_expr(&#h, #w)));
+                }
+            }
             Pred::Between(col, not, lo, hi) => {
                 let h = col.handle(&self.main);
                 self.column(col);

@@ -1,14 +1,17 @@
-//! SQL expressions written with Rust's expression syntax: arithmetic (`+ - * /`), parentheses,
-//! qualified columns (`Account::balance`) and the typed functions `lower`, `upper`, `length`,
-//! `coalesce` and `now`. Anything else is a Rust value, bound as a parameter with the type of
-//! the expression beside it. Each expression's Rust type is tracked by a witness (`Ty<T>`).
+//! SQL expressions written with Rust's expression syntax: arithmetic (`+ - * /`), text
+//! concatenation (`||`), parentheses, qualified columns (`Account::balance`), `case when ...
+//! end` (see [`super::case`]), `cast(x as text)` and the typed functions `lower`, `upper`,
+//! `length`, `coalesce`, `nullif` and `now`. Anything else is a Rust value, bound as a
+//! parameter with the type of the expression beside it (a literal alone has its own type).
+//! Each expression's Rust type is tracked by a witness (`Ty<T>`).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{BinOp, Expr, ExprCall, Path};
+use syn::{BinOp, Expr, ExprCall, Lit, Path};
 
 use super::ast::ColRef;
+use super::case::{self, Case};
 use super::expand::{Sql, borrow, p};
 
 /// How a bare identifier reads: a column (left of a comparison, inside a select item) or a
@@ -20,7 +23,84 @@ pub(crate) enum Bare {
 }
 
 /// The functions of the grammar.
-pub(crate) const FUNCTIONS: [&str; 5] = ["lower", "upper", "length", "coalesce", "now"];
+pub(crate) const FUNCTIONS: [&str; 7] = [
+    "lower", "upper", "length", "coalesce", "nullif", "now", "cast",
+];
+
+/// The SQL types `cast(x as type)` takes (the names of `__private::sql_ty`).
+const CAST_TYPES: [&str; 19] = [
+    "text",
+    "varchar",
+    "bool",
+    "boolean",
+    "int2",
+    "smallint",
+    "int4",
+    "int",
+    "integer",
+    "int8",
+    "bigint",
+    "float4",
+    "real",
+    "float8",
+    "numeric",
+    "decimal",
+    "date",
+    "timestamp",
+    "timestamptz",
+];
+
+/// `e` without a trailing `as name` and the name: Rust reads `a + b as t` as `a + (b as t)`,
+/// so the cast is looked for down the right side of binary operators.
+pub(crate) fn split_as(e: &Expr) -> Option<(Expr, syn::Ident)> {
+    match e {
+        Expr::Cast(c) => {
+            let syn::Type::Path(ty) = &*c.ty else {
+                return None;
+            };
+            let name = ty.path.get_ident().filter(|_| ty.qself.is_none())?;
+            Some(((*c.expr).clone(), name.clone()))
+        }
+        Expr::Binary(b) => {
+            let (right, name) = split_as(&b.right)?;
+            let mut b = b.clone();
+            *b.right = right;
+            Some((Expr::Binary(b), name))
+        }
+        _ => None,
+    }
+}
+
+/// The argument and the SQL type of `cast(arg as type)`, the type in lower case.
+fn cast_parts(call: &ExprCall) -> Option<(Expr, syn::Ident, String)> {
+    let [arg] = call.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let (arg, ty) = split_as(arg)?;
+    let name = ty.to_string().to_ascii_lowercase();
+    Some((arg, ty, name))
+}
+
+/// The type of a literal written alone, where no expression beside it gives one.
+fn literal_ty(e: &Expr) -> Option<TokenStream> {
+    let Expr::Lit(l) = e else { return None };
+    Some(match &l.lit {
+        Lit::Str(_) => quote!(::std::string::String),
+        Lit::Bool(_) => quote!(bool),
+        Lit::Int(i) => match i.suffix() {
+            "" | "i32" => quote!(i32),
+            "i16" => quote!(i16),
+            "i64" => quote!(i64),
+            _ => return None,
+        },
+        Lit::Float(f) => match f.suffix() {
+            "" | "f64" => quote!(f64),
+            "f32" => quote!(f32),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
 
 fn function(call: &ExprCall) -> Option<String> {
     let Expr::Path(p) = &*call.func else {
@@ -69,12 +149,13 @@ fn arith_op(op: &BinOp) -> Option<&'static str> {
         BinOp::Sub(_) => Some(" - "),
         BinOp::Mul(_) => Some(" * "),
         BinOp::Div(_) => Some(" / "),
+        BinOp::Or(_) => Some(" || "),
         _ => None,
     }
 }
 
-/// Whether `e` is SQL (a column, a function of the grammar, or arithmetic or parentheses over
-/// them) rather than a Rust value.
+/// Whether `e` is SQL (a column, a function of the grammar, `case`, or arithmetic or
+/// parentheses over them) rather than a Rust value.
 pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
     match e {
         Expr::Paren(p) => is_sql(&p.expr, bare),
@@ -84,7 +165,61 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
         }
         Expr::Call(c) => function(c).is_some(),
         Expr::Path(_) => column(e, bare).is_some(),
+        Expr::Macro(_) => case::as_case(e).is_some(),
         _ => false,
+    }
+}
+
+/// The witness `case`'s value branches take: the first SQL branch's, else the first
+/// literal's, else `hint`.
+fn case_anchor(sql: &Sql, c: &Case, bare: Bare, hint: Option<&TokenStream>) -> Option<TokenStream> {
+    let p = p();
+    let branches = || c.whens.iter().map(|w| &w.1).chain(&c.otherwise);
+    branches()
+        .find(|b| is_sql(b, bare))
+        .map(|b| witness(sql, b, bare, None))
+        .or_else(|| {
+            branches()
+                .find_map(literal_ty)
+                .map(|t| quote!(#p::ty::<#t>()))
+        })
+        .or_else(|| hint.cloned())
+}
+
+/// The witness of a `case`.
+fn case_witness(
+    sql: &Sql,
+    e: &Expr,
+    c: &Case,
+    bare: Bare,
+    hint: Option<&TokenStream>,
+) -> TokenStream {
+    let p = p();
+    let Some(anchor) = case_anchor(sql, c, bare, hint) else {
+        let msg = "the type of this `case` is not known: give one branch a column, a literal \
+                   or a cast (`cast(value as text)`)";
+        // Text stands in, so the values (most often text) add no errors of their own.
+        return quote_spanned!(e.span()=> {
+            ::core::compile_error!(#msg);
+            #p::ty::<::std::string::String>()
+        });
+    };
+    let mut acc: Option<TokenStream> = None;
+    for b in c.whens.iter().map(|w| &w.1).chain(&c.otherwise) {
+        let w = witness(sql, b, bare, Some(&anchor));
+        acc = Some(match acc {
+            None => w,
+            Some(acc) => {
+                let pp = super::ast::respan(p.clone(), b.span());
+                quote_spanned!(b.span()=> #pp::unify(#acc, #w))
+            }
+        });
+    }
+    let acc = acc.unwrap_or_else(|| quote!(#p::ty::<()>()));
+    if c.otherwise.is_some() {
+        acc
+    } else {
+        quote!(#p::case_no_else(#acc))
     }
 }
 
@@ -92,18 +227,28 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
 pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
     let p = p();
     if !is_sql(e, bare) {
-        return hint.map_or_else(
-            || quote_spanned!(e.span()=> #p::ty::<()>()),
-            |h| quote!(#p::base(#h)),
-        );
+        return match (hint, literal_ty(e)) {
+            (Some(h), _) => quote!(#p::base(#h)),
+            (None, Some(t)) => quote!(#p::ty::<#t>()),
+            (None, None) => quote_spanned!(e.span()=> #p::ty::<()>()),
+        };
     }
     match e {
         Expr::Paren(x) => witness(sql, &x.expr, bare, hint),
         Expr::Group(x) => witness(sql, &x.expr, bare, hint),
+        Expr::Macro(_) => {
+            if let Some(Ok(c)) = case::parse(e) {
+                case_witness(sql, e, &c, bare, hint)
+            } else {
+                quote!(#p::ty::<()>())
+            }
+        }
         Expr::Binary(bin) => {
             let (left, right) = pair(sql, &bin.left, &bin.right, bare);
-            {
-                let pp = super::ast::respan(p.clone(), bin.op.span());
+            let pp = super::ast::respan(p.clone(), bin.op.span());
+            if matches!(bin.op, BinOp::Or(_)) {
+                quote_spanned!(bin.op.span()=> #pp::concat(#left, #right))
+            } else {
                 quote_spanned!(bin.op.span()=> #pp::arith(#left, #right))
             }
         }
@@ -125,6 +270,21 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
                     let (first, second) = pair(sql, first, second, bare);
                     quote_spanned!(span=> #p::coalesce(#first, #second))
                 }
+                ("nullif", [first, second]) => {
+                    let (first, second) = pair(sql, first, second, bare);
+                    quote_spanned!(span=> #p::nullif(#first, #second))
+                }
+                ("cast", [_]) => match cast_parts(call) {
+                    Some((arg, ty, name)) if CAST_TYPES.contains(&name.as_str()) => {
+                        let ty = syn::Ident::new(&name, ty.span());
+                        let target = quote_spanned!(ty.span()=> #p::ty::<#p::sql_ty::#ty>());
+                        let arg = witness(sql, &arg, bare, Some(&target));
+                        quote_spanned!(span=> #p::cast(#arg, #target))
+                    }
+                    // Reported by `check`; the argument's type stands in.
+                    Some((arg, ..)) => witness(sql, &arg, bare, hint),
+                    None => quote_spanned!(span=> #p::ty::<()>()),
+                },
                 ("now", []) => quote_spanned!(span=> #p::now()),
                 _ => quote_spanned!(span=> #p::ty::<()>()),
             }
@@ -159,7 +319,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
     let typed = witness(sql, e, bare, hint);
     if !is_sql(e, bare) {
         let v = borrow(e);
-        let h = hint.cloned().unwrap_or_else(|| quote!(#p::ty::<()>()));
+        let h = hint.cloned().unwrap_or_else(|| typed.clone());
         sql.param(quote_spanned!(e.span()=> #p::bind(#h, #v)));
         return typed;
     }
@@ -171,6 +331,40 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         }
         Expr::Group(x) => {
             emit(sql, &x.expr, bare, hint);
+        }
+        Expr::Macro(_) => {
+            if let Some(Ok(c)) = case::parse(e) {
+                // Without a type, text stands in (the error is the witness's).
+                let anchor = case_anchor(sql, &c, bare, hint)
+                    .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
+                sql.text("CASE");
+                for (cond, then) in &c.whens {
+                    sql.text(" WHEN ");
+                    sql.cond(cond);
+                    sql.text(" THEN ");
+                    emit(sql, then, bare, Some(&anchor));
+                }
+                if let Some(o) = &c.otherwise {
+                    sql.text(" ELSE ");
+                    emit(sql, o, bare, Some(&anchor));
+                }
+                sql.text(" END");
+            }
+        }
+        Expr::Call(call) if function(call).as_deref() == Some("cast") => {
+            if let Some((arg, ty, name)) = cast_parts(call) {
+                let target = if CAST_TYPES.contains(&name.as_str()) {
+                    let ty = syn::Ident::new(&name, ty.span());
+                    quote!(#p::ty::<#p::sql_ty::#ty>())
+                } else {
+                    hint.cloned().unwrap_or_else(|| quote!(#p::ty::<()>()))
+                };
+                sql.text("CAST(");
+                emit(sql, &arg, bare, Some(&target));
+                sql.text(" AS ");
+                sql.text(&name);
+                sql.text(")");
+            }
         }
         Expr::Binary(bin) => {
             let (left, right) = pair(sql, &bin.left, &bin.right, bare);
@@ -206,9 +400,41 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
     typed
 }
 
-/// Mistakes in the shape of an expression: a function with the wrong number of arguments.
+/// Mistakes in the shape of an expression: a function with the wrong number of arguments, a
+/// cast to a type the grammar does not know, a `case` that does not parse.
 pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
     match e {
+        Expr::Macro(_) => match case::parse(e) {
+            Some(Ok(c)) => {
+                for b in c.whens.iter().map(|w| &w.1).chain(&c.otherwise) {
+                    check(b, errors);
+                }
+            }
+            Some(Err(err)) => errors.push(err),
+            None => {}
+        },
+        Expr::Call(c) if function(c).as_deref() == Some("cast") => match cast_parts(c) {
+            Some((arg, ty, name)) => {
+                if !CAST_TYPES.contains(&name.as_str()) {
+                    errors.push(syn::Error::new(
+                        ty.span(),
+                        format!(
+                            "unknown SQL type `{ty}` in `cast`; the types are {}",
+                            CAST_TYPES
+                                .iter()
+                                .map(|t| format!("`{t}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+                check(&arg, errors);
+            }
+            None => errors.push(syn::Error::new_spanned(
+                &c.func,
+                "write a cast as `cast(<expression> as <sql type>)`, such as `cast(age as text)`",
+            )),
+        },
         Expr::Paren(x) => check(&x.expr, errors),
         Expr::Group(x) => check(&x.expr, errors),
         Expr::Binary(b) => {
@@ -218,7 +444,7 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
         Expr::Call(c) => {
             let Some(name) = function(c) else { return };
             let want = match name.as_str() {
-                "coalesce" => 2,
+                "coalesce" | "nullif" => 2,
                 "now" => 0,
                 _ => 1,
             };

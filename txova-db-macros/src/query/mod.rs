@@ -3,6 +3,7 @@
 //! a shared SQL assembler (`expand`).
 
 mod ast;
+mod case;
 mod check;
 pub(crate) mod delete;
 mod expand;
@@ -19,7 +20,7 @@ fn run<T: syn::parse::Parse>(
     input: TokenStream,
     expand: impl FnOnce(T) -> TokenStream,
 ) -> TokenStream {
-    match syn::parse2::<T>(input) {
+    match case::rewrite(input).and_then(syn::parse2::<T>) {
         Ok(ast) => expand(ast),
         Err(e) => e.to_compile_error(),
     }

@@ -93,17 +93,16 @@ pub const fn base<T: SqlType>(_: Ty<T>) -> Ty<T::Base> {
     message = "cannot compute with `{Self}` and `{B}`",
     label = "both sides of `+ - * /` must be numbers of one type"
 )]
-pub trait Arith<B> {
-    /// The result's type.
-    type Out;
-}
+///
+/// The result's type `O` is a parameter, as in [`Unify`], so a mistake is reported once.
+pub trait Arith<B, O> {}
 
 macro_rules! arith {
     ($($t:ty),* $(,)?) => {$(
-        impl Arith<$t> for $t { type Out = $t; }
-        impl Arith<$t> for Option<$t> { type Out = Option<$t>; }
-        impl Arith<Option<$t>> for $t { type Out = Option<$t>; }
-        impl Arith<Option<$t>> for Option<$t> { type Out = Option<$t>; }
+        impl Arith<$t, $t> for $t {}
+        impl Arith<$t, Option<$t>> for Option<$t> {}
+        impl Arith<Option<$t>, Option<$t>> for $t {}
+        impl Arith<Option<$t>, Option<$t>> for Option<$t> {}
     )*};
 }
 
@@ -114,7 +113,7 @@ arith!(rust_decimal::Decimal);
 
 /// The type of `a + b` (and `-`, `*`, `/`).
 #[must_use]
-pub const fn arith<A: Arith<B>, B>(_: Ty<A>, _: Ty<B>) -> Ty<A::Out> {
+pub const fn arith<A: Arith<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
     ty()
 }
 
@@ -153,26 +152,19 @@ pub const fn length<T: TextExpr>(_: Ty<T>) -> Ty<T::Length> {
     message = "`coalesce` needs arguments of one type, not `{Self}` and `{B}`",
     label = "the arguments must have one type (nullable or not)"
 )]
-pub trait Coalesce<B> {
-    /// The result's type.
-    type Out;
-}
+///
+/// The result's type `O` is a parameter, as in [`Unify`], so a mistake is reported once.
+pub trait Coalesce<B, O> {}
 
-impl<T: SqlType<Base = T>> Coalesce<T> for Option<T> {
-    type Out = T;
-}
+impl<T: SqlType<Base = T>> Coalesce<T, T> for Option<T> {}
 
-impl<T: SqlType<Base = T>> Coalesce<Option<T>> for Option<T> {
-    type Out = Option<T>;
-}
+impl<T: SqlType<Base = T>> Coalesce<Option<T>, Option<T>> for Option<T> {}
 
-impl<T: SqlType<Base = T>> Coalesce<T> for T {
-    type Out = T;
-}
+impl<T: SqlType<Base = T>> Coalesce<T, T> for T {}
 
 /// The type of `coalesce(a, b)`.
 #[must_use]
-pub const fn coalesce<A: Coalesce<B>, B>(_: Ty<A>, _: Ty<B>) -> Ty<A::Out> {
+pub const fn coalesce<A: Coalesce<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
     ty()
 }
 
@@ -181,6 +173,163 @@ pub const fn coalesce<A: Coalesce<B>, B>(_: Ty<A>, _: Ty<B>) -> Ty<A::Out> {
 #[must_use]
 pub const fn now() -> Ty<chrono::DateTime<chrono::Utc>> {
     ty()
+}
+
+/// `Self` and `B` in one result (the branches of `case`, the arguments of `nullif`): one type,
+/// NULL if either is.
+#[diagnostic::on_unimplemented(
+    message = "expected expressions of one type, found `{Self}` and `{B}`",
+    label = "the branches of `case` and the arguments of `nullif` must have one type"
+)]
+///
+/// The result's type `O` is a parameter rather than an associated type: when the types do not
+/// fit it is left undecided, which the compiler does not report again where it is used.
+pub trait Unify<B, O> {}
+
+impl<T: SqlType<Base = T>> Unify<T, T> for T {}
+
+impl<T: SqlType<Base = T>> Unify<Option<T>, Option<T>> for T {}
+
+impl<T: SqlType<Base = T>> Unify<T, Option<T>> for Option<T> {}
+
+impl<T: SqlType<Base = T>> Unify<Option<T>, Option<T>> for Option<T> {}
+
+/// The type of `case` with an `else`: its branches' common type.
+#[must_use]
+pub const fn unify<A: Unify<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// The type of `case` without `else`: NULL when no branch is taken.
+#[must_use]
+pub const fn case_no_else<T: SqlType>(_: Ty<T>) -> Ty<T::Nullable> {
+    ty()
+}
+
+/// The type of `nullif(a, b)`: `a`'s, nullable.
+#[must_use]
+pub const fn nullif<A: Unify<B, O>, B, O: SqlType>(_: Ty<A>, _: Ty<B>) -> Ty<O::Nullable> {
+    ty()
+}
+
+/// `Self || B`: text with text, NULL if either is.
+#[diagnostic::on_unimplemented(
+    message = "cannot concatenate `{Self}` and `{B}` with `||`",
+    label = "both sides of `||` must be text"
+)]
+pub trait Concat<B, O> {}
+
+impl Concat<String, String> for String {}
+
+impl Concat<Option<String>, Option<String>> for String {}
+
+impl Concat<String, Option<String>> for Option<String> {}
+
+impl Concat<Option<String>, Option<String>> for Option<String> {}
+
+/// The type of `a || b`.
+#[must_use]
+pub const fn concat<A: Concat<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// `cast(Self as U)`: a cast PostgreSQL accepts between these types. The cast keeps the
+/// argument's nullability.
+#[diagnostic::on_unimplemented(
+    message = "cannot cast `{Self}` to `{U}`",
+    label = "PostgreSQL has no cast between these types",
+    note = "any type casts to and from `text`; numbers cast to each other; `bool` casts to and from `int4`; dates and timestamps cast to each other"
+)]
+pub trait CastTo<U, O> {}
+
+macro_rules! casts {
+    ($($from:ty => $($to:ty),+;)*) => {$($(
+        impl CastTo<$to, $to> for $from {}
+        impl CastTo<$to, Option<$to>> for Option<$from> {}
+    )+)*};
+}
+
+casts! {
+    String => String, bool, i16, i32, i64, f32, f64;
+    bool => String, bool, i32;
+    i16 => String, i16, i32, i64, f32, f64;
+    i32 => String, bool, i16, i32, i64, f32, f64;
+    i64 => String, i16, i32, i64, f32, f64;
+    f32 => String, i16, i32, i64, f32, f64;
+    f64 => String, i16, i32, i64, f32, f64;
+}
+
+#[cfg(feature = "decimal")]
+casts! {
+    rust_decimal::Decimal => String, i16, i32, i64, f32, f64, rust_decimal::Decimal;
+    String => rust_decimal::Decimal;
+    i16 => rust_decimal::Decimal;
+    i32 => rust_decimal::Decimal;
+    i64 => rust_decimal::Decimal;
+    f32 => rust_decimal::Decimal;
+    f64 => rust_decimal::Decimal;
+}
+
+#[cfg(feature = "chrono")]
+casts! {
+    chrono::DateTime<chrono::Utc> => String, chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+    chrono::NaiveDateTime => String, chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+    chrono::NaiveDate => String, chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+    String => chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+}
+
+/// The type of `cast(a as U)`.
+#[must_use]
+pub const fn cast<A: CastTo<U, O>, U, O>(_: Ty<A>, _: Ty<U>) -> Ty<O> {
+    ty()
+}
+
+/// The Rust types of the SQL type names `cast` takes.
+#[allow(non_camel_case_types, reason = "named as in SQL")]
+pub mod sql_ty {
+    /// `text`.
+    pub type text = String;
+    /// `varchar`.
+    pub type varchar = String;
+    /// `bool`.
+    pub type bool = core::primitive::bool;
+    /// `boolean`.
+    pub type boolean = core::primitive::bool;
+    /// `int2`.
+    pub type int2 = i16;
+    /// `smallint`.
+    pub type smallint = i16;
+    /// `int4`.
+    pub type int4 = i32;
+    /// `int`.
+    pub type int = i32;
+    /// `integer`.
+    pub type integer = i32;
+    /// `int8`.
+    pub type int8 = i64;
+    /// `bigint`.
+    pub type bigint = i64;
+    /// `float4`.
+    pub type float4 = f32;
+    /// `real`.
+    pub type real = f32;
+    /// `float8`.
+    pub type float8 = f64;
+    /// `numeric`.
+    #[cfg(feature = "decimal")]
+    pub type numeric = rust_decimal::Decimal;
+    /// `decimal`.
+    #[cfg(feature = "decimal")]
+    pub type decimal = rust_decimal::Decimal;
+    /// `date`.
+    #[cfg(feature = "chrono")]
+    pub type date = chrono::NaiveDate;
+    /// `timestamp`.
+    #[cfg(feature = "chrono")]
+    pub type timestamp = chrono::NaiveDateTime;
+    /// `timestamptz`.
+    #[cfg(feature = "chrono")]
+    pub type timestamptz = chrono::DateTime<chrono::Utc>;
 }
 
 /// Checks that an expression of type `T` may be assigned to column `C`.
