@@ -287,7 +287,7 @@ fn select_names_each_mistake() {
             (
                 "frob(id) from User",
                 &[
-                    "unknown function `frob`; the aggregates are `count`, `sum`, `avg`, `min` and `max`",
+                    "unknown function `frob`; the aggregates are `count`, `sum`, `avg`, `min`, `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, `date_trunc` and `extract`",
                 ],
             ),
             (

@@ -104,6 +104,8 @@ fn to_colref(mut path: Path) -> syn::Result<ColRef> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Agg {
     Count,
+    /// `count(distinct col)`.
+    CountDistinct,
     Sum,
     Avg,
     Min,
@@ -114,7 +116,7 @@ impl Agg {
     /// The marker type that names the aggregate in messages.
     pub(crate) fn marker(self) -> Ident {
         let name = match self {
-            Agg::Count => "count",
+            Agg::Count | Agg::CountDistinct => "count",
             Agg::Sum => "sum",
             Agg::Avg => "avg",
             Agg::Min => "min",
@@ -207,7 +209,7 @@ impl Parse for Item {
 
 /// Parses the `(*)` or `(column)` of the aggregate `ident`.
 fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, Option<ColRef>)> {
-    let agg = match ident.to_string().to_ascii_lowercase().as_str() {
+    let mut agg = match ident.to_string().to_ascii_lowercase().as_str() {
         "count" => Agg::Count,
         "sum" => Agg::Sum,
         "avg" => Agg::Avg,
@@ -217,7 +219,10 @@ fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, O
             return Err(syn::Error::new_spanned(
                 ident,
                 format!(
-                    "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min` and `max`"
+                    "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min`, \
+                     `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other \
+                     functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, \
+                     `date_trunc` and `extract`"
                 ),
             ));
         }
@@ -234,6 +239,9 @@ fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, O
         }
         None
     } else {
+        if agg == Agg::Count && kw::eat(&content, "distinct")?.is_some() {
+            agg = Agg::CountDistinct;
+        }
         Some(content.parse::<ColRef>()?)
     };
     if !content.is_empty() {
@@ -348,6 +356,12 @@ impl Cond {
             Cond::Not(c) | Cond::Paren(c) => c.aggregate(),
             Cond::Pred(p) => match &**p {
                 Pred::Agg(_, ident, ..) => Some(ident),
+                Pred::Expr(l, _, r) => {
+                    super::expr::aggregate(l).or_else(|| super::expr::aggregate(r))
+                }
+                Pred::BetweenExpr(e, _, lo, hi) => super::expr::aggregate(e)
+                    .or_else(|| super::expr::aggregate(lo))
+                    .or_else(|| super::expr::aggregate(hi)),
                 _ => None,
             },
         }

@@ -1,8 +1,10 @@
-//! `case when <condition> then <expression> ... [else <expression>] end`.
+//! `case when <condition> then <expression> ... [else <expression>] end`, and the SQL forms
+//! Rust cannot parse.
 //!
-//! Rust cannot parse `case`, so before a statement is parsed each `case when ... end` is
-//! rewritten as the macro call `case! { when ... end }`, which Rust reads as one expression
-//! whose tokens are kept; [`Case`] parses them where the expression is typed and emitted.
+//! Before a statement is parsed each `case when ... end` is rewritten as the macro call
+//! `case! { when ... end }`, which Rust reads as one expression whose tokens are kept; [`Case`]
+//! parses them where the expression is typed and emitted. `extract(field from x)` is
+//! rewritten as `extract(field, x)`.
 
 use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
@@ -56,6 +58,29 @@ pub(crate) fn rewrite(tokens: TokenStream) -> syn::Result<TokenStream> {
                 "`case` without `end`: write `case when <condition> then <expression> \
                  [else <expression>] end`",
             ));
+        }
+        // `extract(field from x)` is read as `extract(field, x)`.
+        if is_kw(t, "extract")
+            && let Some(TokenTree::Group(g)) = tokens.get(i + 1)
+            && g.delimiter() == Delimiter::Parenthesis
+        {
+            let inner: Vec<TokenTree> = g.stream().into_iter().collect();
+            if let [field @ TokenTree::Ident(_), from, rest @ ..] = &inner[..]
+                && is_kw(from, "from")
+            {
+                let mut comma = Punct::new(',', Spacing::Alone);
+                comma.set_span(from.span());
+                let args: TokenStream = [field.clone(), TokenTree::Punct(comma)]
+                    .into_iter()
+                    .chain(rest.iter().cloned())
+                    .collect();
+                let mut g2 = Group::new(Delimiter::Parenthesis, rewrite(args)?);
+                g2.set_span(g.span());
+                out.push(t.clone());
+                out.push(TokenTree::Group(g2));
+                i += 2;
+                continue;
+            }
         }
         match t {
             TokenTree::Group(g) => {
@@ -147,5 +172,10 @@ mod tests {
         let ts: TokenStream = "x, case when a = 1 then 2 from T".parse().unwrap();
         let err = rewrite(ts).err().unwrap().to_string();
         assert!(err.contains("`case` without `end`"), "{err}");
+        let ts: TokenStream = "extract(year from created_at), extract(x)".parse().unwrap();
+        assert_eq!(
+            rewrite(ts).unwrap().to_string(),
+            "extract (year , created_at) , extract (x)"
+        );
     }
 }

@@ -547,6 +547,7 @@ impl Sql {
         let h = col.handle(&self.main);
         let (name, read) = match agg {
             Agg::Count => ("count(", count),
+            Agg::CountDistinct => ("count(DISTINCT ", count),
             Agg::Sum => (
                 "sum(",
                 quote_spanned!(span=> #p::get_sum(row, #at, #p::sum_info(&#h))),

@@ -12,7 +12,7 @@ use syn::{BinOp, Expr, ExprCall, Lit, Path};
 
 use super::ast::ColRef;
 use super::case::{self, Case};
-use super::expand::{Sql, borrow, p};
+use super::expand::{Sql, borrow, p, path_key};
 
 /// How a bare identifier reads: a column (left of a comparison, inside a select item) or a
 /// Rust value (right of a comparison or of `=` in `set`).
@@ -23,9 +23,80 @@ pub(crate) enum Bare {
 }
 
 /// The functions of the grammar.
-pub(crate) const FUNCTIONS: [&str; 7] = [
-    "lower", "upper", "length", "coalesce", "nullif", "now", "cast",
+pub(crate) const FUNCTIONS: [&str; 13] = [
+    "lower",
+    "upper",
+    "length",
+    "coalesce",
+    "nullif",
+    "now",
+    "cast",
+    "date_trunc",
+    "extract",
+    "string_agg",
+    "array_agg",
+    "bool_and",
+    "bool_or",
 ];
+
+/// The functions of the grammar that are aggregates.
+const AGGREGATES: [&str; 4] = ["string_agg", "array_agg", "bool_and", "bool_or"];
+
+/// The fields `extract(field from x)` takes.
+const EXTRACT_FIELDS: [&str; 22] = [
+    "century",
+    "day",
+    "decade",
+    "dow",
+    "doy",
+    "epoch",
+    "hour",
+    "isodow",
+    "isoyear",
+    "julian",
+    "microseconds",
+    "millennium",
+    "milliseconds",
+    "minute",
+    "month",
+    "quarter",
+    "second",
+    "timezone",
+    "timezone_hour",
+    "timezone_minute",
+    "week",
+    "year",
+];
+
+/// The first aggregate function in `e` (`string_agg`, ...), for the grouping rule and for
+/// refusing aggregates in `where`.
+pub(crate) fn aggregate(e: &Expr) -> Option<&syn::Ident> {
+    match e {
+        Expr::Paren(x) => aggregate(&x.expr),
+        Expr::Group(x) => aggregate(&x.expr),
+        Expr::Binary(b) => aggregate(&b.left).or_else(|| aggregate(&b.right)),
+        Expr::Cast(c) => aggregate(&c.expr),
+        Expr::Call(c) => {
+            let name = function(c)?;
+            if AGGREGATES.contains(&name.as_str()) {
+                let Expr::Path(p) = &*c.func else { return None };
+                return p.path.get_ident();
+            }
+            c.args.iter().find_map(aggregate)
+        }
+        _ => None,
+    }
+}
+
+/// The field and the argument of `extract(field, x)` (`extract(field from x)` as rewritten
+/// before parsing).
+fn extract_parts(call: &ExprCall) -> Option<(&syn::Ident, &Expr)> {
+    let [field, arg] = call.args.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let Expr::Path(f) = field else { return None };
+    Some((f.path.get_ident()?, arg))
+}
 
 /// The SQL types `cast(x as type)` takes (the names of `__private::sql_ty`).
 const CAST_TYPES: [&str; 19] = [
@@ -143,6 +214,19 @@ fn column(e: &Expr, bare: Bare) -> Option<ColRef> {
     }
 }
 
+/// A comparison operator's SQL, `==` included (refused by `check`).
+fn cmp_op(op: &BinOp) -> Option<&'static str> {
+    match op {
+        BinOp::Lt(_) => Some(" < "),
+        BinOp::Le(_) => Some(" <= "),
+        BinOp::Gt(_) => Some(" > "),
+        BinOp::Ge(_) => Some(" >= "),
+        BinOp::Ne(_) => Some(" <> "),
+        BinOp::Eq(_) => Some(" = "),
+        _ => None,
+    }
+}
+
 fn arith_op(op: &BinOp) -> Option<&'static str> {
     match op {
         BinOp::Add(_) => Some(" + "),
@@ -161,8 +245,10 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
         Expr::Paren(p) => is_sql(&p.expr, bare),
         Expr::Group(g) => is_sql(&g.expr, bare),
         Expr::Binary(b) => {
-            arith_op(&b.op).is_some() && (is_sql(&b.left, bare) || is_sql(&b.right, bare))
+            (arith_op(&b.op).is_some() || cmp_op(&b.op).is_some())
+                && (is_sql(&b.left, bare) || is_sql(&b.right, bare))
         }
+        Expr::Assign(a) => is_sql(&a.left, bare) || is_sql(&a.right, bare),
         Expr::Call(c) => function(c).is_some(),
         Expr::Path(_) => column(e, bare).is_some(),
         Expr::Macro(_) => case::as_case(e).is_some(),
@@ -236,6 +322,11 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
     match e {
         Expr::Paren(x) => witness(sql, &x.expr, bare, hint),
         Expr::Group(x) => witness(sql, &x.expr, bare, hint),
+        Expr::Assign(a) => {
+            let (left, right) = pair(sql, &a.left, &a.right, bare);
+            let pp = super::ast::respan(p.clone(), a.eq_token.span());
+            quote_spanned!(a.eq_token.span()=> #pp::compare(#left, #right))
+        }
         Expr::Macro(_) => {
             if let Some(Ok(c)) = case::parse(e) {
                 case_witness(sql, e, &c, bare, hint)
@@ -244,58 +335,92 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             }
         }
         Expr::Binary(bin) => {
-            let (left, right) = pair(sql, &bin.left, &bin.right, bare);
+            let (left, right) = bin_pair(sql, bin, bare);
             let pp = super::ast::respan(p.clone(), bin.op.span());
-            if matches!(bin.op, BinOp::Or(_)) {
-                quote_spanned!(bin.op.span()=> #pp::concat(#left, #right))
-            } else {
-                quote_spanned!(bin.op.span()=> #pp::arith(#left, #right))
+            match bin.op {
+                _ if cmp_op(&bin.op).is_some() => {
+                    quote_spanned!(bin.op.span()=> #pp::compare(#left, #right))
+                }
+                BinOp::Or(_) => quote_spanned!(bin.op.span()=> #pp::concat(#left, #right)),
+                BinOp::Add(_) | BinOp::Sub(_) => {
+                    quote_spanned!(bin.op.span()=> #pp::add_sub(#left, #right))
+                }
+                _ => quote_spanned!(bin.op.span()=> #pp::arith(#left, #right)),
             }
         }
-        Expr::Call(call) => {
-            let name = function(call).unwrap_or_default();
-            let args: Vec<&Expr> = call.args.iter().collect();
-            let span = call.func.span();
-            let p = super::ast::respan(p.clone(), span);
-            match (name.as_str(), args.as_slice()) {
-                ("lower" | "upper", [arg]) => {
-                    let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
-                    quote_spanned!(span=> #p::text_fn(#arg))
-                }
-                ("length", [arg]) => {
-                    let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
-                    quote_spanned!(span=> #p::length(#arg))
-                }
-                ("coalesce", [first, second]) => {
-                    let (first, second) = pair(sql, first, second, bare);
-                    quote_spanned!(span=> #p::coalesce(#first, #second))
-                }
-                ("nullif", [first, second]) => {
-                    let (first, second) = pair(sql, first, second, bare);
-                    quote_spanned!(span=> #p::nullif(#first, #second))
-                }
-                ("cast", [_]) => match cast_parts(call) {
-                    Some((arg, ty, name)) if CAST_TYPES.contains(&name.as_str()) => {
-                        let ty = syn::Ident::new(&name, ty.span());
-                        let target = quote_spanned!(ty.span()=> #p::ty::<#p::sql_ty::#ty>());
-                        let arg = witness(sql, &arg, bare, Some(&target));
-                        quote_spanned!(span=> #p::cast(#arg, #target))
-                    }
-                    // Reported by `check`; the argument's type stands in.
-                    Some((arg, ..)) => witness(sql, &arg, bare, hint),
-                    None => quote_spanned!(span=> #p::ty::<()>()),
-                },
-                ("now", []) => quote_spanned!(span=> #p::now()),
-                _ => quote_spanned!(span=> #p::ty::<()>()),
-            }
-        }
+        Expr::Call(call) => call_witness(sql, call, bare, hint),
         _ => {
             let Some(c) = column(e, bare) else {
                 return quote!(#p::ty::<()>());
             };
             let h = c.handle(&sql.main);
-            quote_spanned!(e.span()=> #p::ty_col(&#h))
+            // A left-joined column is NULL when no row matched, whatever its type.
+            if sql.left_tables.contains(&path_key(c.table(&sql.main))) {
+                quote_spanned!(e.span()=> #p::ty_col_opt(&#h))
+            } else {
+                quote_spanned!(e.span()=> #p::ty_col(&#h))
+            }
         }
+    }
+}
+
+/// The witness of a call of a function of the grammar.
+fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
+    let p = p();
+    let name = function(call).unwrap_or_default();
+    let args: Vec<&Expr> = call.args.iter().collect();
+    let span = call.func.span();
+    let p = super::ast::respan(p.clone(), span);
+    match (name.as_str(), args.as_slice()) {
+        ("lower" | "upper", [arg]) => {
+            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            quote_spanned!(span=> #p::text_fn(#arg))
+        }
+        ("length", [arg]) => {
+            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            quote_spanned!(span=> #p::length(#arg))
+        }
+        ("coalesce", [first, second]) => {
+            let (first, second) = pair(sql, first, second, bare);
+            quote_spanned!(span=> #p::coalesce(#first, #second))
+        }
+        ("nullif", [first, second]) => {
+            let (first, second) = pair(sql, first, second, bare);
+            quote_spanned!(span=> #p::nullif(#first, #second))
+        }
+        ("cast", [_]) => match cast_parts(call) {
+            Some((arg, ty, name)) if CAST_TYPES.contains(&name.as_str()) => {
+                let ty = syn::Ident::new(&name, ty.span());
+                let target = quote_spanned!(ty.span()=> #p::ty::<#p::sql_ty::#ty>());
+                let arg = witness(sql, &arg, bare, Some(&target));
+                quote_spanned!(span=> #p::cast(#arg, #target))
+            }
+            // Reported by `check`; the argument's type stands in.
+            Some((arg, ..)) => witness(sql, &arg, bare, hint),
+            None => quote_spanned!(span=> #p::ty::<()>()),
+        },
+        ("now", []) => quote_spanned!(span=> #p::now()),
+        ("string_agg", [arg, _]) => {
+            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            quote_spanned!(span=> #p::string_agg(#arg))
+        }
+        ("array_agg", [arg]) => {
+            let arg = witness(sql, arg, bare, None);
+            quote_spanned!(span=> #p::array_agg(#arg))
+        }
+        ("bool_and" | "bool_or", [arg]) => {
+            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<bool>())));
+            quote_spanned!(span=> #p::bool_agg(#arg))
+        }
+        ("date_trunc", [_, arg]) => {
+            let arg = witness(sql, arg, bare, None);
+            quote_spanned!(span=> #p::date_trunc(#arg))
+        }
+        ("extract", _) if let Some((_, arg)) = extract_parts(call) => {
+            let arg = witness(sql, arg, bare, None);
+            quote_spanned!(span=> #p::extract(#arg))
+        }
+        _ => quote_spanned!(span=> #p::ty::<()>()),
     }
 }
 
@@ -312,6 +437,30 @@ fn pair(sql: &Sql, a: &Expr, b: &Expr, bare: Bare) -> (TokenStream, TokenStream)
     }
 }
 
+/// The hint a value beside `w` takes across `op`: `w` itself, but an interval beside a
+/// timestamp in `+` and `-`.
+fn value_hint(op: &BinOp, w: &TokenStream) -> TokenStream {
+    let p = p();
+    match op {
+        BinOp::Add(_) | BinOp::Sub(_) => quote!(#p::operand(#w)),
+        _ => w.clone(),
+    }
+}
+
+/// The witnesses of a binary operator's operands, a value taking the other's type.
+fn bin_pair(sql: &Sql, bin: &syn::ExprBinary, bare: Bare) -> (TokenStream, TokenStream) {
+    let (a, b) = (&*bin.left, &*bin.right);
+    if is_sql(a, bare) {
+        let wa = witness(sql, a, bare, None);
+        let wb = witness(sql, b, bare, Some(&value_hint(&bin.op, &wa)));
+        (wa, wb)
+    } else {
+        let wb = witness(sql, b, bare, None);
+        let wa = witness(sql, a, bare, Some(&value_hint(&bin.op, &wb)));
+        (wa, wb)
+    }
+}
+
 /// Appends `e`'s SQL, binding its values; `hint` is the witness of the expression beside it
 /// (for a value). Returns `e`'s witness.
 pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
@@ -321,6 +470,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         let v = borrow(e);
         let h = hint.cloned().unwrap_or_else(|| typed.clone());
         sql.param(quote_spanned!(e.span()=> #p::bind(#h, #v)));
+        sql.part(quote_spanned!(e.span()=> #p::Part::Str(#p::param_cast(#h))));
         return typed;
     }
     match e {
@@ -367,30 +517,31 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             }
         }
         Expr::Binary(bin) => {
-            let (left, right) = pair(sql, &bin.left, &bin.right, bare);
-            emit(sql, &bin.left, bare, Some(&right));
-            sql.text(arith_op(&bin.op).unwrap_or(" + "));
-            emit(sql, &bin.right, bare, Some(&left));
+            let (left, right) = bin_pair(sql, bin, bare);
+            emit(sql, &bin.left, bare, Some(&value_hint(&bin.op, &right)));
+            sql.text(
+                arith_op(&bin.op)
+                    .or_else(|| cmp_op(&bin.op))
+                    .unwrap_or(" + "),
+            );
+            emit(sql, &bin.right, bare, Some(&value_hint(&bin.op, &left)));
         }
-        Expr::Call(call) => {
-            let name = function(call).unwrap_or_default();
-            sql.text(&name);
-            sql.text("(");
-            let args: Vec<&Expr> = call.args.iter().collect();
-            match args.as_slice() {
-                [first, second] => {
-                    let (w_first, w_second) = pair(sql, first, second, bare);
-                    emit(sql, first, bare, Some(&w_second));
-                    sql.text(", ");
-                    emit(sql, second, bare, Some(&w_first));
-                }
-                [arg] => {
-                    emit(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
-                }
-                _ => {}
+        Expr::Assign(a) => {
+            let (left, right) = pair(sql, &a.left, &a.right, bare);
+            emit(sql, &a.left, bare, Some(&right));
+            sql.text(" = ");
+            emit(sql, &a.right, bare, Some(&left));
+        }
+        Expr::Call(call) if function(call).as_deref() == Some("extract") => {
+            if let Some((field, arg)) = extract_parts(call) {
+                sql.text("EXTRACT(");
+                sql.text(&field.to_string().to_ascii_lowercase());
+                sql.text(" FROM ");
+                emit(sql, arg, bare, None);
+                sql.text(")");
             }
-            sql.text(")");
         }
+        Expr::Call(call) => emit_call(sql, call, bare),
         _ => {
             if let Some(c) = column(e, bare) {
                 sql.column(&c);
@@ -398,6 +549,41 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         }
     }
     typed
+}
+
+/// Appends a call of a function of the grammar (not `cast` nor `extract`).
+fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
+    let p = p();
+    let name = function(call).unwrap_or_default();
+    sql.text(&name);
+    sql.text("(");
+    let args: Vec<&Expr> = call.args.iter().collect();
+    let text = quote!(#p::ty::<String>());
+    match (name.as_str(), args.as_slice()) {
+        ("coalesce" | "nullif", [first, second]) => {
+            let (w_first, w_second) = pair(sql, first, second, bare);
+            emit(sql, first, bare, Some(&w_second));
+            sql.text(", ");
+            emit(sql, second, bare, Some(&w_first));
+        }
+        ("string_agg" | "date_trunc", [first, second]) => {
+            // The separator and the unit are text.
+            emit(sql, first, bare, Some(&text));
+            sql.text(", ");
+            emit(sql, second, bare, (name == "string_agg").then_some(&text));
+        }
+        ("bool_and" | "bool_or", [arg]) => {
+            emit(sql, arg, bare, Some(&quote!(#p::ty::<bool>())));
+        }
+        ("array_agg", [arg]) => {
+            emit(sql, arg, bare, None);
+        }
+        (_, [arg]) => {
+            emit(sql, arg, bare, Some(&text));
+        }
+        _ => {}
+    }
+    sql.text(")");
 }
 
 /// Mistakes in the shape of an expression: a function with the wrong number of arguments, a
@@ -438,13 +624,50 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
         Expr::Paren(x) => check(&x.expr, errors),
         Expr::Group(x) => check(&x.expr, errors),
         Expr::Binary(b) => {
+            if matches!(b.op, BinOp::Eq(_)) {
+                errors.push(syn::Error::new_spanned(
+                    b.op,
+                    "SQL compares with `=`, not `==`",
+                ));
+            }
             check(&b.left, errors);
             check(&b.right, errors);
         }
+        Expr::Assign(a) => {
+            check(&a.left, errors);
+            check(&a.right, errors);
+        }
         Expr::Call(c) => {
             let Some(name) = function(c) else { return };
+            if name == "extract" {
+                match extract_parts(c) {
+                    Some((field, arg)) => {
+                        let f = field.to_string().to_ascii_lowercase();
+                        if !EXTRACT_FIELDS.contains(&f.as_str()) {
+                            errors.push(syn::Error::new(
+                                field.span(),
+                                format!(
+                                    "unknown field `{field}` of `extract`; the fields are {}",
+                                    EXTRACT_FIELDS
+                                        .iter()
+                                        .map(|t| format!("`{t}`"))
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            ));
+                        }
+                        check(arg, errors);
+                    }
+                    None => errors.push(syn::Error::new_spanned(
+                        &c.func,
+                        "write `extract(<field> from <expression>)`, such as \
+                         `extract(year from created_at)`",
+                    )),
+                }
+                return;
+            }
             let want = match name.as_str() {
-                "coalesce" | "nullif" => 2,
+                "coalesce" | "nullif" | "string_agg" | "date_trunc" => 2,
                 "now" => 0,
                 _ => 1,
             };

@@ -15,7 +15,7 @@ use syn::{Path, Token};
 
 use super::ast::{self, Bound, ColRef, Cond, Item, OrderKey, Selected};
 use super::expand::{Sql, p, path_key};
-use super::{check, kw};
+use super::{check, expr, kw};
 use crate::common::Errors;
 
 /// A parsed `select!`.
@@ -402,7 +402,7 @@ impl Select {
                 Item::Column(c) => uses.push(check::Use::Column(c)),
                 Item::Table(t) => uses.push(check::Use::Table(t)),
                 // Not checked yet: the columns inside an expression.
-                Item::Expr(_) => {}
+                Item::Expr(e) => aggregated |= expr::aggregate(e).is_some(),
             }
         }
         if self.items.is_none() {
@@ -412,7 +412,8 @@ impl Select {
             match &k.key {
                 Item::Agg(..) => aggregated = true,
                 Item::Column(c) => uses.push(check::Use::Column(c)),
-                Item::Table(_) | Item::Expr(_) => {}
+                Item::Expr(e) => aggregated |= expr::aggregate(e).is_some(),
+                Item::Table(_) => {}
             }
         }
         if let Some(h) = &self.having {

@@ -37,18 +37,22 @@ pub const fn ty_col_opt<C: Column>(_: &C) -> Ty<Option<C::Value>> {
 /// A type an SQL expression can have; `Base` is it without `Option`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a type an SQL expression of this grammar has",
-    label = "expressions are of bool, integer, float, text, numeric or timestamp types"
+    label = "expressions are of bool, integer, float, text, numeric, timestamp or interval types"
 )]
 pub trait SqlType {
     /// The type without `Option`.
     type Base;
     /// The type as nullable.
     type Nullable;
+    /// What follows a placeholder of this type inside an expression, where the server could
+    /// infer another type (`now() - $1` reads `$1` as a timestamp unless it is `$1::interval`).
+    const PARAM_CAST: &'static str = "";
 }
 
 impl<T: SqlType<Base = T>> SqlType for Option<T> {
     type Base = T;
     type Nullable = Option<T>;
+    const PARAM_CAST: &'static str = T::PARAM_CAST;
 }
 
 macro_rules! sql_types {
@@ -61,6 +65,18 @@ macro_rules! sql_types {
 }
 
 sql_types!(bool, i16, i32, i64, f32, f64, String);
+
+impl SqlType for crate::postgres::Interval {
+    type Base = Self;
+    type Nullable = Option<Self>;
+    const PARAM_CAST: &'static str = "::interval";
+}
+
+/// What follows a placeholder of type `T` inside an expression.
+#[must_use]
+pub const fn param_cast<T: SqlType>(_: Ty<T>) -> &'static str {
+    T::PARAM_CAST
+}
 
 #[cfg(feature = "decimal")]
 sql_types!(rust_decimal::Decimal);
@@ -111,9 +127,87 @@ arith!(i16, i32, i64, f32, f64);
 #[cfg(feature = "decimal")]
 arith!(rust_decimal::Decimal);
 
-/// The type of `a + b` (and `-`, `*`, `/`).
+/// The type of `a * b` and `a / b`.
 #[must_use]
 pub const fn arith<A: Arith<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// `Self + B` and `Self - B`: numbers of one type, or a timestamp and an interval (and, for
+/// `-`, two timestamps, whose difference is an interval). NULL if either side is.
+#[diagnostic::on_unimplemented(
+    message = "cannot add or subtract `{Self}` and `{B}`",
+    label = "both sides of `+` and `-` must be numbers of one type, or a timestamp and an `Interval`"
+)]
+pub trait AddSub<B, O> {}
+
+#[diagnostic::do_not_recommend]
+impl<A: Arith<B, O>, B, O> AddSub<B, O> for A {}
+
+macro_rules! time_arith {
+    ($($a:ty, $b:ty => $o:ty;)*) => {$(
+        impl AddSub<$b, $o> for $a {}
+        impl AddSub<$b, Option<$o>> for Option<$a> {}
+        impl AddSub<Option<$b>, Option<$o>> for $a {}
+        impl AddSub<Option<$b>, Option<$o>> for Option<$a> {}
+    )*};
+}
+
+#[cfg(feature = "chrono")]
+time_arith! {
+    chrono::DateTime<chrono::Utc>, crate::postgres::Interval => chrono::DateTime<chrono::Utc>;
+    chrono::NaiveDateTime, crate::postgres::Interval => chrono::NaiveDateTime;
+    crate::postgres::Interval, chrono::DateTime<chrono::Utc> => chrono::DateTime<chrono::Utc>;
+    crate::postgres::Interval, chrono::NaiveDateTime => chrono::NaiveDateTime;
+    chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc> => crate::postgres::Interval;
+    chrono::NaiveDateTime, chrono::NaiveDateTime => crate::postgres::Interval;
+}
+
+time_arith! {
+    crate::postgres::Interval, crate::postgres::Interval => crate::postgres::Interval;
+}
+
+/// The type of `a + b` and `a - b`.
+#[must_use]
+pub const fn add_sub<A: AddSub<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// What a Rust value added to or subtracted from an expression of this type must be: a
+/// number of its type, an [`Interval`](crate::postgres::Interval) for a timestamp.
+pub trait Operand {
+    /// The value's type.
+    type Value;
+}
+
+impl<T: Operand> Operand for Option<T> {
+    type Value = T::Value;
+}
+
+macro_rules! operand {
+    ($($t:ty => $v:ty),* $(,)?) => {$(
+        impl Operand for $t { type Value = $v; }
+    )*};
+}
+
+operand!(
+    bool => bool, i16 => i16, i32 => i32, i64 => i64, f32 => f32, f64 => f64,
+    String => String, crate::postgres::Interval => crate::postgres::Interval,
+);
+
+#[cfg(feature = "decimal")]
+operand!(rust_decimal::Decimal => rust_decimal::Decimal);
+
+#[cfg(feature = "chrono")]
+operand!(
+    chrono::DateTime<chrono::Utc> => crate::postgres::Interval,
+    chrono::NaiveDateTime => crate::postgres::Interval,
+    chrono::NaiveDate => chrono::NaiveDate,
+);
+
+/// The type of a value added to or subtracted from an expression of type `T`.
+#[must_use]
+pub const fn operand<T: Operand>(_: Ty<T>) -> Ty<T::Value> {
     ty()
 }
 
@@ -330,6 +424,108 @@ pub mod sql_ty {
     /// `timestamptz`.
     #[cfg(feature = "chrono")]
     pub type timestamptz = chrono::DateTime<chrono::Utc>;
+}
+
+/// `Self` compared with `B` (`=`, `<>`, `<`, ...) as a boolean expression: one type, NULL if
+/// either side is.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare `{Self}` with `{B}`",
+    label = "both sides of a comparison must have one type"
+)]
+pub trait Compare<B, O> {}
+
+impl<T: SqlType<Base = T>> Compare<T, bool> for T {}
+
+impl<T: SqlType<Base = T>> Compare<Option<T>, Option<bool>> for T {}
+
+impl<T: SqlType<Base = T>> Compare<T, Option<bool>> for Option<T> {}
+
+impl<T: SqlType<Base = T>> Compare<Option<T>, Option<bool>> for Option<T> {}
+
+/// The type of `a < b` (and the other comparisons) used as a value.
+#[must_use]
+pub const fn compare<A: Compare<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// The type of `string_agg(t, separator)`: text, NULL over no rows.
+#[must_use]
+pub const fn string_agg<T: TextExpr>(_: Ty<T>) -> Ty<Option<String>> {
+    ty()
+}
+
+/// The type of `array_agg(x)`: an array of `x`'s type, NULL over no rows.
+#[must_use]
+pub const fn array_agg<T>(_: Ty<T>) -> Ty<Option<Vec<T>>> {
+    ty()
+}
+
+/// A boolean, as `bool_and` and `bool_or` take.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a boolean",
+    label = "`bool_and` and `bool_or` take a `bool` column or expression"
+)]
+pub trait BoolExpr {}
+
+impl BoolExpr for bool {}
+
+impl BoolExpr for Option<bool> {}
+
+/// The type of `bool_and(b)` and `bool_or(b)`: NULL over no rows.
+#[must_use]
+pub const fn bool_agg<T: BoolExpr>(_: Ty<T>) -> Ty<Option<bool>> {
+    ty()
+}
+
+/// A timestamp, as `date_trunc` takes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a timestamp",
+    label = "`date_trunc` takes a `timestamptz` or `timestamp` column or expression"
+)]
+pub trait Timestamp {}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::DateTime<chrono::Utc> {}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::NaiveDateTime {}
+
+impl<T: Timestamp> Timestamp for Option<T> {}
+
+/// The type of `date_trunc(unit, t)`: `t`'s.
+#[must_use]
+pub const fn date_trunc<T: Timestamp>(_: Ty<T>) -> Ty<T> {
+    ty()
+}
+
+/// A date or time `extract` takes; it returns `O` (PostgreSQL's `numeric`).
+#[diagnostic::on_unimplemented(
+    message = "cannot `extract` a field from `{Self}`",
+    label = "`extract` takes a date, a timestamp or an interval"
+)]
+pub trait Extract<O> {}
+
+macro_rules! extract {
+    ($($t:ty),* $(,)?) => {$(
+        impl Extract<rust_decimal::Decimal> for $t {}
+        impl Extract<Option<rust_decimal::Decimal>> for Option<$t> {}
+    )*};
+}
+
+#[cfg(all(feature = "decimal", feature = "chrono"))]
+extract!(
+    chrono::DateTime<chrono::Utc>,
+    chrono::NaiveDateTime,
+    chrono::NaiveDate
+);
+
+#[cfg(feature = "decimal")]
+extract!(crate::postgres::Interval);
+
+/// The type of `extract(field from t)`: `numeric` (a `Decimal`), NULL if `t` is.
+#[must_use]
+pub const fn extract<T: Extract<O>, O>(_: Ty<T>) -> Ty<O> {
+    ty()
 }
 
 /// Checks that an expression of type `T` may be assigned to column `C`.
