@@ -203,3 +203,61 @@ async fn dates_are_truncated_extracted_and_compared_with_intervals() {
     assert_eq!(back, odd);
     let _ = Post::id;
 }
+
+#[tokio::test]
+async fn expressions_group_order_and_return() {
+    let (_db, pool) = seeded("typed_fn_keys").await;
+    // A key equal to a selected expression reuses its placeholders, so the server sees one
+    // expression.
+    let q = select!(age / 20, count(*) from User group by age / 20 order by age / 20 desc);
+    assert_eq!(
+        q.sql(),
+        "SELECT age / $1, count(*) FROM users GROUP BY age / $1 ORDER BY age / $1 DESC"
+    );
+    let got: Vec<(i32, i64)> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<(i32, i64)> = pool
+        .query(
+            "SELECT age / 20, count(*) FROM users GROUP BY age / 20 ORDER BY age / 20 DESC",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got, [(2, 2), (1, 1)]);
+    // Keys that are not selected, the `order by` one reusing the `group by` one's values.
+    let q = select!(count(*) from User group by lower(status), age > 35
+        order by lower(status), age > 35);
+    assert_eq!(
+        q.sql(),
+        "SELECT count(*) FROM users GROUP BY lower(status), age > $1 \
+         ORDER BY lower(status), age > $1"
+    );
+    let counts: Vec<i64> = q.fetch_all(&pool).await.unwrap();
+    assert_eq!(counts, [1, 1, 1]);
+    // `order by` an expression in a query that does not group.
+    let q = select!(name from User order by length(name) * -1, age - 100);
+    assert_eq!(
+        q.sql(),
+        "SELECT name FROM users ORDER BY length(name) * $1, age - $2"
+    );
+    assert_eq!(q.fetch_all(&pool).await.unwrap(), ["Ann", "Bob", "Cid"]);
+    let names: Vec<String> =
+        select!(name from User order by case when status = "banned" then 0 else 1 end, name)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(names, ["Cid", "Ann", "Bob"]);
+    // `returning` expressions.
+    let q = update!(User set age = User::age + 1 where name = "Ann"
+        returning upper(name) || "!", age * 2, cast(age as text) as label);
+    assert_eq!(
+        q.sql(),
+        "UPDATE users SET age = age + $1 WHERE name = $2 \
+         RETURNING upper(name) || $3, age * $4, CAST(age AS text) AS label"
+    );
+    let row: (String, i32, String) = q.fetch_one(&pool).await.unwrap();
+    assert_eq!(row, ("ANN!".to_owned(), 62, "31".to_owned()));
+}

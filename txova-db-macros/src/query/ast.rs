@@ -37,6 +37,14 @@ impl ColRef {
         }
     }
 
+    /// A copy of the reference.
+    pub(crate) fn clone_ref(&self) -> ColRef {
+        match self {
+            ColRef::Bare(c) => ColRef::Bare(c.clone()),
+            ColRef::Qualified(t, c) => ColRef::Qualified(t.clone(), c.clone()),
+        }
+    }
+
     pub(crate) fn ident(&self) -> &Ident {
         match self {
             ColRef::Bare(c) | ColRef::Qualified(_, c) => c,
@@ -183,9 +191,21 @@ fn peek_op(input: ParseStream<'_>, op: &str) -> bool {
     true
 }
 
+/// Whether a result item or a key starts with a column compared with something: a boolean
+/// expression (`age > 35`).
+fn peek_comparison(input: ParseStream<'_>) -> bool {
+    let fork = input.fork();
+    Path::parse_mod_style(&fork).is_ok()
+        && !fork.peek(Token![==])
+        && (fork.peek(Token![<])
+            || fork.peek(Token![>])
+            || fork.peek(Token![!=])
+            || fork.peek(Token![=]))
+}
+
 impl Parse for Item {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        if peek_expr(input) {
+        if peek_expr(input) || peek_comparison(input) {
             return Expr::parse_without_eager_brace(input).map(Item::Expr);
         }
         let path = Path::parse_mod_style(input).map_err(|e| {

@@ -34,6 +34,10 @@ pub(crate) struct Sql {
     pub(crate) tables_known: bool,
     /// Mistakes found while assembling (a column of a table the statement does not use).
     errors: Vec<syn::Error>,
+    /// The expressions of the result items and of `group by`, as tokens, with the parts they
+    /// were written as: an equal expression written again (a key of `group by` or `order by`)
+    /// reuses those parts, placeholders included, so the server sees one expression.
+    item_exprs: Vec<(String, Vec<TokenStream>)>,
 }
 
 pub(crate) fn p() -> TokenStream {
@@ -55,6 +59,7 @@ impl Sql {
             tables: vec![path_key(&main_key)],
             tables_known: true,
             errors: Vec::new(),
+            item_exprs: Vec::new(),
         }
     }
 
@@ -337,6 +342,33 @@ impl Sql {
         self.checks.push(check);
     }
 
+    /// Appends an expression of `group by` or `order by`: the position of an equal result
+    /// item, or else the expression.
+    pub(crate) fn key_expr(&mut self, e: &syn::Expr) {
+        let key = quote!(#e).to_string();
+        self.flush();
+        if let Some((_, parts)) = self.item_exprs.iter().find(|(k, _)| *k == key) {
+            self.parts.extend(parts.iter().cloned());
+        } else {
+            // Its type is read nowhere else: the check makes the compiler work it out.
+            let w = self.recorded_expr(e);
+            let p = p();
+            self.checks_push(quote_spanned!(e.span()=> #p::typed(#w)));
+        }
+    }
+
+    /// Appends a result item's or a key's expression, and records the parts it is written
+    /// as; returns its witness.
+    fn recorded_expr(&mut self, e: &syn::Expr) -> TokenStream {
+        self.flush();
+        let start = self.parts.len();
+        let w = self.expr(e, Bare::Column, None);
+        self.flush();
+        let parts = self.parts[start..].to_vec();
+        self.item_exprs.push((quote!(#e).to_string(), parts));
+        w
+    }
+
     /// Appends `order by` keys.
     pub(crate) fn order(&mut self, keys: &[OrderKey]) {
         self.text(" ORDER BY ");
@@ -350,9 +382,7 @@ impl Sql {
                     let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
                 }
                 Item::Column(c) => self.column(c),
-                Item::Expr(e) => {
-                    self.expr(e, Bare::Column, None);
-                }
+                Item::Expr(e) => self.key_expr(e),
                 Item::Table(_) => {}
             }
             if k.desc {
@@ -510,7 +540,7 @@ impl Sql {
                     at = quote!(#at + 1usize);
                 }
                 Item::Expr(e) => {
-                    let w = self.expr(e, Bare::Column, None);
+                    let w = self.recorded_expr(e);
                     let span = e.span();
                     reads.push((quote_spanned!(span=> #p::get_expr(row, #at, #w)), span));
                     at = quote!(#at + 1usize);

@@ -438,11 +438,13 @@ fn pair(sql: &Sql, a: &Expr, b: &Expr, bare: Bare) -> (TokenStream, TokenStream)
 }
 
 /// The hint a value beside `w` takes across `op`: `w` itself, but an interval beside a
-/// timestamp in `+` and `-`.
+/// timestamp in `+` and `-`, and text in `||`.
 fn value_hint(op: &BinOp, w: &TokenStream) -> TokenStream {
     let p = p();
     match op {
         BinOp::Add(_) | BinOp::Sub(_) => quote!(#p::operand(#w)),
+        // `||` is over text, whatever the other side is.
+        BinOp::Or(_) => quote!(#p::ty::<::std::string::String>()),
         _ => w.clone(),
     }
 }
@@ -487,16 +489,31 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
                 // Without a type, text stands in (the error is the witness's).
                 let anchor = case_anchor(sql, &c, bare, hint)
                     .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
+                // Branches that are all values leave the server nothing to infer their type
+                // from: they are cast.
+                let cast = (!c
+                    .whens
+                    .iter()
+                    .map(|w| &w.1)
+                    .chain(&c.otherwise)
+                    .any(|b| is_sql(b, bare)))
+                .then(|| quote!(#p::Part::Str(#p::sql_cast(#anchor))));
                 sql.text("CASE");
                 for (cond, then) in &c.whens {
                     sql.text(" WHEN ");
                     sql.cond(cond);
                     sql.text(" THEN ");
                     emit(sql, then, bare, Some(&anchor));
+                    if let Some(cast) = &cast {
+                        sql.part(cast.clone());
+                    }
                 }
                 if let Some(o) = &c.otherwise {
                     sql.text(" ELSE ");
                     emit(sql, o, bare, Some(&anchor));
+                    if let Some(cast) = &cast {
+                        sql.part(cast.clone());
+                    }
                 }
                 sql.text(" END");
             }

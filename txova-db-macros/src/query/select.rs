@@ -3,8 +3,8 @@
 //! ```text
 //! select!( [distinct] [items from | Row { items } from] Table
 //!          [[left] join Table on col = col [and col = col]...]...
-//!          [where condition] [group by col, ...] [having condition]
-//!          [order by col|aggregate [asc|desc] [nulls first|last], ...]
+//!          [where condition] [group by col|expression, ...] [having condition]
+//!          [order by col|aggregate|expression [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
 
@@ -29,7 +29,10 @@ pub(crate) struct Select {
     from: Path,
     joins: Vec<Join>,
     filter: Option<Cond>,
+    /// The columns of `group by`, for the grouping rule.
     group: Vec<ColRef>,
+    /// Every key of `group by`, in order: a column or an expression.
+    group_keys: Vec<Item>,
     having: Option<Cond>,
     order: Vec<OrderKey>,
     limit: Option<Bound>,
@@ -120,7 +123,8 @@ impl Parse for Select {
             None => Ok(None),
         })
         .flatten();
-        let group = clause(input, &mut syntax, parse_group).unwrap_or_default();
+        let group_keys = clause(input, &mut syntax, parse_group).unwrap_or_default();
+        let group = group_columns(&group_keys);
         let having = clause(input, &mut syntax, |input| {
             match kw::eat(input, "having")? {
                 Some(_) => Ok(Some(input.parse()?)),
@@ -167,6 +171,7 @@ impl Parse for Select {
             joins,
             filter,
             group,
+            group_keys,
             having,
             order,
             limit,
@@ -226,12 +231,36 @@ fn parse_joins(input: ParseStream<'_>) -> syn::Result<Vec<Join>> {
     Ok(joins)
 }
 
-fn parse_group(input: ParseStream<'_>) -> syn::Result<Vec<ColRef>> {
+/// The columns among the keys of `group by`.
+fn group_columns(keys: &[Item]) -> Vec<ColRef> {
+    keys.iter()
+        .filter_map(|k| match k {
+            Item::Column(c) => Some(c.clone_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn parse_group(input: ParseStream<'_>) -> syn::Result<Vec<Item>> {
     let mut group = Vec::new();
     if kw::eat(input, "group")?.is_some() {
         kw::expect(input, "by", "after `group`")?;
         loop {
-            group.push(input.parse()?);
+            match input.parse::<Item>()? {
+                Item::Table(t) => {
+                    return Err(syn::Error::new_spanned(
+                        t,
+                        "expected a column or an expression to group by, found a table",
+                    ));
+                }
+                Item::Agg(_, ident, _) => {
+                    return Err(syn::Error::new_spanned(
+                        ident,
+                        "an aggregate cannot be in `group by`",
+                    ));
+                }
+                key => group.push(key),
+            }
             if input.peek(Token![,]) {
                 input.parse::<Token![,]>()?;
             } else {
@@ -325,13 +354,17 @@ impl Select {
             sql.text(" WHERE ");
             sql.cond(filter);
         }
-        if !self.group.is_empty() {
+        if !self.group_keys.is_empty() {
             sql.text(" GROUP BY ");
-            for (i, c) in self.group.iter().enumerate() {
+            for (i, key) in self.group_keys.iter().enumerate() {
                 if i > 0 {
                     sql.text(", ");
                 }
-                sql.column(c);
+                match key {
+                    Item::Column(c) => sql.column(c),
+                    Item::Expr(e) => sql.key_expr(e),
+                    Item::Table(_) | Item::Agg(..) => {}
+                }
             }
         }
         if let Some(having) = &self.having {
@@ -395,7 +428,7 @@ impl Select {
     /// What the grouping rule looks at.
     fn grouping(&self) -> check::Grouping<'_> {
         let mut uses = Vec::new();
-        let mut aggregated = !self.group.is_empty() || self.having.is_some();
+        let mut aggregated = !self.group_keys.is_empty() || self.having.is_some();
         for s in self.items.iter().flatten() {
             match &s.item {
                 Item::Agg(..) => aggregated = true,

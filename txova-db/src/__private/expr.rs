@@ -47,29 +47,44 @@ pub trait SqlType {
     /// What follows a placeholder of this type inside an expression, where the server could
     /// infer another type (`now() - $1` reads `$1` as a timestamp unless it is `$1::interval`).
     const PARAM_CAST: &'static str = "";
+    /// The cast to this type's SQL type, for a placeholder whose type the server cannot infer
+    /// (a `case` whose branches are all values).
+    const CAST: &'static str;
 }
 
 impl<T: SqlType<Base = T>> SqlType for Option<T> {
     type Base = T;
     type Nullable = Option<T>;
     const PARAM_CAST: &'static str = T::PARAM_CAST;
+    const CAST: &'static str = T::CAST;
 }
 
 macro_rules! sql_types {
-    ($($t:ty),* $(,)?) => {$(
+    ($($t:ty => $cast:literal),* $(,)?) => {$(
         impl SqlType for $t {
             type Base = $t;
             type Nullable = Option<$t>;
+            const CAST: &'static str = $cast;
         }
     )*};
 }
 
-sql_types!(bool, i16, i32, i64, f32, f64, String);
+sql_types!(
+    bool => "::bool", i16 => "::int2", i32 => "::int4", i64 => "::int8", f32 => "::float4",
+    f64 => "::float8", String => "::text",
+);
 
 impl SqlType for crate::postgres::Interval {
     type Base = Self;
     type Nullable = Option<Self>;
     const PARAM_CAST: &'static str = "::interval";
+    const CAST: &'static str = "";
+}
+
+/// The cast to `T`'s SQL type.
+#[must_use]
+pub const fn sql_cast<T: SqlType>(_: Ty<T>) -> &'static str {
+    T::CAST
 }
 
 /// What follows a placeholder of type `T` inside an expression.
@@ -79,13 +94,13 @@ pub const fn param_cast<T: SqlType>(_: Ty<T>) -> &'static str {
 }
 
 #[cfg(feature = "decimal")]
-sql_types!(rust_decimal::Decimal);
+sql_types!(rust_decimal::Decimal => "::numeric");
 
 #[cfg(feature = "chrono")]
 sql_types!(
-    chrono::DateTime<chrono::Utc>,
-    chrono::NaiveDateTime,
-    chrono::NaiveDate
+    chrono::DateTime<chrono::Utc> => "::timestamptz",
+    chrono::NaiveDateTime => "::timestamp",
+    chrono::NaiveDate => "::date",
 );
 
 /// What a value compared with, or combined with, an expression is named in messages.
@@ -527,6 +542,10 @@ extract!(crate::postgres::Interval);
 pub const fn extract<T: Extract<O>, O>(_: Ty<T>) -> Ty<O> {
     ty()
 }
+
+/// Checks at compile time that an expression has a type (its operands fit).
+#[inline]
+pub const fn typed<T>(_: Ty<T>) {}
 
 /// Checks that an expression of type `T` may be assigned to column `C`.
 #[diagnostic::on_unimplemented(
