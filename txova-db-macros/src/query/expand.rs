@@ -469,18 +469,26 @@ impl Sql {
             let field = item.field()?;
             // The field's type is learnt first, so a value of another type is reported in
             // the terms of what was selected (`users::age reads as i32 ...`).
-            let what = match &item.item {
-                Item::Column(c) => c.handle(&main),
+            // An aggregate or an expression is read by a function of its own, whose message
+            // names it in SQL (`count(...) reads as i64 ...`).
+            let read_into = match &item.item {
+                Item::Column(c) => {
+                    let h = c.handle(&main);
+                    quote!(#p::read_into(hint, &#h, #read))
+                }
                 Item::Agg(agg, ident, _) => {
                     let name = agg.marker();
-                    super::ast::respan(quote!(#p::what::#name), ident.span())
+                    let f = super::ast::respan(quote!(#p::what::#name), ident.span());
+                    quote!(#f(hint, #read))
                 }
-                Item::Table(t) => quote!(::core::marker::PhantomData::<#t>),
-                Item::Expr(_) => quote!(#p::expression),
+                Item::Table(t) => {
+                    quote!(#p::read_into(hint, &::core::marker::PhantomData::<#t>, #read))
+                }
+                Item::Expr(_) => quote!(#p::what::expression(hint, #read)),
             };
             let read = quote_spanned!(span=> {
                 let hint = #p::field_of(|s: &#into| &s.#field);
-                #p::read_into(hint, &#what, #read)
+                #read_into
             });
             let read = unwrap_read(&read, span);
             Some(quote_spanned!(span=> #field: #read))

@@ -107,9 +107,20 @@ sql_types!(
 #[allow(non_camel_case_types, reason = "read in messages as SQL")]
 pub struct expression;
 
+/// A value of type `Self` used beside an expression of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "expected a value of type `{T}` beside this expression, found `{Self}`",
+    label = "expected a value of type `{T}`",
+    note = "a value beside an expression has the expression's Rust type (or is a reference to it); a value added to or subtracted from a timestamp is an `Interval`"
+)]
+pub trait ExprValue<T>: super::ToSql + Sync {}
+
+#[diagnostic::do_not_recommend]
+impl<T, V: Comparable<T, expression>> ExprValue<T> for V {}
+
 /// Binds a value used beside an expression of type `T`: it must have `T`'s (non-null) type.
 #[inline]
-pub fn bind<T: SqlType, V: Comparable<T::Base, expression>>(_: Ty<T>, v: &V) -> Param<'_> {
+pub fn bind<T: SqlType, V: ExprValue<T::Base>>(_: Ty<T>, v: &V) -> Param<'_> {
     v
 }
 
