@@ -261,3 +261,58 @@ async fn expressions_group_order_and_return() {
     let row: (String, i32, String) = q.fetch_one(&pool).await.unwrap();
     assert_eq!(row, ("ANN!".to_owned(), 62, "31".to_owned()));
 }
+
+#[tokio::test]
+async fn exists_and_in_subqueries_with_correlated_references() {
+    let (_db, pool) = seeded("typed_fn_subqueries").await;
+    let q = select!(name from User
+        where exists (select Post::id from Post where Post::user_id = User::id and score > 1.0)
+        order by name);
+    assert_eq!(
+        q.sql(),
+        "SELECT name FROM users WHERE EXISTS (SELECT posts.id FROM posts \
+         WHERE posts.user_id = users.id AND posts.score > $1) ORDER BY name"
+    );
+    let got: Vec<String> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<String> = pool
+        .query(
+            "SELECT name FROM users WHERE EXISTS (SELECT posts.id FROM posts \
+             WHERE posts.user_id = users.id AND posts.score > 1.0) ORDER BY name",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got, ["Ann"]);
+    let q = select!(name from User where not exists (select Post::id from Post
+        where Post::user_id = User::id) order by name);
+    assert_eq!(q.fetch_all(&pool).await.unwrap(), ["Cid"]);
+    // `in` and `not in` over a subquery of the column's type, with its own values.
+    let title = "c";
+    let q = select!(name from User where id in (select user_id from Post where title != title)
+        and id not in (select user_id from Post where score < 0.0) order by name);
+    assert_eq!(
+        q.sql(),
+        "SELECT name FROM users WHERE id IN (SELECT posts.user_id FROM posts \
+         WHERE posts.title <> $1) AND id NOT IN (SELECT posts.user_id FROM posts \
+         WHERE posts.score < $2) ORDER BY name"
+    );
+    let got: Vec<String> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<String> = pool
+        .query(
+            "SELECT name FROM users WHERE id IN (SELECT posts.user_id FROM posts \
+             WHERE posts.title <> 'c') AND id NOT IN (SELECT posts.user_id FROM posts \
+             WHERE posts.score < 0.0) ORDER BY name",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got, ["Ann"]);
+}

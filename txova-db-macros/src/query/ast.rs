@@ -366,6 +366,10 @@ pub(crate) enum Pred {
     Expr(Expr, CmpOp, Expr),
     /// `<expression> [not] between <expression> and <expression>`.
     BetweenExpr(Expr, bool, Expr, Expr),
+    /// `exists (select ...)`.
+    Exists(Box<super::select::Select>),
+    /// `col [not] in (select ...)`.
+    InSelect(ColRef, bool, Box<super::select::Select>),
 }
 
 impl Cond {
@@ -403,8 +407,9 @@ impl Cond {
                 | Pred::In(c, ..)
                 | Pred::InSlice(c, ..)
                 | Pred::Like(c, ..)
-                | Pred::Between(c, ..) => f(c),
-                Pred::Agg(..) | Pred::Expr(..) | Pred::BetweenExpr(..) => {}
+                | Pred::Between(c, ..)
+                | Pred::InSelect(c, ..) => f(c),
+                Pred::Agg(..) | Pred::Expr(..) | Pred::BetweenExpr(..) | Pred::Exists(_) => {}
             },
         }
     }
@@ -483,7 +488,28 @@ fn expr_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
     split_comparison(e)
 }
 
+/// Parses `[select] items from ...` inside the parentheses of a subquery.
+fn subquery(input: ParseStream<'_>) -> syn::Result<Box<super::select::Select>> {
+    let content;
+    parenthesized!(content in input);
+    // A mistake inside uses up the parentheses, so that it is the one reported.
+    let select = kw::expect(
+        &content,
+        "select",
+        "at the start of a subquery: `(select ... from ...)`",
+    )
+    .and_then(|_| content.parse::<super::select::Select>());
+    if select.is_err() {
+        let _ = content.parse::<TokenStream>();
+    }
+    Ok(Box::new(select?))
+}
+
 fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
+    if kw::peek(input, "exists") && input.peek2(syn::token::Paren) {
+        kw::eat(input, "exists")?;
+        return subquery(input).map(Pred::Exists);
+    }
     let aggregate = input.cursor().ident().is_some_and(|(i, rest)| {
         matches!(
             i.to_string().to_ascii_lowercase().as_str(),
@@ -511,6 +537,14 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
     }
     let not = kw::eat(input, "not")?.is_some();
     if kw::eat(input, "in")?.is_some() {
+        if input.peek(syn::token::Paren) && {
+            let fork = input.fork();
+            let content;
+            syn::parenthesized!(content in fork);
+            kw::peek(&content, "select")
+        } {
+            return Ok(Pred::InSelect(col, not, subquery(input)?));
+        }
         if input.peek(syn::token::Paren) {
             let content;
             parenthesized!(content in input);

@@ -40,6 +40,16 @@ pub(crate) struct Sql {
     item_exprs: Vec<(String, Vec<TokenStream>)>,
 }
 
+/// What a subquery changes in the [`Sql`] it is written into, kept to be restored.
+pub(crate) struct Outer {
+    main: Path,
+    qualify: bool,
+    left_tables: Vec<String>,
+    tables: Vec<String>,
+    tables_known: bool,
+    item_exprs: Vec<(String, Vec<TokenStream>)>,
+}
+
 pub(crate) fn p() -> TokenStream {
     quote!(::txova_db::__private)
 }
@@ -60,6 +70,32 @@ impl Sql {
             tables_known: true,
             errors: Vec::new(),
             item_exprs: Vec::new(),
+        }
+    }
+
+    /// Starts a subquery reading `main`: bare columns are its, every column is written with
+    /// its table, and the outer statement's tables stay visible (correlated references).
+    pub(crate) fn enter(&mut self, main: Path) -> Outer {
+        Outer {
+            main: std::mem::replace(&mut self.main, main),
+            qualify: std::mem::replace(&mut self.qualify, true),
+            left_tables: self.left_tables.clone(),
+            tables: self.tables.clone(),
+            tables_known: self.tables_known,
+            item_exprs: std::mem::take(&mut self.item_exprs),
+        }
+    }
+
+    /// Ends a subquery, keeping its mistakes.
+    pub(crate) fn leave(&mut self, outer: Outer, errors: crate::common::Errors) {
+        self.main = outer.main;
+        self.qualify = outer.qualify;
+        self.left_tables = outer.left_tables;
+        self.tables = outer.tables;
+        self.tables_known = outer.tables_known;
+        self.item_exprs = outer.item_exprs;
+        if let Some(e) = errors.into_error() {
+            self.errors.push(e);
         }
     }
 
@@ -287,6 +323,27 @@ impl Sql {
                     _ => quote_spanned!(v.span()=> #p::count(#v_ref)),
                 };
                 self.param(bind);
+            }
+            Pred::Exists(select) => {
+                self.text("EXISTS (");
+                let _ = select.subquery(self);
+                self.text(")");
+            }
+            Pred::InSelect(col, not, select) => {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(if *not { " NOT IN (" } else { " IN (" });
+                let w = select.subquery(self);
+                self.text(")");
+                match w {
+                    Some(w) => self.checks_push(quote_spanned!(col.ident().span()=>
+                        #p::in_select(&#h, #w)
+                    )),
+                    None => self.errors.push(syn::Error::new_spanned(
+                        col.ident(),
+                        "`in (select ...)` needs a subquery that selects one column or expression",
+                    )),
+                }
             }
             Pred::BetweenExpr(e, not, lo, hi) => {
                 let wlo = expr::witness(self, lo, Bare::Value, None);

@@ -310,7 +310,6 @@ impl Select {
     }
 
     fn expand(self) -> TokenStream {
-        let p = p();
         let mut sql = Sql::new(self.from.clone());
         sql.qualify = !self.joins.is_empty();
         let left_tables: Vec<String> = self
@@ -323,14 +322,40 @@ impl Select {
         sql.tables
             .extend(self.joins.iter().map(|j| path_key(&j.table)));
         sql.tables_known = self.joins_known;
+        let mut errors = Errors::default();
+        let read = self.body(&mut sql, &left_tables, &mut errors);
+        let text = sql.sql_const();
+        let params = sql.params();
+        let mut query = self.query(&text, params, &read);
+        if let Some(e) = &self.syntax {
+            let error = e.to_compile_error();
+            query = quote!({ #error #query });
+        }
+        if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
+            errors.spanned(
+                agg,
+                "an aggregate cannot be in `where`, which filters rows before they are \
+                 grouped; write it in `having` after `group by`",
+            );
+        }
+        let errors = errors.into_compile_errors();
+        if errors.is_empty() {
+            query
+        } else {
+            quote!({ #errors #query })
+        }
+    }
+
+    /// Appends the statement from `SELECT` to its end; returns the row mapper's body.
+    fn body(&self, sql: &mut Sql, left_tables: &[String], errors: &mut Errors) -> TokenStream {
+        let p = p();
         sql.text(if self.distinct {
             "SELECT DISTINCT "
         } else {
             "SELECT "
         });
-        let mut errors = Errors::default();
-        let read = self.read(&mut sql, &left_tables, &mut errors);
-        check::grouping(&self.grouping(), &mut sql, &mut errors);
+        let read = self.read(sql, left_tables, errors);
+        check::grouping(&self.grouping(), sql, errors);
         sql.text(" FROM ");
         sql.table(&self.from);
         for j in &self.joins {
@@ -380,26 +405,52 @@ impl Select {
         if let Some(offset) = &self.offset {
             sql.bound(" OFFSET ", offset);
         }
-        let text = sql.sql_const();
-        let params = sql.params();
-        let mut query = self.query(&text, params, &read);
+        read
+    }
+
+    /// Appends the statement as a subquery of the statement `sql` assembles (`exists (...)`,
+    /// `in (...)`): its columns are written with their tables, so a column of the outer
+    /// query (`User::id`) is a correlated reference. Returns the witness of its one result
+    /// item, when it has one that is a column or an expression.
+    pub(crate) fn subquery(&self, sql: &mut Sql) -> Option<TokenStream> {
+        let p = p();
+        let outer = sql.enter(self.from.clone());
+        let left_tables: Vec<String> = self
+            .joins
+            .iter()
+            .filter(|j| j.left)
+            .map(|j| path_key(&j.table))
+            .collect();
+        sql.left_tables.extend(left_tables.iter().cloned());
+        sql.tables.push(path_key(&self.from));
+        sql.tables
+            .extend(self.joins.iter().map(|j| path_key(&j.table)));
+        sql.tables_known &= self.joins_known;
+        let mut errors = Errors::default();
+        let _ = self.body(sql, &left_tables, &mut errors);
         if let Some(e) = &self.syntax {
-            let error = e.to_compile_error();
-            query = quote!({ #error #query });
+            errors.push(e.clone());
         }
         if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
-            errors.spanned(
-                agg,
-                "an aggregate cannot be in `where`, which filters rows before they are \
-                 grouped; write it in `having` after `group by`",
-            );
+            errors.spanned(agg, "an aggregate cannot be in `where`");
         }
-        let errors = errors.into_compile_errors();
-        if errors.is_empty() {
-            query
-        } else {
-            quote!({ #errors #query })
-        }
+        let witness = match self.items.as_deref() {
+            Some([only]) => match &only.item {
+                Item::Column(c) => {
+                    let h = c.handle(&self.from);
+                    Some(if left_tables.contains(&path_key(c.table(&self.from))) {
+                        quote!(#p::ty_col_opt(&#h))
+                    } else {
+                        quote!(#p::ty_col(&#h))
+                    })
+                }
+                Item::Expr(e) => Some(expr::witness(sql, e, expr::Bare::Column, None)),
+                Item::Table(_) | Item::Agg(..) => None,
+            },
+            _ => None,
+        };
+        sql.leave(outer, errors);
+        witness
     }
 
     /// Appends the result items; returns the row mapper's body.

@@ -554,6 +554,23 @@ pub const fn extract<T: Extract<O>, O>(_: Ty<T>) -> Ty<O> {
     ty()
 }
 
+/// A subquery's column of type `Self` tested with `in` against column `C` of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "the subquery selects `{Self}`, but column `{C}` has type `{T}`",
+    label = "`in (select ...)` needs a subquery of the column's type"
+)]
+pub trait SubqueryOf<T, C> {}
+
+impl<T, C> SubqueryOf<T, C> for T {}
+
+/// Checks at compile time that `col in (select x ...)` compares one type.
+#[inline]
+pub const fn in_select<C: Column, T: SqlType>(_: &C, _: Ty<T>)
+where
+    T::Base: SubqueryOf<C::Value, C>,
+{
+}
+
 /// Checks at compile time that an expression has a type (its operands fit).
 #[inline]
 pub const fn typed<T>(_: Ty<T>) {}
