@@ -126,6 +126,19 @@ async fn columns_and_conditions_chosen_at_run_time() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string()
+            .contains("a delete from `drivers` without a condition removes every row"),
+        "{err}"
+    );
+    // A fragment whose placeholders do not match its values is refused, even with `all`.
+    let err = postgres::delete_from::<Driver>()
+        .filter("name = ? OR name = ?", "ann")
+        .all()
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert_eq!(count(&pool).await, 3);
     let n = postgres::delete_from::<Driver>()
         .filter_by(Driver::name.in_list(vec!["bob".to_owned(), "cid".to_owned()]))

@@ -718,3 +718,307 @@ fn test_attribute_and_embedded_migrations_name_their_mistakes() {
         "{e:?}"
     );
 }
+
+#[test]
+fn expressions_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            (
+                "upper(name), coalesce(bio, name), length(email), (age * 2 + 1) from User \
+                 where lower(name) != x and age < User::age + 1 and created_at <= now() \
+                 order by id",
+                "SELECT upper({User::name}), coalesce({User::bio}, {User::name}), \
+                 length({User::email}), ({User::age} * $1 + $2) FROM {User} \
+                 WHERE lower({User::name}) <> $3 AND {User::age} < {User::age} + $4 \
+                 AND {User::created_at} <= now() ORDER BY {User::id}",
+            ),
+            (
+                "Shout { name, upper(name) as shout } from User order by name",
+                "SELECT {User::name}, upper({User::name}) AS shout FROM {User} \
+                 ORDER BY {User::name}",
+            ),
+            // A function on the value side takes a bound value.
+            (
+                "name from User where lower(name) = upper(x)",
+                "SELECT {User::name} FROM {User} WHERE lower({User::name}) = upper($1)",
+            ),
+        ],
+    );
+    assert_sql(
+        update,
+        &[
+            // On the value side a plain Rust expression (`by * 2`) is one bound value; a
+            // column is written with its table.
+            (
+                "User set age = User::age + by * 2 where name = name returning age",
+                "UPDATE {User} SET {User::age} = {User::age} + $1 WHERE {User::name} = $2 \
+                 RETURNING {User::age}",
+            ),
+            (
+                "User set bio = coalesce(User::bio, User::name) where all returning bio",
+                "UPDATE {User} SET {User::bio} = coalesce({User::bio}, {User::name}) \
+                 RETURNING {User::bio}",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn functions_are_known_by_name_and_arity() {
+    assert_errors(
+        select,
+        &[
+            ("coalesce(bio) from User", &["`coalesce` takes 2 arguments"]),
+            ("lower(a, b) from User", &["`lower` takes 1 argument"]),
+            ("now(1) from User", &["`now` takes 0 arguments"]),
+            (
+                "foo(name) from User",
+                &[
+                    "unknown function `foo`; the aggregates are `count`, `sum`, `avg`, `min` and `max`",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn grouping_and_struct_fields_are_checked() {
+    assert_errors(
+        select,
+        &[
+            (
+                "status from Ride having count(*) > 1",
+                &[
+                    "column `status` must be in `group by` or inside an aggregate (such as \
+                   `max(status)`): the query groups its rows, and `status` has no single value \
+                   per group",
+                ],
+            ),
+            (
+                "S { Ride } from Ride",
+                &[
+                    "a struct's fields are filled by columns of the same name; select columns \
+                   here, not a whole table",
+                ],
+            ),
+            (
+                "S { count(*) } from Ride",
+                &["name the field this `count` fills: `count(...) as field_name`"],
+            ),
+            (
+                "S { name, User::name } from User",
+                &["field `name` is filled twice; rename one with `as other_name`"],
+            ),
+            (
+                "S { lower(name) } from User",
+                &["name the field this expression fills: `<expression> as field_name`"],
+            ),
+            (
+                "name from User where lower(name) && x",
+                &["expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`"],
+            ),
+            (
+                "name from User where lower(name) + 1",
+                &["expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`"],
+            ),
+            (
+                "name from User where name not = x",
+                &["expected `in`, `like`, `ilike` or `between` after `not`"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn comparisons_aggregates_and_returning_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            // Columns that the grouping rule leaves to the primary key are checked by the
+            // compiler (`key_grouped`), not refused here.
+            (
+                "status, pickup, count(*) from Ride group by status",
+                "SELECT {Ride::status}, {Ride::pickup}, count(*) FROM {Ride} \
+                 GROUP BY {Ride::status}",
+            ),
+            (
+                "S { count(*) as n, sum(age) as s, avg(age) as a, min(age) as lo, \
+                 max(age) as hi, status } from User group by status",
+                "SELECT count(*) AS n, sum({User::age}){sum_info(User::age).cast} AS s, \
+                 avg({User::age}){avg_info(User::age).cast} AS a, min({User::age}) AS lo, \
+                 max({User::age}) AS hi, {User::status} FROM {User} GROUP BY {User::status}",
+            ),
+            (
+                "name from User where lower(name) < x and upper(name) >= y \
+                 and length(name) > 1 and length(name) <= 2 and lower(name) != z",
+                "SELECT {User::name} FROM {User} WHERE lower({User::name}) < $1 \
+                 AND upper({User::name}) >= $2 AND length({User::name}) > $3 \
+                 AND length({User::name}) <= $4 AND lower({User::name}) <> $5",
+            ),
+            (
+                "name from User where name not like x and name not ilike y and name ilike z",
+                "SELECT {User::name} FROM {User} WHERE {User::name} NOT LIKE $1 \
+                 AND {User::name} NOT ILIKE $2 AND {User::name} ILIKE $3",
+            ),
+            (
+                "status from User group by status having sum(age) > a and min(age) < b \
+                 and max(age) >= c and avg(age) <= d and count(*) <> e",
+                "SELECT {User::status} FROM {User} GROUP BY {User::status} \
+                 HAVING sum({User::age}){sum_info(User::age).cast} > $1 \
+                 AND min({User::age}) < $2 AND max({User::age}) >= $3 \
+                 AND avg({User::age}){avg_info(User::age).cast} <= $4 AND count(*) <> $5",
+            ),
+            (
+                "name from User where (lower(name) = x or name = y)",
+                "SELECT {User::name} FROM {User} WHERE (lower({User::name}) = $1 \
+                 OR {User::name} = $2)",
+            ),
+        ],
+    );
+    assert_sql(
+        update,
+        &[(
+            "User set name = x where id = 1 returning *",
+            "UPDATE {User} SET {User::name} = $1 WHERE {User::id} = $2 \
+             RETURNING {List:User::COLUMNS}",
+        )],
+    );
+    assert_sql(
+        delete,
+        &[(
+            "from User where id = 1 returning *",
+            "DELETE FROM {User} WHERE {User::id} = $1 RETURNING {List:User::COLUMNS}",
+        )],
+    );
+}
+
+#[test]
+fn table_derive_refusals_and_visibility() {
+    assert_errors(
+        table,
+        &[
+            (
+                "union U { a: i32 }",
+                &["`#[derive(Table)]` works on a struct with named fields, not on a union"],
+            ),
+            (
+                "struct U {}",
+                &["a table needs at least one field (column)"],
+            ),
+            (
+                "struct U { a: [u8], c: *const u8, d: (i32), e: impl Copy }",
+                &[
+                    "unsupported column type: a slice; use `Vec<T>` for a PostgreSQL array",
+                    "unsupported column type: a raw pointer",
+                    "unsupported column type: a trait type; use a concrete type",
+                ],
+            ),
+            (
+                r#"#[table(cache = "svc:bad prefix")] pub struct R { #[column(primary_key)] pub id: i64 }"#,
+                &[
+                    "invalid cache key prefix: it contains ' '; whitespace and control characters are not allowed",
+                ],
+            ),
+            (
+                "struct U { #[column(name = 3)] a: i32 }",
+                &["expected string literal"],
+            ),
+            (
+                "struct U { #[column(frob)] a: i32 }",
+                &[
+                    "unknown column attribute `frob`; the valid ones are `name = \"...\"`, \
+                   `primary_key` and `default`",
+                ],
+            ),
+            (
+                "#[table(name = 3)] struct U { a: i32 }",
+                &["expected string literal"],
+            ),
+            (
+                r#"#[table(frob = "x")] struct U { a: i32 }"#,
+                &[
+                    "unknown table attribute `frob`; the valid ones are `name = \"...\"`, \
+                   `schema = \"...\"`, `cache` and `cache = \"...\"`",
+                ],
+            ),
+            (
+                r#"struct U { #[column(name = "")] a: i32 }"#,
+                &["a name cannot be empty"],
+            ),
+            ("struct U { r#type: i32 }", &[]),
+        ],
+    );
+    // The column handles are as visible as the table, seen from inside the derive's module.
+    let out = table(
+        r#"#[table(name = "rides", schema = "billing")] pub(crate) struct Ride {
+            #[column(primary_key)] pub id: i64,
+            note: Option<String>,
+            #[column(default)] created: i64,
+        }"#,
+    )
+    .to_string();
+    for want in [
+        "pub (crate) mod __txova_table_Ride",
+        "pub (in crate) struct id ;",
+        "pub (in crate) struct note ;",
+        "pub (crate) const note",
+        r#"const SQL_NAME : & 'static str = "billing.rides""#,
+        r#"const INSERT_COLUMNS : & 'static [& 'static str] = & ["id" , "note"]"#,
+    ] {
+        assert!(out.contains(want), "{want}\n{out}");
+    }
+    for (vis, want) in [
+        ("pub(self)", "pub (in super :: super) struct id ;"),
+        ("pub(in crate::m)", "pub (in crate :: m) struct id ;"),
+        (
+            "pub(in self::m)",
+            "pub (in super :: super :: m) struct id ;",
+        ),
+        ("pub(super)", "pub (in super :: super :: super) struct id ;"),
+        ("", "pub (in super :: super) struct id ;"),
+    ] {
+        let out = table(&format!("{vis} struct Ride {{ id: i64 }}")).to_string();
+        assert!(out.contains(want), "{vis}: {want}\n{out}");
+    }
+    // A cache key built from the primary key.
+    let out = table(
+        r#"#[table(cache = "svc:ride")] pub struct Ride { #[column(primary_key)] pub id: i64 }"#,
+    )
+    .to_string();
+    assert!(out.contains("type Key = i64 ;"), "{out}");
+}
+
+#[test]
+fn test_attribute_arguments() {
+    let out = test_attr(
+        r#"migrations = "db/migrations""#,
+        "async fn t(pool: Pool) {}",
+    );
+    assert_eq!(errors(&out), Vec::<String>::new());
+    let out = out.to_string();
+    assert!(out.contains("Migrations :: Path"), "{out}");
+    assert!(out.contains(r#""/" , "db/migrations""#), "{out}");
+    // A trailing comma is fine; anything else after the argument is not.
+    assert_eq!(
+        errors(&test_attr(r#"migrations = "x", "#, "async fn t() {}")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        errors(&test_attr(r#"migrations = "x" extra"#, "async fn t() {}")),
+        ["expected `,`"]
+    );
+    assert_eq!(
+        errors(&test_attr("frob = 1", "async fn t() {}")),
+        [
+            "unknown argument `frob`; the one argument is `migrations = \"path\"` or \
+          `migrations = false`"
+        ]
+    );
+    // A tuple struct reads its columns in order.
+    let out = from_row("struct R(i32, String);").to_string();
+    assert!(
+        out.contains("Ok (R ((& :: txova_db :: __private :: Field :: < i32 >"),
+        "{out}"
+    );
+}

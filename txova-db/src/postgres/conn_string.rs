@@ -17,6 +17,7 @@ use super::tls::{self, SslMode};
 use crate::error::{Error, Result};
 
 /// A connection string, parsed.
+#[derive(Clone)]
 pub(crate) struct ConnString {
     /// Everything tokio-postgres reads, with the network settings below applied.
     pub(crate) pg: tokio_postgres::Config,

@@ -11,14 +11,40 @@ use super::{Condition, Value, placeholders, push_list, value, write_where};
 use crate::error::{Error, Result};
 
 /// Checks a condition's placeholders, keeping the first mistake.
-fn add_condition(conditions: &mut Vec<Condition>, error: &mut Option<Error>, c: Option<Condition>) {
-    if let Some(c) = c {
-        match placeholders::check(&c.sql, c.values.len()) {
-            Ok(()) => conditions.push(c),
-            Err(e) => {
-                error.get_or_insert(e);
+/// The `WHERE` of an update or a delete: its conditions, whether running with none is
+/// allowed, and the first condition refused.
+#[derive(Default)]
+struct Filters {
+    conditions: Vec<Condition>,
+    all: bool,
+    error: Option<Error>,
+}
+
+impl Filters {
+    fn add(&mut self, c: Option<Condition>) {
+        if let Some(c) = c {
+            match placeholders::check(&c.sql, c.values.len()) {
+                Ok(()) => self.conditions.push(c),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
             }
         }
+    }
+
+    /// Refuses a refused condition, and no condition without `all`: `what` is the statement
+    /// ("an update of `users`") and `does` what it would do to every row.
+    fn check(&self, what: &str, does: &str) -> Result<()> {
+        if let Some(e) = &self.error {
+            return Err(Error::invalid_input(e.to_string()));
+        }
+        if self.conditions.is_empty() && !self.all {
+            return Err(Error::invalid_input(format!(
+                "{what} without a condition {does} every row: add one with `filter_by`, or \
+                 call `.all()` if that is meant"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -146,9 +172,7 @@ pub fn update_table<T: Table>() -> Update<T> {
     Update {
         sets: Vec::new(),
         values: Vec::new(),
-        conditions: Vec::new(),
-        all: false,
-        error: None,
+        filters: Filters::default(),
         table: PhantomData,
     }
 }
@@ -157,9 +181,7 @@ pub fn update_table<T: Table>() -> Update<T> {
 pub struct Update<T> {
     sets: Vec<&'static str>,
     values: Vec<Value>,
-    conditions: Vec<Condition>,
-    all: bool,
-    error: Option<Error>,
+    filters: Filters,
     table: PhantomData<fn() -> T>,
 }
 
@@ -167,7 +189,7 @@ impl<T> std::fmt::Debug for Update<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Update")
             .field("set", &self.sets)
-            .field("conditions", &self.conditions.len())
+            .field("conditions", &self.filters.conditions.len())
             .finish_non_exhaustive()
     }
 }
@@ -189,7 +211,7 @@ impl<T: Table> Update<T> {
     /// A typed condition, or `None` to add nothing. Conditions are joined with `AND`.
     #[must_use]
     pub fn filter_by(mut self, condition: impl Into<Option<Condition>>) -> Self {
-        add_condition(&mut self.conditions, &mut self.error, condition.into());
+        self.filters.add(condition.into());
         self
     }
 
@@ -207,28 +229,20 @@ impl<T: Table> Update<T> {
     /// Allows the update to run with no condition, changing every row.
     #[must_use]
     pub fn all(mut self) -> Self {
-        self.all = true;
+        self.filters.all = true;
         self
     }
 
     /// The SQL and its values: the assignments' values first, then the conditions'.
     pub fn build(&self) -> Result<(String, Vec<Param<'_>>)> {
-        if let Some(e) = &self.error {
-            return Err(Error::invalid_input(e.to_string()));
-        }
         if self.sets.is_empty() {
             return Err(Error::invalid_input(format!(
                 "an update of `{}` sets no column: call `set` at least once",
                 T::NAME
             )));
         }
-        if self.conditions.is_empty() && !self.all {
-            return Err(Error::invalid_input(format!(
-                "an update of `{}` without a condition changes every row: add one with \
-                 `filter_by`, or call `.all()` if that is meant",
-                T::NAME
-            )));
-        }
+        self.filters
+            .check(&format!("an update of `{}`", T::NAME), "changes")?;
         let mut sql = format!("UPDATE {} SET ", T::SQL_NAME);
         let mut params: Vec<Param<'_>> = Vec::with_capacity(self.values.len());
         for (i, (c, v)) in self.sets.iter().zip(&self.values).enumerate() {
@@ -240,7 +254,7 @@ impl<T: Table> Update<T> {
             sql.push_str(&(i + 1).to_string());
             params.push(&**v);
         }
-        write_where(&mut sql, &self.conditions, &mut params)?;
+        write_where(&mut sql, &self.filters.conditions, &mut params)?;
         Ok((sql, params))
     }
 
@@ -270,25 +284,21 @@ impl<T: Table> Update<T> {
 #[must_use]
 pub fn delete_from<T: Table>() -> Delete<T> {
     Delete {
-        conditions: Vec::new(),
-        all: false,
-        error: None,
+        filters: Filters::default(),
         table: PhantomData,
     }
 }
 
 /// A `DELETE` built at run time; see [`delete_from`].
 pub struct Delete<T> {
-    conditions: Vec<Condition>,
-    all: bool,
-    error: Option<Error>,
+    filters: Filters,
     table: PhantomData<fn() -> T>,
 }
 
 impl<T> std::fmt::Debug for Delete<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Delete")
-            .field("conditions", &self.conditions.len())
+            .field("conditions", &self.filters.conditions.len())
             .finish_non_exhaustive()
     }
 }
@@ -297,7 +307,7 @@ impl<T: Table> Delete<T> {
     /// A typed condition, or `None` to add nothing. Conditions are joined with `AND`.
     #[must_use]
     pub fn filter_by(mut self, condition: impl Into<Option<Condition>>) -> Self {
-        add_condition(&mut self.conditions, &mut self.error, condition.into());
+        self.filters.add(condition.into());
         self
     }
 
@@ -314,25 +324,17 @@ impl<T: Table> Delete<T> {
     /// Allows the delete to run with no condition, removing every row.
     #[must_use]
     pub fn all(mut self) -> Self {
-        self.all = true;
+        self.filters.all = true;
         self
     }
 
     /// The SQL and its values.
     pub fn build(&self) -> Result<(String, Vec<Param<'_>>)> {
-        if let Some(e) = &self.error {
-            return Err(Error::invalid_input(e.to_string()));
-        }
-        if self.conditions.is_empty() && !self.all {
-            return Err(Error::invalid_input(format!(
-                "a delete from `{}` without a condition removes every row: add one with \
-                 `filter_by`, or call `.all()` if that is meant",
-                T::NAME
-            )));
-        }
+        self.filters
+            .check(&format!("a delete from `{}`", T::NAME), "removes")?;
         let mut sql = format!("DELETE FROM {}", T::SQL_NAME);
         let mut params = Vec::new();
-        write_where(&mut sql, &self.conditions, &mut params)?;
+        write_where(&mut sql, &self.filters.conditions, &mut params)?;
         Ok((sql, params))
     }
 

@@ -7,6 +7,7 @@
 //! applied file's checksum, so [`Migrator::status`] reports files changed after they ran.
 
 mod checksum;
+mod conn;
 mod failure;
 mod lock;
 mod options;
@@ -19,13 +20,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio_postgres::Client;
-
 pub use plan::{Step, Target};
 pub use source::{Direction, EmbeddedMigrations, MigrationSource};
 pub use status::{MigrationState, MigrationStatus, Status};
 pub use table::DbVersion;
 
+use self::conn::{Conn, FileEnd};
 pub(crate) use self::options::UrlOptions;
 use self::table::Tables;
 use super::conn_string::ConnString;
@@ -84,6 +84,15 @@ pub struct MigratorConfig {
     /// The longest one file may run; `None` takes `x-statement-timeout` from the URL, else
     /// no limit.
     pub statement_timeout: Option<Duration>,
+    /// The client-side deadline of each statement of the migrator's own (the version table,
+    /// the lock check, the history): when it passes, the call returns a
+    /// [`Timeout::Query`] error and the statement is cancelled on the server. A file has no
+    /// such deadline, as it may rightly run for hours; instead, each time this period passes
+    /// while it runs, a second connection asks the server whether it still runs it, and the
+    /// call fails with a [`Connection`](ErrorKind::Connection) error when its answer was
+    /// lost or the server cannot be reached. Default 30 s; `None` waits as long as the
+    /// network lets it.
+    pub query_timeout: Option<Duration>,
     /// Which database name goes into the advisory lock id.
     pub lock_key: LockKey,
     /// Whether to keep the history table (`<table>_history`) of checksums. Default `true`.
@@ -100,6 +109,7 @@ impl MigratorConfig {
             lock_timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(10),
             statement_timeout: None,
+            query_timeout: Some(Duration::from_secs(30)),
             lock_key: LockKey::UrlPath,
             history: true,
         }
@@ -189,7 +199,7 @@ impl std::fmt::Debug for Migrator {
 
 /// One connection, with the names it works on.
 struct Session {
-    client: Client,
+    conn: Conn,
     tables: Tables,
     lock_id: i64,
 }
@@ -289,7 +299,7 @@ impl Migrator {
     /// and creates no table.
     pub async fn plan(&self, target: Target) -> Result<Vec<Step>> {
         let session = self.open().await?;
-        let current = session.tables.version(&session.client).await?;
+        let current = session.tables.version(&session.conn).await?;
         plan::plan(&self.source, clean(current)?, target)
     }
 
@@ -303,11 +313,11 @@ impl Migrator {
         }
         let mut session = self.open().await?;
         self.locked(&mut session, async move |_, s| {
-            s.tables.ensure_version_table(&s.client).await?;
-            s.client
+            s.tables.ensure_version_table(&s.conn).await?;
+            s.conn
                 .batch_execute(&s.tables.set_version_sql(version, false))
                 .await
-                .map_err(|e| Error::from(e).context("cannot set the migration version"))
+                .map_err(|e| e.context("cannot set the migration version"))
         })
         .await
     }
@@ -316,10 +326,10 @@ impl Migrator {
     /// does not exist yet; it is not created).
     pub async fn version(&self) -> Result<Option<DbVersion>> {
         let session = self.open().await?;
-        if !session.tables.version_table_exists(&session.client).await? {
+        if !session.tables.version_table_exists(&session.conn).await? {
             return Ok(None);
         }
-        session.tables.version(&session.client).await
+        session.tables.version(&session.conn).await
     }
 
     /// Drops every table of the current schema, the version table included, as
@@ -328,7 +338,7 @@ impl Migrator {
         let mut session = self.open().await?;
         self.locked(&mut session, async |_, s| {
             let rows = s
-                .client
+                .conn
                 .query(
                     "SELECT table_name::text FROM information_schema.tables \
                      WHERE table_schema = (SELECT current_schema()) AND table_type = 'BASE TABLE'",
@@ -337,13 +347,13 @@ impl Migrator {
                 .await?;
             for row in rows {
                 let name: String = row.get(0);
-                s.client
+                s.conn
                     .batch_execute(&format!(
                         "DROP TABLE IF EXISTS {} CASCADE",
                         table::quote_ident(&name)
                     ))
                     .await
-                    .map_err(|e| Error::from(e).context(format!("cannot drop table {name}")))?;
+                    .map_err(|e| e.context(format!("cannot drop table {name}")))?;
             }
             Ok(())
         })
@@ -354,14 +364,14 @@ impl Migrator {
     /// applied (from the history table).
     pub async fn status(&self) -> Result<Status> {
         let session = self.open().await?;
-        let version = if session.tables.version_table_exists(&session.client).await? {
-            session.tables.version(&session.client).await?
+        let version = if session.tables.version_table_exists(&session.conn).await? {
+            session.tables.version(&session.conn).await?
         } else {
             None
         };
         let history =
-            if self.config.history && session.tables.history_table_exists(&session.client).await? {
-                session.tables.history(&session.client).await?
+            if self.config.history && session.tables.history_table_exists(&session.conn).await? {
+                session.tables.history(&session.conn).await?
             } else {
                 Vec::new()
             };
@@ -379,14 +389,18 @@ impl Migrator {
     }
 
     async fn open(&self) -> Result<Session> {
-        let client = crate::postgres::connect(&self.conn, self.config.connect_timeout).await?;
+        let conn = Conn::open(
+            &self.conn,
+            self.config.connect_timeout,
+            self.config.query_timeout,
+        )
+        .await?;
         if let Some(path) = &self.conn.migrate.search_path {
-            client
-                .execute("SELECT set_config('search_path', $1, false)", &[path])
+            conn.execute("SELECT set_config('search_path', $1, false)", &[path])
                 .await
-                .map_err(|e| Error::from(e).context("cannot set search_path"))?;
+                .map_err(|e| e.context("cannot set search_path"))?;
         }
-        let row = client
+        let row = conn
             .query_one(
                 "SELECT current_schema()::text, current_database()::text",
                 &[],
@@ -408,7 +422,7 @@ impl Migrator {
         let lock_id = lock::advisory_lock_id(&database, &[&schema, &table]);
         let history = format!("{table}_history");
         Ok(Session {
-            client,
+            conn,
             tables: Tables {
                 schema,
                 table,
@@ -445,14 +459,14 @@ impl Migrator {
         self.lock(session).await?;
         let result = work(self, session).await;
         let unlocked = session
-            .client
+            .conn
             .execute("SELECT pg_advisory_unlock($1)", &[&session.lock_id])
             .await;
         // Closing the connection releases the lock anyway; an unlock failure only matters
         // when the work itself went well.
         match (result, unlocked) {
             (Ok(v), Ok(_)) => Ok(v),
-            (Ok(_), Err(e)) => Err(Error::from(e).context("cannot release the migration lock")),
+            (Ok(_), Err(e)) => Err(e.context("cannot release the migration lock")),
             (Err(e), _) => Err(e),
         }
     }
@@ -471,7 +485,7 @@ impl Migrator {
         };
         if timeout.is_zero() {
             let row = session
-                .client
+                .conn
                 .query_one("SELECT pg_try_advisory_lock($1)", &[&id])
                 .await?;
             return if row.get::<_, bool>(0) {
@@ -488,17 +502,14 @@ impl Migrator {
             .clamp(1, u128::from(i32::MAX.unsigned_abs()));
         let sql =
             format!("SET lock_timeout = {ms}; SELECT pg_advisory_lock({id}); RESET lock_timeout");
-        // A guard in case the server does not answer at all.
-        let guard = timeout + self.config.connect_timeout;
-        match tokio::time::timeout(guard, session.client.batch_execute(&sql)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e))
-                if e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) =>
+        match session.conn.take_lock(&sql, timeout).await {
+            Ok(()) => Ok(()),
+            Err(e)
+                if e.code() == Some(tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE.code()) =>
             {
                 Err(busy())
             }
-            Ok(Err(e)) => Err(Error::from(e).context("cannot take the migration lock")),
-            Err(_) => Err(busy()),
+            Err(e) => Err(e.context("cannot take the migration lock")),
         }?;
         self.check_lock_is_ours(session).await
     }
@@ -510,7 +521,7 @@ impl Migrator {
         // A lock on one bigint key is stored as its high half in `classid`, its low half in
         // `objid` and 1 in `objsubid`; the id is never negative and fits 32 bits.
         let held: bool = session
-            .client
+            .conn
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
                  AND pid = pg_backend_pid() AND classid = 0 AND objid = $1::bigint::oid \
@@ -534,8 +545,8 @@ impl Migrator {
     }
 
     async fn run(&self, s: &mut Session, target: Target) -> Result<Vec<Applied>> {
-        s.tables.ensure_version_table(&s.client).await?;
-        let current = s.tables.version(&s.client).await?;
+        s.tables.ensure_version_table(&s.conn).await?;
+        let current = s.tables.version(&s.conn).await?;
         let start = clean(current)?;
         let steps = plan::plan(&self.source, start, target)?;
         // The version before each step: where a failed file that applied nothing leaves it.
@@ -543,7 +554,7 @@ impl Migrator {
         // Only when there is work, so a user without CREATE can run `up` to check that
         // nothing is pending.
         if self.config.history && !steps.is_empty() {
-            s.tables.ensure_history_table(&s.client).await?;
+            s.tables.ensure_history_table(&s.conn).await?;
         }
         let mut applied = Vec::with_capacity(steps.len());
         for step in steps {
@@ -568,10 +579,10 @@ impl Migrator {
                     "SET LOCAL synchronous_commit = off; {}",
                     s.tables.set_version_sql(step.target, true)
                 );
-                s.client
+                s.conn
                     .batch_execute(&dirty)
                     .await
-                    .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
+                    .map_err(|e| e.context("cannot set the migration version"))?;
                 if let Some(file) = file {
                     self.run_file(s, &step, before, &file.name, &file.sql)
                         .await?;
@@ -587,10 +598,10 @@ impl Migrator {
                         took,
                     ));
                 }
-                s.client
+                s.conn
                     .batch_execute(&done)
                     .await
-                    .map_err(|e| Error::from(e).context("cannot set the migration version"))?;
+                    .map_err(|e| e.context("cannot set the migration version"))?;
                 Ok::<_, Error>(started)
             };
             #[cfg(feature = "instrument")]
@@ -631,32 +642,28 @@ impl Migrator {
             .config
             .statement_timeout
             .or(self.conn.migrate.statement_timeout);
-        let run = s.client.batch_execute(sql);
-        let result = match timeout {
-            None => run.await,
-            Some(limit) => {
-                tokio::pin!(run);
-                if let Ok(r) = tokio::time::timeout(limit, &mut run).await {
-                    r
-                } else {
-                    let tls = self.conn.tls()?;
-                    // The server ends the batch with "canceling statement" (57014).
-                    let _ = s.client.cancel_token().cancel_query(tls).await;
-                    if run.await.is_err() {
-                        return Err(Error::timeout(
-                            Timeout::Statement,
-                            format!(
-                                "migration {name} ran longer than the statement timeout of {}{}",
-                                fmt_duration(limit),
-                                failure::what_to_do(sql, before, step.target)
-                            ),
-                        ));
-                    }
-                    Ok(())
-                }
+        match s.conn.run_file(sql, timeout).await {
+            FileEnd::Answered(r) => {
+                r.map_err(|e| failure::file_error(e, name, sql, before, step.target))
             }
-        };
-        result.map_err(|e| failure::file_error(e, name, sql, before, step.target))
+            FileEnd::TimedOut => Err(Error::timeout(
+                Timeout::Statement,
+                format!(
+                    "migration {name} ran longer than the statement timeout of {}{}",
+                    fmt_duration(timeout.unwrap_or_default()),
+                    failure::what_to_do(sql, before, step.target)
+                ),
+            )),
+            FileEnd::Lost(why) => Err(Error::new(
+                ErrorKind::Connection,
+                format!(
+                    "migration {name}: {why}; the database is marked dirty at version {}: \
+                     check what the file applied, then force the version it is really at \
+                     ({before} if none of it was applied, {} if all of it was)",
+                    step.target, step.target
+                ),
+            )),
+        }
     }
 }
 

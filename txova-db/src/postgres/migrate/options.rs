@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// What the URL says beyond the connection itself: golang-migrate's options, read by the
 /// one connection-string parser (`conn_string`).
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct UrlOptions {
     /// The URL's path with its leading `/` (`/mydb`), as golang-migrate opened by URL hashes
     /// it into the lock id; `None` for a `key=value` string or a URL without a path.

@@ -2,8 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tokio_postgres::Client;
-
+use super::conn::Conn;
 use super::plan::Step;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -68,7 +67,7 @@ impl Tables {
         )
     }
 
-    async fn exists(&self, client: &Client, name: &str) -> Result<bool> {
+    async fn exists(&self, client: &Conn, name: &str) -> Result<bool> {
         // information_schema first, so a user without CREATE can still read the version.
         let row = client
             .query_one(
@@ -79,16 +78,16 @@ impl Tables {
         Ok(row.get::<_, i64>(0) > 0)
     }
 
-    pub(crate) async fn version_table_exists(&self, client: &Client) -> Result<bool> {
+    pub(crate) async fn version_table_exists(&self, client: &Conn) -> Result<bool> {
         self.exists(client, &self.table).await
     }
 
-    pub(crate) async fn history_table_exists(&self, client: &Client) -> Result<bool> {
+    pub(crate) async fn history_table_exists(&self, client: &Conn) -> Result<bool> {
         self.exists(client, &self.history).await
     }
 
     /// Creates the version table if missing, with golang-migrate's exact definition.
-    pub(crate) async fn ensure_version_table(&self, client: &Client) -> Result<()> {
+    pub(crate) async fn ensure_version_table(&self, client: &Conn) -> Result<()> {
         if self.version_table_exists(client).await? {
             return Ok(());
         }
@@ -99,7 +98,7 @@ impl Tables {
             ))
             .await
             .map_err(|e| {
-                Error::from(e).context(format!(
+                e.context(format!(
                     "cannot create the version table {}",
                     self.version_table()
                 ))
@@ -107,7 +106,7 @@ impl Tables {
     }
 
     /// Creates the history table if missing.
-    pub(crate) async fn ensure_history_table(&self, client: &Client) -> Result<()> {
+    pub(crate) async fn ensure_history_table(&self, client: &Conn) -> Result<()> {
         if self.history_table_exists(client).await? {
             return Ok(());
         }
@@ -125,7 +124,7 @@ impl Tables {
             ))
             .await
             .map_err(|e| {
-                Error::from(e).context(format!(
+                e.context(format!(
                     "cannot create the history table {}",
                     self.history_table()
                 ))
@@ -133,7 +132,7 @@ impl Tables {
     }
 
     /// Reads the version; `None` when the table is missing or empty.
-    pub(crate) async fn version(&self, client: &Client) -> Result<Option<DbVersion>> {
+    pub(crate) async fn version(&self, client: &Conn) -> Result<Option<DbVersion>> {
         let rows = match client
             .query(
                 &format!(
@@ -145,10 +144,10 @@ impl Tables {
             .await
         {
             Ok(rows) => rows,
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
+            Err(e) if e.code() == Some(tokio_postgres::error::SqlState::UNDEFINED_TABLE.code()) => {
                 return Ok(None);
             }
-            Err(e) => return Err(Error::from(e).context("cannot read the migration version")),
+            Err(e) => return Err(e.context("cannot read the migration version")),
         };
         Ok(rows.first().and_then(|row| {
             let version: i64 = row.get(0);
@@ -192,7 +191,7 @@ impl Tables {
     }
 
     /// The last history row of every version.
-    pub(crate) async fn history(&self, client: &Client) -> Result<Vec<HistoryRow>> {
+    pub(crate) async fn history(&self, client: &Conn) -> Result<Vec<HistoryRow>> {
         let rows = client
             .query(
                 &format!(
@@ -203,7 +202,7 @@ impl Tables {
                 &[],
             )
             .await
-            .map_err(|e| Error::from(e).context("cannot read the migration history"))?;
+            .map_err(|e| e.context("cannot read the migration history"))?;
         rows.iter()
             .map(|row| {
                 let ms: f64 = row.try_get(4)?;
