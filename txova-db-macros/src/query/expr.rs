@@ -472,7 +472,6 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         let v = borrow(e);
         let h = hint.cloned().unwrap_or_else(|| typed.clone());
         sql.param(quote_spanned!(e.span()=> #p::bind(#h, #v)));
-        sql.part(quote_spanned!(e.span()=> #p::Part::Str(#p::param_cast(#h))));
         return typed;
     }
     match e {
@@ -486,36 +485,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         }
         Expr::Macro(_) => {
             if let Some(Ok(c)) = case::parse(e) {
-                // Without a type, text stands in (the error is the witness's).
-                let anchor = case_anchor(sql, &c, bare, hint)
-                    .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
-                // Branches that are all values leave the server nothing to infer their type
-                // from: they are cast.
-                let cast = (!c
-                    .whens
-                    .iter()
-                    .map(|w| &w.1)
-                    .chain(&c.otherwise)
-                    .any(|b| is_sql(b, bare)))
-                .then(|| quote!(#p::Part::Str(#p::sql_cast(#anchor))));
-                sql.text("CASE");
-                for (cond, then) in &c.whens {
-                    sql.text(" WHEN ");
-                    sql.cond(cond);
-                    sql.text(" THEN ");
-                    emit(sql, then, bare, Some(&anchor));
-                    if let Some(cast) = &cast {
-                        sql.part(cast.clone());
-                    }
-                }
-                if let Some(o) = &c.otherwise {
-                    sql.text(" ELSE ");
-                    emit(sql, o, bare, Some(&anchor));
-                    if let Some(cast) = &cast {
-                        sql.part(cast.clone());
-                    }
-                }
-                sql.text(" END");
+                emit_case(sql, &c, bare, hint);
             }
         }
         Expr::Call(call) if function(call).as_deref() == Some("cast") => {
@@ -535,13 +505,24 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         }
         Expr::Binary(bin) => {
             let (left, right) = bin_pair(sql, bin, bare);
-            emit(sql, &bin.left, bare, Some(&value_hint(&bin.op, &right)));
+            // A value added to or subtracted from a timestamp is an interval, which the
+            // server would read as a timestamp unless cast (`param_cast`).
+            let add_sub = matches!(bin.op, BinOp::Add(_) | BinOp::Sub(_));
+            let hint = value_hint(&bin.op, &right);
+            emit(sql, &bin.left, bare, Some(&hint));
+            if add_sub && !is_sql(&bin.left, bare) {
+                sql.part(quote_spanned!(bin.left.span()=> #p::Part::Str(#p::param_cast(#hint))));
+            }
             sql.text(
                 arith_op(&bin.op)
                     .or_else(|| cmp_op(&bin.op))
                     .unwrap_or(" + "),
             );
-            emit(sql, &bin.right, bare, Some(&value_hint(&bin.op, &left)));
+            let hint = value_hint(&bin.op, &left);
+            emit(sql, &bin.right, bare, Some(&hint));
+            if add_sub && !is_sql(&bin.right, bare) {
+                sql.part(quote_spanned!(bin.right.span()=> #p::Part::Str(#p::param_cast(#hint))));
+            }
         }
         Expr::Assign(a) => {
             let (left, right) = pair(sql, &a.left, &a.right, bare);
@@ -566,6 +547,41 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         }
     }
     typed
+}
+
+/// Appends a `case`.
+fn emit_case(sql: &mut Sql, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
+    let p = p();
+    // Without a type, text stands in (the error is the witness's).
+    let anchor = case_anchor(sql, c, bare, hint)
+        .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
+    // Branches that are all values leave the server nothing to infer their type
+    // from: they are cast.
+    let cast = (!c
+        .whens
+        .iter()
+        .map(|w| &w.1)
+        .chain(&c.otherwise)
+        .any(|b| is_sql(b, bare)))
+    .then(|| quote!(#p::Part::Str(#p::sql_cast(#anchor))));
+    sql.text("CASE");
+    for (cond, then) in &c.whens {
+        sql.text(" WHEN ");
+        sql.cond(cond);
+        sql.text(" THEN ");
+        emit(sql, then, bare, Some(&anchor));
+        if let Some(cast) = &cast {
+            sql.part(cast.clone());
+        }
+    }
+    if let Some(o) = &c.otherwise {
+        sql.text(" ELSE ");
+        emit(sql, o, bare, Some(&anchor));
+        if let Some(cast) = &cast {
+            sql.part(cast.clone());
+        }
+    }
+    sql.text(" END");
 }
 
 /// Appends a call of a function of the grammar (not `cast` nor `extract`).
