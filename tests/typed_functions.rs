@@ -316,3 +316,41 @@ async fn exists_and_in_subqueries_with_correlated_references() {
     assert_eq!(got, want);
     assert_eq!(got, ["Ann"]);
 }
+
+#[tokio::test]
+async fn scalar_subqueries_are_nullable_values() {
+    let (_db, pool) = seeded("typed_fn_scalar").await;
+    let q = select!(name,
+        (select max(Post::score) from Post where Post::user_id = User::id) as best,
+        (select count(*) from Post where Post::user_id = User::id)
+        from User where (select count(*) from Post where Post::user_id = User::id) < 2
+        order by name);
+    assert_eq!(
+        q.sql(),
+        "SELECT name, (SELECT max(posts.score) FROM posts WHERE posts.user_id = users.id) AS best, \
+         (SELECT count(*) FROM posts WHERE posts.user_id = users.id) FROM users \
+         WHERE (SELECT count(*) FROM posts WHERE posts.user_id = users.id) < $1 ORDER BY name"
+    );
+    let got: Vec<(String, Option<f64>, Option<i64>)> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<(String, Option<f64>, Option<i64>)> = pool
+        .query(
+            "SELECT name, (SELECT max(posts.score) FROM posts WHERE posts.user_id = users.id), \
+             (SELECT count(*) FROM posts WHERE posts.user_id = users.id) FROM users \
+             WHERE (SELECT count(*) FROM posts WHERE posts.user_id = users.id) < 2 \
+             ORDER BY name",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        got,
+        [
+            ("Bob".to_owned(), Some(0.5), Some(1)),
+            ("Cid".to_owned(), None, Some(0))
+        ]
+    );
+}

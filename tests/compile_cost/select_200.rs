@@ -16,8 +16,12 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     let ttl = Interval::from_days(7);
     let _ = (age, status, ids, ttl, Post::id, User::id);
     let mut n = 0;
-    n += select!(id, name, email from User where age > age and status = status order by id limit 1).sql().len();
-    n += select!(User where id in ids and name like "%1%" order by created_at desc offset 1).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 1)
+        .sql()
+        .len();
+    n += select!(User where id in ids and name like "%1%" order by created_at desc offset 1)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 2.0 limit 3).sql().len();
     n += select!(status, count(*), max(age) from User where age between 3 and age group by status order by status limit 4).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 4 order by age desc nulls last limit 5).sql().len();
@@ -26,8 +30,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 8).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 8.0) order by name limit 9).sql().len();
     n += select!(name, age * 2 + 9 from User where id in (select user_id from Post where title != status) order by age * 2 + 9 desc limit 10).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 11).sql().len();
-    n += select!(User where id in ids and name like "%11%" order by created_at desc offset 11).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 11)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%11%" order by created_at desc offset 11)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 12.0 limit 13).sql().len();
     n += select!(status, count(*), max(age) from User where age between 13 and age group by status order by status limit 14).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 14 order by age desc nulls last limit 15).sql().len();
@@ -36,8 +45,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 18).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 18.0) order by name limit 19).sql().len();
     n += select!(name, age * 2 + 19 from User where id in (select user_id from Post where title != status) order by age * 2 + 19 desc limit 20).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 21).sql().len();
-    n += select!(User where id in ids and name like "%21%" order by created_at desc offset 21).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 21)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%21%" order by created_at desc offset 21)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 22.0 limit 23).sql().len();
     n += select!(status, count(*), max(age) from User where age between 23 and age group by status order by status limit 24).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 24 order by age desc nulls last limit 25).sql().len();
@@ -46,8 +60,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 28).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 28.0) order by name limit 29).sql().len();
     n += select!(name, age * 2 + 29 from User where id in (select user_id from Post where title != status) order by age * 2 + 29 desc limit 30).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 31).sql().len();
-    n += select!(User where id in ids and name like "%31%" order by created_at desc offset 31).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 31)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%31%" order by created_at desc offset 31)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 32.0 limit 33).sql().len();
     n += select!(status, count(*), max(age) from User where age between 33 and age group by status order by status limit 34).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 34 order by age desc nulls last limit 35).sql().len();
@@ -56,8 +75,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 38).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 38.0) order by name limit 39).sql().len();
     n += select!(name, age * 2 + 39 from User where id in (select user_id from Post where title != status) order by age * 2 + 39 desc limit 40).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 41).sql().len();
-    n += select!(User where id in ids and name like "%41%" order by created_at desc offset 41).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 41)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%41%" order by created_at desc offset 41)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 42.0 limit 43).sql().len();
     n += select!(status, count(*), max(age) from User where age between 43 and age group by status order by status limit 44).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 44 order by age desc nulls last limit 45).sql().len();
@@ -66,8 +90,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 48).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 48.0) order by name limit 49).sql().len();
     n += select!(name, age * 2 + 49 from User where id in (select user_id from Post where title != status) order by age * 2 + 49 desc limit 50).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 51).sql().len();
-    n += select!(User where id in ids and name like "%51%" order by created_at desc offset 51).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 51)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%51%" order by created_at desc offset 51)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 52.0 limit 53).sql().len();
     n += select!(status, count(*), max(age) from User where age between 53 and age group by status order by status limit 54).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 54 order by age desc nulls last limit 55).sql().len();
@@ -76,8 +105,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 58).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 58.0) order by name limit 59).sql().len();
     n += select!(name, age * 2 + 59 from User where id in (select user_id from Post where title != status) order by age * 2 + 59 desc limit 60).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 61).sql().len();
-    n += select!(User where id in ids and name like "%61%" order by created_at desc offset 61).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 61)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%61%" order by created_at desc offset 61)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 62.0 limit 63).sql().len();
     n += select!(status, count(*), max(age) from User where age between 63 and age group by status order by status limit 64).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 64 order by age desc nulls last limit 65).sql().len();
@@ -86,8 +120,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 68).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 68.0) order by name limit 69).sql().len();
     n += select!(name, age * 2 + 69 from User where id in (select user_id from Post where title != status) order by age * 2 + 69 desc limit 70).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 71).sql().len();
-    n += select!(User where id in ids and name like "%71%" order by created_at desc offset 71).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 71)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%71%" order by created_at desc offset 71)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 72.0 limit 73).sql().len();
     n += select!(status, count(*), max(age) from User where age between 73 and age group by status order by status limit 74).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 74 order by age desc nulls last limit 75).sql().len();
@@ -96,8 +135,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 78).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 78.0) order by name limit 79).sql().len();
     n += select!(name, age * 2 + 79 from User where id in (select user_id from Post where title != status) order by age * 2 + 79 desc limit 80).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 81).sql().len();
-    n += select!(User where id in ids and name like "%81%" order by created_at desc offset 81).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 81)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%81%" order by created_at desc offset 81)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 82.0 limit 83).sql().len();
     n += select!(status, count(*), max(age) from User where age between 83 and age group by status order by status limit 84).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 84 order by age desc nulls last limit 85).sql().len();
@@ -106,8 +150,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 88).sql().len();
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 88.0) order by name limit 89).sql().len();
     n += select!(name, age * 2 + 89 from User where id in (select user_id from Post where title != status) order by age * 2 + 89 desc limit 90).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 91).sql().len();
-    n += select!(User where id in ids and name like "%91%" order by created_at desc offset 91).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 91)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%91%" order by created_at desc offset 91)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 92.0 limit 93).sql().len();
     n += select!(status, count(*), max(age) from User where age between 93 and age group by status order by status limit 94).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 94 order by age desc nulls last limit 95).sql().len();
@@ -117,7 +166,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 98.0) order by name limit 99).sql().len();
     n += select!(name, age * 2 + 99 from User where id in (select user_id from Post where title != status) order by age * 2 + 99 desc limit 100).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 101).sql().len();
-    n += select!(User where id in ids and name like "%101%" order by created_at desc offset 101).sql().len();
+    n += select!(User where id in ids and name like "%101%" order by created_at desc offset 101)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 102.0 limit 103).sql().len();
     n += select!(status, count(*), max(age) from User where age between 103 and age group by status order by status limit 104).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 104 order by age desc nulls last limit 105).sql().len();
@@ -127,7 +178,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 108.0) order by name limit 109).sql().len();
     n += select!(name, age * 2 + 109 from User where id in (select user_id from Post where title != status) order by age * 2 + 109 desc limit 110).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 111).sql().len();
-    n += select!(User where id in ids and name like "%111%" order by created_at desc offset 111).sql().len();
+    n += select!(User where id in ids and name like "%111%" order by created_at desc offset 111)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 112.0 limit 113).sql().len();
     n += select!(status, count(*), max(age) from User where age between 113 and age group by status order by status limit 114).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 114 order by age desc nulls last limit 115).sql().len();
@@ -137,7 +190,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 118.0) order by name limit 119).sql().len();
     n += select!(name, age * 2 + 119 from User where id in (select user_id from Post where title != status) order by age * 2 + 119 desc limit 120).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 121).sql().len();
-    n += select!(User where id in ids and name like "%121%" order by created_at desc offset 121).sql().len();
+    n += select!(User where id in ids and name like "%121%" order by created_at desc offset 121)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 122.0 limit 123).sql().len();
     n += select!(status, count(*), max(age) from User where age between 123 and age group by status order by status limit 124).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 124 order by age desc nulls last limit 125).sql().len();
@@ -147,7 +202,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 128.0) order by name limit 129).sql().len();
     n += select!(name, age * 2 + 129 from User where id in (select user_id from Post where title != status) order by age * 2 + 129 desc limit 130).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 131).sql().len();
-    n += select!(User where id in ids and name like "%131%" order by created_at desc offset 131).sql().len();
+    n += select!(User where id in ids and name like "%131%" order by created_at desc offset 131)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 132.0 limit 133).sql().len();
     n += select!(status, count(*), max(age) from User where age between 133 and age group by status order by status limit 134).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 134 order by age desc nulls last limit 135).sql().len();
@@ -157,7 +214,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 138.0) order by name limit 139).sql().len();
     n += select!(name, age * 2 + 139 from User where id in (select user_id from Post where title != status) order by age * 2 + 139 desc limit 140).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 141).sql().len();
-    n += select!(User where id in ids and name like "%141%" order by created_at desc offset 141).sql().len();
+    n += select!(User where id in ids and name like "%141%" order by created_at desc offset 141)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 142.0 limit 143).sql().len();
     n += select!(status, count(*), max(age) from User where age between 143 and age group by status order by status limit 144).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 144 order by age desc nulls last limit 145).sql().len();
@@ -167,7 +226,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 148.0) order by name limit 149).sql().len();
     n += select!(name, age * 2 + 149 from User where id in (select user_id from Post where title != status) order by age * 2 + 149 desc limit 150).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 151).sql().len();
-    n += select!(User where id in ids and name like "%151%" order by created_at desc offset 151).sql().len();
+    n += select!(User where id in ids and name like "%151%" order by created_at desc offset 151)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 152.0 limit 153).sql().len();
     n += select!(status, count(*), max(age) from User where age between 153 and age group by status order by status limit 154).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 154 order by age desc nulls last limit 155).sql().len();
@@ -177,7 +238,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 158.0) order by name limit 159).sql().len();
     n += select!(name, age * 2 + 159 from User where id in (select user_id from Post where title != status) order by age * 2 + 159 desc limit 160).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 161).sql().len();
-    n += select!(User where id in ids and name like "%161%" order by created_at desc offset 161).sql().len();
+    n += select!(User where id in ids and name like "%161%" order by created_at desc offset 161)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 162.0 limit 163).sql().len();
     n += select!(status, count(*), max(age) from User where age between 163 and age group by status order by status limit 164).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 164 order by age desc nulls last limit 165).sql().len();
@@ -187,7 +250,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 168.0) order by name limit 169).sql().len();
     n += select!(name, age * 2 + 169 from User where id in (select user_id from Post where title != status) order by age * 2 + 169 desc limit 170).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 171).sql().len();
-    n += select!(User where id in ids and name like "%171%" order by created_at desc offset 171).sql().len();
+    n += select!(User where id in ids and name like "%171%" order by created_at desc offset 171)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 172.0 limit 173).sql().len();
     n += select!(status, count(*), max(age) from User where age between 173 and age group by status order by status limit 174).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 174 order by age desc nulls last limit 175).sql().len();
@@ -197,7 +262,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 178.0) order by name limit 179).sql().len();
     n += select!(name, age * 2 + 179 from User where id in (select user_id from Post where title != status) order by age * 2 + 179 desc limit 180).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 181).sql().len();
-    n += select!(User where id in ids and name like "%181%" order by created_at desc offset 181).sql().len();
+    n += select!(User where id in ids and name like "%181%" order by created_at desc offset 181)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 182.0 limit 183).sql().len();
     n += select!(status, count(*), max(age) from User where age between 183 and age group by status order by status limit 184).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 184 order by age desc nulls last limit 185).sql().len();
@@ -207,7 +274,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 188.0) order by name limit 189).sql().len();
     n += select!(name, age * 2 + 189 from User where id in (select user_id from Post where title != status) order by age * 2 + 189 desc limit 190).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 191).sql().len();
-    n += select!(User where id in ids and name like "%191%" order by created_at desc offset 191).sql().len();
+    n += select!(User where id in ids and name like "%191%" order by created_at desc offset 191)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 192.0 limit 193).sql().len();
     n += select!(status, count(*), max(age) from User where age between 193 and age group by status order by status limit 194).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 194 order by age desc nulls last limit 195).sql().len();

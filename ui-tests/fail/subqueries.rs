@@ -26,4 +26,6 @@ fn main() {
     let _ = select!(name from User where exists (select id from Post where title = 1 and nme = "x"));
     // A subquery without `select`.
     let _ = select!(name from User where exists (id from Post));
+    // A subquery used as a value, of two columns.
+    let _ = select!(name, (select id, title from Post) as x from User);
 }

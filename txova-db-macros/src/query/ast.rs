@@ -156,7 +156,8 @@ fn peek_expr(input: ParseStream<'_>) -> bool {
         let name = i.to_string().to_ascii_lowercase();
         (super::expr::FUNCTIONS.contains(&name.as_str())
             && rest.group(proc_macro2::Delimiter::Parenthesis).is_some())
-            || (name == "case" && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
+            || ((name == "case" || name == "select")
+                && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
     });
     function || {
         let fork = input.fork();

@@ -4,7 +4,8 @@
 //! Before a statement is parsed each `case when ... end` is rewritten as the macro call
 //! `case! { when ... end }`, which Rust reads as one expression whose tokens are kept; [`Case`]
 //! parses them where the expression is typed and emitted. `extract(field from x)` is
-//! rewritten as `extract(field, x)`.
+//! rewritten as `extract(field, x)`, and a scalar subquery `(select ...)` as
+//! `select! { ... }`.
 
 use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
@@ -82,6 +83,31 @@ pub(crate) fn rewrite(tokens: TokenStream) -> syn::Result<TokenStream> {
                 continue;
             }
         }
+        // `(select ...)` as a value (not after `exists` or `in`, which read their own) is
+        // the scalar subquery `select! { ... }`.
+        if let TokenTree::Group(g) = t
+            && g.delimiter() == Delimiter::Parenthesis
+            && g.stream()
+                .into_iter()
+                .next()
+                .is_some_and(|f| is_kw(&f, "select"))
+            && !i
+                .checked_sub(1)
+                .and_then(|j| tokens.get(j))
+                .is_some_and(|prev| is_kw(prev, "exists") || is_kw(prev, "in"))
+        {
+            let span = g.span();
+            let inner: TokenStream = g.stream().into_iter().skip(1).collect();
+            out.push(TokenTree::Ident(Ident::new("select", span)));
+            let mut bang = Punct::new('!', Spacing::Alone);
+            bang.set_span(span);
+            out.push(TokenTree::Punct(bang));
+            let mut body = Group::new(Delimiter::Brace, rewrite(inner)?);
+            body.set_span(span);
+            out.push(TokenTree::Group(body));
+            i += 1;
+            continue;
+        }
         match t {
             TokenTree::Group(g) => {
                 let mut g2 = Group::new(g.delimiter(), rewrite(g.stream())?);
@@ -105,6 +131,15 @@ pub(crate) struct Case {
 pub(crate) fn as_case(e: &Expr) -> Option<&ExprMacro> {
     match e {
         Expr::Macro(m) if m.mac.path.is_ident("case") => Some(m),
+        _ => None,
+    }
+}
+
+/// The scalar subquery `e` is (`(select ...)`, rewritten as `select! { ... }`), parsed, if it
+/// is one.
+pub(crate) fn scalar_subquery(e: &Expr) -> Option<syn::Result<super::select::Select>> {
+    match e {
+        Expr::Macro(m) if m.mac.path.is_ident("select") => Some(m.mac.parse_body()),
         _ => None,
     }
 }
@@ -172,6 +207,14 @@ mod tests {
         let ts: TokenStream = "x, case when a = 1 then 2 from T".parse().unwrap();
         let err = rewrite(ts).err().unwrap().to_string();
         assert!(err.contains("`case` without `end`"), "{err}");
+        let ts: TokenStream =
+            "(select max(a) from T), exists (select a from T), x in (select a from T)"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            rewrite(ts).unwrap().to_string(),
+            "select ! { max (a) from T } , exists (select a from T) , x in (select a from T)"
+        );
         let ts: TokenStream = "extract(year from created_at), extract(x)".parse().unwrap();
         assert_eq!(
             rewrite(ts).unwrap().to_string(),

@@ -99,6 +99,11 @@ impl Sql {
         }
     }
 
+    /// Records a mistake found while assembling.
+    pub(crate) fn error(&mut self, e: syn::Error) {
+        self.errors.push(e);
+    }
+
     /// Reports `table` when the statement does not use it.
     fn check_table(&mut self, table: &Path) {
         if !self.tables_known || self.tables.contains(&path_key(table)) {

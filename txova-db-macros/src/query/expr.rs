@@ -251,7 +251,7 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
         Expr::Assign(a) => is_sql(&a.left, bare) || is_sql(&a.right, bare),
         Expr::Call(c) => function(c).is_some(),
         Expr::Path(_) => column(e, bare).is_some(),
-        Expr::Macro(_) => case::as_case(e).is_some(),
+        Expr::Macro(_) => case::as_case(e).is_some() || case::scalar_subquery(e).is_some(),
         _ => false,
     }
 }
@@ -330,6 +330,13 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
         Expr::Macro(_) => {
             if let Some(Ok(c)) = case::parse(e) {
                 case_witness(sql, e, &c, bare, hint)
+            } else if let Some(Ok(s)) = case::scalar_subquery(e) {
+                // NULL when the subquery returns no row. Without one item (an error of its
+                // own), text stands in.
+                let w = s
+                    .item_witness(sql)
+                    .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
+                quote!(#p::case_no_else(#w))
             } else {
                 quote!(#p::ty::<()>())
             }
@@ -486,6 +493,16 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         Expr::Macro(_) => {
             if let Some(Ok(c)) = case::parse(e) {
                 emit_case(sql, &c, bare, hint);
+            } else if let Some(Ok(s)) = case::scalar_subquery(e) {
+                sql.text("(");
+                if s.subquery(sql).is_none() {
+                    sql.error(syn::Error::new(
+                        e.span(),
+                        "a subquery used as a value selects one column, expression, \
+                         `count`, `min` or `max`",
+                    ));
+                }
+                sql.text(")");
             }
         }
         Expr::Call(call) if function(call).as_deref() == Some("cast") => {
@@ -619,10 +636,43 @@ fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
     sql.text(")");
 }
 
+/// Mistakes in an `extract`: a field PostgreSQL does not know, or not `field from x`.
+fn check_extract(c: &ExprCall, errors: &mut Vec<syn::Error>) {
+    match extract_parts(c) {
+        Some((field, arg)) => {
+            let f = field.to_string().to_ascii_lowercase();
+            if !EXTRACT_FIELDS.contains(&f.as_str()) {
+                errors.push(syn::Error::new(
+                    field.span(),
+                    format!(
+                        "unknown field `{field}` of `extract`; the fields are {}",
+                        EXTRACT_FIELDS
+                            .iter()
+                            .map(|t| format!("`{t}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            check(arg, errors);
+        }
+        None => errors.push(syn::Error::new_spanned(
+            &c.func,
+            "write `extract(<field> from <expression>)`, such as \
+             `extract(year from created_at)`",
+        )),
+    }
+}
+
 /// Mistakes in the shape of an expression: a function with the wrong number of arguments, a
 /// cast to a type the grammar does not know, a `case` that does not parse.
 pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
     match e {
+        Expr::Macro(_) if case::scalar_subquery(e).is_some() => {
+            if let Some(Err(err)) = case::scalar_subquery(e) {
+                errors.push(err);
+            }
+        }
         Expr::Macro(_) => match case::parse(e) {
             Some(Ok(c)) => {
                 for b in c.whens.iter().map(|w| &w.1).chain(&c.otherwise) {
@@ -673,30 +723,7 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
         Expr::Call(c) => {
             let Some(name) = function(c) else { return };
             if name == "extract" {
-                match extract_parts(c) {
-                    Some((field, arg)) => {
-                        let f = field.to_string().to_ascii_lowercase();
-                        if !EXTRACT_FIELDS.contains(&f.as_str()) {
-                            errors.push(syn::Error::new(
-                                field.span(),
-                                format!(
-                                    "unknown field `{field}` of `extract`; the fields are {}",
-                                    EXTRACT_FIELDS
-                                        .iter()
-                                        .map(|t| format!("`{t}`"))
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            ));
-                        }
-                        check(arg, errors);
-                    }
-                    None => errors.push(syn::Error::new_spanned(
-                        &c.func,
-                        "write `extract(<field> from <expression>)`, such as \
-                         `extract(year from created_at)`",
-                    )),
-                }
+                check_extract(c, errors);
                 return;
             }
             let want = match name.as_str() {

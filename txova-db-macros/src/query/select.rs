@@ -13,7 +13,7 @@ use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::{Path, Token};
 
-use super::ast::{self, Bound, ColRef, Cond, Item, OrderKey, Selected};
+use super::ast::{self, Agg, Bound, ColRef, Cond, Item, OrderKey, Selected};
 use super::expand::{Sql, p, path_key};
 use super::{check, expr, kw};
 use crate::common::Errors;
@@ -413,7 +413,6 @@ impl Select {
     /// query (`User::id`) is a correlated reference. Returns the witness of its one result
     /// item, when it has one that is a column or an expression.
     pub(crate) fn subquery(&self, sql: &mut Sql) -> Option<TokenStream> {
-        let p = p();
         let outer = sql.enter(self.from.clone());
         let left_tables: Vec<String> = self
             .joins
@@ -434,23 +433,51 @@ impl Select {
         if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
             errors.spanned(agg, "an aggregate cannot be in `where`");
         }
-        let witness = match self.items.as_deref() {
+        let witness = self.one_witness(sql, &left_tables);
+        sql.leave(outer, errors);
+        witness
+    }
+
+    /// The witness of the one result item of this subquery, read in the statement `sql`
+    /// assembles.
+    pub(crate) fn item_witness(&self, sql: &Sql) -> Option<TokenStream> {
+        let left_tables: Vec<String> = self
+            .joins
+            .iter()
+            .filter(|j| j.left)
+            .map(|j| path_key(&j.table))
+            .collect();
+        // Types only: a statement of its own, reading this subquery's table.
+        let mut inner = Sql::new(self.from.clone());
+        inner.left_tables.clone_from(&sql.left_tables);
+        inner.left_tables.extend(left_tables.iter().cloned());
+        self.one_witness(&inner, &left_tables)
+    }
+
+    /// The witness of the one result item: a column, an expression, `count`, `min` or `max`.
+    fn one_witness(&self, sql: &Sql, left_tables: &[String]) -> Option<TokenStream> {
+        let p = p();
+        let column = |c: &ColRef| {
+            let h = c.handle(&self.from);
+            if left_tables.contains(&path_key(c.table(&self.from))) {
+                quote!(#p::ty_col_opt(&#h))
+            } else {
+                quote!(#p::ty_col(&#h))
+            }
+        };
+        match self.items.as_deref() {
             Some([only]) => match &only.item {
-                Item::Column(c) => {
-                    let h = c.handle(&self.from);
-                    Some(if left_tables.contains(&path_key(c.table(&self.from))) {
-                        quote!(#p::ty_col_opt(&#h))
-                    } else {
-                        quote!(#p::ty_col(&#h))
-                    })
-                }
+                Item::Column(c) => Some(column(c)),
                 Item::Expr(e) => Some(expr::witness(sql, e, expr::Bare::Column, None)),
+                Item::Agg(Agg::Count | Agg::CountDistinct, ..) => Some(quote!(#p::ty::<i64>())),
+                Item::Agg(Agg::Min | Agg::Max, _, Some(c)) => {
+                    let w = column(c);
+                    Some(quote!(#p::case_no_else(#w)))
+                }
                 Item::Table(_) | Item::Agg(..) => None,
             },
             _ => None,
-        };
-        sql.leave(outer, errors);
-        witness
+        }
     }
 
     /// Appends the result items; returns the row mapper's body.
