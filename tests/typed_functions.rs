@@ -354,3 +354,28 @@ async fn scalar_subqueries_are_nullable_values() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_grouping_rule_reads_inside_expressions() {
+    let (_db, pool) = seeded("typed_fn_grouping").await;
+    // `name` inside an expression, grouped through the primary key (functional dependency),
+    // and `age` inside an expression written like a key of `group by`.
+    let q = select!(upper(User::name) || "!", User::age / 10, count(Post::id) from User
+        left join Post on Post::user_id = User::id group by User::id, User::age / 10
+        order by upper(User::name) || "!");
+    let got: Vec<(String, i32, i64)> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<(String, i32, i64)> = pool
+        .query(
+            "SELECT upper(users.name) || '!', users.age / 10, count(posts.id) FROM users \
+             LEFT JOIN posts ON posts.user_id = users.id GROUP BY users.id, users.age / 10 \
+             ORDER BY upper(users.name) || '!'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got[0], ("ANN!".to_owned(), 3, 2));
+}

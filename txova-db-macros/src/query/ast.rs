@@ -416,6 +416,33 @@ impl Cond {
     }
 }
 
+impl Cond {
+    /// Calls `f` on every expression the condition tests (both sides of a comparison of
+    /// expressions, `between` over an expression), for the grouping rule.
+    pub(crate) fn exprs<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+        match self {
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                a.exprs(f);
+                b.exprs(f);
+            }
+            Cond::Not(c) | Cond::Paren(c) => c.exprs(f),
+            Cond::Pred(p) => match &**p {
+                Pred::Expr(l, _, r) => {
+                    f(l);
+                    f(r);
+                }
+                Pred::BetweenExpr(e, _, lo, hi) => {
+                    f(e);
+                    f(lo);
+                    f(hi);
+                }
+                Pred::Cmp(_, _, v) => f(v),
+                _ => {}
+            },
+        }
+    }
+}
+
 fn value(input: ParseStream<'_>) -> syn::Result<Expr> {
     if input.is_empty() {
         return Err(input.error("expected a value (a Rust expression) here"));

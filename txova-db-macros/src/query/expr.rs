@@ -68,6 +68,61 @@ const EXTRACT_FIELDS: [&str; 22] = [
     "year",
 ];
 
+/// The columns `e` uses outside aggregates and outside the sub-expressions written like a key
+/// of `group by` (`keys`, as tokens), for the grouping rule.
+pub(crate) fn free_columns(e: &Expr, keys: &[String], out: &mut Vec<ColRef>) {
+    if keys.contains(&quote!(#e).to_string()) {
+        return;
+    }
+    match e {
+        Expr::Paren(x) => free_columns(&x.expr, keys, out),
+        Expr::Group(x) => free_columns(&x.expr, keys, out),
+        Expr::Binary(b) => {
+            free_columns(&b.left, keys, out);
+            free_columns(&b.right, keys, out);
+        }
+        Expr::Assign(a) => {
+            free_columns(&a.left, keys, out);
+            free_columns(&a.right, keys, out);
+        }
+        Expr::Macro(_) => {
+            if let Some(Ok(c)) = case::parse(e) {
+                for (cond, then) in &c.whens {
+                    cond.columns(&mut |col| out.push(col.clone_ref()));
+                    free_columns(then, keys, out);
+                }
+                if let Some(o) = &c.otherwise {
+                    free_columns(o, keys, out);
+                }
+            }
+        }
+        Expr::Call(c) => match function(c).as_deref() {
+            Some(name) if AGGREGATES.contains(&name) => {}
+            Some("cast") => {
+                if let Some((arg, ..)) = cast_parts(c) {
+                    free_columns(&arg, keys, out);
+                }
+            }
+            Some("extract") => {
+                if let Some((_, arg)) = extract_parts(c) {
+                    free_columns(arg, keys, out);
+                }
+            }
+            Some(_) => {
+                for a in &c.args {
+                    free_columns(a, keys, out);
+                }
+            }
+            None => {}
+        },
+        _ => {
+            if let Some(c) = column(e, Bare::Column) {
+                out.push(c);
+            }
+        }
+    }
+}
+
 /// The first aggregate function in `e` (`string_agg`, ...), for the grouping rule and for
 /// refusing aggregates in `where`.
 pub(crate) fn aggregate(e: &Expr) -> Option<&syn::Ident> {

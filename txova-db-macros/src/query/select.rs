@@ -507,13 +507,25 @@ impl Select {
     fn grouping(&self) -> check::Grouping<'_> {
         let mut uses = Vec::new();
         let mut aggregated = !self.group_keys.is_empty() || self.having.is_some();
+        // The expressions of `group by`: one written again elsewhere is grouped as a whole.
+        let keys: Vec<String> = self
+            .group_keys
+            .iter()
+            .filter_map(|k| match k {
+                Item::Expr(e) => Some(quote!(#e).to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut in_exprs = Vec::new();
         for s in self.items.iter().flatten() {
             match &s.item {
                 Item::Agg(..) => aggregated = true,
                 Item::Column(c) => uses.push(check::Use::Column(c)),
                 Item::Table(t) => uses.push(check::Use::Table(t)),
-                // Not checked yet: the columns inside an expression.
-                Item::Expr(e) => aggregated |= expr::aggregate(e).is_some(),
+                Item::Expr(e) => {
+                    aggregated |= expr::aggregate(e).is_some();
+                    expr::free_columns(e, &keys, &mut in_exprs);
+                }
             }
         }
         if self.items.is_none() {
@@ -523,13 +535,18 @@ impl Select {
             match &k.key {
                 Item::Agg(..) => aggregated = true,
                 Item::Column(c) => uses.push(check::Use::Column(c)),
-                Item::Expr(e) => aggregated |= expr::aggregate(e).is_some(),
+                Item::Expr(e) => {
+                    aggregated |= expr::aggregate(e).is_some();
+                    expr::free_columns(e, &keys, &mut in_exprs);
+                }
                 Item::Table(_) => {}
             }
         }
         if let Some(h) = &self.having {
             h.columns(&mut |c| uses.push(check::Use::Column(c)));
+            h.exprs(&mut |e| expr::free_columns(e, &keys, &mut in_exprs));
         }
+        uses.extend(in_exprs.into_iter().map(check::Use::InExpr));
         check::Grouping {
             aggregated,
             main: &self.from,
