@@ -11,7 +11,7 @@ use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenStream, TokenTre
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, ExprMacro};
 
-use super::ast::Cond;
+use super::cond::Cond;
 use super::kw;
 
 fn is_kw(t: &TokenTree, kw: &str) -> bool {

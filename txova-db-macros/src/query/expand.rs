@@ -6,9 +6,8 @@ use quote::{quote, quote_spanned};
 use syn::Path;
 use syn::spanned::Spanned as _;
 
-use super::ast::{
-    Agg, Assign, AssignValue, Bound, ColRef, Cond, Item, OrderKey, Pred, Returning, Selected,
-};
+use super::ast::{Agg, Assign, AssignValue, Bound, ColRef, Item, OrderKey, Returning, Selected};
+use super::cond::{Cond, Pred};
 use super::expr::{self, Bare};
 use super::update::Filter;
 

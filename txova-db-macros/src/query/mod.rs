@@ -1,10 +1,12 @@
 //! `select!`, `insert!`, `update!` and `delete!`: each statement's grammar and expansion in
-//! its own module, over a shared grammar of columns, conditions and result items (`ast`) and
+//! its own module, over a shared grammar of columns and result items (`ast`), of conditions (`cond`) and
+//! of expressions (`expr`, `case`), and
 //! a shared SQL assembler (`expand`).
 
 mod ast;
 mod case;
 mod check;
+mod cond;
 pub(crate) mod delete;
 mod expand;
 mod expr;

@@ -13,7 +13,8 @@ use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::{Path, Token};
 
-use super::ast::{self, Agg, Bound, ColRef, Cond, Item, OrderKey, Selected};
+use super::ast::{self, Agg, Bound, ColRef, Item, OrderKey, Selected};
+use super::cond::Cond;
 use super::expand::{Sql, p, path_key};
 use super::{check, expr, kw};
 use crate::common::Errors;
