@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use proptest::prelude::*;
-use txova_db::__entry::{from_json, go_json};
+use txova_db::__private::entry::{from_json, go_json};
 use txova_db_tests::go::go_interop;
 
 fn is_digits(s: &str) -> bool {

@@ -5,7 +5,7 @@
 //! tokens alone.
 
 use proptest::prelude::*;
-use txova_db::__entry::{Scanned, check_placeholders, rewrite_placeholders};
+use txova_db::__private::entry::{Scanned, check_placeholders, rewrite_placeholders};
 
 /// One token of a generated fragment; tokens are joined by a space.
 #[derive(Debug, Clone)]

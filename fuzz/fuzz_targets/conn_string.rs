@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use txova_db::__entry::parse_conn_string;
+use txova_db::__private::entry::parse_conn_string;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(url) = std::str::from_utf8(data) else {

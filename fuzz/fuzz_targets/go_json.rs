@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use txova_db::__entry::{from_json, go_json};
+use txova_db::__private::entry::{from_json, go_json};
 
 fuzz_target!(|data: &[u8]| {
     if data.len() >= 8 {

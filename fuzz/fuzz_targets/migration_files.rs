@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use txova_db::__entry::parse_migration_name;
+use txova_db::__private::entry::parse_migration_name;
 use txova_db::postgres::MigrationSource;
 
 fuzz_target!(|data: &[u8]| {

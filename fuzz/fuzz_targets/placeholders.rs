@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use txova_db::__entry::{check_placeholders, rewrite_placeholders};
+use txova_db::__private::entry::{check_placeholders, rewrite_placeholders};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(fragment) = std::str::from_utf8(data) else {

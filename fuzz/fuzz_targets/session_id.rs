@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use txova_db::__entry::session_id_masked_tag;
+use txova_db::__private::entry::session_id_masked_tag;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(id) = std::str::from_utf8(data) else {

@@ -23,8 +23,6 @@
 #![forbid(unsafe_code)]
 
 #[doc(hidden)]
-pub mod __entry;
-#[doc(hidden)]
 pub mod __private;
 mod backoff;
 mod error;

@@ -4,6 +4,7 @@
 
 mod bind;
 mod check;
+pub mod entry;
 mod expr;
 mod pg_enum;
 mod read;

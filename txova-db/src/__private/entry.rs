@@ -2,8 +2,6 @@
 //! (`fuzz/`) and the property tests (`tests/prop_*.rs`). Not a public API: it may change in
 //! any release.
 
-#![doc(hidden)]
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
