@@ -1,7 +1,6 @@
 //! `select!`, `insert!`, `update!` and `delete!`: each statement's grammar and expansion in
-//! its own module, over a shared grammar of columns and result items (`ast`), of conditions (`cond`) and
-//! of expressions (`expr`, `case`), and
-//! a shared SQL assembler (`expand`).
+//! its own module, over a shared grammar of columns and result items (`ast`), of conditions
+//! (`cond`) and of expressions (`expr`, `case`), and a shared SQL assembler (`expand`).
 
 mod ast;
 mod case;
