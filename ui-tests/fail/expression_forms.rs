@@ -25,6 +25,8 @@ fn main() {
     let _ = select!(name || age from User);
     // `nullif` over different types.
     let _ = select!(nullif(age, User::name) from User);
+    // `like` on a number, and with a pattern that is not text.
+    let _ = select!(id from User where length(name) like "1%" or lower(name) like 1);
     // `between` over an expression, with a bound of another type.
     let _ = select!(id from User where length(name) between "a" and 3);
 }

@@ -57,6 +57,10 @@ pub(crate) enum Pred {
     Expr(Expr, CmpOp, Expr),
     /// `<expression> [not] between <expression> and <expression>`.
     BetweenExpr(Expr, bool, Expr, Expr),
+    /// `<expression> is [not] null`.
+    NullExpr(Expr, bool),
+    /// `<expression> [not] like|ilike <value>`.
+    LikeExpr(Expr, bool, bool, Expr),
     /// `exists (select ...)`.
     Exists(Box<super::select::Select>),
     /// `col [not] in (select ...)`.
@@ -69,16 +73,16 @@ impl Cond {
         match self {
             Cond::And(a, b) | Cond::Or(a, b) => a.aggregate().or_else(|| b.aggregate()),
             Cond::Not(c) | Cond::Paren(c) => c.aggregate(),
-            Cond::Pred(p) => match &**p {
-                Pred::Agg(_, ident, ..) => Some(ident),
-                Pred::Expr(l, _, r) => {
-                    super::expr::aggregate(l).or_else(|| super::expr::aggregate(r))
+            Cond::Pred(p) => {
+                if let Pred::Agg(_, ident, ..) = &**p {
+                    return Some(ident);
                 }
-                Pred::BetweenExpr(e, _, lo, hi) => super::expr::aggregate(e)
-                    .or_else(|| super::expr::aggregate(lo))
-                    .or_else(|| super::expr::aggregate(hi)),
-                _ => None,
-            },
+                let mut found = None;
+                self.exprs(&mut |e| {
+                    found = found.or_else(|| super::expr::aggregate(e));
+                });
+                found
+            }
         }
     }
 }
@@ -100,7 +104,12 @@ impl Cond {
                 | Pred::Like(c, ..)
                 | Pred::Between(c, ..)
                 | Pred::InSelect(c, ..) => f(c),
-                Pred::Agg(..) | Pred::Expr(..) | Pred::BetweenExpr(..) | Pred::Exists(_) => {}
+                Pred::Agg(..)
+                | Pred::Expr(..)
+                | Pred::BetweenExpr(..)
+                | Pred::NullExpr(..)
+                | Pred::LikeExpr(..)
+                | Pred::Exists(_) => {}
             },
         }
     }
@@ -127,6 +136,11 @@ impl Cond {
                     f(hi);
                 }
                 Pred::Cmp(_, _, v) => f(v),
+                Pred::NullExpr(e, _) => f(e),
+                Pred::LikeExpr(e, _, _, v) => {
+                    f(e);
+                    f(v);
+                }
                 _ => {}
             },
         }
@@ -185,16 +199,34 @@ fn paren_cond(input: ParseStream<'_>) -> syn::Result<Cond> {
     Ok(Cond::Paren(Box::new(inner)))
 }
 
-/// A test on an expression: `e [not] between lo and hi`, or `e <op> e`.
+/// A test on an expression: `e is [not] null`, `e [not] between lo and hi`,
+/// `e [not] like|ilike pattern`, or `e <op> e`.
 fn expr_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
     let e = Expr::parse_without_eager_brace(input)?;
-    let not = kw::peek(input, "not") && kw::peek2(input, "between");
+    if kw::eat(input, "is")?.is_some() {
+        let not = kw::eat(input, "not")?.is_some();
+        kw::expect(
+            input,
+            "null",
+            "after `is` (write `is null` or `is not null`)",
+        )?;
+        return Ok(Pred::NullExpr(e, not));
+    }
+    let not = kw::peek(input, "not")
+        && ["between", "like", "ilike"]
+            .iter()
+            .any(|k| kw::peek2(input, k));
     if not {
         kw::eat(input, "not")?;
     }
     if kw::eat(input, "between")?.is_some() {
         let (lo, hi) = between_bounds(input)?;
         return Ok(Pred::BetweenExpr(e, not, lo, hi));
+    }
+    for (k, ilike) in [("like", false), ("ilike", true)] {
+        if kw::eat(input, k)?.is_some() {
+            return Ok(Pred::LikeExpr(e, not, ilike, value(input)?));
+        }
     }
     split_comparison(e)
 }

@@ -349,6 +349,28 @@ impl Sql {
                     )),
                 }
             }
+            Pred::NullExpr(e, not) => {
+                let w = self.expr(e, Bare::Column, None);
+                self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
+                // Its type is read nowhere else: the check makes the compiler work it out.
+                self.checks_push(quote_spanned!(e.span()=> #p::typed(#w)));
+            }
+            Pred::LikeExpr(e, not, ilike, v) => {
+                let w = self.expr(e, Bare::Column, None);
+                self.text(match (*not, *ilike) {
+                    (false, false) => " LIKE ",
+                    (true, false) => " NOT LIKE ",
+                    (false, true) => " ILIKE ",
+                    (true, true) => " NOT ILIKE ",
+                });
+                self.expr(
+                    v,
+                    Bare::Value,
+                    Some(&quote!(#p::ty::<::std::string::String>())),
+                );
+                let pp = super::ast::respan(p.clone(), e.span());
+                self.checks_push(quote_spanned!(e.span()=> #pp::typed(#pp::text_fn(#w))));
+            }
             Pred::BetweenExpr(e, not, lo, hi) => {
                 let wlo = expr::witness(self, lo, Bare::Value, None);
                 let we = self.expr(e, Bare::Column, Some(&wlo));
