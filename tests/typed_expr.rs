@@ -271,3 +271,23 @@ async fn expressions_are_tested_with_like_and_is_null() {
     assert_eq!(got, want);
     assert_eq!(got, ["Ann"]);
 }
+
+#[tokio::test]
+async fn on_conflict_sets_expressions_over_the_row_and_the_proposed_one() {
+    let (_db, pool) = seeded("typed_expr_upsert").await;
+    let mut ann = user("Ann", "active", 5);
+    ann.bio = Some("again".to_owned());
+    let q = insert!(into User values &ann on conflict (email) do update
+        set age = User::age + excluded.age, bio = coalesce(User::bio, "") || excluded.bio
+        returning age, bio);
+    assert!(
+        q.sql().ends_with(
+            "ON CONFLICT (email) DO UPDATE SET age = users.age + EXCLUDED.age, \
+             bio = coalesce(users.bio, $7) || EXCLUDED.bio RETURNING age, bio"
+        ),
+        "{}",
+        q.sql()
+    );
+    let row: (i32, Option<String>) = q.fetch_one(&pool).await.unwrap();
+    assert_eq!(row, (35, Some("Hiagain".to_owned())));
+}

@@ -27,6 +27,8 @@ fn main() {
     let _ = select!(nullif(age, User::name) from User);
     // `like` on a number, and with a pattern that is not text.
     let _ = select!(id from User where length(name) like "1%" or lower(name) like 1);
+    // `excluded` outside `on conflict do update`.
+    let _ = update!(User set age = User::age + excluded.age where id = 1_i64);
     // `between` over an expression, with a bound of another type.
     let _ = select!(id from User where length(name) between "a" and 3);
 }

@@ -414,12 +414,12 @@ pub(crate) fn parse_assigns(input: ParseStream<'_>) -> syn::Result<Vec<Assign>> 
             return Err(input.error("expected `=` and the column's new value"));
         }
         input.parse::<Token![=]>()?;
-        let value = if kw::peek(input, "excluded") && input.peek2(Token![.]) {
-            kw::eat(input, "excluded")?;
-            input.parse::<Token![.]>()?;
-            AssignValue::Excluded(input.parse()?)
-        } else {
-            AssignValue::Value(value(input)?)
+        // `excluded.col` alone is the proposed row's column; inside an expression it is
+        // read by the expression grammar.
+        let v = value(input)?;
+        let value = match super::expr::excluded(&v).cloned() {
+            Some(col) => AssignValue::Excluded(col),
+            None => AssignValue::Value(v),
         };
         out.push(Assign { col, value });
         if input.peek(Token![,]) {

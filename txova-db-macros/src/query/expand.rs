@@ -37,6 +37,8 @@ pub(crate) struct Sql {
     /// were written as: an equal expression written again (a key of `group by` or `order by`)
     /// reuses those parts, placeholders included, so the server sees one expression.
     item_exprs: Vec<(String, Vec<TokenStream>)>,
+    /// Whether `excluded.column` may be written (`on conflict do update set`).
+    pub(crate) excluded: bool,
 }
 
 /// What a subquery changes in the [`Sql`] it is written into, kept to be restored.
@@ -69,6 +71,7 @@ impl Sql {
             tables_known: true,
             errors: Vec::new(),
             item_exprs: Vec::new(),
+            excluded: false,
         }
     }
 

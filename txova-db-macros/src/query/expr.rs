@@ -254,6 +254,15 @@ fn qualified_column(path: &Path) -> Option<ColRef> {
     Some(ColRef::Qualified(table, col))
 }
 
+/// The column of `excluded.column` (the row an insert proposed, in `on conflict do update`).
+pub(crate) fn excluded(e: &Expr) -> Option<&syn::Ident> {
+    let Expr::Field(f) = e else { return None };
+    let (Expr::Path(base), syn::Member::Named(col)) = (&*f.base, &f.member) else {
+        return None;
+    };
+    base.path.is_ident("excluded").then_some(col)
+}
+
 /// The column `e` names, if it names one.
 fn column(e: &Expr, bare: Bare) -> Option<ColRef> {
     let Expr::Path(p) = e else { return None };
@@ -307,6 +316,7 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
         Expr::Call(c) => function(c).is_some(),
         Expr::Path(_) => column(e, bare).is_some(),
         Expr::Macro(_) => case::as_case(e).is_some() || case::scalar_subquery(e).is_some(),
+        Expr::Field(_) => excluded(e).is_some(),
         _ => false,
     }
 }
@@ -411,6 +421,11 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             }
         }
         Expr::Call(call) => call_witness(sql, call, bare, hint),
+        Expr::Field(_) => {
+            let main = &sql.main;
+            let col = excluded(e).cloned();
+            quote_spanned!(e.span()=> #p::ty_col(&#main::#col))
+        }
         _ => {
             let Some(c) = column(e, bare) else {
                 return quote!(#p::ty::<()>());
@@ -612,6 +627,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             }
         }
         Expr::Call(call) => emit_call(sql, call, bare),
+        Expr::Field(_) => emit_excluded(sql, e),
         _ => {
             if let Some(c) = column(e, bare) {
                 sql.column(&c);
@@ -619,6 +635,22 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         }
     }
     typed
+}
+
+/// Appends `excluded.col`, refused outside `on conflict do update set`.
+fn emit_excluded(sql: &mut Sql, e: &Expr) {
+    let p = p();
+    if let Some(col) = excluded(e) {
+        if !sql.excluded {
+            sql.error(syn::Error::new(
+                e.span(),
+                "`excluded.column` only means something in `on conflict do update set`",
+            ));
+        }
+        let main = sql.main.clone();
+        sql.text("EXCLUDED.");
+        sql.part(quote_spanned!(e.span()=> #p::Part::Str(#p::col(&#main::#col))));
+    }
 }
 
 /// Appends a `case`.
