@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Writes select_200.rs (200 distinct `select!` queries) and select_0.rs (the same file with
-# no query), whose build times differ by what the 200 queries cost to compile.
+# Writes select_200.rs (200 distinct `select!` queries in ten shapes, the expressions,
+# functions and subqueries of the grammar among them) and select_0.rs (the same file with no
+# query), whose build times differ by what the 200 queries cost to compile.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,20 +17,27 @@ write() {
         echo "mod model;"
         echo
         echo "use model::{Post, User};"
+        echo "use txova_db::postgres::Interval;"
         echo "#[allow(unused_imports, reason = \"the empty variant uses no macro\")]"
         echo "use txova_db::select;"
         echo
         echo "/// The total length of the queries' SQL, so none is optimised away."
         echo "fn total(age: i32, status: &str, ids: &[i64]) -> usize {"
-        echo "    let _ = (age, status, ids, Post::id, User::id);"
+        echo "    let ttl = Interval::from_days(7);"
+        echo "    let _ = (age, status, ids, ttl, Post::id, User::id);"
         if ((count > 0)); then echo "    let mut n = 0;"; fi
         for ((i = 0; i < count; i++)); do
-            case $((i % 5)) in
+            case $((i % 10)) in
             0) echo "    n += select!(id, name, email from User where age > age and status = status order by id limit $((i + 1))).sql().len();" ;;
             1) echo "    n += select!(User where id in ids and name like \"%$i%\" order by created_at desc offset $i).sql().len();" ;;
             2) echo "    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > $i.0 limit $((i + 1))).sql().len();" ;;
             3) echo "    n += select!(status, count(*), max(age) from User where age between $i and age group by status order by status limit $((i + 1))).sql().len();" ;;
             4) echo "    n += select!(id from User where (bio is null or status = status) and not age = $i order by age desc nulls last limit $((i + 1))).sql().len();" ;;
+            5) echo "    n += select!(case when age > $i then \"old\" else \"young\" end, cast(age as text) || name, nullif(bio, \"\") from User where length(name) between 1 and age limit $((i + 1))).sql().len();" ;;
+            6) echo "    n += select!(status, count(distinct age), string_agg(name, \",\"), bool_and(age > $i) from User group by status order by status limit $((i + 1))).sql().len();" ;;
+            7) echo "    n += select!(date_trunc(\"day\", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc(\"day\", created_at), extract(year from created_at) limit $((i + 1))).sql().len();" ;;
+            8) echo "    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > $i.0) order by name limit $((i + 1))).sql().len();" ;;
+            9) echo "    n += select!(name, age * 2 + $i from User where id in (select user_id from Post where title != status) order by age * 2 + $i desc limit $((i + 1))).sql().len();" ;;
             esac
         done
         if ((count > 0)); then echo "    n"; else echo "    0"; fi

@@ -7,12 +7,14 @@
 mod model;
 
 use model::{Post, User};
+use txova_db::postgres::Interval;
 #[allow(unused_imports, reason = "the empty variant uses no macro")]
 use txova_db::select;
 
 /// The total length of the queries' SQL, so none is optimised away.
 fn total(age: i32, status: &str, ids: &[i64]) -> usize {
-    let _ = (age, status, ids, Post::id, User::id);
+    let ttl = Interval::from_days(7);
+    let _ = (age, status, ids, ttl, Post::id, User::id);
     0
 }
 

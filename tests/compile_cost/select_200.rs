@@ -7,12 +7,14 @@
 mod model;
 
 use model::{Post, User};
+use txova_db::postgres::Interval;
 #[allow(unused_imports, reason = "the empty variant uses no macro")]
 use txova_db::select;
 
 /// The total length of the queries' SQL, so none is optimised away.
 fn total(age: i32, status: &str, ids: &[i64]) -> usize {
-    let _ = (age, status, ids, Post::id, User::id);
+    let ttl = Interval::from_days(7);
+    let _ = (age, status, ids, ttl, Post::id, User::id);
     let mut n = 0;
     n += select!(id, name, email from User where age > age and status = status order by id limit 1)
         .sql()
@@ -23,15 +25,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 2.0 limit 3).sql().len();
     n += select!(status, count(*), max(age) from User where age between 3 and age group by status order by status limit 4).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 4 order by age desc nulls last limit 5).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 6)
-        .sql()
-        .len();
-    n += select!(User where id in ids and name like "%6%" order by created_at desc offset 6)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 7.0 limit 8).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 8 and age group by status order by status limit 9).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 9 order by age desc nulls last limit 10).sql().len();
+    n += select!(case when age > 5 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 6).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 6) from User group by status order by status limit 7).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 8).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 8.0) order by name limit 9).sql().len();
+    n += select!(name, age * 2 + 9 from User where id in (select user_id from Post where title != status) order by age * 2 + 9 desc limit 10).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 11)
             .sql()
@@ -42,16 +40,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 12.0 limit 13).sql().len();
     n += select!(status, count(*), max(age) from User where age between 13 and age group by status order by status limit 14).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 14 order by age desc nulls last limit 15).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 16)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%16%" order by created_at desc offset 16)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 17.0 limit 18).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 18 and age group by status order by status limit 19).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 19 order by age desc nulls last limit 20).sql().len();
+    n += select!(case when age > 15 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 16).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 16) from User group by status order by status limit 17).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 18).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 18.0) order by name limit 19).sql().len();
+    n += select!(name, age * 2 + 19 from User where id in (select user_id from Post where title != status) order by age * 2 + 19 desc limit 20).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 21)
             .sql()
@@ -62,16 +55,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 22.0 limit 23).sql().len();
     n += select!(status, count(*), max(age) from User where age between 23 and age group by status order by status limit 24).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 24 order by age desc nulls last limit 25).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 26)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%26%" order by created_at desc offset 26)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 27.0 limit 28).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 28 and age group by status order by status limit 29).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 29 order by age desc nulls last limit 30).sql().len();
+    n += select!(case when age > 25 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 26).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 26) from User group by status order by status limit 27).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 28).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 28.0) order by name limit 29).sql().len();
+    n += select!(name, age * 2 + 29 from User where id in (select user_id from Post where title != status) order by age * 2 + 29 desc limit 30).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 31)
             .sql()
@@ -82,16 +70,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 32.0 limit 33).sql().len();
     n += select!(status, count(*), max(age) from User where age between 33 and age group by status order by status limit 34).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 34 order by age desc nulls last limit 35).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 36)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%36%" order by created_at desc offset 36)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 37.0 limit 38).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 38 and age group by status order by status limit 39).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 39 order by age desc nulls last limit 40).sql().len();
+    n += select!(case when age > 35 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 36).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 36) from User group by status order by status limit 37).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 38).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 38.0) order by name limit 39).sql().len();
+    n += select!(name, age * 2 + 39 from User where id in (select user_id from Post where title != status) order by age * 2 + 39 desc limit 40).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 41)
             .sql()
@@ -102,16 +85,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 42.0 limit 43).sql().len();
     n += select!(status, count(*), max(age) from User where age between 43 and age group by status order by status limit 44).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 44 order by age desc nulls last limit 45).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 46)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%46%" order by created_at desc offset 46)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 47.0 limit 48).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 48 and age group by status order by status limit 49).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 49 order by age desc nulls last limit 50).sql().len();
+    n += select!(case when age > 45 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 46).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 46) from User group by status order by status limit 47).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 48).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 48.0) order by name limit 49).sql().len();
+    n += select!(name, age * 2 + 49 from User where id in (select user_id from Post where title != status) order by age * 2 + 49 desc limit 50).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 51)
             .sql()
@@ -122,16 +100,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 52.0 limit 53).sql().len();
     n += select!(status, count(*), max(age) from User where age between 53 and age group by status order by status limit 54).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 54 order by age desc nulls last limit 55).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 56)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%56%" order by created_at desc offset 56)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 57.0 limit 58).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 58 and age group by status order by status limit 59).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 59 order by age desc nulls last limit 60).sql().len();
+    n += select!(case when age > 55 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 56).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 56) from User group by status order by status limit 57).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 58).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 58.0) order by name limit 59).sql().len();
+    n += select!(name, age * 2 + 59 from User where id in (select user_id from Post where title != status) order by age * 2 + 59 desc limit 60).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 61)
             .sql()
@@ -142,16 +115,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 62.0 limit 63).sql().len();
     n += select!(status, count(*), max(age) from User where age between 63 and age group by status order by status limit 64).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 64 order by age desc nulls last limit 65).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 66)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%66%" order by created_at desc offset 66)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 67.0 limit 68).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 68 and age group by status order by status limit 69).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 69 order by age desc nulls last limit 70).sql().len();
+    n += select!(case when age > 65 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 66).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 66) from User group by status order by status limit 67).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 68).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 68.0) order by name limit 69).sql().len();
+    n += select!(name, age * 2 + 69 from User where id in (select user_id from Post where title != status) order by age * 2 + 69 desc limit 70).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 71)
             .sql()
@@ -162,16 +130,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 72.0 limit 73).sql().len();
     n += select!(status, count(*), max(age) from User where age between 73 and age group by status order by status limit 74).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 74 order by age desc nulls last limit 75).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 76)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%76%" order by created_at desc offset 76)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 77.0 limit 78).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 78 and age group by status order by status limit 79).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 79 order by age desc nulls last limit 80).sql().len();
+    n += select!(case when age > 75 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 76).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 76) from User group by status order by status limit 77).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 78).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 78.0) order by name limit 79).sql().len();
+    n += select!(name, age * 2 + 79 from User where id in (select user_id from Post where title != status) order by age * 2 + 79 desc limit 80).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 81)
             .sql()
@@ -182,16 +145,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 82.0 limit 83).sql().len();
     n += select!(status, count(*), max(age) from User where age between 83 and age group by status order by status limit 84).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 84 order by age desc nulls last limit 85).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 86)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%86%" order by created_at desc offset 86)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 87.0 limit 88).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 88 and age group by status order by status limit 89).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 89 order by age desc nulls last limit 90).sql().len();
+    n += select!(case when age > 85 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 86).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 86) from User group by status order by status limit 87).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 88).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 88.0) order by name limit 89).sql().len();
+    n += select!(name, age * 2 + 89 from User where id in (select user_id from Post where title != status) order by age * 2 + 89 desc limit 90).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 91)
             .sql()
@@ -202,16 +160,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 92.0 limit 93).sql().len();
     n += select!(status, count(*), max(age) from User where age between 93 and age group by status order by status limit 94).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 94 order by age desc nulls last limit 95).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 96)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%96%" order by created_at desc offset 96)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 97.0 limit 98).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 98 and age group by status order by status limit 99).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 99 order by age desc nulls last limit 100).sql().len();
+    n += select!(case when age > 95 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 96).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 96) from User group by status order by status limit 97).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 98).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 98.0) order by name limit 99).sql().len();
+    n += select!(name, age * 2 + 99 from User where id in (select user_id from Post where title != status) order by age * 2 + 99 desc limit 100).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 101).sql().len();
     n += select!(User where id in ids and name like "%101%" order by created_at desc offset 101)
         .sql()
@@ -219,13 +172,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 102.0 limit 103).sql().len();
     n += select!(status, count(*), max(age) from User where age between 103 and age group by status order by status limit 104).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 104 order by age desc nulls last limit 105).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 106).sql().len();
-    n += select!(User where id in ids and name like "%106%" order by created_at desc offset 106)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 107.0 limit 108).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 108 and age group by status order by status limit 109).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 109 order by age desc nulls last limit 110).sql().len();
+    n += select!(case when age > 105 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 106).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 106) from User group by status order by status limit 107).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 108).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 108.0) order by name limit 109).sql().len();
+    n += select!(name, age * 2 + 109 from User where id in (select user_id from Post where title != status) order by age * 2 + 109 desc limit 110).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 111).sql().len();
     n += select!(User where id in ids and name like "%111%" order by created_at desc offset 111)
         .sql()
@@ -233,13 +184,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 112.0 limit 113).sql().len();
     n += select!(status, count(*), max(age) from User where age between 113 and age group by status order by status limit 114).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 114 order by age desc nulls last limit 115).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 116).sql().len();
-    n += select!(User where id in ids and name like "%116%" order by created_at desc offset 116)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 117.0 limit 118).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 118 and age group by status order by status limit 119).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 119 order by age desc nulls last limit 120).sql().len();
+    n += select!(case when age > 115 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 116).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 116) from User group by status order by status limit 117).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 118).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 118.0) order by name limit 119).sql().len();
+    n += select!(name, age * 2 + 119 from User where id in (select user_id from Post where title != status) order by age * 2 + 119 desc limit 120).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 121).sql().len();
     n += select!(User where id in ids and name like "%121%" order by created_at desc offset 121)
         .sql()
@@ -247,13 +196,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 122.0 limit 123).sql().len();
     n += select!(status, count(*), max(age) from User where age between 123 and age group by status order by status limit 124).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 124 order by age desc nulls last limit 125).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 126).sql().len();
-    n += select!(User where id in ids and name like "%126%" order by created_at desc offset 126)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 127.0 limit 128).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 128 and age group by status order by status limit 129).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 129 order by age desc nulls last limit 130).sql().len();
+    n += select!(case when age > 125 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 126).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 126) from User group by status order by status limit 127).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 128).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 128.0) order by name limit 129).sql().len();
+    n += select!(name, age * 2 + 129 from User where id in (select user_id from Post where title != status) order by age * 2 + 129 desc limit 130).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 131).sql().len();
     n += select!(User where id in ids and name like "%131%" order by created_at desc offset 131)
         .sql()
@@ -261,13 +208,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 132.0 limit 133).sql().len();
     n += select!(status, count(*), max(age) from User where age between 133 and age group by status order by status limit 134).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 134 order by age desc nulls last limit 135).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 136).sql().len();
-    n += select!(User where id in ids and name like "%136%" order by created_at desc offset 136)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 137.0 limit 138).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 138 and age group by status order by status limit 139).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 139 order by age desc nulls last limit 140).sql().len();
+    n += select!(case when age > 135 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 136).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 136) from User group by status order by status limit 137).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 138).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 138.0) order by name limit 139).sql().len();
+    n += select!(name, age * 2 + 139 from User where id in (select user_id from Post where title != status) order by age * 2 + 139 desc limit 140).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 141).sql().len();
     n += select!(User where id in ids and name like "%141%" order by created_at desc offset 141)
         .sql()
@@ -275,13 +220,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 142.0 limit 143).sql().len();
     n += select!(status, count(*), max(age) from User where age between 143 and age group by status order by status limit 144).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 144 order by age desc nulls last limit 145).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 146).sql().len();
-    n += select!(User where id in ids and name like "%146%" order by created_at desc offset 146)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 147.0 limit 148).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 148 and age group by status order by status limit 149).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 149 order by age desc nulls last limit 150).sql().len();
+    n += select!(case when age > 145 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 146).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 146) from User group by status order by status limit 147).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 148).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 148.0) order by name limit 149).sql().len();
+    n += select!(name, age * 2 + 149 from User where id in (select user_id from Post where title != status) order by age * 2 + 149 desc limit 150).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 151).sql().len();
     n += select!(User where id in ids and name like "%151%" order by created_at desc offset 151)
         .sql()
@@ -289,13 +232,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 152.0 limit 153).sql().len();
     n += select!(status, count(*), max(age) from User where age between 153 and age group by status order by status limit 154).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 154 order by age desc nulls last limit 155).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 156).sql().len();
-    n += select!(User where id in ids and name like "%156%" order by created_at desc offset 156)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 157.0 limit 158).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 158 and age group by status order by status limit 159).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 159 order by age desc nulls last limit 160).sql().len();
+    n += select!(case when age > 155 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 156).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 156) from User group by status order by status limit 157).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 158).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 158.0) order by name limit 159).sql().len();
+    n += select!(name, age * 2 + 159 from User where id in (select user_id from Post where title != status) order by age * 2 + 159 desc limit 160).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 161).sql().len();
     n += select!(User where id in ids and name like "%161%" order by created_at desc offset 161)
         .sql()
@@ -303,13 +244,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 162.0 limit 163).sql().len();
     n += select!(status, count(*), max(age) from User where age between 163 and age group by status order by status limit 164).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 164 order by age desc nulls last limit 165).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 166).sql().len();
-    n += select!(User where id in ids and name like "%166%" order by created_at desc offset 166)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 167.0 limit 168).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 168 and age group by status order by status limit 169).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 169 order by age desc nulls last limit 170).sql().len();
+    n += select!(case when age > 165 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 166).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 166) from User group by status order by status limit 167).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 168).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 168.0) order by name limit 169).sql().len();
+    n += select!(name, age * 2 + 169 from User where id in (select user_id from Post where title != status) order by age * 2 + 169 desc limit 170).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 171).sql().len();
     n += select!(User where id in ids and name like "%171%" order by created_at desc offset 171)
         .sql()
@@ -317,13 +256,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 172.0 limit 173).sql().len();
     n += select!(status, count(*), max(age) from User where age between 173 and age group by status order by status limit 174).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 174 order by age desc nulls last limit 175).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 176).sql().len();
-    n += select!(User where id in ids and name like "%176%" order by created_at desc offset 176)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 177.0 limit 178).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 178 and age group by status order by status limit 179).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 179 order by age desc nulls last limit 180).sql().len();
+    n += select!(case when age > 175 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 176).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 176) from User group by status order by status limit 177).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 178).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 178.0) order by name limit 179).sql().len();
+    n += select!(name, age * 2 + 179 from User where id in (select user_id from Post where title != status) order by age * 2 + 179 desc limit 180).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 181).sql().len();
     n += select!(User where id in ids and name like "%181%" order by created_at desc offset 181)
         .sql()
@@ -331,13 +268,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 182.0 limit 183).sql().len();
     n += select!(status, count(*), max(age) from User where age between 183 and age group by status order by status limit 184).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 184 order by age desc nulls last limit 185).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 186).sql().len();
-    n += select!(User where id in ids and name like "%186%" order by created_at desc offset 186)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 187.0 limit 188).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 188 and age group by status order by status limit 189).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 189 order by age desc nulls last limit 190).sql().len();
+    n += select!(case when age > 185 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 186).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 186) from User group by status order by status limit 187).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 188).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 188.0) order by name limit 189).sql().len();
+    n += select!(name, age * 2 + 189 from User where id in (select user_id from Post where title != status) order by age * 2 + 189 desc limit 190).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 191).sql().len();
     n += select!(User where id in ids and name like "%191%" order by created_at desc offset 191)
         .sql()
@@ -345,13 +280,11 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 192.0 limit 193).sql().len();
     n += select!(status, count(*), max(age) from User where age between 193 and age group by status order by status limit 194).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 194 order by age desc nulls last limit 195).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 196).sql().len();
-    n += select!(User where id in ids and name like "%196%" order by created_at desc offset 196)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 197.0 limit 198).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 198 and age group by status order by status limit 199).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 199 order by age desc nulls last limit 200).sql().len();
+    n += select!(case when age > 195 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 196).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 196) from User group by status order by status limit 197).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 198).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 198.0) order by name limit 199).sql().len();
+    n += select!(name, age * 2 + 199 from User where id in (select user_id from Post where title != status) order by age * 2 + 199 desc limit 200).sql().len();
     n
 }
 

@@ -26,6 +26,11 @@ impl Errors {
         }
     }
 
+    /// The collected mistakes as one error, if any.
+    pub(crate) fn into_error(self) -> Option<syn::Error> {
+        self.errors
+    }
+
     /// The collected mistakes as `compile_error!` invocations.
     pub(crate) fn into_compile_errors(self) -> TokenStream {
         self.errors

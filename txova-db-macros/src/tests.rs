@@ -97,6 +97,11 @@ fn render_part(part: &syn::Expr) -> String {
                         }),
                     ],
                 ) => s.value(),
+                // The cast of a value added to or subtracted from an expression (`::interval`
+                // beside a timestamp, nothing beside a number).
+                ("Str", [syn::Expr::Call(c)]) if last_ident(&c.func) == "param_cast" => {
+                    "{cast}".to_owned()
+                }
                 ("Str", [e]) => format!("{{{}}}", value(e)),
                 ("Param", [e]) => format!("${}", value(e)),
                 (kind, args) => {
@@ -287,7 +292,7 @@ fn select_names_each_mistake() {
             (
                 "frob(id) from User",
                 &[
-                    "unknown function `frob`; the aggregates are `count`, `sum`, `avg`, `min` and `max`",
+                    "unknown function `frob`; the aggregates are `count`, `sum`, `avg`, `min`, `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, `date_trunc` and `extract`",
                 ],
             ),
             (
@@ -729,8 +734,8 @@ fn expressions_assemble_their_sql() {
                  where lower(name) != x and age < User::age + 1 and created_at <= now() \
                  order by id",
                 "SELECT upper({User::name}), coalesce({User::bio}, {User::name}), \
-                 length({User::email}), ({User::age} * $1 + $2) FROM {User} \
-                 WHERE lower({User::name}) <> $3 AND {User::age} < {User::age} + $4 \
+                 length({User::email}), ({User::age} * $1 + $2{cast}) FROM {User} \
+                 WHERE lower({User::name}) <> $3 AND {User::age} < {User::age} + $4{cast} \
                  AND {User::created_at} <= now() ORDER BY {User::id}",
             ),
             (
@@ -752,7 +757,7 @@ fn expressions_assemble_their_sql() {
             // column is written with its table.
             (
                 "User set age = User::age + by * 2 where name = name returning age",
-                "UPDATE {User} SET {User::age} = {User::age} + $1 WHERE {User::name} = $2 \
+                "UPDATE {User} SET {User::age} = {User::age} + $1{cast} WHERE {User::name} = $2 \
                  RETURNING {User::age}",
             ),
             (
@@ -775,7 +780,7 @@ fn functions_are_known_by_name_and_arity() {
             (
                 "foo(name) from User",
                 &[
-                    "unknown function `foo`; the aggregates are `count`, `sum`, `avg`, `min` and `max`",
+                    "unknown function `foo`; the aggregates are `count`, `sum`, `avg`, `min`, `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, `date_trunc` and `extract`",
                 ],
             ),
         ],
@@ -1020,5 +1025,78 @@ fn test_attribute_arguments() {
     assert!(
         out.contains("Ok (R ((& :: txova_db :: __private :: Field :: < i32 >"),
         "{out}"
+    );
+}
+
+#[test]
+fn second_generation_expressions_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            (
+                "case when age > 1 then name else bio end, cast(age as int8), \
+                 nullif(age, 0), name || \"!\" from User",
+                "SELECT CASE WHEN {User::age} > $1 THEN {User::name} ELSE {User::bio} END, \
+                 CAST({User::age} AS int8), nullif({User::age}, $2), {User::name} || $3 \
+                 FROM {User}",
+            ),
+            (
+                "count(distinct age), string_agg(name, \",\"), array_agg(age), \
+                 bool_or(age > 1) from User",
+                "SELECT count(DISTINCT {User::age}), string_agg({User::name}, $1), \
+                 array_agg({User::age}), bool_or({User::age} > $2) FROM {User}",
+            ),
+            (
+                "date_trunc(\"day\", created_at), extract(year from created_at) from User \
+                 where created_at > now() - ttl",
+                "SELECT date_trunc($1, {User::created_at}), EXTRACT(year FROM \
+                 {User::created_at}) FROM {User} WHERE {User::created_at} > now() - $2{cast}",
+            ),
+            (
+                "age / 2 from User group by age / 2 order by age / 2",
+                "SELECT {User::age} / $1 FROM {User} GROUP BY {User::age} / $1 \
+                 ORDER BY {User::age} / $1",
+            ),
+            (
+                "id from User where exists (select Post::id from Post \
+                 where Post::user_id = User::id) and id in (select user_id from Post)",
+                "SELECT {User::id} FROM {User} WHERE EXISTS (SELECT {Post}.{Post::id} \
+                 FROM {Post} WHERE {Post}.{Post::user_id} = {User}.{User::id}) \
+                 AND {User::id} IN (SELECT {Post}.{Post::user_id} FROM {Post})",
+            ),
+        ],
+    );
+    assert_errors(
+        select,
+        &[
+            (
+                "cast(age as txt) from User",
+                &[
+                    "unknown SQL type `txt` in `cast`; the types are `text`, `varchar`, `bool`, \
+                   `boolean`, `int2`, `smallint`, `int4`, `int`, `integer`, `int8`, `bigint`, \
+                   `float4`, `real`, `float8`, `numeric`, `decimal`, `date`, `timestamp`, \
+                   `timestamptz`",
+                ],
+            ),
+            ("nullif(age) from User", &["`nullif` takes 2 arguments"]),
+            (
+                "string_agg(name) from User",
+                &["`string_agg` takes 2 arguments"],
+            ),
+            (
+                "case when age > 1 then 2 from User",
+                &[
+                    "`case` without `end`: write `case when <condition> then <expression> \
+                   [else <expression>] end`",
+                ],
+            ),
+            (
+                "id from User where string_agg(name, \",\") = x",
+                &[
+                    "an aggregate cannot be in `where`, which filters rows before they are \
+                   grouped; write it in `having` after `group by`",
+                ],
+            ),
+        ],
     );
 }

@@ -20,6 +20,7 @@ struct User {
     status: Status,
     age: i32,
     bio: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Table, Debug)]

@@ -1,10 +1,9 @@
-//! The grammar shared by the statements: column references, conditions, result items,
-//! ordering, assignments. Each keeps its syn nodes for error spans.
+//! The grammar shared by the statements: column references, result items, ordering,
+//! assignments (conditions are in `cond`). Each keeps its syn nodes for error spans.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
 use syn::{Expr, LitInt, Path, Token, parenthesized};
 
 use super::kw;
@@ -34,6 +33,14 @@ impl ColRef {
         match self {
             ColRef::Bare(_) => main,
             ColRef::Qualified(t, _) => t,
+        }
+    }
+
+    /// A copy of the reference.
+    pub(crate) fn clone_ref(&self) -> ColRef {
+        match self {
+            ColRef::Bare(c) => ColRef::Bare(c.clone()),
+            ColRef::Qualified(t, c) => ColRef::Qualified(t.clone(), c.clone()),
         }
     }
 
@@ -104,6 +111,8 @@ fn to_colref(mut path: Path) -> syn::Result<ColRef> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Agg {
     Count,
+    /// `count(distinct col)`.
+    CountDistinct,
     Sum,
     Avg,
     Min,
@@ -114,7 +123,7 @@ impl Agg {
     /// The marker type that names the aggregate in messages.
     pub(crate) fn marker(self) -> Ident {
         let name = match self {
-            Agg::Count => "count",
+            Agg::Count | Agg::CountDistinct => "count",
             Agg::Sum => "sum",
             Agg::Avg => "avg",
             Agg::Min => "min",
@@ -136,20 +145,67 @@ pub(crate) enum Item {
     Expr(Expr),
 }
 
-/// Whether the input starts an expression: a function of the grammar, or parentheses.
-fn peek_expr(input: ParseStream<'_>) -> bool {
+/// Whether the input starts an expression: a function of the grammar, `case`, parentheses,
+/// or a column followed by an operator (`age + 1`, `name || "!"`).
+pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
     if input.peek(syn::token::Paren) {
         return true;
     }
-    input.cursor().ident().is_some_and(|(i, rest)| {
-        super::expr::FUNCTIONS.contains(&i.to_string().to_ascii_lowercase().as_str())
-            && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
-    })
+    let function = input.cursor().ident().is_some_and(|(i, rest)| {
+        let name = i.to_string().to_ascii_lowercase();
+        (super::expr::FUNCTIONS.contains(&name.as_str())
+            && rest.group(proc_macro2::Delimiter::Parenthesis).is_some())
+            || ((name == "case" || name == "select")
+                && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
+    });
+    function || {
+        let fork = input.fork();
+        Path::parse_mod_style(&fork).is_ok()
+            && ["+", "-", "*", "/", "||"]
+                .iter()
+                .any(|op| peek_op(&fork, op))
+    }
+}
+
+/// Whether the next tokens are the operator `op` (and not the start of a longer one).
+fn peek_op(input: ParseStream<'_>, op: &str) -> bool {
+    let mut cursor = input.cursor();
+    let mut chars = op.chars().peekable();
+    while let Some(c) = chars.next() {
+        let Some((p, rest)) = cursor.punct() else {
+            return false;
+        };
+        if p.as_char() != c {
+            return false;
+        }
+        let last = chars.peek().is_none();
+        if last {
+            // `->`, `-=`, `/=`, `*=`, `+=` are not these operators.
+            return !(p.spacing() == proc_macro2::Spacing::Joint
+                && rest
+                    .punct()
+                    .is_some_and(|(n, _)| matches!(n.as_char(), '=' | '>')));
+        }
+        cursor = rest;
+    }
+    true
+}
+
+/// Whether a result item or a key starts with a column compared with something: a boolean
+/// expression (`age > 35`).
+fn peek_comparison(input: ParseStream<'_>) -> bool {
+    let fork = input.fork();
+    Path::parse_mod_style(&fork).is_ok()
+        && !fork.peek(Token![==])
+        && (fork.peek(Token![<])
+            || fork.peek(Token![>])
+            || fork.peek(Token![!=])
+            || fork.peek(Token![=]))
 }
 
 impl Parse for Item {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        if peek_expr(input) {
+        if peek_expr(input) || peek_comparison(input) {
             return Expr::parse_without_eager_brace(input).map(Item::Expr);
         }
         let path = Path::parse_mod_style(input).map_err(|e| {
@@ -172,8 +228,11 @@ impl Parse for Item {
 }
 
 /// Parses the `(*)` or `(column)` of the aggregate `ident`.
-fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, Option<ColRef>)> {
-    let agg = match ident.to_string().to_ascii_lowercase().as_str() {
+pub(crate) fn parse_aggregate(
+    ident: &Ident,
+    input: ParseStream<'_>,
+) -> syn::Result<(Agg, Option<ColRef>)> {
+    let mut agg = match ident.to_string().to_ascii_lowercase().as_str() {
         "count" => Agg::Count,
         "sum" => Agg::Sum,
         "avg" => Agg::Avg,
@@ -183,7 +242,10 @@ fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, O
             return Err(syn::Error::new_spanned(
                 ident,
                 format!(
-                    "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min` and `max`"
+                    "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min`, \
+                     `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other \
+                     functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, \
+                     `date_trunc` and `extract`"
                 ),
             ));
         }
@@ -200,6 +262,9 @@ fn parse_aggregate(ident: &Ident, input: ParseStream<'_>) -> syn::Result<(Agg, O
         }
         None
     } else {
+        if agg == Agg::Count && kw::eat(&content, "distinct")?.is_some() {
+            agg = Agg::CountDistinct;
+        }
         Some(content.parse::<ColRef>()?)
     };
     if !content.is_empty() {
@@ -229,14 +294,12 @@ impl Parse for Selected {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let item = input.parse()?;
         // Rust reads `lower(name) as n` as a cast: its type is the alias.
-        if let Item::Expr(Expr::Cast(cast)) = &item
-            && let syn::Type::Path(ty) = &*cast.ty
-            && ty.qself.is_none()
-            && let Some(alias) = ty.path.get_ident()
+        if let Item::Expr(e) = &item
+            && let Some((e, alias)) = super::expr::split_as(e)
         {
             return Ok(Selected {
-                item: Item::Expr((*cast.expr).clone()),
-                alias: Some(alias.clone()),
+                item: Item::Expr(e),
+                alias: Some(alias),
             });
         }
         let alias = if input.peek(Token![as]) {
@@ -259,253 +322,12 @@ pub(crate) fn parse_items(input: ParseStream<'_>) -> syn::Result<Vec<Selected>> 
     Ok(items)
 }
 
-/// A comparison operator.
-#[derive(Clone, Copy)]
-pub(crate) enum CmpOp {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl CmpOp {
-    pub(crate) fn sql(self) -> &'static str {
-        match self {
-            CmpOp::Eq => " = ",
-            CmpOp::Ne => " <> ",
-            CmpOp::Lt => " < ",
-            CmpOp::Le => " <= ",
-            CmpOp::Gt => " > ",
-            CmpOp::Ge => " >= ",
-        }
-    }
-}
-
-/// A condition (`where`, `on`, ...).
-pub(crate) enum Cond {
-    And(Box<Cond>, Box<Cond>),
-    Or(Box<Cond>, Box<Cond>),
-    Not(Box<Cond>),
-    Paren(Box<Cond>),
-    Pred(Box<Pred>),
-}
-
-/// One test on a column.
-pub(crate) enum Pred {
-    Cmp(ColRef, CmpOp, Expr),
-    Null(ColRef, bool, Ident),
-    In(ColRef, bool, Vec<Expr>),
-    InSlice(ColRef, bool, Expr),
-    Like(ColRef, bool, bool, Expr),
-    Between(ColRef, bool, Expr, Expr),
-    /// An aggregate compared with a value, in `having`.
-    Agg(Agg, Ident, Option<ColRef>, CmpOp, Expr),
-    /// An expression compared with another: `lower(name) = x`.
-    Expr(Expr, CmpOp, Expr),
-}
-
-impl Cond {
-    /// The first aggregate in the condition, for refusing aggregates in `where`.
-    pub(crate) fn aggregate(&self) -> Option<&Ident> {
-        match self {
-            Cond::And(a, b) | Cond::Or(a, b) => a.aggregate().or_else(|| b.aggregate()),
-            Cond::Not(c) | Cond::Paren(c) => c.aggregate(),
-            Cond::Pred(p) => match &**p {
-                Pred::Agg(_, ident, ..) => Some(ident),
-                _ => None,
-            },
-        }
-    }
-}
-
-impl Cond {
-    /// Calls `f` on every column the condition tests outside an aggregate.
-    pub(crate) fn columns<'a>(&'a self, f: &mut impl FnMut(&'a ColRef)) {
-        match self {
-            Cond::And(a, b) | Cond::Or(a, b) => {
-                a.columns(f);
-                b.columns(f);
-            }
-            Cond::Not(c) | Cond::Paren(c) => c.columns(f),
-            Cond::Pred(p) => match &**p {
-                Pred::Cmp(c, ..)
-                | Pred::Null(c, ..)
-                | Pred::In(c, ..)
-                | Pred::InSlice(c, ..)
-                | Pred::Like(c, ..)
-                | Pred::Between(c, ..) => f(c),
-                Pred::Agg(..) | Pred::Expr(..) => {}
-            },
-        }
-    }
-}
-
-fn value(input: ParseStream<'_>) -> syn::Result<Expr> {
+/// A value: a Rust expression.
+pub(crate) fn value(input: ParseStream<'_>) -> syn::Result<Expr> {
     if input.is_empty() {
         return Err(input.error("expected a value (a Rust expression) here"));
     }
     Expr::parse_without_eager_brace(input)
-}
-
-impl Parse for Cond {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut left = parse_and(input)?;
-        while kw::eat(input, "or")?.is_some() {
-            left = Cond::Or(Box::new(left), Box::new(parse_and(input)?));
-        }
-        Ok(left)
-    }
-}
-
-fn parse_and(input: ParseStream<'_>) -> syn::Result<Cond> {
-    let mut left = parse_not(input)?;
-    while kw::eat(input, "and")?.is_some() {
-        left = Cond::And(Box::new(left), Box::new(parse_not(input)?));
-    }
-    Ok(left)
-}
-
-fn parse_not(input: ParseStream<'_>) -> syn::Result<Cond> {
-    if kw::eat(input, "not")?.is_some() {
-        return Ok(Cond::Not(Box::new(parse_not(input)?)));
-    }
-    if input.peek(syn::token::Paren) {
-        let content;
-        parenthesized!(content in input);
-        let inner: Cond = content.parse()?;
-        if !content.is_empty() {
-            return Err(content.error("expected `and`, `or` or `)`"));
-        }
-        return Ok(Cond::Paren(Box::new(inner)));
-    }
-    parse_pred(input).map(|p| Cond::Pred(Box::new(p)))
-}
-
-fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
-    let aggregate = input.cursor().ident().is_some_and(|(i, rest)| {
-        matches!(
-            i.to_string().to_ascii_lowercase().as_str(),
-            "count" | "sum" | "avg" | "min" | "max"
-        ) && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
-    });
-    if aggregate {
-        let ident: Ident = input.parse()?;
-        let (agg, arg) = parse_aggregate(&ident, input)?;
-        let op = parse_cmp_op(input)?;
-        return Ok(Pred::Agg(agg, ident, arg, op, value(input)?));
-    }
-    if peek_expr(input) && !input.peek(syn::token::Paren) {
-        let e = Expr::parse_without_eager_brace(input)?;
-        return split_comparison(e);
-    }
-    let col: ColRef = input.parse()?;
-    if let Some(is) = kw::eat(input, "is")? {
-        let not = kw::eat(input, "not")?.is_some();
-        kw::expect(
-            input,
-            "null",
-            "after `is` (write `is null` or `is not null`)",
-        )?;
-        return Ok(Pred::Null(col, not, is));
-    }
-    let not = kw::eat(input, "not")?.is_some();
-    if kw::eat(input, "in")?.is_some() {
-        if input.peek(syn::token::Paren) {
-            let content;
-            parenthesized!(content in input);
-            let list = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
-            if list.is_empty() {
-                return Err(content.error("expected at least one value in the list"));
-            }
-            return Ok(Pred::In(col, not, list.into_iter().collect()));
-        }
-        return Ok(Pred::InSlice(col, not, value(input)?));
-    }
-    if kw::eat(input, "like")?.is_some() {
-        return Ok(Pred::Like(col, not, false, value(input)?));
-    }
-    if kw::eat(input, "ilike")?.is_some() {
-        return Ok(Pred::Like(col, not, true, value(input)?));
-    }
-    if kw::eat(input, "between")?.is_some() {
-        let lo = value(input)?;
-        kw::expect(input, "and", "between the bounds of `between`")?;
-        let hi = value(input)?;
-        return Ok(Pred::Between(col, not, lo, hi));
-    }
-    if not {
-        return Err(input.error("expected `in`, `like`, `ilike` or `between` after `not`"));
-    }
-    let op = parse_cmp_op(input)?;
-    Ok(Pred::Cmp(col, op, value(input)?))
-}
-
-/// Splits `left = right` (or `<`, `<=`, `>`, `>=`, `!=`) read as a Rust expression.
-fn split_comparison(e: Expr) -> syn::Result<Pred> {
-    use syn::BinOp;
-    match e {
-        Expr::Assign(a) => Ok(Pred::Expr(*a.left, CmpOp::Eq, *a.right)),
-        Expr::Binary(b) => {
-            let op = match b.op {
-                BinOp::Lt(_) => CmpOp::Lt,
-                BinOp::Le(_) => CmpOp::Le,
-                BinOp::Gt(_) => CmpOp::Gt,
-                BinOp::Ge(_) => CmpOp::Ge,
-                BinOp::Ne(_) => CmpOp::Ne,
-                BinOp::Eq(_) => {
-                    return Err(syn::Error::new_spanned(
-                        b.op,
-                        "SQL compares with `=`, not `==`",
-                    ));
-                }
-                _ => {
-                    return Err(syn::Error::new_spanned(
-                        b.op,
-                        "expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`",
-                    ));
-                }
-            };
-            Ok(Pred::Expr(*b.left, op, *b.right))
-        }
-        e => Err(syn::Error::new_spanned(
-            e,
-            "expected a comparison after the expression: `=`, `!=`, `<`, `<=`, `>`, `>=`",
-        )),
-    }
-}
-
-fn parse_cmp_op(input: ParseStream<'_>) -> syn::Result<CmpOp> {
-    Ok(if input.peek(Token![<=]) {
-        input.parse::<Token![<=]>()?;
-        CmpOp::Le
-    } else if input.peek(Token![>=]) {
-        input.parse::<Token![>=]>()?;
-        CmpOp::Ge
-    } else if input.peek(Token![!=]) {
-        input.parse::<Token![!=]>()?;
-        CmpOp::Ne
-    } else if input.peek(Token![<]) && input.peek2(Token![>]) {
-        input.parse::<Token![<]>()?;
-        input.parse::<Token![>]>()?;
-        CmpOp::Ne
-    } else if input.peek(Token![<]) {
-        input.parse::<Token![<]>()?;
-        CmpOp::Lt
-    } else if input.peek(Token![>]) {
-        input.parse::<Token![>]>()?;
-        CmpOp::Gt
-    } else if input.peek(Token![==]) {
-        return Err(input.error("SQL compares with `=`, not `==`"));
-    } else if input.peek(Token![=]) {
-        input.parse::<Token![=]>()?;
-        CmpOp::Eq
-    } else {
-        return Err(input.error(
-            "expected a comparison after the column: `=`, `<>`, `<`, `<=`, `>`, `>=`, `is null`, `in`, `like`, `ilike` or `between`",
-        ));
-    })
 }
 
 /// One `order by` key.
@@ -592,12 +414,12 @@ pub(crate) fn parse_assigns(input: ParseStream<'_>) -> syn::Result<Vec<Assign>> 
             return Err(input.error("expected `=` and the column's new value"));
         }
         input.parse::<Token![=]>()?;
-        let value = if kw::peek(input, "excluded") && input.peek2(Token![.]) {
-            kw::eat(input, "excluded")?;
-            input.parse::<Token![.]>()?;
-            AssignValue::Excluded(input.parse()?)
-        } else {
-            AssignValue::Value(value(input)?)
+        // `excluded.col` alone is the proposed row's column; inside an expression it is
+        // read by the expression grammar.
+        let v = value(input)?;
+        let value = match super::expr::excluded(&v).cloned() {
+            Some(col) => AssignValue::Excluded(col),
+            None => AssignValue::Value(v),
         };
         out.push(Assign { col, value });
         if input.peek(Token![,]) {

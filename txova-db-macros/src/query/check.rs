@@ -13,6 +13,8 @@ use crate::common::Errors;
 /// aggregate.
 pub(crate) enum Use<'a> {
     Column(&'a ColRef),
+    /// A column inside an expression.
+    InExpr(ColRef),
     Table(&'a Path),
 }
 
@@ -34,14 +36,21 @@ pub(crate) fn grouping(g: &Grouping<'_>, sql: &mut Sql, errors: &mut Errors) {
     let p = p();
     let mut seen: Vec<(String, String)> = Vec::new();
     for u in &g.uses {
-        let (table, name, span, whole) = match u {
-            Use::Column(c) => (
+        let column = match u {
+            Use::Column(c) => Some(*c),
+            Use::InExpr(c) => Some(c),
+            Use::Table(_) => None,
+        };
+        let (table, name, span, whole) = match (u, column) {
+            (_, Some(c)) => (
                 c.table(g.main),
                 c.ident().to_string(),
                 c.ident().span(),
                 false,
             ),
-            Use::Table(t) => (*t, String::new(), syn::spanned::Spanned::span(t), true),
+            (Use::Table(t), _) => (*t, String::new(), syn::spanned::Spanned::span(t), true),
+            // A column always has its `ColRef`.
+            (Use::Column(_) | Use::InExpr(_), None) => continue,
         };
         let key = (path_key(table), name.clone());
         if seen.contains(&key) {

@@ -6,9 +6,8 @@ use quote::{quote, quote_spanned};
 use syn::Path;
 use syn::spanned::Spanned as _;
 
-use super::ast::{
-    Agg, Assign, AssignValue, Bound, ColRef, Cond, Item, OrderKey, Pred, Returning, Selected,
-};
+use super::ast::{Agg, Assign, AssignValue, Bound, ColRef, Item, OrderKey, Returning, Selected};
+use super::cond::{Cond, Pred};
 use super::expr::{self, Bare};
 use super::update::Filter;
 
@@ -34,6 +33,22 @@ pub(crate) struct Sql {
     pub(crate) tables_known: bool,
     /// Mistakes found while assembling (a column of a table the statement does not use).
     errors: Vec<syn::Error>,
+    /// The expressions of the result items and of `group by`, as tokens, with the parts they
+    /// were written as: an equal expression written again (a key of `group by` or `order by`)
+    /// reuses those parts, placeholders included, so the server sees one expression.
+    item_exprs: Vec<(String, Vec<TokenStream>)>,
+    /// Whether `excluded.column` may be written (`on conflict do update set`).
+    pub(crate) excluded: bool,
+}
+
+/// What a subquery changes in the [`Sql`] it is written into, kept to be restored.
+pub(crate) struct Outer {
+    main: Path,
+    qualify: bool,
+    left_tables: Vec<String>,
+    tables: Vec<String>,
+    tables_known: bool,
+    item_exprs: Vec<(String, Vec<TokenStream>)>,
 }
 
 pub(crate) fn p() -> TokenStream {
@@ -55,7 +70,40 @@ impl Sql {
             tables: vec![path_key(&main_key)],
             tables_known: true,
             errors: Vec::new(),
+            item_exprs: Vec::new(),
+            excluded: false,
         }
+    }
+
+    /// Starts a subquery reading `main`: bare columns are its, every column is written with
+    /// its table, and the outer statement's tables stay visible (correlated references).
+    pub(crate) fn enter(&mut self, main: Path) -> Outer {
+        Outer {
+            main: std::mem::replace(&mut self.main, main),
+            qualify: std::mem::replace(&mut self.qualify, true),
+            left_tables: self.left_tables.clone(),
+            tables: self.tables.clone(),
+            tables_known: self.tables_known,
+            item_exprs: std::mem::take(&mut self.item_exprs),
+        }
+    }
+
+    /// Ends a subquery, keeping its mistakes.
+    pub(crate) fn leave(&mut self, outer: Outer, errors: crate::common::Errors) {
+        self.main = outer.main;
+        self.qualify = outer.qualify;
+        self.left_tables = outer.left_tables;
+        self.tables = outer.tables;
+        self.tables_known = outer.tables_known;
+        self.item_exprs = outer.item_exprs;
+        if let Some(e) = errors.into_error() {
+            self.errors.push(e);
+        }
+    }
+
+    /// Records a mistake found while assembling.
+    pub(crate) fn error(&mut self, e: syn::Error) {
+        self.errors.push(e);
     }
 
     /// Reports `table` when the statement does not use it.
@@ -283,6 +331,78 @@ impl Sql {
                 };
                 self.param(bind);
             }
+            Pred::Exists(select) => {
+                self.text("EXISTS (");
+                let _ = select.subquery(self);
+                self.text(")");
+            }
+            Pred::InSelect(col, not, select) => {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(if *not { " NOT IN (" } else { " IN (" });
+                let w = select.subquery(self);
+                self.text(")");
+                match w {
+                    Some(w) => self.checks_push(quote_spanned!(col.ident().span()=>
+                        #p::in_select(&#h, #w)
+                    )),
+                    None => self.errors.push(syn::Error::new_spanned(
+                        col.ident(),
+                        "`in (select ...)` needs a subquery that selects one column or expression",
+                    )),
+                }
+            }
+            Pred::NullExpr(e, not) => {
+                let w = self.expr(e, Bare::Column, None);
+                self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
+                // Its type is read nowhere else: the check makes the compiler work it out.
+                self.checks_push(quote_spanned!(e.span()=> #p::typed(#w)));
+            }
+            Pred::LikeExpr(e, not, ilike, v) => {
+                let w = self.expr(e, Bare::Column, None);
+                self.text(match (*not, *ilike) {
+                    (false, false) => " LIKE ",
+                    (true, false) => " NOT LIKE ",
+                    (false, true) => " ILIKE ",
+                    (true, true) => " NOT ILIKE ",
+                });
+                self.expr(
+                    v,
+                    Bare::Value,
+                    Some(&quote!(#p::ty::<::std::string::String>())),
+                );
+                let pp = super::ast::respan(p.clone(), e.span());
+                self.checks_push(quote_spanned!(e.span()=> #pp::typed(#pp::text_fn(#w))));
+            }
+            Pred::BetweenExpr(e, not, lo, hi) => {
+                let wlo = expr::witness(self, lo, Bare::Value, None);
+                let we = self.expr(e, Bare::Column, Some(&wlo));
+                self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
+                for (i, bound) in [lo, hi].into_iter().enumerate() {
+                    if i > 0 {
+                        self.text(" AND ");
+                    }
+                    let w = self.expr(bound, Bare::Value, Some(&we));
+                    let pp = super::ast::respan(p.clone(), bound.span());
+                    self.checks_push(quote_spanned!(bound.span()=> #pp::cmp_exprs(#we, #w)));
+                }
+            }
+            Pred::Between(col, not, lo, hi)
+                if expr::is_sql(lo, Bare::Value) || expr::is_sql(hi, Bare::Value) =>
+            {
+                let h = col.handle(&self.main);
+                self.column(col);
+                self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
+                let hint = quote!(#p::ty_col(&#h));
+                for (i, bound) in [lo, hi].into_iter().enumerate() {
+                    if i > 0 {
+                        self.text(" AND ");
+                    }
+                    let w = self.expr(bound, Bare::Value, Some(&hint));
+                    let pp = super::ast::respan(p.clone(), bound.span());
+                    self.checks_push(quote_spanned!(bound.span()=> #pp::cmp_expr(&#h, #w)));
+                }
+            }
             Pred::Between(col, not, lo, hi) => {
                 let h = col.handle(&self.main);
                 self.column(col);
@@ -308,6 +428,33 @@ impl Sql {
         self.checks.push(check);
     }
 
+    /// Appends an expression of `group by` or `order by`: the position of an equal result
+    /// item, or else the expression.
+    pub(crate) fn key_expr(&mut self, e: &syn::Expr) {
+        let key = quote!(#e).to_string();
+        self.flush();
+        if let Some((_, parts)) = self.item_exprs.iter().find(|(k, _)| *k == key) {
+            self.parts.extend(parts.iter().cloned());
+        } else {
+            // Its type is read nowhere else: the check makes the compiler work it out.
+            let w = self.recorded_expr(e);
+            let p = p();
+            self.checks_push(quote_spanned!(e.span()=> #p::typed(#w)));
+        }
+    }
+
+    /// Appends a result item's or a key's expression, and records the parts it is written
+    /// as; returns its witness.
+    fn recorded_expr(&mut self, e: &syn::Expr) -> TokenStream {
+        self.flush();
+        let start = self.parts.len();
+        let w = self.expr(e, Bare::Column, None);
+        self.flush();
+        let parts = self.parts[start..].to_vec();
+        self.item_exprs.push((quote!(#e).to_string(), parts));
+        w
+    }
+
     /// Appends `order by` keys.
     pub(crate) fn order(&mut self, keys: &[OrderKey]) {
         self.text(" ORDER BY ");
@@ -321,9 +468,7 @@ impl Sql {
                     let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
                 }
                 Item::Column(c) => self.column(c),
-                Item::Expr(e) => {
-                    self.expr(e, Bare::Column, None);
-                }
+                Item::Expr(e) => self.key_expr(e),
                 Item::Table(_) => {}
             }
             if k.desc {
@@ -410,18 +555,26 @@ impl Sql {
             let field = item.field()?;
             // The field's type is learnt first, so a value of another type is reported in
             // the terms of what was selected (`users::age reads as i32 ...`).
-            let what = match &item.item {
-                Item::Column(c) => c.handle(&main),
+            // An aggregate or an expression is read by a function of its own, whose message
+            // names it in SQL (`count(...) reads as i64 ...`).
+            let read_into = match &item.item {
+                Item::Column(c) => {
+                    let h = c.handle(&main);
+                    quote!(#p::read_into(hint, &#h, #read))
+                }
                 Item::Agg(agg, ident, _) => {
                     let name = agg.marker();
-                    super::ast::respan(quote!(#p::what::#name), ident.span())
+                    let f = super::ast::respan(quote!(#p::what::#name), ident.span());
+                    quote!(#f(hint, #read))
                 }
-                Item::Table(t) => quote!(::core::marker::PhantomData::<#t>),
-                Item::Expr(_) => quote!(#p::expression),
+                Item::Table(t) => {
+                    quote!(#p::read_into(hint, &::core::marker::PhantomData::<#t>, #read))
+                }
+                Item::Expr(_) => quote!(#p::what::expression(hint, #read)),
             };
             let read = quote_spanned!(span=> {
                 let hint = #p::field_of(|s: &#into| &s.#field);
-                #p::read_into(hint, &#what, #read)
+                #read_into
             });
             let read = unwrap_read(&read, span);
             Some(quote_spanned!(span=> #field: #read))
@@ -481,7 +634,7 @@ impl Sql {
                     at = quote!(#at + 1usize);
                 }
                 Item::Expr(e) => {
-                    let w = self.expr(e, Bare::Column, None);
+                    let w = self.recorded_expr(e);
                     let span = e.span();
                     reads.push((quote_spanned!(span=> #p::get_expr(row, #at, #w)), span));
                     at = quote!(#at + 1usize);
@@ -518,6 +671,7 @@ impl Sql {
         let h = col.handle(&self.main);
         let (name, read) = match agg {
             Agg::Count => ("count(", count),
+            Agg::CountDistinct => ("count(DISTINCT ", count),
             Agg::Sum => (
                 "sum(",
                 quote_spanned!(span=> #p::get_sum(row, #at, #p::sum_info(&#h))),

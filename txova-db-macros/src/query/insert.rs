@@ -231,7 +231,13 @@ impl Insert {
                 None => sql.text(" DO NOTHING"),
                 Some(assigns) => {
                     sql.text(" DO UPDATE SET ");
+                    // Beside `excluded`, a bare column name would be ambiguous: the values
+                    // write the table's columns with its name.
+                    sql.excluded = true;
+                    sql.qualify = true;
                     sql.assigns(assigns);
+                    sql.qualify = false;
+                    sql.excluded = false;
                 }
             }
         }

@@ -1,9 +1,11 @@
 //! `select!`, `insert!`, `update!` and `delete!`: each statement's grammar and expansion in
-//! its own module, over a shared grammar of columns, conditions and result items (`ast`) and
-//! a shared SQL assembler (`expand`).
+//! its own module, over a shared grammar of columns and result items (`ast`), of conditions
+//! (`cond`) and of expressions (`expr`, `case`), and a shared SQL assembler (`expand`).
 
 mod ast;
+mod case;
 mod check;
+mod cond;
 pub(crate) mod delete;
 mod expand;
 mod expr;
@@ -19,7 +21,7 @@ fn run<T: syn::parse::Parse>(
     input: TokenStream,
     expand: impl FnOnce(T) -> TokenStream,
 ) -> TokenStream {
-    match syn::parse2::<T>(input) {
+    match case::rewrite(input).and_then(syn::parse2::<T>) {
         Ok(ast) => expand(ast),
         Err(e) => e.to_compile_error(),
     }

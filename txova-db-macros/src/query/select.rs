@@ -3,8 +3,8 @@
 //! ```text
 //! select!( [distinct] [items from | Row { items } from] Table
 //!          [[left] join Table on col = col [and col = col]...]...
-//!          [where condition] [group by col, ...] [having condition]
-//!          [order by col|aggregate [asc|desc] [nulls first|last], ...]
+//!          [where condition] [group by col|expression, ...] [having condition]
+//!          [order by col|aggregate|expression [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
 
@@ -13,9 +13,10 @@ use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::{Path, Token};
 
-use super::ast::{self, Bound, ColRef, Cond, Item, OrderKey, Selected};
+use super::ast::{self, Agg, Bound, ColRef, Item, OrderKey, Selected};
+use super::cond::Cond;
 use super::expand::{Sql, p, path_key};
-use super::{check, kw};
+use super::{check, expr, kw};
 use crate::common::Errors;
 
 /// A parsed `select!`.
@@ -29,7 +30,10 @@ pub(crate) struct Select {
     from: Path,
     joins: Vec<Join>,
     filter: Option<Cond>,
+    /// The columns of `group by`, for the grouping rule.
     group: Vec<ColRef>,
+    /// Every key of `group by`, in order: a column or an expression.
+    group_keys: Vec<Item>,
     having: Option<Cond>,
     order: Vec<OrderKey>,
     limit: Option<Bound>,
@@ -120,7 +124,8 @@ impl Parse for Select {
             None => Ok(None),
         })
         .flatten();
-        let group = clause(input, &mut syntax, parse_group).unwrap_or_default();
+        let group_keys = clause(input, &mut syntax, parse_group).unwrap_or_default();
+        let group = group_columns(&group_keys);
         let having = clause(input, &mut syntax, |input| {
             match kw::eat(input, "having")? {
                 Some(_) => Ok(Some(input.parse()?)),
@@ -167,6 +172,7 @@ impl Parse for Select {
             joins,
             filter,
             group,
+            group_keys,
             having,
             order,
             limit,
@@ -226,12 +232,36 @@ fn parse_joins(input: ParseStream<'_>) -> syn::Result<Vec<Join>> {
     Ok(joins)
 }
 
-fn parse_group(input: ParseStream<'_>) -> syn::Result<Vec<ColRef>> {
+/// The columns among the keys of `group by`.
+fn group_columns(keys: &[Item]) -> Vec<ColRef> {
+    keys.iter()
+        .filter_map(|k| match k {
+            Item::Column(c) => Some(c.clone_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn parse_group(input: ParseStream<'_>) -> syn::Result<Vec<Item>> {
     let mut group = Vec::new();
     if kw::eat(input, "group")?.is_some() {
         kw::expect(input, "by", "after `group`")?;
         loop {
-            group.push(input.parse()?);
+            match input.parse::<Item>()? {
+                Item::Table(t) => {
+                    return Err(syn::Error::new_spanned(
+                        t,
+                        "expected a column or an expression to group by, found a table",
+                    ));
+                }
+                Item::Agg(_, ident, _) => {
+                    return Err(syn::Error::new_spanned(
+                        ident,
+                        "an aggregate cannot be in `group by`",
+                    ));
+                }
+                key => group.push(key),
+            }
             if input.peek(Token![,]) {
                 input.parse::<Token![,]>()?;
             } else {
@@ -281,7 +311,6 @@ impl Select {
     }
 
     fn expand(self) -> TokenStream {
-        let p = p();
         let mut sql = Sql::new(self.from.clone());
         sql.qualify = !self.joins.is_empty();
         let left_tables: Vec<String> = self
@@ -294,14 +323,40 @@ impl Select {
         sql.tables
             .extend(self.joins.iter().map(|j| path_key(&j.table)));
         sql.tables_known = self.joins_known;
+        let mut errors = Errors::default();
+        let read = self.body(&mut sql, &left_tables, &mut errors);
+        let text = sql.sql_const();
+        let params = sql.params();
+        let mut query = self.query(&text, params, &read);
+        if let Some(e) = &self.syntax {
+            let error = e.to_compile_error();
+            query = quote!({ #error #query });
+        }
+        if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
+            errors.spanned(
+                agg,
+                "an aggregate cannot be in `where`, which filters rows before they are \
+                 grouped; write it in `having` after `group by`",
+            );
+        }
+        let errors = errors.into_compile_errors();
+        if errors.is_empty() {
+            query
+        } else {
+            quote!({ #errors #query })
+        }
+    }
+
+    /// Appends the statement from `SELECT` to its end; returns the row mapper's body.
+    fn body(&self, sql: &mut Sql, left_tables: &[String], errors: &mut Errors) -> TokenStream {
+        let p = p();
         sql.text(if self.distinct {
             "SELECT DISTINCT "
         } else {
             "SELECT "
         });
-        let mut errors = Errors::default();
-        let read = self.read(&mut sql, &left_tables, &mut errors);
-        check::grouping(&self.grouping(), &mut sql, &mut errors);
+        let read = self.read(sql, left_tables, errors);
+        check::grouping(&self.grouping(), sql, errors);
         sql.text(" FROM ");
         sql.table(&self.from);
         for j in &self.joins {
@@ -325,13 +380,17 @@ impl Select {
             sql.text(" WHERE ");
             sql.cond(filter);
         }
-        if !self.group.is_empty() {
+        if !self.group_keys.is_empty() {
             sql.text(" GROUP BY ");
-            for (i, c) in self.group.iter().enumerate() {
+            for (i, key) in self.group_keys.iter().enumerate() {
                 if i > 0 {
                     sql.text(", ");
                 }
-                sql.column(c);
+                match key {
+                    Item::Column(c) => sql.column(c),
+                    Item::Expr(e) => sql.key_expr(e),
+                    Item::Table(_) | Item::Agg(..) => {}
+                }
             }
         }
         if let Some(having) = &self.having {
@@ -347,25 +406,78 @@ impl Select {
         if let Some(offset) = &self.offset {
             sql.bound(" OFFSET ", offset);
         }
-        let text = sql.sql_const();
-        let params = sql.params();
-        let mut query = self.query(&text, params, &read);
+        read
+    }
+
+    /// Appends the statement as a subquery of the statement `sql` assembles (`exists (...)`,
+    /// `in (...)`): its columns are written with their tables, so a column of the outer
+    /// query (`User::id`) is a correlated reference. Returns the witness of its one result
+    /// item, when it has one that is a column or an expression.
+    pub(crate) fn subquery(&self, sql: &mut Sql) -> Option<TokenStream> {
+        let outer = sql.enter(self.from.clone());
+        let left_tables: Vec<String> = self
+            .joins
+            .iter()
+            .filter(|j| j.left)
+            .map(|j| path_key(&j.table))
+            .collect();
+        sql.left_tables.extend(left_tables.iter().cloned());
+        sql.tables.push(path_key(&self.from));
+        sql.tables
+            .extend(self.joins.iter().map(|j| path_key(&j.table)));
+        sql.tables_known &= self.joins_known;
+        let mut errors = Errors::default();
+        let _ = self.body(sql, &left_tables, &mut errors);
         if let Some(e) = &self.syntax {
-            let error = e.to_compile_error();
-            query = quote!({ #error #query });
+            errors.push(e.clone());
         }
         if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
-            errors.spanned(
-                agg,
-                "an aggregate cannot be in `where`, which filters rows before they are \
-                 grouped; write it in `having` after `group by`",
-            );
+            errors.spanned(agg, "an aggregate cannot be in `where`");
         }
-        let errors = errors.into_compile_errors();
-        if errors.is_empty() {
-            query
-        } else {
-            quote!({ #errors #query })
+        let witness = self.one_witness(sql, &left_tables);
+        sql.leave(outer, errors);
+        witness
+    }
+
+    /// The witness of the one result item of this subquery, read in the statement `sql`
+    /// assembles.
+    pub(crate) fn item_witness(&self, sql: &Sql) -> Option<TokenStream> {
+        let left_tables: Vec<String> = self
+            .joins
+            .iter()
+            .filter(|j| j.left)
+            .map(|j| path_key(&j.table))
+            .collect();
+        // Types only: a statement of its own, reading this subquery's table.
+        let mut inner = Sql::new(self.from.clone());
+        inner.left_tables.clone_from(&sql.left_tables);
+        inner.left_tables.extend(left_tables.iter().cloned());
+        self.one_witness(&inner, &left_tables)
+    }
+
+    /// The witness of the one result item: a column, an expression, `count`, `min` or `max`.
+    fn one_witness(&self, sql: &Sql, left_tables: &[String]) -> Option<TokenStream> {
+        let p = p();
+        let column = |c: &ColRef| {
+            let h = c.handle(&self.from);
+            if left_tables.contains(&path_key(c.table(&self.from))) {
+                quote!(#p::ty_col_opt(&#h))
+            } else {
+                quote!(#p::ty_col(&#h))
+            }
+        };
+        match self.items.as_deref() {
+            Some([only]) => match &only.item {
+                Item::Column(c) => Some(column(c)),
+                Item::Expr(e) => Some(expr::witness(sql, e, expr::Bare::Column, None)),
+                Item::Agg(Agg::Count | Agg::CountDistinct, ..) => Some(quote!(#p::ty::<i64>())),
+                Item::Agg(Agg::Min | Agg::Max, _, Some(c)) => {
+                    let w = column(c);
+                    Some(quote!(#p::case_no_else(#w)))
+                }
+                Item::Table(_) | Item::Agg(..) => None,
+            },
+            _ => None,
         }
     }
 
@@ -395,14 +507,26 @@ impl Select {
     /// What the grouping rule looks at.
     fn grouping(&self) -> check::Grouping<'_> {
         let mut uses = Vec::new();
-        let mut aggregated = !self.group.is_empty() || self.having.is_some();
+        let mut aggregated = !self.group_keys.is_empty() || self.having.is_some();
+        // The expressions of `group by`: one written again elsewhere is grouped as a whole.
+        let keys: Vec<String> = self
+            .group_keys
+            .iter()
+            .filter_map(|k| match k {
+                Item::Expr(e) => Some(quote!(#e).to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut in_exprs = Vec::new();
         for s in self.items.iter().flatten() {
             match &s.item {
                 Item::Agg(..) => aggregated = true,
                 Item::Column(c) => uses.push(check::Use::Column(c)),
                 Item::Table(t) => uses.push(check::Use::Table(t)),
-                // Not checked yet: the columns inside an expression.
-                Item::Expr(_) => {}
+                Item::Expr(e) => {
+                    aggregated |= expr::aggregate(e).is_some();
+                    expr::free_columns(e, &keys, &mut in_exprs);
+                }
             }
         }
         if self.items.is_none() {
@@ -412,12 +536,18 @@ impl Select {
             match &k.key {
                 Item::Agg(..) => aggregated = true,
                 Item::Column(c) => uses.push(check::Use::Column(c)),
-                Item::Table(_) | Item::Expr(_) => {}
+                Item::Expr(e) => {
+                    aggregated |= expr::aggregate(e).is_some();
+                    expr::free_columns(e, &keys, &mut in_exprs);
+                }
+                Item::Table(_) => {}
             }
         }
         if let Some(h) = &self.having {
             h.columns(&mut |c| uses.push(check::Use::Column(c)));
+            h.exprs(&mut |e| expr::free_columns(e, &keys, &mut in_exprs));
         }
+        uses.extend(in_exprs.into_iter().map(check::Use::InExpr));
         check::Grouping {
             aggregated,
             main: &self.from,

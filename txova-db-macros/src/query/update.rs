@@ -8,7 +8,8 @@ use proc_macro2::TokenStream;
 use syn::Path;
 use syn::parse::{Parse, ParseStream};
 
-use super::ast::{self, Assign, Cond, Returning};
+use super::ast::{self, Assign, Returning};
+use super::cond::Cond;
 use super::expand::{Sql, filtered_statement};
 use super::kw;
 

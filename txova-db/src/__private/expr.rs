@@ -37,48 +37,90 @@ pub const fn ty_col_opt<C: Column>(_: &C) -> Ty<Option<C::Value>> {
 /// A type an SQL expression can have; `Base` is it without `Option`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a type an SQL expression of this grammar has",
-    label = "expressions are of bool, integer, float, text, numeric or timestamp types"
+    label = "expressions are of bool, integer, float, text, numeric, timestamp or interval types"
 )]
 pub trait SqlType {
     /// The type without `Option`.
     type Base;
     /// The type as nullable.
     type Nullable;
+    /// What follows a placeholder of this type inside an expression, where the server could
+    /// infer another type (`now() - $1` reads `$1` as a timestamp unless it is `$1::interval`).
+    const PARAM_CAST: &'static str = "";
+    /// The cast to this type's SQL type, for a placeholder whose type the server cannot infer
+    /// (a `case` whose branches are all values).
+    const CAST: &'static str;
 }
 
 impl<T: SqlType<Base = T>> SqlType for Option<T> {
     type Base = T;
     type Nullable = Option<T>;
+    const PARAM_CAST: &'static str = T::PARAM_CAST;
+    const CAST: &'static str = T::CAST;
 }
 
 macro_rules! sql_types {
-    ($($t:ty),* $(,)?) => {$(
+    ($($t:ty => $cast:literal),* $(,)?) => {$(
         impl SqlType for $t {
             type Base = $t;
             type Nullable = Option<$t>;
+            const CAST: &'static str = $cast;
         }
     )*};
 }
 
-sql_types!(bool, i16, i32, i64, f32, f64, String);
+sql_types!(
+    bool => "::bool", i16 => "::int2", i32 => "::int4", i64 => "::int8", f32 => "::float4",
+    f64 => "::float8", String => "::text",
+);
+
+impl SqlType for crate::postgres::Interval {
+    type Base = Self;
+    type Nullable = Option<Self>;
+    const PARAM_CAST: &'static str = "::interval";
+    const CAST: &'static str = "";
+}
+
+/// The cast to `T`'s SQL type.
+#[must_use]
+pub const fn sql_cast<T: SqlType>(_: Ty<T>) -> &'static str {
+    T::CAST
+}
+
+/// What follows a placeholder of type `T` inside an expression.
+#[must_use]
+pub const fn param_cast<T: SqlType>(_: Ty<T>) -> &'static str {
+    T::PARAM_CAST
+}
 
 #[cfg(feature = "decimal")]
-sql_types!(rust_decimal::Decimal);
+sql_types!(rust_decimal::Decimal => "::numeric");
 
 #[cfg(feature = "chrono")]
 sql_types!(
-    chrono::DateTime<chrono::Utc>,
-    chrono::NaiveDateTime,
-    chrono::NaiveDate
+    chrono::DateTime<chrono::Utc> => "::timestamptz",
+    chrono::NaiveDateTime => "::timestamp",
+    chrono::NaiveDate => "::date",
 );
 
 /// What a value compared with, or combined with, an expression is named in messages.
 #[allow(non_camel_case_types, reason = "read in messages as SQL")]
 pub struct expression;
 
+/// A value of type `Self` used beside an expression of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "expected a value of type `{T}` beside this expression, found `{Self}`",
+    label = "expected a value of type `{T}`",
+    note = "a value beside an expression has the expression's Rust type (or is a reference to it); a value added to or subtracted from a timestamp is an `Interval`"
+)]
+pub trait ExprValue<T>: super::ToSql + Sync {}
+
+#[diagnostic::do_not_recommend]
+impl<T, V: Comparable<T, expression>> ExprValue<T> for V {}
+
 /// Binds a value used beside an expression of type `T`: it must have `T`'s (non-null) type.
 #[inline]
-pub fn bind<T: SqlType, V: Comparable<T::Base, expression>>(_: Ty<T>, v: &V) -> Param<'_> {
+pub fn bind<T: SqlType, V: ExprValue<T::Base>>(_: Ty<T>, v: &V) -> Param<'_> {
     v
 }
 
@@ -93,17 +135,16 @@ pub const fn base<T: SqlType>(_: Ty<T>) -> Ty<T::Base> {
     message = "cannot compute with `{Self}` and `{B}`",
     label = "both sides of `+ - * /` must be numbers of one type"
 )]
-pub trait Arith<B> {
-    /// The result's type.
-    type Out;
-}
+///
+/// The result's type `O` is a parameter, as in [`Unify`], so a mistake is reported once.
+pub trait Arith<B, O> {}
 
 macro_rules! arith {
     ($($t:ty),* $(,)?) => {$(
-        impl Arith<$t> for $t { type Out = $t; }
-        impl Arith<$t> for Option<$t> { type Out = Option<$t>; }
-        impl Arith<Option<$t>> for $t { type Out = Option<$t>; }
-        impl Arith<Option<$t>> for Option<$t> { type Out = Option<$t>; }
+        impl Arith<$t, $t> for $t {}
+        impl Arith<$t, Option<$t>> for Option<$t> {}
+        impl Arith<Option<$t>, Option<$t>> for $t {}
+        impl Arith<Option<$t>, Option<$t>> for Option<$t> {}
     )*};
 }
 
@@ -112,9 +153,87 @@ arith!(i16, i32, i64, f32, f64);
 #[cfg(feature = "decimal")]
 arith!(rust_decimal::Decimal);
 
-/// The type of `a + b` (and `-`, `*`, `/`).
+/// The type of `a * b` and `a / b`.
 #[must_use]
-pub const fn arith<A: Arith<B>, B>(_: Ty<A>, _: Ty<B>) -> Ty<A::Out> {
+pub const fn arith<A: Arith<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// `Self + B` and `Self - B`: numbers of one type, or a timestamp and an interval (and, for
+/// `-`, two timestamps, whose difference is an interval). NULL if either side is.
+#[diagnostic::on_unimplemented(
+    message = "cannot add or subtract `{Self}` and `{B}`",
+    label = "both sides of `+` and `-` must be numbers of one type, or a timestamp and an `Interval`"
+)]
+pub trait AddSub<B, O> {}
+
+#[diagnostic::do_not_recommend]
+impl<A: Arith<B, O>, B, O> AddSub<B, O> for A {}
+
+macro_rules! time_arith {
+    ($($a:ty, $b:ty => $o:ty;)*) => {$(
+        impl AddSub<$b, $o> for $a {}
+        impl AddSub<$b, Option<$o>> for Option<$a> {}
+        impl AddSub<Option<$b>, Option<$o>> for $a {}
+        impl AddSub<Option<$b>, Option<$o>> for Option<$a> {}
+    )*};
+}
+
+#[cfg(feature = "chrono")]
+time_arith! {
+    chrono::DateTime<chrono::Utc>, crate::postgres::Interval => chrono::DateTime<chrono::Utc>;
+    chrono::NaiveDateTime, crate::postgres::Interval => chrono::NaiveDateTime;
+    crate::postgres::Interval, chrono::DateTime<chrono::Utc> => chrono::DateTime<chrono::Utc>;
+    crate::postgres::Interval, chrono::NaiveDateTime => chrono::NaiveDateTime;
+    chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc> => crate::postgres::Interval;
+    chrono::NaiveDateTime, chrono::NaiveDateTime => crate::postgres::Interval;
+}
+
+time_arith! {
+    crate::postgres::Interval, crate::postgres::Interval => crate::postgres::Interval;
+}
+
+/// The type of `a + b` and `a - b`.
+#[must_use]
+pub const fn add_sub<A: AddSub<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// What a Rust value added to or subtracted from an expression of this type must be: a
+/// number of its type, an [`Interval`](crate::postgres::Interval) for a timestamp.
+pub trait Operand {
+    /// The value's type.
+    type Value;
+}
+
+impl<T: Operand> Operand for Option<T> {
+    type Value = T::Value;
+}
+
+macro_rules! operand {
+    ($($t:ty => $v:ty),* $(,)?) => {$(
+        impl Operand for $t { type Value = $v; }
+    )*};
+}
+
+operand!(
+    bool => bool, i16 => i16, i32 => i32, i64 => i64, f32 => f32, f64 => f64,
+    String => String, crate::postgres::Interval => crate::postgres::Interval,
+);
+
+#[cfg(feature = "decimal")]
+operand!(rust_decimal::Decimal => rust_decimal::Decimal);
+
+#[cfg(feature = "chrono")]
+operand!(
+    chrono::DateTime<chrono::Utc> => crate::postgres::Interval,
+    chrono::NaiveDateTime => crate::postgres::Interval,
+    chrono::NaiveDate => chrono::NaiveDate,
+);
+
+/// The type of a value added to or subtracted from an expression of type `T`.
+#[must_use]
+pub const fn operand<T: Operand>(_: Ty<T>) -> Ty<T::Value> {
     ty()
 }
 
@@ -153,26 +272,19 @@ pub const fn length<T: TextExpr>(_: Ty<T>) -> Ty<T::Length> {
     message = "`coalesce` needs arguments of one type, not `{Self}` and `{B}`",
     label = "the arguments must have one type (nullable or not)"
 )]
-pub trait Coalesce<B> {
-    /// The result's type.
-    type Out;
-}
+///
+/// The result's type `O` is a parameter, as in [`Unify`], so a mistake is reported once.
+pub trait Coalesce<B, O> {}
 
-impl<T: SqlType<Base = T>> Coalesce<T> for Option<T> {
-    type Out = T;
-}
+impl<T: SqlType<Base = T>> Coalesce<T, T> for Option<T> {}
 
-impl<T: SqlType<Base = T>> Coalesce<Option<T>> for Option<T> {
-    type Out = Option<T>;
-}
+impl<T: SqlType<Base = T>> Coalesce<Option<T>, Option<T>> for Option<T> {}
 
-impl<T: SqlType<Base = T>> Coalesce<T> for T {
-    type Out = T;
-}
+impl<T: SqlType<Base = T>> Coalesce<T, T> for T {}
 
 /// The type of `coalesce(a, b)`.
 #[must_use]
-pub const fn coalesce<A: Coalesce<B>, B>(_: Ty<A>, _: Ty<B>) -> Ty<A::Out> {
+pub const fn coalesce<A: Coalesce<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
     ty()
 }
 
@@ -182,6 +294,286 @@ pub const fn coalesce<A: Coalesce<B>, B>(_: Ty<A>, _: Ty<B>) -> Ty<A::Out> {
 pub const fn now() -> Ty<chrono::DateTime<chrono::Utc>> {
     ty()
 }
+
+/// `Self` and `B` in one result (the branches of `case`, the arguments of `nullif`): one type,
+/// NULL if either is.
+#[diagnostic::on_unimplemented(
+    message = "expected expressions of one type, found `{Self}` and `{B}`",
+    label = "the branches of `case` and the arguments of `nullif` must have one type"
+)]
+///
+/// The result's type `O` is a parameter rather than an associated type: when the types do not
+/// fit it is left undecided, which the compiler does not report again where it is used.
+pub trait Unify<B, O> {}
+
+impl<T: SqlType<Base = T>> Unify<T, T> for T {}
+
+impl<T: SqlType<Base = T>> Unify<Option<T>, Option<T>> for T {}
+
+impl<T: SqlType<Base = T>> Unify<T, Option<T>> for Option<T> {}
+
+impl<T: SqlType<Base = T>> Unify<Option<T>, Option<T>> for Option<T> {}
+
+/// The type of `case` with an `else`: its branches' common type.
+#[must_use]
+pub const fn unify<A: Unify<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// The type of `case` without `else`: NULL when no branch is taken.
+#[must_use]
+pub const fn case_no_else<T: SqlType>(_: Ty<T>) -> Ty<T::Nullable> {
+    ty()
+}
+
+/// The type of `nullif(a, b)`: `a`'s, nullable.
+#[must_use]
+pub const fn nullif<A: Unify<B, O>, B, O: SqlType>(_: Ty<A>, _: Ty<B>) -> Ty<O::Nullable> {
+    ty()
+}
+
+/// `Self || B`: text with text, NULL if either is.
+#[diagnostic::on_unimplemented(
+    message = "cannot concatenate `{Self}` and `{B}` with `||`",
+    label = "both sides of `||` must be text"
+)]
+pub trait Concat<B, O> {}
+
+impl Concat<String, String> for String {}
+
+impl Concat<Option<String>, Option<String>> for String {}
+
+impl Concat<String, Option<String>> for Option<String> {}
+
+impl Concat<Option<String>, Option<String>> for Option<String> {}
+
+/// The type of `a || b`.
+#[must_use]
+pub const fn concat<A: Concat<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// `cast(Self as U)`: a cast PostgreSQL accepts between these types. The cast keeps the
+/// argument's nullability.
+#[diagnostic::on_unimplemented(
+    message = "cannot cast `{Self}` to `{U}`",
+    label = "PostgreSQL has no cast between these types",
+    note = "any type casts to and from `text`; numbers cast to each other; `bool` casts to and from `int4`; dates and timestamps cast to each other"
+)]
+pub trait CastTo<U, O> {}
+
+macro_rules! casts {
+    ($($from:ty => $($to:ty),+;)*) => {$($(
+        impl CastTo<$to, $to> for $from {}
+        impl CastTo<$to, Option<$to>> for Option<$from> {}
+    )+)*};
+}
+
+casts! {
+    String => String, bool, i16, i32, i64, f32, f64;
+    bool => String, bool, i32;
+    i16 => String, i16, i32, i64, f32, f64;
+    i32 => String, bool, i16, i32, i64, f32, f64;
+    i64 => String, i16, i32, i64, f32, f64;
+    f32 => String, i16, i32, i64, f32, f64;
+    f64 => String, i16, i32, i64, f32, f64;
+}
+
+#[cfg(feature = "decimal")]
+casts! {
+    rust_decimal::Decimal => String, i16, i32, i64, f32, f64, rust_decimal::Decimal;
+    String => rust_decimal::Decimal;
+    i16 => rust_decimal::Decimal;
+    i32 => rust_decimal::Decimal;
+    i64 => rust_decimal::Decimal;
+    f32 => rust_decimal::Decimal;
+    f64 => rust_decimal::Decimal;
+}
+
+#[cfg(feature = "chrono")]
+casts! {
+    chrono::DateTime<chrono::Utc> => String, chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+    chrono::NaiveDateTime => String, chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+    chrono::NaiveDate => String, chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+    String => chrono::DateTime<chrono::Utc>, chrono::NaiveDateTime, chrono::NaiveDate;
+}
+
+/// The type of `cast(a as U)`.
+#[must_use]
+pub const fn cast<A: CastTo<U, O>, U, O>(_: Ty<A>, _: Ty<U>) -> Ty<O> {
+    ty()
+}
+
+/// The Rust types of the SQL type names `cast` takes.
+#[allow(non_camel_case_types, reason = "named as in SQL")]
+pub mod sql_ty {
+    /// `text`.
+    pub type text = String;
+    /// `varchar`.
+    pub type varchar = String;
+    /// `bool`.
+    pub type bool = core::primitive::bool;
+    /// `boolean`.
+    pub type boolean = core::primitive::bool;
+    /// `int2`.
+    pub type int2 = i16;
+    /// `smallint`.
+    pub type smallint = i16;
+    /// `int4`.
+    pub type int4 = i32;
+    /// `int`.
+    pub type int = i32;
+    /// `integer`.
+    pub type integer = i32;
+    /// `int8`.
+    pub type int8 = i64;
+    /// `bigint`.
+    pub type bigint = i64;
+    /// `float4`.
+    pub type float4 = f32;
+    /// `real`.
+    pub type real = f32;
+    /// `float8`.
+    pub type float8 = f64;
+    /// `numeric`.
+    #[cfg(feature = "decimal")]
+    pub type numeric = rust_decimal::Decimal;
+    /// `decimal`.
+    #[cfg(feature = "decimal")]
+    pub type decimal = rust_decimal::Decimal;
+    /// `date`.
+    #[cfg(feature = "chrono")]
+    pub type date = chrono::NaiveDate;
+    /// `timestamp`.
+    #[cfg(feature = "chrono")]
+    pub type timestamp = chrono::NaiveDateTime;
+    /// `timestamptz`.
+    #[cfg(feature = "chrono")]
+    pub type timestamptz = chrono::DateTime<chrono::Utc>;
+}
+
+/// `Self` compared with `B` (`=`, `<>`, `<`, ...) as a boolean expression: one type, NULL if
+/// either side is.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare `{Self}` with `{B}`",
+    label = "both sides of a comparison must have one type"
+)]
+pub trait Compare<B, O> {}
+
+impl<T: SqlType<Base = T>> Compare<T, bool> for T {}
+
+impl<T: SqlType<Base = T>> Compare<Option<T>, Option<bool>> for T {}
+
+impl<T: SqlType<Base = T>> Compare<T, Option<bool>> for Option<T> {}
+
+impl<T: SqlType<Base = T>> Compare<Option<T>, Option<bool>> for Option<T> {}
+
+/// The type of `a < b` (and the other comparisons) used as a value.
+#[must_use]
+pub const fn compare<A: Compare<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// The type of `string_agg(t, separator)`: text, NULL over no rows.
+#[must_use]
+pub const fn string_agg<T: TextExpr>(_: Ty<T>) -> Ty<Option<String>> {
+    ty()
+}
+
+/// The type of `array_agg(x)`: an array of `x`'s type, NULL over no rows.
+#[must_use]
+pub const fn array_agg<T>(_: Ty<T>) -> Ty<Option<Vec<T>>> {
+    ty()
+}
+
+/// A boolean, as `bool_and` and `bool_or` take.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a boolean",
+    label = "`bool_and` and `bool_or` take a `bool` column or expression"
+)]
+pub trait BoolExpr {}
+
+impl BoolExpr for bool {}
+
+impl BoolExpr for Option<bool> {}
+
+/// The type of `bool_and(b)` and `bool_or(b)`: NULL over no rows.
+#[must_use]
+pub const fn bool_agg<T: BoolExpr>(_: Ty<T>) -> Ty<Option<bool>> {
+    ty()
+}
+
+/// A timestamp, as `date_trunc` takes.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a timestamp",
+    label = "`date_trunc` takes a `timestamptz` or `timestamp` column or expression"
+)]
+pub trait Timestamp {}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::DateTime<chrono::Utc> {}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::NaiveDateTime {}
+
+impl<T: Timestamp> Timestamp for Option<T> {}
+
+/// The type of `date_trunc(unit, t)`: `t`'s.
+#[must_use]
+pub const fn date_trunc<T: Timestamp>(_: Ty<T>) -> Ty<T> {
+    ty()
+}
+
+/// A date or time `extract` takes; it returns `O` (PostgreSQL's `numeric`).
+#[diagnostic::on_unimplemented(
+    message = "cannot `extract` a field from `{Self}`",
+    label = "`extract` takes a date, a timestamp or an interval"
+)]
+pub trait Extract<O> {}
+
+macro_rules! extract {
+    ($($t:ty),* $(,)?) => {$(
+        impl Extract<rust_decimal::Decimal> for $t {}
+        impl Extract<Option<rust_decimal::Decimal>> for Option<$t> {}
+    )*};
+}
+
+#[cfg(all(feature = "decimal", feature = "chrono"))]
+extract!(
+    chrono::DateTime<chrono::Utc>,
+    chrono::NaiveDateTime,
+    chrono::NaiveDate
+);
+
+#[cfg(feature = "decimal")]
+extract!(crate::postgres::Interval);
+
+/// The type of `extract(field from t)`: `numeric` (a `Decimal`), NULL if `t` is.
+#[must_use]
+pub const fn extract<T: Extract<O>, O>(_: Ty<T>) -> Ty<O> {
+    ty()
+}
+
+/// A subquery's column of type `Self` tested with `in` against column `C` of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "the subquery selects `{Self}`, but column `{C}` has type `{T}`",
+    label = "`in (select ...)` needs a subquery of the column's type"
+)]
+pub trait SubqueryOf<T, C> {}
+
+impl<T, C> SubqueryOf<T, C> for T {}
+
+/// Checks at compile time that `col in (select x ...)` compares one type.
+#[inline]
+pub const fn in_select<C: Column, T: SqlType>(_: &C, _: Ty<T>)
+where
+    T::Base: SubqueryOf<C::Value, C>,
+{
+}
+
+/// Checks at compile time that an expression has a type (its operands fit).
+#[inline]
+pub const fn typed<T>(_: Ty<T>) {}
 
 /// Checks that an expression of type `T` may be assigned to column `C`.
 #[diagnostic::on_unimplemented(

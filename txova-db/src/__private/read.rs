@@ -203,22 +203,58 @@ pub fn read_into<T: ReadAs<F, W>, F, W>(
     read.map(ReadAs::read_as)
 }
 
-/// What was selected, when it is not a column: named in messages about the result's type.
+/// Reads of what was selected when it is not a column, each checking that the value's type `T`
+/// is the field's `F` with a message that names the SQL (`count(...)`), not a type.
 #[allow(
     non_camel_case_types,
-    reason = "read in messages as the SQL they stand for"
+    reason = "read in generated code as the SQL they stand for"
 )]
 pub mod what {
-    /// `count(...)`.
-    pub struct count;
-    /// `sum(...)`.
-    pub struct sum;
-    /// `avg(...)`.
-    pub struct avg;
-    /// `min(...)`.
-    pub struct min;
-    /// `max(...)`.
-    pub struct max;
+    use super::Result;
+    use core::marker::PhantomData;
+
+    macro_rules! what {
+        ($($f:ident, $t:ident, $doc:literal, $msg:literal;)*) => {$(
+            #[doc = concat!("A value of type `Self` read from `", $doc, "` into a field of type `F`.")]
+            #[diagnostic::on_unimplemented(
+                message = $msg,
+                label = "this selected value is a `{Self}`",
+                note = "a field must have the selected value's Rust type"
+            )]
+            pub trait $t<F> {
+                /// The value as `F`.
+                fn into_field(self) -> F;
+            }
+
+            impl<T> $t<T> for T {
+                #[inline]
+                fn into_field(self) -> T {
+                    self
+                }
+            }
+
+            #[doc = concat!("Reads `", $doc, "` into a field of type `F`.")]
+            #[inline]
+            pub fn $f<T: $t<F>, F>(_: PhantomData<F>, read: Result<T>) -> Result<F> {
+                read.map($t::into_field)
+            }
+        )*};
+    }
+
+    what! {
+        count, CountInto, "count(...)",
+            "`count(...)` reads as `{Self}`, which does not fit a field of type `{F}`";
+        sum, SumInto, "sum(...)",
+            "`sum(...)` reads as `{Self}`, which does not fit a field of type `{F}`";
+        avg, AvgInto, "avg(...)",
+            "`avg(...)` reads as `{Self}`, which does not fit a field of type `{F}`";
+        min, MinInto, "min(...)",
+            "`min(...)` reads as `{Self}`, which does not fit a field of type `{F}`";
+        max, MaxInto, "max(...)",
+            "`max(...)` reads as `{Self}`, which does not fit a field of type `{F}`";
+        expression, ExpressionInto, "an expression",
+            "this expression reads as `{Self}`, which does not fit a field of type `{F}`";
+    }
 }
 
 /// Reads a value of any readable type `T` from column `idx`.

@@ -8,6 +8,7 @@ mod connection;
 mod executor;
 mod gate;
 mod ident;
+mod interval;
 pub(crate) mod migrate;
 pub(crate) mod observe;
 pub(crate) mod placeholders;
@@ -29,6 +30,7 @@ pub use bulk::{InsertRows, copy_in, copy_in_stream, insert_rows};
 pub use config::{Config, Keepalive};
 pub use connection::Connection;
 pub use executor::{Executor, Param, RowStream};
+pub use interval::Interval;
 pub use migrate::{
     Applied, DEFAULT_MIGRATIONS_TABLE, DbVersion, Direction, EmbeddedMigrations, LockKey,
     MigrationSource, MigrationState, MigrationStatus, Migrator, MigratorConfig, Progress, Status,
