@@ -188,9 +188,26 @@ pub(crate) fn summarize(sql: &str) -> (Option<&'static str>, Option<&str>) {
     ];
     // Bytes, not chars: every separator is ASCII, and this runs on every statement.
     let mut words = Words { sql, at: 0 }.take(64);
-    let Some(first) = words.next() else {
+    let Some(mut first) = words.next() else {
         return (None, None);
     };
+    // `WITH name AS (...), ... main`: the main statement is the first of these words outside
+    // the parentheses of the common table expressions.
+    if first.eq_ignore_ascii_case("WITH") {
+        let mut depth = 0i32;
+        let main = words.by_ref().find(|w| {
+            let at_top = depth == 0;
+            depth += paren_depth(w);
+            at_top
+                && ["SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"]
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(w))
+        });
+        let Some(main) = main else {
+            return (None, None);
+        };
+        first = main;
+    }
     let Some(op) = OPS.iter().copied().find(|o| o.eq_ignore_ascii_case(first)) else {
         return (None, None);
     };
@@ -204,11 +221,7 @@ pub(crate) fn summarize(sql: &str) -> (Option<&'static str>, Option<&str>) {
             let mut depth = 0i32;
             let mut found = None;
             for w in words.by_ref() {
-                depth += w.bytes().fold(0, |d, b| match b {
-                    b'(' => d + 1,
-                    b')' => d - 1,
-                    _ => d,
-                });
+                depth += paren_depth(w);
                 if depth == 0 && w.eq_ignore_ascii_case("FROM") {
                     found = words.next();
                     break;
@@ -227,6 +240,15 @@ pub(crate) fn summarize(sql: &str) -> (Option<&'static str>, Option<&str>) {
         })
         .map(|t| t.trim_matches('"'));
     (Some(op), table)
+}
+
+/// How much `word` changes the depth of parentheses.
+fn paren_depth(word: &str) -> i32 {
+    word.bytes().fold(0, |d, b| match b {
+        b'(' => d + 1,
+        b')' => d - 1,
+        _ => d,
+    })
 }
 
 /// The words of a statement: runs of bytes between ASCII white space, `;` and `,`.
@@ -552,10 +574,23 @@ mod tests {
             summarize("SELECT * FROM (VALUES (1)) v"),
             (Some("SELECT"), None)
         );
+        // A statement with common table expressions is its main statement.
         assert_eq!(
-            summarize("WITH x AS (SELECT 1) SELECT * FROM x"),
-            (None, None)
+            summarize("WITH x AS (SELECT 1 FROM t), y AS ( SELECT 2 ) SELECT * FROM x"),
+            (Some("SELECT"), Some("x"))
         );
+        assert_eq!(
+            summarize(
+                "with recursive gone (id) as materialized (delete from rides where id = $1 \
+                 returning id) insert into archive select id from gone"
+            ),
+            (Some("INSERT"), Some("archive"))
+        );
+        assert_eq!(
+            summarize("WITH u AS (UPDATE a SET b = 1) UPDATE c SET d = 2"),
+            (Some("UPDATE"), Some("c"))
+        );
+        assert_eq!(summarize("WITH x AS (SELECT 1)"), (None, None));
         assert_eq!(summarize(""), (None, None));
     }
 }
