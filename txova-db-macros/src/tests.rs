@@ -1139,6 +1139,34 @@ fn declared_functions_assemble_their_sql() {
 }
 
 #[test]
+fn declared_functions_keep_the_grouping_rules() {
+    assert_errors(
+        select,
+        &[
+            (
+                "initials(name), count(*) from User",
+                &[
+                    "column `name` must be in `group by` or inside an aggregate (such as \
+                   `max(name)`): the query groups its rows, and `name` has no single value \
+                   per group",
+                ],
+            ),
+            (
+                "id from User where initials(string_agg(name, \",\")) = x",
+                &[
+                    "an aggregate cannot be in `where`, which filters rows before they are \
+                   grouped; write it in `having` after `group by`",
+                ],
+            ),
+            (
+                "initials(name == 1) from User",
+                &["SQL compares with `=`, not `==`"],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn declared_functions_are_named_by_their_declaration() {
     let out = crate::sql_function::expand(quote::quote! {
         /// Doc.
