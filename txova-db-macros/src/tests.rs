@@ -1121,12 +1121,26 @@ fn declared_functions_assemble_their_sql() {
                 "SELECT {User::id} FROM {User} WHERE {User::name} = $1",
             ),
             ("pi() from User", "SELECT {fn_name(pi)}() FROM {User}"),
+            // Right of `=` a call with a column is SQL.
+            (
+                "id from User where name = initials(User::bio)",
+                "SELECT {User::id} FROM {User} WHERE {User::name} = {fn_name(initials)}({User::bio})",
+            ),
             // Where bare names are columns, a Rust variable is borrowed.
             (
                 "similarity(name, &q) from User",
                 "SELECT {fn_name(similarity)}({User::name}, $1) FROM {User}",
             ),
         ],
+    );
+    assert_sql(
+        insert,
+        &[(
+            "into User values &u on conflict (email) do update set name = initials(excluded.name)",
+            "INSERT INTO {User} ({List:User::INSERT_COLUMNS}) VALUES \
+             {Rows:first=1,width=User::INSERT_WIDTH,count=1} ON CONFLICT ({User::email}) \
+             DO UPDATE SET {User::name} = {fn_name(initials)}(EXCLUDED.{User::name})",
+        )],
     );
     assert_sql(
         update,
