@@ -7,6 +7,7 @@ mod embed_migrations;
 mod from_row;
 mod pg_enum;
 mod query;
+mod sql_function;
 mod table;
 mod test_attr;
 
@@ -75,6 +76,13 @@ pub fn derive_pg_enum(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(FromRow)]
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     from_row::expand(input.into()).into()
+}
+
+/// Declares SQL functions that `select!`, `update!`, ... may call, with their argument and
+/// result types: `fn similarity(a: String, b: String) -> f32;`.
+#[proc_macro]
+pub fn sql_function(input: TokenStream) -> TokenStream {
+    sql_function::expand(input.into()).into()
 }
 
 #[cfg(test)]

@@ -290,12 +290,6 @@ fn select_names_each_mistake() {
             ("User where id == 1", &["SQL compares with `=`, not `==`"]),
             ("User where id = 1 limit 2 order by id", &[order]),
             (
-                "frob(id) from User",
-                &[
-                    "unknown function `frob`; the aggregates are `count`, `sum`, `avg`, `min`, `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, `date_trunc` and `extract`",
-                ],
-            ),
-            (
                 "sum(*) from User",
                 &["`sum(*)` is not SQL; name a column: `sum(column)`"],
             ),
@@ -777,11 +771,11 @@ fn functions_are_known_by_name_and_arity() {
             ("coalesce(bio) from User", &["`coalesce` takes 2 arguments"]),
             ("lower(a, b) from User", &["`lower` takes 1 argument"]),
             ("now(1) from User", &["`now` takes 0 arguments"]),
+            // Names outside the library are functions declared with `sql_function!`, which
+            // rustc resolves; the shape inside is still checked.
             (
-                "foo(name) from User",
-                &[
-                    "unknown function `foo`; the aggregates are `count`, `sum`, `avg`, `min`, `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, `date_trunc` and `extract`",
-                ],
+                "foo(name == 1) from User",
+                &["SQL compares with `=`, not `==`"],
             ),
         ],
     );
@@ -1098,5 +1092,129 @@ fn second_generation_expressions_assemble_their_sql() {
                 ],
             ),
         ],
+    );
+}
+
+#[test]
+fn declared_functions_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            (
+                "initials(name), similarity(name, \"ann\") from User",
+                "SELECT {fn_name(initials)}({User::name}), {fn_name(similarity)}({User::name}, $1) FROM {User}",
+            ),
+            (
+                "id from User where initials(name) = x and sql::similarity(name, \"ann\") > 0.5 \
+                 order by initials(bio) desc",
+                "SELECT {User::id} FROM {User} WHERE {fn_name(initials)}({User::name}) = $1 AND \
+                 {fn_name(sql::similarity)}({User::name}, $2) > $3 ORDER BY {fn_name(initials)}({User::bio}) DESC",
+            ),
+            (
+                "initials(name), count(*) from User group by initials(name)",
+                "SELECT {fn_name(initials)}({User::name}), count(*) FROM {User} \
+                 GROUP BY {fn_name(initials)}({User::name})",
+            ),
+            // Right of `=` a call with no column is a Rust value.
+            (
+                "id from User where name = rust_side(x)",
+                "SELECT {User::id} FROM {User} WHERE {User::name} = $1",
+            ),
+            ("pi() from User", "SELECT {fn_name(pi)}() FROM {User}"),
+            // Right of `=` a call with a column is SQL.
+            (
+                "id from User where name = initials(User::bio)",
+                "SELECT {User::id} FROM {User} WHERE {User::name} = {fn_name(initials)}({User::bio})",
+            ),
+            // Where bare names are columns, a Rust variable is borrowed.
+            (
+                "similarity(name, &q) from User",
+                "SELECT {fn_name(similarity)}({User::name}, $1) FROM {User}",
+            ),
+        ],
+    );
+    assert_sql(
+        insert,
+        &[(
+            "into User values &u on conflict (email) do update set name = initials(excluded.name)",
+            "INSERT INTO {User} ({List:User::INSERT_COLUMNS}) VALUES \
+             {Rows:first=1,width=User::INSERT_WIDTH,count=1} ON CONFLICT ({User::email}) \
+             DO UPDATE SET {User::name} = {fn_name(initials)}(EXCLUDED.{User::name})",
+        )],
+    );
+    assert_sql(
+        update,
+        &[(
+            "User set name = initials(User::name) || \".\" where id = id",
+            "UPDATE {User} SET {User::name} = {fn_name(initials)}({User::name}) || $1 \
+             WHERE {User::id} = $2",
+        )],
+    );
+}
+
+#[test]
+fn declared_functions_keep_the_grouping_rules() {
+    assert_errors(
+        select,
+        &[
+            (
+                "initials(name), count(*) from User",
+                &[
+                    "column `name` must be in `group by` or inside an aggregate (such as \
+                   `max(name)`): the query groups its rows, and `name` has no single value \
+                   per group",
+                ],
+            ),
+            (
+                "id from User where initials(string_agg(name, \",\")) = x",
+                &[
+                    "an aggregate cannot be in `where`, which filters rows before they are \
+                   grouped; write it in `having` after `group by`",
+                ],
+            ),
+            (
+                "initials(name == 1) from User",
+                &["SQL compares with `=`, not `==`"],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn declared_functions_are_named_by_their_declaration() {
+    let out = crate::sql_function::expand(quote::quote! {
+        /// Doc.
+        pub fn initials(name: String) -> String;
+        fn r#order(x: i32) -> Option<i32>;
+        fn Mixed() -> i32;
+    });
+    assert_eq!(errors(&out), Vec::<String>::new());
+    let text = out.to_string();
+    assert!(
+        text.contains("const NAME : & 'static str = \"initials\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("const NAME : & 'static str = \"\\\"order\\\"\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("const NAME : & 'static str = \"\\\"Mixed\\\"\""),
+        "{text}"
+    );
+    let out = crate::sql_function::expand(quote::quote! {
+        fn a(x: Option<String>) -> String;
+        fn b<T>(x: T) -> T;
+        fn c(x: i32);
+        fn d(self) -> i32;
+    });
+    assert_eq!(
+        errors(&out),
+        [
+            "declare the argument's type without `Option`: a nullable column is accepted where `T` is declared, and makes the result NULL; declare the result `Option<T>` for a function that may return NULL otherwise",
+            "an SQL function has no generic parameters: declare one per argument type",
+            "declare the result type: `fn name(arg: String) -> String;`",
+            "an SQL function takes no `self`",
+        ]
     );
 }

@@ -40,6 +40,30 @@ pub use txova_db_macros::cache_keys;
 pub use txova_db_macros::embed_migrations;
 pub use txova_db_macros::{FromRow, PgEnum, Table, delete, insert, select, update};
 
+/// Declares SQL functions of the database (built-in ones outside the grammar's library, or
+/// your own `CREATE FUNCTION`s) so that `select!`, `insert!`, `update!` and `delete!` can call
+/// them, typed.
+///
+/// ```ignore
+/// txova_db::sql_function! {
+///     /// `pg_trgm`'s similarity of two texts.
+///     pub fn similarity(a: String, b: String) -> f32;
+/// }
+/// let close: Vec<String> = select!(name from User where similarity(name, query) > 0.4)
+///     .fetch_all(&pool).await?;
+/// ```
+///
+/// Each declaration defines a unit struct named like the function, which the query macros
+/// call through: a call must see the declaration in scope (`use` it like any item), an
+/// undeclared name is "cannot find value" at the call, and each argument is checked against
+/// its declared type. The SQL is `name(arg, ...)` with the declared name (quoted where needed);
+/// Rust values given as arguments are bound parameters of the declared type.
+///
+/// Argument types are declared without `Option`. The function is taken as strict (as
+/// PostgreSQL's `STRICT`, and most built-in functions): a nullable argument makes the result
+/// nullable. A result declared `Option<T>` is nullable whatever the arguments.
+pub use txova_db_macros::sql_function;
+
 /// Marks an `async fn` as a test that gets a [`postgres::Pool`] on a fresh database with the
 /// migrations applied, dropped afterwards; see [`testing`].
 ///

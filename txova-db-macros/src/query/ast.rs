@@ -153,18 +153,38 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
     }
     let function = input.cursor().ident().is_some_and(|(i, rest)| {
         let name = i.to_string().to_ascii_lowercase();
-        (super::expr::FUNCTIONS.contains(&name.as_str())
+        ((super::expr::FUNCTIONS.contains(&name.as_str())
+            || super::expr::is_user_function_name(&i))
             && rest.group(proc_macro2::Delimiter::Parenthesis).is_some())
             || ((name == "case" || name == "select")
                 && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
     });
-    function || {
-        let fork = input.fork();
-        Path::parse_mod_style(&fork).is_ok()
-            && ["+", "-", "*", "/", "||"]
-                .iter()
-                .any(|op| peek_op(&fork, op))
-    }
+    function
+        || {
+            // A path to a function declared with `sql_function!` (`sql::similarity(a, b)`).
+            let fork = input.fork();
+            Path::parse_mod_style(&fork).is_ok_and(|path| {
+                path.segments.len() > 1
+                    && fork.peek(syn::token::Paren)
+                    && path.segments.iter().all(|s| {
+                        !s.ident
+                            .to_string()
+                            .trim_start_matches("r#")
+                            .starts_with(char::is_uppercase)
+                    })
+                    && path
+                        .segments
+                        .last()
+                        .is_some_and(|s| super::expr::is_user_function_name(&s.ident))
+            })
+        }
+        || {
+            let fork = input.fork();
+            Path::parse_mod_style(&fork).is_ok()
+                && ["+", "-", "*", "/", "||"]
+                    .iter()
+                    .any(|op| peek_op(&fork, op))
+        }
 }
 
 /// Whether the next tokens are the operator `op` (and not the start of a longer one).

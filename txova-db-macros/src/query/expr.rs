@@ -108,12 +108,12 @@ pub(crate) fn free_columns(e: &Expr, keys: &[String], out: &mut Vec<ColRef>) {
                     free_columns(arg, keys, out);
                 }
             }
-            Some(_) => {
+            // The grammar's other functions, and those declared with `sql_function!`.
+            _ => {
                 for a in &c.args {
                     free_columns(a, keys, out);
                 }
             }
-            None => {}
         },
         _ => {
             if let Some(c) = column(e, Bare::Column) {
@@ -132,8 +132,7 @@ pub(crate) fn aggregate(e: &Expr) -> Option<&syn::Ident> {
         Expr::Binary(b) => aggregate(&b.left).or_else(|| aggregate(&b.right)),
         Expr::Cast(c) => aggregate(&c.expr),
         Expr::Call(c) => {
-            let name = function(c)?;
-            if AGGREGATES.contains(&name.as_str()) {
+            if function(c).is_some_and(|name| AGGREGATES.contains(&name.as_str())) {
                 let Expr::Path(p) = &*c.func else { return None };
                 return p.path.get_ident();
             }
@@ -228,6 +227,53 @@ fn literal_ty(e: &Expr) -> Option<TokenStream> {
     })
 }
 
+/// The names that are aggregates of the grammar, parsed on their own (`count(*)`).
+const OWN_AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
+
+/// Whether `name` may name a function declared with `sql_function!`: an identifier in lower
+/// case, neither a function of the grammar nor an aggregate.
+pub(crate) fn is_user_function_name(name: &syn::Ident) -> bool {
+    let s = name.to_string();
+    let s = s.trim_start_matches("r#");
+    let lower = s.to_ascii_lowercase();
+    s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && !FUNCTIONS.contains(&lower.as_str())
+        && !OWN_AGGREGATES.contains(&lower.as_str())
+        && !["not", "exists", "select", "case", "in", "and", "or"].contains(&lower.as_str())
+}
+
+/// The path of a call of a function declared with `sql_function!`: a name (or a path through
+/// modules to one) in lower case outside the grammar's library. Where a bare name is a value (right of
+/// `=`), a call is SQL only when an argument is; otherwise it is a Rust call giving a value.
+fn user_function(call: &ExprCall, bare: Bare) -> Option<&Path> {
+    let Expr::Path(p) = &*call.func else {
+        return None;
+    };
+    if p.qself.is_some()
+        || p.path
+            .segments
+            .iter()
+            .any(|s| !matches!(s.arguments, syn::PathArguments::None))
+    {
+        return None;
+    }
+    // A type in the path (`Interval::from_days(30)`) makes it a Rust call.
+    let module = |s: &syn::PathSegment| {
+        !s.ident
+            .to_string()
+            .trim_start_matches("r#")
+            .starts_with(char::is_uppercase)
+    };
+    if !p.path.segments.iter().all(module) {
+        return None;
+    }
+    let last = &p.path.segments.last()?.ident;
+    if p.path.segments.len() == 1 && function(call).is_some() || !is_user_function_name(last) {
+        return None;
+    }
+    (bare == Bare::Column || call.args.iter().any(|a| is_sql(a, bare))).then_some(&p.path)
+}
+
 fn function(call: &ExprCall) -> Option<String> {
     let Expr::Path(p) = &*call.func else {
         return None;
@@ -313,7 +359,7 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
                 && (is_sql(&b.left, bare) || is_sql(&b.right, bare))
         }
         Expr::Assign(a) => is_sql(&a.left, bare) || is_sql(&a.right, bare),
-        Expr::Call(c) => function(c).is_some(),
+        Expr::Call(c) => function(c).is_some() || user_function(c, bare).is_some(),
         Expr::Path(_) => column(e, bare).is_some(),
         Expr::Macro(_) => case::as_case(e).is_some() || case::scalar_subquery(e).is_some(),
         Expr::Field(_) => excluded(e).is_some(),
@@ -420,7 +466,10 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
                 _ => quote_spanned!(bin.op.span()=> #pp::arith(#left, #right)),
             }
         }
-        Expr::Call(call) => call_witness(sql, call, bare, hint),
+        Expr::Call(call) => match user_function(call, bare) {
+            Some(path) => user_witness(sql, call, path, bare),
+            None => call_witness(sql, call, bare, hint),
+        },
         Expr::Field(_) => {
             let main = &sql.main;
             let col = excluded(e).cloned();
@@ -439,6 +488,39 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             }
         }
     }
+}
+
+/// The hint a Rust value given as argument `i` of the declared function `path` takes: the
+/// declared type.
+fn user_arg_hint(path: &Path, i: usize) -> TokenStream {
+    let p = p();
+    quote_spanned!(path.span()=> #p::fn_arg_ty::<#i, _>(&#path))
+}
+
+/// The witness of a call of a function declared with `sql_function!`: its hidden `__call`
+/// checks each argument's type (the error on the argument) and their number, and gives the
+/// result's; the name resolves where the user wrote it.
+fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStream {
+    let p = p();
+    let args = call.args.iter().enumerate().map(|(i, a)| {
+        let hint = user_arg_hint(path, i);
+        // Passed through a call spanned at the argument, so that a type error points at it.
+        let w = witness(sql, a, bare, Some(&hint));
+        let pa = super::ast::respan(p.clone(), a.span());
+        let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, w);
+        g.set_span(a.span());
+        quote_spanned!(a.span()=> #pa::fn_arg #g)
+    });
+    let pp = super::ast::respan(p.clone(), path.span());
+    let args = quote!(#(#args),*);
+    let mut paren = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, args);
+    // Resolved as the macro's own tokens: rustc then offers no edit of the expansion when the
+    // number of arguments is wrong.
+    paren.set_span(path.span().resolved_at(proc_macro2::Span::mixed_site()));
+    let call = quote_spanned!(path.span()=> #pp::sql_fn(&#path).__call #paren);
+    let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, call);
+    g.set_span(path.span());
+    quote_spanned!(path.span()=> #pp::fn_arg #g)
 }
 
 /// The witness of a call of a function of the grammar.
@@ -626,6 +708,9 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
                 sql.text(")");
             }
         }
+        Expr::Call(call) if let Some(path) = user_function(call, bare) => {
+            emit_user_call(sql, call, &path.clone(), bare);
+        }
         Expr::Call(call) => emit_call(sql, call, bare),
         Expr::Field(_) => emit_excluded(sql, e),
         _ => {
@@ -686,6 +771,21 @@ fn emit_case(sql: &mut Sql, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
         }
     }
     sql.text(" END");
+}
+
+/// Appends a call of a function declared with `sql_function!`: its declared name, and each
+/// argument (a Rust value bound with the declared type).
+fn emit_user_call(sql: &mut Sql, call: &ExprCall, path: &Path, bare: Bare) {
+    let p = p();
+    sql.part(quote_spanned!(path.span()=> #p::Part::Str(#p::fn_name(&#path))));
+    sql.text("(");
+    for (i, a) in call.args.iter().enumerate() {
+        if i > 0 {
+            sql.text(", ");
+        }
+        emit(sql, a, bare, Some(&user_arg_hint(path, i)));
+    }
+    sql.text(")");
 }
 
 /// Appends a call of a function of the grammar (not `cast` nor `extract`).
@@ -808,7 +908,12 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
             check(&a.right, errors);
         }
         Expr::Call(c) => {
-            let Some(name) = function(c) else { return };
+            let Some(name) = function(c) else {
+                for a in &c.args {
+                    check(a, errors);
+                }
+                return;
+            };
             if name == "extract" {
                 check_extract(c, errors);
                 return;
