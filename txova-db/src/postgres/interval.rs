@@ -46,10 +46,11 @@ impl Interval {
         Interval::new(0, days, 0)
     }
 
-    /// `secs` seconds.
+    /// `secs` seconds (up to about 68 years; use days or months beyond).
     #[must_use]
-    pub const fn from_secs(secs: i64) -> Self {
-        Interval::new(0, 0, secs.saturating_mul(1_000_000))
+    pub const fn from_secs(secs: i32) -> Self {
+        // An i32 of seconds always fits an i64 of microseconds.
+        Interval::new(0, 0, secs as i64 * 1_000_000)
     }
 
     /// The months part.
@@ -71,10 +72,19 @@ impl Interval {
     }
 }
 
-/// A duration beyond `i64::MAX` microseconds (about 292,000 years) is clamped there.
-impl From<std::time::Duration> for Interval {
-    fn from(d: std::time::Duration) -> Self {
-        Interval::new(0, 0, i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+/// A duration beyond `i64::MAX` microseconds (about 292,000 years) is refused, never
+/// clamped; below a microsecond it is cut, as the server keeps no finer part.
+impl TryFrom<std::time::Duration> for Interval {
+    type Error = crate::Error;
+
+    fn try_from(d: std::time::Duration) -> crate::Result<Self> {
+        let micros = i64::try_from(d.as_micros()).map_err(|_| {
+            crate::Error::invalid_input(format!(
+                "a duration of {}s does not fit an interval's microseconds",
+                d.as_secs()
+            ))
+        })?;
+        Ok(Interval::new(0, 0, micros))
     }
 }
 
@@ -131,8 +141,15 @@ mod tests {
         assert_eq!(Interval::from_sql(&Type::INTERVAL, &buf).unwrap(), i);
         assert!(Interval::from_sql(&Type::INTERVAL, &buf[..15]).is_err());
         assert_eq!(
-            Interval::from(std::time::Duration::from_millis(1500)),
+            Interval::try_from(std::time::Duration::from_millis(1500)).unwrap(),
             Interval::new(0, 0, 1_500_000)
         );
+        assert_eq!(
+            Interval::from_secs(i32::MAX).microseconds(),
+            2_147_483_647_000_000
+        );
+        // Too long a duration is an error, never a clamped value.
+        let err = Interval::try_from(std::time::Duration::MAX).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
     }
 }
