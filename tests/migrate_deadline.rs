@@ -14,11 +14,12 @@ use txova_db::{ErrorKind, Timeout};
 use txova_db_tests::migrate::{TempDir, rows};
 use txova_db_tests::{Mode, Relay, guarded};
 
-/// A migrator through `relay_url` with a one-second client deadline.
+/// A migrator through `relay_url` with a three-second client deadline: long enough for a
+/// loaded machine's `CREATE TABLE`, short enough to keep the tests under their hang guard.
 fn migrator(relay_url: String, dir: &TempDir) -> Migrator {
     Migrator::new(MigratorConfig {
-        query_timeout: Some(Duration::from_secs(1)),
-        connect_timeout: Duration::from_secs(2),
+        query_timeout: Some(Duration::from_secs(3)),
+        connect_timeout: Duration::from_secs(5),
         ..MigratorConfig::new(relay_url, dir.url())
     })
     .unwrap()
@@ -65,7 +66,7 @@ async fn a_silent_network_during_the_version_bookkeeping_is_a_timeout() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
     assert_eq!(err.timeout_kind(), Some(Timeout::Query), "{err:?}");
-    assert!(err.to_string().contains("query timeout of 1s"), "{err}");
+    assert!(err.to_string().contains("query timeout of 3s"), "{err}");
 }
 
 #[tokio::test]
@@ -74,7 +75,7 @@ async fn a_file_whose_answer_is_lost_is_noticed_by_the_watch() {
     let direct = db.pool().await.unwrap();
     let dir = TempDir::with_files(
         "deadline_lost",
-        &[("1_slow.up.sql", "SELECT pg_sleep(5) /* lost_answer */;")],
+        &[("1_slow.up.sql", "SELECT pg_sleep(8) /* lost_answer */;")],
     );
     let (relay, url) = Relay::for_url(db.url()).await;
     let m = migrator(url, &dir);
@@ -117,8 +118,9 @@ async fn a_file_on_a_dead_network_is_given_up_when_the_server_cannot_be_reached(
     let text = err.to_string();
     assert!(text.contains("cannot reach the server"), "{text}");
     assert!(text.contains("may still be running"), "{text}");
-    // The server still runs it: the migrator could not reach it to cancel. End it here.
-    direct
+    // The server still runs it, as the error says: the migrator could not reach it to cancel.
+    assert_eq!(running(&direct, "dead_network").await, 1);
+    let cancelled = direct
         .execute(
             "SELECT pg_cancel_backend(pid) FROM pg_stat_activity \
              WHERE datname = current_database() AND strpos(query, 'dead_network') > 0 \
@@ -127,6 +129,56 @@ async fn a_file_on_a_dead_network_is_given_up_when_the_server_cannot_be_reached(
         )
         .await
         .unwrap();
+    assert_eq!(cancelled, 1);
+}
+
+/// A statement of the migrator's own that the server does not finish in time (it waits for
+/// a lock another session holds) times out and is cancelled on the server.
+#[tokio::test]
+async fn a_bookkeeping_statement_past_its_deadline_is_cancelled_on_the_server() {
+    let db = TestDatabase::create("mig_deadline_cancel").await.unwrap();
+    let direct = db.pool().await.unwrap();
+    direct
+        .execute(
+            "CREATE TABLE schema_migrations (version bigint not null primary key, \
+             dirty boolean not null)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let holder = direct.get().await.unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let dir = TempDir::with_files("deadline_cancel", &[("1_a.up.sql", "SELECT 1;")]);
+    let m = Migrator::new(MigratorConfig {
+        query_timeout: Some(Duration::from_secs(1)),
+        ..MigratorConfig::new(db.url(), dir.url())
+    })
+    .unwrap();
+    let err = guarded("a migration behind a held lock", m.up())
+        .await
+        .unwrap_err();
+    assert_eq!(err.timeout_kind(), Some(Timeout::Query), "{err:?}");
+    // Nothing of the migrator's is left waiting on the server.
+    guarded("the cancel of the migrator's statement", async {
+        while direct
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND state = 'active' AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+            > 0
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    holder.batch_execute("ROLLBACK").await.unwrap();
 }
 
 #[tokio::test]
