@@ -35,6 +35,10 @@ async fn set_takes_arithmetic_over_the_row_s_own_columns() {
         q.sql(),
         "UPDATE users SET age = age + $1 WHERE name = $2 RETURNING age"
     );
+    assert_eq!(
+        update!(User set age = User::age + by * 2 where name = name returning age).sql(),
+        "UPDATE users SET age = age + $1 WHERE name = $2 RETURNING age"
+    );
     let age: i32 = update!(User set age = User::age + by * 2 where name = name returning age)
         .fetch_one(&pool)
         .await

@@ -201,7 +201,6 @@ async fn dates_are_truncated_extracted_and_compared_with_intervals() {
         .unwrap()
         .get(0);
     assert_eq!(back, odd);
-    let _ = Post::id;
 }
 
 #[tokio::test]
