@@ -1218,3 +1218,33 @@ fn declared_functions_are_named_by_their_declaration() {
         ]
     );
 }
+
+#[test]
+fn excluded_alone_is_checked_like_inside_an_expression() {
+    // Outside `on conflict` it means nothing, alone as much as inside an expression.
+    assert_errors(
+        update,
+        &[
+            (
+                "User set name = excluded.name where id = 1",
+                &["`excluded.column` only means something in `on conflict do update set`"],
+            ),
+            (
+                "User set name = lower(excluded.name) where id = 1",
+                &["`excluded.column` only means something in `on conflict do update set`"],
+            ),
+        ],
+    );
+    // In `on conflict` it is the proposed row's column, and its type is checked against the
+    // target's (`set_expr`), as for any expression.
+    let out = insert(
+        "into User (name, age) values (n, a) on conflict (name) do update set age = excluded.age",
+    );
+    assert_eq!(errors(&out), Vec::<String>::new());
+    assert!(
+        sql(&out).ends_with("DO UPDATE SET {User::age} = EXCLUDED.{User::age}"),
+        "{}",
+        sql(&out)
+    );
+    assert!(out.to_string().contains("set_expr"), "{out}");
+}

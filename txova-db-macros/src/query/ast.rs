@@ -414,15 +414,10 @@ impl Parse for Bound {
     }
 }
 
-/// `col = value` in `set` or `do update set`; the value may be `excluded.col`.
+/// `col = value` in `set` or `do update set`; the value may use `excluded.col`.
 pub(crate) struct Assign {
     pub(crate) col: ColRef,
-    pub(crate) value: AssignValue,
-}
-
-pub(crate) enum AssignValue {
-    Value(Expr),
-    Excluded(Ident),
+    pub(crate) value: Expr,
 }
 
 /// Parses `col = value, ...`.
@@ -434,13 +429,8 @@ pub(crate) fn parse_assigns(input: ParseStream<'_>) -> syn::Result<Vec<Assign>> 
             return Err(input.error("expected `=` and the column's new value"));
         }
         input.parse::<Token![=]>()?;
-        // `excluded.col` alone is the proposed row's column; inside an expression it is
-        // read by the expression grammar.
-        let v = value(input)?;
-        let value = match super::expr::excluded(&v).cloned() {
-            Some(col) => AssignValue::Excluded(col),
-            None => AssignValue::Value(v),
-        };
+        // `excluded.col`, alone or inside an expression, is read by the expression grammar.
+        let value = value(input)?;
         out.push(Assign { col, value });
         if input.peek(Token![,]) {
             input.parse::<Token![,]>()?;

@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::Path;
 use syn::spanned::Spanned as _;
 
-use super::ast::{Agg, Assign, AssignValue, Bound, ColRef, Item, OrderKey, Returning, Selected};
+use super::ast::{Agg, Assign, Bound, ColRef, Item, OrderKey, Returning, Selected};
 use super::cond::{Cond, Pred};
 use super::expr::{self, Bare};
 use super::update::Filter;
@@ -507,20 +507,16 @@ impl Sql {
             // The target of `set` is never qualified in PostgreSQL.
             self.part(quote!(#p::Part::Str(#p::col(&#h))));
             self.text(" = ");
-            match &a.value {
-                AssignValue::Value(v) if expr::is_sql(v, Bare::Value) => {
-                    let hint = quote!(#p::ty_col(&#h));
-                    let w = self.expr(v, Bare::Value, Some(&hint));
-                    let pp = super::ast::respan(p.clone(), v.span());
-                    self.checks_push(quote_spanned!(v.span()=> #pp::set_expr(&#h, #w)));
-                }
-                AssignValue::Value(v) => self.param(assign(&h, v)),
-                AssignValue::Excluded(c) => {
-                    let main = &self.main;
-                    let other = quote!(#main::#c);
-                    self.text("EXCLUDED.");
-                    self.part(quote!(#p::Part::Str(#p::col(&#other))));
-                }
+            let v = &a.value;
+            if expr::is_sql(v, Bare::Value) {
+                // `excluded.col` too: the expression grammar refuses it outside `on conflict`
+                // and checks its type like any other.
+                let hint = quote!(#p::ty_col(&#h));
+                let w = self.expr(v, Bare::Value, Some(&hint));
+                let pp = super::ast::respan(p.clone(), v.span());
+                self.checks_push(quote_spanned!(v.span()=> #pp::set_expr(&#h, #w)));
+            } else {
+                self.param(assign(&h, v));
             }
         }
     }

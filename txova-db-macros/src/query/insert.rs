@@ -52,15 +52,13 @@ impl Parse for Insert {
             let mut cols = Vec::new();
             let mut values = Vec::new();
             for a in assigns {
-                match a.value {
-                    ast::AssignValue::Value(v) => values.push(v),
-                    ast::AssignValue::Excluded(c) => {
-                        return Err(syn::Error::new_spanned(
-                            c,
-                            "`excluded.column` only means something in `on conflict do update set`",
-                        ));
-                    }
+                if let Some(c) = super::expr::excluded(&a.value) {
+                    return Err(syn::Error::new_spanned(
+                        c,
+                        "`excluded.column` only means something in `on conflict do update set`",
+                    ));
                 }
+                values.push(a.value);
                 cols.push(a.col);
             }
             Rows::Values(cols, vec![(start, values)])
