@@ -814,7 +814,7 @@ fn grouping_and_struct_fields_are_checked() {
                 &["name the field this expression fills: `<expression> as field_name`"],
             ),
             (
-                "name from User where lower(name) && x",
+                "name from User where lower(name) % x",
                 &["expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`"],
             ),
             (

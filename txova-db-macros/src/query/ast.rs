@@ -156,6 +156,8 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
         ((super::expr::FUNCTIONS.contains(&name.as_str())
             || super::expr::is_user_function_name(&i))
             && rest.group(proc_macro2::Delimiter::Parenthesis).is_some())
+            || super::ops::FUNCTIONS.contains(&name.as_str())
+                && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
             || ((name == "case" || name == "select")
                 && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
     });
@@ -181,9 +183,10 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
         || {
             let fork = input.fork();
             Path::parse_mod_style(&fork).is_ok()
-                && ["+", "-", "*", "/", "||"]
+                && (["+", "-", "*", "/", "||"]
                     .iter()
                     .any(|op| peek_op(&fork, op))
+                    || super::ops::peek(&fork))
         }
 }
 

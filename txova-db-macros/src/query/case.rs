@@ -5,7 +5,7 @@
 //! `case! { when ... end }`, which Rust reads as one expression whose tokens are kept; [`Case`]
 //! parses them where the expression is typed and emitted. `extract(field from x)` is
 //! rewritten as `extract(field, x)`, and a scalar subquery `(select ...)` as
-//! `select! { ... }`.
+//! `select! { ... }`. The jsonb and array operators are rewritten too (see [`super::ops`]).
 
 use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenStream, TokenTree};
 use syn::parse::{Parse, ParseStream};
@@ -26,6 +26,11 @@ pub(crate) fn rewrite(tokens: TokenStream) -> syn::Result<TokenStream> {
     let mut i = 0;
     while i < tokens.len() {
         let t = &tokens[i];
+        if let Some((op, n)) = super::ops::rewrite_at(&tokens, i) {
+            out.extend(op);
+            i += n;
+            continue;
+        }
         if is_kw(t, "case") && tokens.get(i + 1).is_some_and(|n| is_kw(n, "when")) {
             // The matching `end`: nested `case when` open, `end` close.
             let mut depth = 0usize;

@@ -65,6 +65,9 @@ pub(crate) enum Pred {
     Exists(Box<super::select::Select>),
     /// `col [not] in (select ...)`.
     InSelect(ColRef, bool, Box<super::select::Select>),
+    /// A test of the jsonb and array operators standing alone: `tags && wanted`,
+    /// `data ? "vip"` (see [`super::ops`]).
+    Test(Expr),
 }
 
 impl Cond {
@@ -109,6 +112,7 @@ impl Cond {
                 | Pred::BetweenExpr(..)
                 | Pred::NullExpr(..)
                 | Pred::LikeExpr(..)
+                | Pred::Test(_)
                 | Pred::Exists(_) => {}
             },
         }
@@ -136,7 +140,7 @@ impl Cond {
                     f(hi);
                 }
                 Pred::Cmp(_, _, v) => f(v),
-                Pred::NullExpr(e, _) => f(e),
+                Pred::NullExpr(e, _) | Pred::Test(e) => f(e),
                 Pred::LikeExpr(e, _, _, v) => {
                     f(e);
                     f(v);
@@ -360,6 +364,9 @@ fn split_comparison(e: Expr) -> syn::Result<Pred> {
     use syn::BinOp;
     match concat_first(e) {
         Expr::Assign(a) => Ok(Pred::Expr(*a.left, CmpOp::Eq, *a.right)),
+        Expr::Binary(b) if super::ops::split(&b).is_some_and(|o| o.op.is_test()) => {
+            Ok(Pred::Test(Expr::Binary(b)))
+        }
         Expr::Binary(b) => {
             let op = match b.op {
                 BinOp::Lt(_) => CmpOp::Lt,

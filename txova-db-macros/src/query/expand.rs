@@ -239,7 +239,7 @@ impl Sql {
                 self.text(op.sql());
                 let h = col.handle(&self.main);
                 let hint = quote!(#p::ty_col(&#h));
-                let w = self.expr(v, Bare::Value, Some(&hint));
+                let w = self.operand(v, Some(&hint));
                 let pp = super::ast::respan(p.clone(), v.span());
                 self.checks_push(quote_spanned!(v.span()=> #pp::cmp_expr(&#h, #w)));
             }
@@ -247,7 +247,7 @@ impl Sql {
                 let wr = expr::witness(self, r, Bare::Value, None);
                 let wl = self.expr(l, Bare::Column, Some(&wr));
                 self.text(op.sql());
-                let wr = self.expr(r, Bare::Value, Some(&wl));
+                let wr = self.operand(r, Some(&wl));
                 let pp = super::ast::respan(p.clone(), r.span());
                 self.checks_push(quote_spanned!(r.span()=> #pp::cmp_exprs(#wl, #wr)));
             }
@@ -352,6 +352,10 @@ impl Sql {
                     )),
                 }
             }
+            Pred::Test(e) => {
+                let w = self.expr(e, Bare::Column, None);
+                self.checks_push(quote_spanned!(e.span()=> #p::typed(#w)));
+            }
             Pred::NullExpr(e, not) => {
                 let w = self.expr(e, Bare::Column, None);
                 self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
@@ -421,6 +425,13 @@ impl Sql {
     fn expr(&mut self, e: &syn::Expr, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
         expr::check(e, &mut self.errors);
         expr::emit(self, e, bare, hint)
+    }
+
+    /// Appends the right side of a comparison, which may be `any(array)` or `all(array)`;
+    /// returns its type's witness.
+    fn operand(&mut self, e: &syn::Expr, hint: Option<&TokenStream>) -> TokenStream {
+        expr::check_operand(e, &mut self.errors);
+        expr::emit(self, e, Bare::Value, hint)
     }
 
     /// Adds a type check, evaluated at compile time.

@@ -13,6 +13,7 @@ use syn::{BinOp, Expr, ExprCall, Lit, Path};
 use super::ast::ColRef;
 use super::case::{self, Case};
 use super::expand::{Sql, borrow, p, path_key};
+use super::ops;
 
 /// How a bare identifier reads: a column (left of a comparison, inside a select item) or a
 /// Rust value (right of a comparison or of `=` in `set`).
@@ -238,6 +239,7 @@ pub(crate) fn is_user_function_name(name: &syn::Ident) -> bool {
     let lower = s.to_ascii_lowercase();
     s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && !FUNCTIONS.contains(&lower.as_str())
+        && !ops::FUNCTIONS.contains(&lower.as_str())
         && !OWN_AGGREGATES.contains(&lower.as_str())
         && !["not", "exists", "select", "case", "in", "and", "or"].contains(&lower.as_str())
 }
@@ -279,7 +281,7 @@ fn function(call: &ExprCall) -> Option<String> {
         return None;
     };
     let name = p.path.get_ident()?.to_string().to_ascii_lowercase();
-    FUNCTIONS.contains(&name.as_str()).then_some(name)
+    (FUNCTIONS.contains(&name.as_str()) || ops::FUNCTIONS.contains(&name.as_str())).then_some(name)
 }
 
 /// `Table::column` (the segment before the last names a type).
@@ -354,6 +356,7 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
     match e {
         Expr::Paren(p) => is_sql(&p.expr, bare),
         Expr::Group(g) => is_sql(&g.expr, bare),
+        Expr::Binary(b) if ops::split(b).is_some() => true,
         Expr::Binary(b) => {
             (arith_op(&b.op).is_some() || cmp_op(&b.op).is_some())
                 && (is_sql(&b.left, bare) || is_sql(&b.right, bare))
@@ -451,6 +454,10 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             } else {
                 quote!(#p::ty::<()>())
             }
+        }
+        Expr::Binary(bin) if let Some(o) = ops::split(bin) => ops::witness(sql, &o, bare),
+        Expr::Call(call) if ops::function(call).is_some() => {
+            ops::call_witness(sql, call, bare, hint)
         }
         Expr::Binary(bin) => {
             let (left, right) = bin_pair(sql, bin, bare);
@@ -672,6 +679,12 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
                 sql.text(")");
             }
         }
+        Expr::Binary(bin) if let Some(o) = ops::split(bin) => {
+            ops::emit(sql, &o, bare);
+        }
+        Expr::Call(call) if ops::function(call).is_some() => {
+            ops::emit_call(sql, call, bare, hint);
+        }
         Expr::Binary(bin) => {
             let (left, right) = bin_pair(sql, bin, bare);
             // A value added to or subtracted from a timestamp is an interval, which the
@@ -851,6 +864,14 @@ fn check_extract(c: &ExprCall, errors: &mut Vec<syn::Error>) {
     }
 }
 
+/// Mistakes in the right side of a comparison, which may be `any(array)` or `all(array)`.
+pub(crate) fn check_operand(e: &Expr, errors: &mut Vec<syn::Error>) {
+    match ops::quantifier(e) {
+        Some(c) => ops::check_call(c, true, errors),
+        None => check(e, errors),
+    }
+}
+
 /// Mistakes in the shape of an expression: a function with the wrong number of arguments, a
 /// cast to a type the grammar does not know, a `case` that does not parse.
 pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
@@ -893,6 +914,8 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
         },
         Expr::Paren(x) => check(&x.expr, errors),
         Expr::Group(x) => check(&x.expr, errors),
+        Expr::Binary(b) if let Some(o) = ops::split(b) => ops::check(&o, errors),
+        Expr::Call(c) if ops::function(c).is_some() => ops::check_call(c, false, errors),
         Expr::Binary(b) => {
             if matches!(b.op, BinOp::Eq(_)) {
                 errors.push(syn::Error::new_spanned(
@@ -901,11 +924,15 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
                 ));
             }
             check(&b.left, errors);
-            check(&b.right, errors);
+            if cmp_op(&b.op).is_some() {
+                check_operand(&b.right, errors);
+            } else {
+                check(&b.right, errors);
+            }
         }
         Expr::Assign(a) => {
             check(&a.left, errors);
-            check(&a.right, errors);
+            check_operand(&a.right, errors);
         }
         Expr::Call(c) => {
             let Some(name) = function(c) else {

@@ -11,6 +11,7 @@ mod expand;
 mod expr;
 pub(crate) mod insert;
 mod kw;
+mod ops;
 pub(crate) mod select;
 pub(crate) mod update;
 
