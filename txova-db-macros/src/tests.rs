@@ -1248,3 +1248,105 @@ fn excluded_alone_is_checked_like_inside_an_expression() {
     );
     assert!(out.to_string().contains("set_expr"), "{out}");
 }
+
+#[test]
+fn json_and_array_operators_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            (
+                r#"data ->> "city" from Ride where data ->> "city" = city"#,
+                "SELECT ({Ride::data} ->> $1) FROM {Ride} WHERE ({Ride::data} ->> $2) = $3",
+            ),
+            // Operators read from left to right, looser than `+`: the key is the Rust value
+            // `k + 1`, bound as one.
+            (
+                r#"id from Ride where data -> "a" -> 0 ->> k + 1 = v"#,
+                "SELECT {Ride::id} FROM {Ride} WHERE ({Ride::data} -> $1 -> $2::int4 ->> $3) = $4",
+            ),
+            (
+                r#"id from Ride where data @> doc and not data ? "vip" or data <@ doc"#,
+                "SELECT {Ride::id} FROM {Ride} WHERE ({Ride::data} @> $1) AND NOT ({Ride::data} ? $2) \
+                 OR ({Ride::data} <@ $3)",
+            ),
+            (
+                "data #>> path, data #> path from Ride",
+                "SELECT ({Ride::data} #>> $1), ({Ride::data} #> $2) FROM {Ride}",
+            ),
+            (
+                "id from Ride where id = any(ids) and id <> all(Ride::others) and tags && w",
+                "SELECT {Ride::id} FROM {Ride} WHERE {Ride::id} = ANY($1) AND {Ride::id} <> \
+                 ALL({Ride::others}) AND ({Ride::tags} && $2)",
+            ),
+            (
+                "cardinality(tags), array_length(tags, 1), zone = any(stops) from Ride",
+                "SELECT cardinality({Ride::tags}), array_length({Ride::tags}, $1), {Ride::zone} = \
+                 ANY({Ride::stops}) FROM {Ride}",
+            ),
+            // `||` binds looser in Rust than in SQL: the parentheses keep Rust's reading.
+            (
+                r#"name || data ->> "city" from Ride"#,
+                "SELECT {Ride::name} || ({Ride::data} ->> $1) FROM {Ride}",
+            ),
+        ],
+    );
+    assert_sql(
+        update,
+        &[(
+            r#"Ride set name = coalesce(Ride::data ->> "n", "") where tags @> t returning data -> "a""#,
+            "UPDATE {Ride} SET {Ride::name} = coalesce(({Ride::data} ->> $1), $2) WHERE \
+             ({Ride::tags} @> $3) RETURNING ({Ride::data} -> $4)",
+        )],
+    );
+    assert_sql(
+        delete,
+        &[(
+            "from Ride where stops && s",
+            "DELETE FROM {Ride} WHERE ({Ride::stops} && $1)",
+        )],
+    );
+}
+
+#[test]
+fn json_and_array_operators_refuse_their_misuses() {
+    assert_errors(
+        select,
+        &[
+            (
+                "any(tags) from Ride",
+                &["`any(array)` is written on the right of a comparison, such as `x = any(array)`"],
+            ),
+            (
+                "id from Ride where all(tags) = id",
+                &["`all(array)` is written on the right of a comparison, such as `x = all(array)`"],
+            ),
+            (
+                "array_length(tags) from Ride",
+                &[
+                    "`array_length` takes 2 arguments, an array and its dimension: `array_length(tags, 1)`",
+                ],
+            ),
+            (
+                "id from Ride where id = any(a, b)",
+                &["`any` takes 1 argument, an array"],
+            ),
+        ],
+    );
+    assert_errors(
+        update,
+        &[
+            (
+                "Ride set flag = a @> b where all",
+                &[
+                    "one side of `@>`, `<@` or `&&` must be a column or an expression; both are Rust values",
+                ],
+            ),
+            (
+                "Ride set n = cardinality(v) where all",
+                &[
+                    "`cardinality` takes an array column or expression; the length of a Rust value is known without the database",
+                ],
+            ),
+        ],
+    );
+}

@@ -320,11 +320,27 @@ fn right(sql: &Sql, o: &OpExpr<'_>, wl: &TokenStream) -> (TokenStream, Option<Va
     }
 }
 
+/// `w` passed through a call spanned at `span`, so that a type error points there rather than
+/// at the whole statement.
+fn at(w: TokenStream, span: Span) -> TokenStream {
+    let pa = super::ast::respan(p(), span);
+    let mut g = Group::new(Delimiter::Parenthesis, w);
+    g.set_span(span);
+    quote_spanned!(span=> #pa::fn_arg #g)
+}
+
 /// The witness of an operator's result.
 pub(crate) fn witness(sql: &Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
     let (wl, _) = left(sql, o, bare);
     let (wr, _) = right(sql, o, &wl);
     let span = o.span;
+    // A document that is not jsonb is shown where it is written; two sides that do not fit,
+    // at the operator.
+    let (wl, wr) = if o.op.on_json() {
+        (at(wl, o.left.span()), at(wr, o.right.span()))
+    } else {
+        (at(wl, span), wr)
+    };
     let pp = super::ast::respan(p(), span);
     let f = match o.op {
         Op::Get => quote!(json_get),
@@ -375,6 +391,12 @@ pub(crate) fn emit(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
 /// Appends an operator's SQL without parentheses: operators on the left of another read from
 /// left to right, as PostgreSQL reads them.
 fn emit_chain(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
+    if !o.op.on_json() && !expr::is_sql(o.left, bare) && !expr::is_sql(o.right, Bare::Value) {
+        sql.error(syn::Error::new(
+            o.span,
+            "one side of `@>`, `<@` or `&&` must be a column or an expression; both are Rust values",
+        ));
+    }
     let w = witness(sql, o, bare);
     let (wl, how_l) = left(sql, o, bare);
     let (_, how_r) = right(sql, o, &wl);
@@ -397,17 +419,8 @@ fn emit_chain(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
     w
 }
 
-/// Mistakes in an operator: both sides Rust values.
+/// Mistakes in the shape of an operator's operands.
 pub(crate) fn check(o: &OpExpr<'_>, errors: &mut Vec<syn::Error>) {
-    if matches!(o.op, Op::Contains | Op::ContainedBy | Op::Overlap)
-        && !expr::is_sql(o.left, Bare::Column)
-        && !expr::is_sql(o.right, Bare::Value)
-    {
-        errors.push(syn::Error::new(
-            o.span,
-            "one side of `@>`, `<@` or `&&` must be a column or an expression; both are Rust values",
-        ));
-    }
     expr::check(o.left, errors);
     expr::check(o.right, errors);
 }
@@ -443,21 +456,27 @@ pub(crate) fn call_witness(
     let Some(arg) = call.args.first() else {
         return quote!(#p::ty::<()>());
     };
+    let quantifier = hint.filter(|_| name == "any" || name == "all");
     let array = if expr::is_sql(arg, bare) {
-        expr::witness(sql, arg, bare, None)
-    } else if let Some(h) = hint.filter(|_| name == "any" || name == "all") {
+        at(expr::witness(sql, arg, bare, None), arg.span())
+    } else if let Some(h) = quantifier {
         quote!(#p::array_of(#h))
     } else {
-        // A Rust value has no type to check here (`check` reports it).
-        return quote!(#p::ty::<()>());
+        // A Rust value, refused by `emit_call`: the function's own type stands in, so that
+        // the mistake is reported once.
+        return match name.as_str() {
+            "cardinality" => quote!(#p::ty::<i32>()),
+            "array_length" => quote!(#p::ty::<::core::option::Option<i32>>()),
+            _ => quote!(#p::ty::<()>()),
+        };
     };
-    let f = match name.as_str() {
-        "cardinality" => quote!(cardinality),
-        "array_length" => quote!(array_length),
-        _ => quote!(any_elem),
-    };
-    let f = super::ast::respan(f, span);
-    quote_spanned!(span=> #pp::#f(#array))
+    match (name.as_str(), quantifier) {
+        ("cardinality", _) => quote_spanned!(span=> #pp::cardinality(#array)),
+        ("array_length", _) => quote_spanned!(span=> #pp::array_length(#array)),
+        // The elements compared with the expression beside: one error when they differ.
+        (_, Some(h)) => quote_spanned!(span=> #pp::any_of(#h, #array)),
+        _ => quote_spanned!(span=> #pp::any_elem(#array)),
+    }
 }
 
 /// Appends a call of an array function, binding its values; `hint` is the expression beside
@@ -479,6 +498,14 @@ pub(crate) fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare, hint: Option
             let v = borrow(arg);
             let pp = super::ast::respan(p.clone(), arg.span());
             sql.param(quote_spanned!(arg.span()=> #pp::bind_any(#h, #v)));
+        } else if name == "cardinality" || name == "array_length" {
+            sql.error(syn::Error::new(
+                arg.span(),
+                format!(
+                    "`{name}` takes an array column or expression; the length of a Rust value \
+                     is known without the database"
+                ),
+            ));
         }
     }
     if let [_, dim] = args.as_slice() {
@@ -495,8 +522,7 @@ pub(crate) fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare, hint: Option
 }
 
 /// Mistakes in a call of an array function: the number of arguments, `any` or `all` away from
-/// the right of a comparison (`quantified` says it is there), an array that is a Rust value
-/// where no column gives its type.
+/// the right of a comparison (`quantified` says it is there).
 pub(crate) fn check_call(call: &ExprCall, quantified: bool, errors: &mut Vec<syn::Error>) {
     let name = function(call).unwrap_or_default();
     let want = if name == "array_length" { 2 } else { 1 };
@@ -517,20 +543,8 @@ pub(crate) fn check_call(call: &ExprCall, quantified: bool, errors: &mut Vec<syn
         errors.push(syn::Error::new_spanned(
             &call.func,
             format!(
-                "`{name}(array)` is written on the right of a comparison: `x = {name}(array)`, \
-                 `x <> {name}(array)`"
-            ),
-        ));
-    }
-    if !is_any
-        && let Some(arg) = call.args.first()
-        && !expr::is_sql(arg, Bare::Column)
-    {
-        errors.push(syn::Error::new(
-            arg.span(),
-            format!(
-                "`{name}` takes an array column or expression; the length of a Rust value is \
-                 known without the database"
+                "`{name}(array)` is written on the right of a comparison, such as \
+                 `x = {name}(array)`"
             ),
         ));
     }

@@ -3,7 +3,7 @@
 //! fn over the witnesses ([`Ty`]) of its operands whose bounds are traits with messages in SQL
 //! terms; values beside them are bound by functions whose bounds check the value's type.
 
-use super::{Comparable, Param, SqlType, ToSql, Ty, expression, ty};
+use super::{Param, SqlType, ToSql, Ty, ty};
 
 /// Arrays are expressions: an array column, `array_agg`, a `Vec` bound as one parameter.
 impl<T: SqlType> SqlType for Vec<T> {
@@ -21,31 +21,47 @@ impl SqlType for uuid::Uuid {
     const CAST: &'static str = "::uuid";
 }
 
-/// An array, as `any`, `all`, `cardinality` and `array_length` take.
+/// An array, as `any`, `all`, `cardinality` and `array_length` take: `E` is the type of one
+/// element as `x = any(array)` compares it (nullable if the array is), `C` the type of
+/// `cardinality` (`i32`, NULL if the array is).
+///
+/// The types are parameters, as in [`Unify`](super::Unify), so a mistake is reported once.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an array",
     label = "`any`, `all`, `cardinality` and `array_length` take an array: a `Vec` column or expression"
 )]
-pub trait ArrayExpr {
-    /// The type of one element as `x = any(array)` compares it: nullable if the array is.
-    type Elem;
-    /// `cardinality`'s type: `i32`, NULL if the array is.
-    type Card;
-}
+pub trait ArrayExpr<E, C> {}
 
-impl<T: SqlType> ArrayExpr for Vec<T> {
-    type Elem = T;
-    type Card = i32;
-}
+impl<T: SqlType> ArrayExpr<T, i32> for Vec<T> {}
 
-impl<T: SqlType> ArrayExpr for Option<Vec<T>> {
-    type Elem = T::Nullable;
-    type Card = Option<i32>;
-}
+impl<T: SqlType> ArrayExpr<T::Nullable, Option<i32>> for Option<Vec<T>> {}
 
 /// The type of `any(array)` and `all(array)` on the right of a comparison: an element's.
 #[must_use]
-pub const fn any_elem<A: ArrayExpr>(_: Ty<A>) -> Ty<A::Elem> {
+pub const fn any_elem<A: ArrayExpr<E, C>, E, C>(_: Ty<A>) -> Ty<E> {
+    ty()
+}
+
+/// An array whose elements are compared with an expression of type `T` (`x = any(array)`);
+/// `O` is an element's type, nullable if the array or its elements are.
+#[diagnostic::on_unimplemented(
+    message = "cannot compare `{T}` with the elements of `{Self}`",
+    label = "`x = any(array)` and `x <> all(array)` take an array of the type of `x`"
+)]
+pub trait ArrayOf<T, O> {}
+
+impl<T: SqlType<Base = T>> ArrayOf<T, T> for Vec<T> {}
+
+impl<T: SqlType<Base = T>> ArrayOf<T, Option<T>> for Vec<Option<T>> {}
+
+impl<T: SqlType<Base = T>> ArrayOf<T, Option<T>> for Option<Vec<T>> {}
+
+impl<T: SqlType<Base = T>> ArrayOf<T, Option<T>> for Option<Vec<Option<T>>> {}
+
+/// The type of `any(array)` beside an expression of type `T`: an element's, which must be
+/// `T`'s.
+#[must_use]
+pub const fn any_of<T: SqlType, A: ArrayOf<T::Base, O>, O>(_: Ty<T>, _: Ty<A>) -> Ty<O> {
     ty()
 }
 
@@ -57,13 +73,13 @@ pub const fn array_of<T: SqlType>(_: Ty<T>) -> Ty<Vec<T::Base>> {
 
 /// The type of `cardinality(array)`.
 #[must_use]
-pub const fn cardinality<A: ArrayExpr>(_: Ty<A>) -> Ty<A::Card> {
+pub const fn cardinality<A: ArrayExpr<E, C>, E, C>(_: Ty<A>) -> Ty<C> {
     ty()
 }
 
 /// The type of `array_length(array, dimension)`: NULL for an empty array.
 #[must_use]
-pub const fn array_length<A: ArrayExpr>(_: Ty<A>) -> Ty<Option<i32>> {
+pub const fn array_length<A: ArrayExpr<E, C>, E, C>(_: Ty<A>) -> Ty<Option<i32>> {
     ty()
 }
 
@@ -75,11 +91,17 @@ pub const fn array_length<A: ArrayExpr>(_: Ty<A>) -> Ty<Option<i32>> {
 )]
 pub trait AnyValue<T>: ToSql + Sync {}
 
-impl<T, V: Comparable<T, expression>> AnyValue<T> for Vec<V> {}
+impl<T: ToSql + Sync> AnyValue<T> for Vec<T> {}
 
-impl<T, V: Comparable<T, expression>> AnyValue<T> for &Vec<V> {}
+impl<T: ToSql + Sync> AnyValue<T> for &Vec<T> {}
 
-impl<T, V: Comparable<T, expression>> AnyValue<T> for &[V] {}
+impl<T: ToSql + Sync> AnyValue<T> for &[T] {}
+
+impl AnyValue<String> for Vec<&str> {}
+
+impl AnyValue<String> for &Vec<&str> {}
+
+impl AnyValue<String> for &[&str] {}
 
 /// Binds the array given to `any` or `all` beside an expression of type `T`.
 #[inline]
@@ -132,18 +154,16 @@ pub const fn contain<A: Contain<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
     ty()
 }
 
-/// The four nullabilities of a boolean operator between `$a` and `$b`.
-macro_rules! bool_op {
-    ($tr:ident, [$($g:tt)*], $a:ty, $b:ty) => {
-        impl<$($g)*> $tr<$b, bool> for $a {}
-        impl<$($g)*> $tr<Option<$b>, Option<bool>> for $a {}
-        impl<$($g)*> $tr<$b, Option<bool>> for Option<$a> {}
-        impl<$($g)*> $tr<Option<$b>, Option<bool>> for Option<$a> {}
-    };
-}
+// Written out rather than by a macro: a type error lists them.
+impl<T> Overlap<Vec<T>, bool> for Vec<T> {}
+impl<T> Overlap<Option<Vec<T>>, Option<bool>> for Vec<T> {}
+impl<T> Overlap<Vec<T>, Option<bool>> for Option<Vec<T>> {}
+impl<T> Overlap<Option<Vec<T>>, Option<bool>> for Option<Vec<T>> {}
 
-bool_op!(Overlap, [T], Vec<T>, Vec<T>);
-bool_op!(Contain, [T], Vec<T>, Vec<T>);
+impl<T> Contain<Vec<T>, bool> for Vec<T> {}
+impl<T> Contain<Option<Vec<T>>, Option<bool>> for Vec<T> {}
+impl<T> Contain<Vec<T>, Option<bool>> for Option<Vec<T>> {}
+impl<T> Contain<Option<Vec<T>>, Option<bool>> for Option<Vec<T>> {}
 
 /// A Rust value tested for containment (`@>`, `<@`) or overlap (`&&`) with an expression of
 /// type `L`.
@@ -154,11 +174,17 @@ bool_op!(Contain, [T], Vec<T>, Vec<T>);
 )]
 pub trait ContainValue<L>: ToSql + Sync {}
 
-impl<T, V: Comparable<T, expression>> ContainValue<Vec<T>> for Vec<V> {}
+impl<T: ToSql + Sync> ContainValue<Vec<T>> for Vec<T> {}
 
-impl<T, V: Comparable<T, expression>> ContainValue<Vec<T>> for &Vec<V> {}
+impl<T: ToSql + Sync> ContainValue<Vec<T>> for &Vec<T> {}
 
-impl<T, V: Comparable<T, expression>> ContainValue<Vec<T>> for &[V] {}
+impl<T: ToSql + Sync> ContainValue<Vec<T>> for &[T] {}
+
+impl ContainValue<Vec<String>> for Vec<&str> {}
+
+impl ContainValue<Vec<String>> for &Vec<&str> {}
+
+impl ContainValue<Vec<String>> for &[&str] {}
 
 /// Binds a value tested with `@>`, `<@` or `&&` against an expression of type `L`.
 #[inline]
@@ -198,31 +224,22 @@ mod json {
         label = "`->`, `->>`, `#>`, `#>>` and `?` take a jsonb column or expression on their left",
         note = "a jsonb column is a `serde_json::Value` or a `Json<T>` field"
     )]
-    pub trait JsonExpr {
-        /// The type of a test on it (`?`): `bool`, NULL if the document is.
-        type Bool;
-    }
+    ///
+    /// `B` is the type of a test on it (`?`): `bool`, NULL if the document is.
+    pub trait JsonExpr<B> {}
 
-    impl JsonExpr for Value {
-        type Bool = bool;
-    }
+    impl JsonExpr<bool> for Value {}
 
-    impl<T> JsonExpr for Json<T> {
-        type Bool = bool;
-    }
+    impl<T> JsonExpr<bool> for Json<T> {}
 
-    impl JsonExpr for Option<Value> {
-        type Bool = Option<bool>;
-    }
+    impl JsonExpr<Option<bool>> for Option<Value> {}
 
-    impl<T> JsonExpr for Option<Json<T>> {
-        type Bool = Option<bool>;
-    }
+    impl<T> JsonExpr<Option<bool>> for Option<Json<T>> {}
 
-    bool_op!(Contain, [], Value, Value);
-    bool_op!(Contain, [T], Value, Json<T>);
-    bool_op!(Contain, [T], Json<T>, Value);
-    bool_op!(Contain, [T, U], Json<T>, Json<U>);
+    impl<A: JsonDoc, B: JsonDoc> Contain<B, bool> for A {}
+    impl<A: JsonDoc, B: JsonDoc> Contain<Option<B>, Option<bool>> for A {}
+    impl<A: JsonDoc, B: JsonDoc> Contain<B, Option<bool>> for Option<A> {}
+    impl<A: JsonDoc, B: JsonDoc> Contain<Option<B>, Option<bool>> for Option<A> {}
 
     /// A key of `->` or `->>`: text (a field's name) or an `i32` (an array's index).
     #[diagnostic::on_unimplemented(
@@ -263,25 +280,31 @@ mod json {
 
     /// The type of `doc -> key` and `doc #> path`: jsonb, NULL when absent.
     #[must_use]
-    pub const fn json_get<D: JsonExpr, K: JsonKey>(_: Ty<D>, _: Ty<K>) -> Ty<Option<Value>> {
+    pub const fn json_get<D: JsonExpr<B>, B, K: JsonKey>(_: Ty<D>, _: Ty<K>) -> Ty<Option<Value>> {
         ty()
     }
 
     /// The type of `doc ->> key`: text, NULL when absent.
     #[must_use]
-    pub const fn json_text<D: JsonExpr, K: JsonKey>(_: Ty<D>, _: Ty<K>) -> Ty<Option<String>> {
+    pub const fn json_text<D: JsonExpr<B>, B, K: JsonKey>(
+        _: Ty<D>,
+        _: Ty<K>,
+    ) -> Ty<Option<String>> {
         ty()
     }
 
     /// The type of `doc #> path`.
     #[must_use]
-    pub const fn json_path<D: JsonExpr, P: JsonPath>(_: Ty<D>, _: Ty<P>) -> Ty<Option<Value>> {
+    pub const fn json_path<D: JsonExpr<B>, B, P: JsonPath>(
+        _: Ty<D>,
+        _: Ty<P>,
+    ) -> Ty<Option<Value>> {
         ty()
     }
 
     /// The type of `doc #>> path`.
     #[must_use]
-    pub const fn json_path_text<D: JsonExpr, P: JsonPath>(
+    pub const fn json_path_text<D: JsonExpr<B>, B, P: JsonPath>(
         _: Ty<D>,
         _: Ty<P>,
     ) -> Ty<Option<String>> {
@@ -290,7 +313,7 @@ mod json {
 
     /// The type of `doc ? key`.
     #[must_use]
-    pub const fn json_has<D: JsonExpr, K: TextKey>(_: Ty<D>, _: Ty<K>) -> Ty<D::Bool> {
+    pub const fn json_has<D: JsonExpr<B>, B, K: TextKey>(_: Ty<D>, _: Ty<K>) -> Ty<B> {
         ty()
     }
 
@@ -298,7 +321,7 @@ mod json {
     #[diagnostic::on_unimplemented(
         message = "a key of a jsonb document is text, found `{Self}`",
         label = "expected a `&str` or a `String`",
-        note = "an array's index is an integer literal (`tags -> 0`), or `cast(i as int4)` for a variable"
+        note = "`?` tests a field's name; the index of an array element (`->`, `->>`) is an integer literal such as `data -> 0`, or `cast(i as int4)` for a variable"
     )]
     pub trait KeyValue: ToSql + Sync {}
 
@@ -395,6 +418,8 @@ mod tests {
         let ids = vec![1_i64, 2];
         let _ = bind_any(ty::<Option<i64>>(), &ids);
         let _ = bind_any(ty::<i64>(), &ids.as_slice());
+        let _: Ty<Option<i64>> = any_of(ty::<i64>(), ty::<Option<Vec<i64>>>());
+        let _: Ty<i64> = any_of(ty::<Option<i64>>(), ty::<Vec<i64>>());
         let names = vec!["a"];
         let _ = bind_contain(ty::<Option<Vec<String>>>(), &names);
     }
