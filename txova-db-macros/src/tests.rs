@@ -1308,6 +1308,43 @@ fn json_and_array_operators_assemble_their_sql() {
 }
 
 #[test]
+fn json_and_array_operators_keep_the_grouping_rules() {
+    assert_sql(
+        select,
+        &[
+            (
+                "data ->> key, count(*) from Ride group by data ->> key",
+                "SELECT ({Ride::data} ->> $1), count(*) FROM {Ride} GROUP BY ({Ride::data} ->> $1)",
+            ),
+            // The key is a Rust value, not a column to group by.
+            (
+                "data ->> key, count(*) from Ride group by data",
+                "SELECT ({Ride::data} ->> $1), count(*) FROM {Ride} GROUP BY {Ride::data}",
+            ),
+        ],
+    );
+    assert_errors(
+        select,
+        &[
+            (
+                "data ->> key, count(*) from Ride",
+                &[
+                    "column `data` must be in `group by` or inside an aggregate (such as `max(data)`): \
+                   the query groups its rows, and `data` has no single value per group",
+                ],
+            ),
+            (
+                "data ->> key, count(*) from Ride group by data ->> other",
+                &[
+                    "column `data` must be in `group by` or inside an aggregate (such as `max(data)`): \
+                   the query groups its rows, and `data` has no single value per group",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn json_and_array_operators_refuse_their_misuses() {
     assert_errors(
         select,

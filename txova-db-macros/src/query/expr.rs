@@ -78,6 +78,13 @@ pub(crate) fn free_columns(e: &Expr, keys: &[String], out: &mut Vec<ColRef>) {
     match e {
         Expr::Paren(x) => free_columns(&x.expr, keys, out),
         Expr::Group(x) => free_columns(&x.expr, keys, out),
+        // A bare name right of an operator is a Rust value (a key), not a column.
+        Expr::Binary(b) if let Some(o) = ops::split(b) => {
+            free_columns(o.left, keys, out);
+            if is_sql(o.right, Bare::Value) {
+                free_columns(o.right, keys, out);
+            }
+        }
         Expr::Binary(b) => {
             free_columns(&b.left, keys, out);
             free_columns(&b.right, keys, out);
