@@ -37,8 +37,17 @@ pub(crate) struct Sql {
     /// were written as: an equal expression written again (a key of `group by` or `order by`)
     /// reuses those parts, placeholders included, so the server sees one expression.
     item_exprs: Vec<(String, Vec<TokenStream>)>,
-    /// Whether `excluded.column` may be written (`on conflict do update set`).
+    /// What may be written where the statement is being assembled.
+    pub(crate) allow: Allow,
+}
+
+/// What may be written at a place of a statement.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Allow {
+    /// `excluded.column` (`on conflict do update set`).
     pub(crate) excluded: bool,
+    /// A window function (the select list and `order by` of a `select`).
+    pub(crate) windows: bool,
 }
 
 /// What a subquery changes in the [`Sql`] it is written into, kept to be restored.
@@ -71,7 +80,7 @@ impl Sql {
             tables_known: true,
             errors: Vec::new(),
             item_exprs: Vec::new(),
-            excluded: false,
+            allow: Allow::default(),
         }
     }
 
@@ -455,22 +464,32 @@ impl Sql {
         w
     }
 
-    /// Appends `order by` keys.
+    /// Appends a key of `order by` or `partition by`.
+    pub(crate) fn key(&mut self, key: &Item) {
+        match key {
+            Item::Agg(agg, ident, arg) => {
+                // Only the SQL is wanted here, not the reader.
+                let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
+            }
+            Item::Column(c) => self.column(c),
+            Item::Expr(e) => self.key_expr(e),
+            Item::Table(_) => {}
+        }
+    }
+
+    /// Appends `order by` and its keys.
     pub(crate) fn order(&mut self, keys: &[OrderKey]) {
         self.text(" ORDER BY ");
+        self.order_keys(keys);
+    }
+
+    /// Appends the keys of an `order by`.
+    pub(crate) fn order_keys(&mut self, keys: &[OrderKey]) {
         for (i, k) in keys.iter().enumerate() {
             if i > 0 {
                 self.text(", ");
             }
-            match &k.key {
-                Item::Agg(agg, ident, arg) => {
-                    // Only the SQL is wanted here, not the reader.
-                    let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
-                }
-                Item::Column(c) => self.column(c),
-                Item::Expr(e) => self.key_expr(e),
-                Item::Table(_) => {}
-            }
+            self.key(&k.key);
             if k.desc {
                 self.text(" DESC");
             }

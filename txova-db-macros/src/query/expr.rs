@@ -13,6 +13,7 @@ use syn::{BinOp, Expr, ExprCall, Lit, Path};
 use super::ast::ColRef;
 use super::case::{self, Case};
 use super::expand::{Sql, borrow, p, path_key};
+use super::window;
 
 /// How a bare identifier reads: a column (left of a comparison, inside a select item) or a
 /// Rust value (right of a comparison or of `=` in `set`).
@@ -40,7 +41,7 @@ pub(crate) const FUNCTIONS: [&str; 13] = [
 ];
 
 /// The functions of the grammar that are aggregates.
-const AGGREGATES: [&str; 4] = ["string_agg", "array_agg", "bool_and", "bool_or"];
+pub(crate) const AGGREGATES: [&str; 4] = ["string_agg", "array_agg", "bool_and", "bool_or"];
 
 /// The fields `extract(field from x)` takes.
 const EXTRACT_FIELDS: [&str; 22] = [
@@ -86,7 +87,9 @@ pub(crate) fn free_columns(e: &Expr, keys: &[String], out: &mut Vec<ColRef>) {
             free_columns(&a.right, keys, out);
         }
         Expr::Macro(_) => {
-            if let Some(Ok(c)) = case::parse(e) {
+            if let Some(Ok(w)) = window::parse(e) {
+                window::free_columns(&w, keys, out);
+            } else if let Some(Ok(c)) = case::parse(e) {
                 for (cond, then) in &c.whens {
                     cond.columns(&mut |col| out.push(col.clone_ref()));
                     free_columns(then, keys, out);
@@ -227,9 +230,6 @@ fn literal_ty(e: &Expr) -> Option<TokenStream> {
     })
 }
 
-/// The names that are aggregates of the grammar, parsed on their own (`count(*)`).
-const OWN_AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
-
 /// Whether `name` may name a function declared with `sql_function!`: an identifier in lower
 /// case, neither a function of the grammar nor an aggregate.
 pub(crate) fn is_user_function_name(name: &syn::Ident) -> bool {
@@ -238,7 +238,7 @@ pub(crate) fn is_user_function_name(name: &syn::Ident) -> bool {
     let lower = s.to_ascii_lowercase();
     s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && !FUNCTIONS.contains(&lower.as_str())
-        && !OWN_AGGREGATES.contains(&lower.as_str())
+        && super::ast::Agg::from_name(&lower).is_none()
         && !["not", "exists", "select", "case", "in", "and", "or"].contains(&lower.as_str())
 }
 
@@ -272,6 +272,25 @@ fn user_function(call: &ExprCall, bare: Bare) -> Option<&Path> {
         return None;
     }
     (bare == Bare::Column || call.args.iter().any(|a| is_sql(a, bare))).then_some(&p.path)
+}
+
+/// The arguments of `call` without the `order by` of an aggregate (`string_agg(x, sep
+/// order by k)`, rewritten as a last argument `order_by! { k }`), and that `order by`.
+fn split_order(call: &ExprCall) -> (Vec<&Expr>, Option<&syn::ExprMacro>) {
+    let mut args: Vec<&Expr> = call.args.iter().collect();
+    let order = match args.last() {
+        Some(Expr::Macro(m)) if m.mac.path.is_ident("order_by") => Some(m),
+        _ => None,
+    };
+    if order.is_some() {
+        args.pop();
+    }
+    (args, order)
+}
+
+/// The keys of an aggregate's `order by`.
+fn order_keys(m: &syn::ExprMacro) -> syn::Result<Vec<super::ast::OrderKey>> {
+    m.mac.parse_body_with(super::ast::parse_order)
 }
 
 fn function(call: &ExprCall) -> Option<String> {
@@ -361,7 +380,11 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
         Expr::Assign(a) => is_sql(&a.left, bare) || is_sql(&a.right, bare),
         Expr::Call(c) => function(c).is_some() || user_function(c, bare).is_some(),
         Expr::Path(_) => column(e, bare).is_some(),
-        Expr::Macro(_) => case::as_case(e).is_some() || case::scalar_subquery(e).is_some(),
+        Expr::Macro(_) => {
+            case::as_case(e).is_some()
+                || case::scalar_subquery(e).is_some()
+                || window::as_window(e).is_some()
+        }
         Expr::Field(_) => excluded(e).is_some(),
         _ => false,
     }
@@ -439,7 +462,13 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             quote_spanned!(a.eq_token.span()=> #pp::compare(#left, #right))
         }
         Expr::Macro(_) => {
-            if let Some(Ok(c)) = case::parse(e) {
+            if let Some(w) = window::parse(e) {
+                // A window that does not parse is reported by `check`: text stands in.
+                w.map_or_else(
+                    |_| quote!(#p::ty::<::std::string::String>()),
+                    |w| window::witness(sql, &w, bare),
+                )
+            } else if let Some(Ok(c)) = case::parse(e) {
                 case_witness(sql, e, &c, bare, hint)
             } else if let Some(Ok(s)) = case::scalar_subquery(e) {
                 // NULL when the subquery returns no row. Without one item (an error of its
@@ -527,7 +556,7 @@ fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStr
 fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
     let p = p();
     let name = function(call).unwrap_or_default();
-    let args: Vec<&Expr> = call.args.iter().collect();
+    let (args, _) = split_order(call);
     let span = call.func.span();
     let p = super::ast::respan(p.clone(), span);
     match (name.as_str(), args.as_slice()) {
@@ -643,7 +672,9 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             emit(sql, &x.expr, bare, hint);
         }
         Expr::Macro(_) => {
-            if let Some(Ok(c)) = case::parse(e) {
+            if let Some(Ok(w)) = window::parse(e) {
+                window::emit(sql, &w, bare);
+            } else if let Some(Ok(c)) = case::parse(e) {
                 emit_case(sql, &c, bare, hint);
             } else if let Some(Ok(s)) = case::scalar_subquery(e) {
                 sql.text("(");
@@ -726,7 +757,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
 fn emit_excluded(sql: &mut Sql, e: &Expr) {
     let p = p();
     if let Some(col) = excluded(e) {
-        if !sql.excluded {
+        if !sql.allow.excluded {
             sql.error(syn::Error::new(
                 e.span(),
                 "`excluded.column` only means something in `on conflict do update set`",
@@ -794,7 +825,7 @@ fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
     let name = function(call).unwrap_or_default();
     sql.text(&name);
     sql.text("(");
-    let args: Vec<&Expr> = call.args.iter().collect();
+    let (args, order) = split_order(call);
     let text = quote!(#p::ty::<String>());
     match (name.as_str(), args.as_slice()) {
         ("coalesce" | "nullif", [first, second]) => {
@@ -819,6 +850,11 @@ fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
             emit(sql, arg, bare, Some(&text));
         }
         _ => {}
+    }
+    // Reported by `check` when it does not parse.
+    if let Some(Ok(keys)) = order.map(order_keys) {
+        sql.text(" ORDER BY ");
+        sql.order_keys(&keys);
     }
     sql.text(")");
 }
@@ -855,6 +891,11 @@ fn check_extract(c: &ExprCall, errors: &mut Vec<syn::Error>) {
 /// cast to a type the grammar does not know, a `case` that does not parse.
 pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
     match e {
+        Expr::Macro(_) if window::as_window(e).is_some() => match window::parse(e) {
+            Some(Ok(w)) => window::check(&w, errors),
+            Some(Err(err)) => errors.push(err),
+            None => {}
+        },
         Expr::Macro(_) if case::scalar_subquery(e).is_some() => {
             if let Some(Err(err)) = case::scalar_subquery(e) {
                 errors.push(err);
@@ -907,35 +948,58 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
             check(&a.left, errors);
             check(&a.right, errors);
         }
-        Expr::Call(c) => {
-            let Some(name) = function(c) else {
-                for a in &c.args {
-                    check(a, errors);
+        Expr::Call(c) => check_call(c, errors),
+        _ => {}
+    }
+}
+
+/// Mistakes in a call: a function of the grammar with the wrong number of arguments, an
+/// `order by` inside an aggregate that does not parse or orders by an aggregate.
+fn check_call(c: &ExprCall, errors: &mut Vec<syn::Error>) {
+    let Some(name) = function(c) else {
+        for a in &c.args {
+            check(a, errors);
+        }
+        return;
+    };
+    if name == "extract" {
+        check_extract(c, errors);
+        return;
+    }
+    let want = match name.as_str() {
+        "coalesce" | "nullif" | "string_agg" | "date_trunc" => 2,
+        "now" => 0,
+        _ => 1,
+    };
+    let (args, order) = split_order(c);
+    match order.map(order_keys) {
+        Some(Ok(keys)) => {
+            for k in keys {
+                match k.key {
+                    super::ast::Item::Expr(e) => check(&e, errors),
+                    super::ast::Item::Agg(_, ident, _) => {
+                        errors.push(syn::Error::new_spanned(
+                            ident,
+                            "an aggregate cannot be inside another aggregate's `order by`",
+                        ));
+                    }
+                    _ => {}
                 }
-                return;
-            };
-            if name == "extract" {
-                check_extract(c, errors);
-                return;
-            }
-            let want = match name.as_str() {
-                "coalesce" | "nullif" | "string_agg" | "date_trunc" => 2,
-                "now" => 0,
-                _ => 1,
-            };
-            if c.args.len() != want {
-                errors.push(syn::Error::new_spanned(
-                    &c.func,
-                    format!(
-                        "`{name}` takes {want} argument{}",
-                        if want == 1 { "" } else { "s" }
-                    ),
-                ));
-            }
-            for a in &c.args {
-                check(a, errors);
             }
         }
-        _ => {}
+        Some(Err(err)) => errors.push(err),
+        None => {}
+    }
+    if args.len() != want {
+        errors.push(syn::Error::new_spanned(
+            &c.func,
+            format!(
+                "`{name}` takes {want} argument{}",
+                if want == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    for a in args {
+        check(a, errors);
     }
 }
