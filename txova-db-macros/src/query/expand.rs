@@ -10,6 +10,7 @@ use super::ast::{Agg, Assign, Bound, ColRef, Item, OrderKey, Returning, Selected
 use super::cond::{Cond, Pred};
 use super::expr::{self, Bare};
 use super::update::Filter;
+use crate::common::Errors;
 
 /// The SQL and the values of one statement, built in order.
 pub(crate) struct Sql {
@@ -32,7 +33,7 @@ pub(crate) struct Sql {
     /// Whether `tables` is complete (not when the joins could not be read).
     pub(crate) tables_known: bool,
     /// Mistakes found while assembling (a column of a table the statement does not use).
-    errors: Vec<syn::Error>,
+    errors: Errors,
     /// The expressions of the result items and of `group by`, as tokens, with the parts they
     /// were written as: an equal expression written again (a key of `group by` or `order by`)
     /// reuses those parts, placeholders included, so the server sees one expression.
@@ -78,7 +79,7 @@ impl Sql {
             left_tables: Vec::new(),
             tables: vec![path_key(&main_key)],
             tables_known: true,
-            errors: Vec::new(),
+            errors: Errors::default(),
             item_exprs: Vec::new(),
             allow: Allow::default(),
         }
@@ -98,7 +99,7 @@ impl Sql {
     }
 
     /// Ends a subquery, keeping its mistakes.
-    pub(crate) fn leave(&mut self, outer: Outer, errors: crate::common::Errors) {
+    pub(crate) fn leave(&mut self, outer: Outer, errors: Errors) {
         self.main = outer.main;
         self.qualify = outer.qualify;
         self.left_tables = outer.left_tables;
@@ -719,9 +720,9 @@ impl Sql {
         let p = p();
         let parts = &self.parts;
         let checks = &self.checks;
-        let errors = self.errors.iter().map(syn::Error::to_compile_error);
+        let errors = std::mem::take(&mut self.errors).into_compile_errors();
         quote!({
-            #(#errors)*
+            #errors
             #(const _: () = #checks;)*
             const PARTS: &[#p::Part] = &[#(#parts),*];
             const LEN: usize = #p::sql_len(PARTS);

@@ -14,6 +14,7 @@ use super::ast::ColRef;
 use super::case::{self, Case};
 use super::expand::{Sql, borrow, p, path_key};
 use super::window;
+use crate::common::Errors;
 
 /// How a bare identifier reads: a column (left of a comparison, inside a select item) or a
 /// Rust value (right of a comparison or of `=` in `set`).
@@ -416,13 +417,9 @@ fn case_witness(
 ) -> TokenStream {
     let p = p();
     let Some(anchor) = case_anchor(sql, c, bare, hint) else {
-        let msg = "the type of this `case` is not known: give one branch a column, a literal \
-                   or a cast (`cast(value as text)`)";
-        // Text stands in, so the values (most often text) add no errors of their own.
-        return quote_spanned!(e.span()=> {
-            ::core::compile_error!(#msg);
-            #p::ty::<::std::string::String>()
-        });
+        // Reported by `emit_case`. Text stands in, so the values (most often text) add no
+        // errors of their own.
+        return quote_spanned!(e.span()=> #p::ty::<::std::string::String>());
     };
     let mut acc: Option<TokenStream> = None;
     for b in c.whens.iter().map(|w| &w.1).chain(&c.otherwise) {
@@ -675,7 +672,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             if let Some(Ok(w)) = window::parse(e) {
                 window::emit(sql, &w, bare);
             } else if let Some(Ok(c)) = case::parse(e) {
-                emit_case(sql, &c, bare, hint);
+                emit_case(sql, e, &c, bare, hint);
             } else if let Some(Ok(s)) = case::scalar_subquery(e) {
                 sql.text("(");
                 if s.subquery(sql).is_none() {
@@ -770,11 +767,17 @@ fn emit_excluded(sql: &mut Sql, e: &Expr) {
 }
 
 /// Appends a `case`.
-fn emit_case(sql: &mut Sql, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
+fn emit_case(sql: &mut Sql, e: &Expr, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
     let p = p();
-    // Without a type, text stands in (the error is the witness's).
-    let anchor = case_anchor(sql, c, bare, hint)
-        .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
+    let anchor = case_anchor(sql, c, bare, hint).unwrap_or_else(|| {
+        sql.error(syn::Error::new(
+            e.span(),
+            "the type of this `case` is not known: give one branch a column, a literal or a \
+             cast (`cast(value as text)`)",
+        ));
+        // Text stands in.
+        quote!(#p::ty::<::std::string::String>())
+    });
     // Branches that are all values leave the server nothing to infer their type
     // from: they are cast.
     let cast = (!c
@@ -860,7 +863,7 @@ fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
 }
 
 /// Mistakes in an `extract`: a field PostgreSQL does not know, or not `field from x`.
-fn check_extract(c: &ExprCall, errors: &mut Vec<syn::Error>) {
+fn check_extract(c: &ExprCall, errors: &mut Errors) {
     match extract_parts(c) {
         Some((field, arg)) => {
             let f = field.to_string().to_ascii_lowercase();
@@ -889,7 +892,7 @@ fn check_extract(c: &ExprCall, errors: &mut Vec<syn::Error>) {
 
 /// Mistakes in the shape of an expression: a function with the wrong number of arguments, a
 /// cast to a type the grammar does not know, a `case` that does not parse.
-pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
+pub(crate) fn check(e: &Expr, errors: &mut Errors) {
     match e {
         Expr::Macro(_) if window::as_window(e).is_some() => match window::parse(e) {
             Some(Ok(w)) => window::check(&w, errors),
@@ -955,7 +958,7 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
 
 /// Mistakes in a call: a function of the grammar with the wrong number of arguments, an
 /// `order by` inside an aggregate that does not parse or orders by an aggregate.
-fn check_call(c: &ExprCall, errors: &mut Vec<syn::Error>) {
+fn check_call(c: &ExprCall, errors: &mut Errors) {
     let Some(name) = function(c) else {
         for a in &c.args {
             check(a, errors);

@@ -20,6 +20,7 @@ use super::ast::{self, Agg, Bound, ColRef, Item, OrderKey, parse_aggregate, pars
 use super::expand::{Sql, p};
 use super::expr::{self, Bare};
 use super::kw;
+use crate::common::Errors;
 
 /// The window functions that are not aggregates, with the numbers of arguments each takes.
 const FUNCTIONS: [(&str, &[usize]); 11] = [
@@ -529,7 +530,7 @@ pub(crate) fn free_columns(w: &Window, keys: &[String], out: &mut Vec<ColRef>) {
 }
 
 /// Mistakes in a window's expressions.
-pub(crate) fn check(w: &Window, errors: &mut Vec<syn::Error>) {
+pub(crate) fn check(w: &Window, errors: &mut Errors) {
     if let WinFn::Call(call) = &w.func {
         expr::check(&Expr::Call(call.clone()), errors);
     }
