@@ -428,6 +428,7 @@ fn case_witness(
             None => w,
             Some(acc) => {
                 let pp = super::ast::respan(p.clone(), b.span());
+                let acc = at(b.span(), acc);
                 quote_spanned!(b.span()=> #pp::unify(#acc, #w))
             }
         });
@@ -456,6 +457,7 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
         Expr::Assign(a) => {
             let (left, right) = pair(sql, &a.left, &a.right, bare);
             let pp = super::ast::respan(p.clone(), a.eq_token.span());
+            let left = at(a.eq_token.span(), left);
             quote_spanned!(a.eq_token.span()=> #pp::compare(#left, #right))
         }
         Expr::Macro(_) => {
@@ -481,6 +483,7 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
         Expr::Binary(bin) => {
             let (left, right) = bin_pair(sql, bin, bare);
             let pp = super::ast::respan(p.clone(), bin.op.span());
+            let left = at(bin.op.span(), left);
             match bin.op {
                 _ if cmp_op(&bin.op).is_some() => {
                     quote_spanned!(bin.op.span()=> #pp::compare(#left, #right))
@@ -516,6 +519,15 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
     }
 }
 
+/// `w` passed through a call spanned at `span`, so that a type error about it points there
+/// (an operator, a function's name or argument) rather than at the whole macro call.
+pub(crate) fn at(span: proc_macro2::Span, w: TokenStream) -> TokenStream {
+    let p = super::ast::respan(p(), span);
+    let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, w);
+    g.set_span(span);
+    quote_spanned!(span=> #p::fn_arg #g)
+}
+
 /// The hint a Rust value given as argument `i` of the declared function `path` takes: the
 /// declared type.
 fn user_arg_hint(path: &Path, i: usize) -> TokenStream {
@@ -530,12 +542,7 @@ fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStr
     let p = p();
     let args = call.args.iter().enumerate().map(|(i, a)| {
         let hint = user_arg_hint(path, i);
-        // Passed through a call spanned at the argument, so that a type error points at it.
-        let w = witness(sql, a, bare, Some(&hint));
-        let pa = super::ast::respan(p.clone(), a.span());
-        let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, w);
-        g.set_span(a.span());
-        quote_spanned!(a.span()=> #pa::fn_arg #g)
+        at(a.span(), witness(sql, a, bare, Some(&hint)))
     });
     let pp = super::ast::respan(p.clone(), path.span());
     let args = quote!(#(#args),*);
@@ -543,10 +550,10 @@ fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStr
     // Resolved as the macro's own tokens: rustc then offers no edit of the expansion when the
     // number of arguments is wrong.
     paren.set_span(path.span().resolved_at(proc_macro2::Span::mixed_site()));
-    let call = quote_spanned!(path.span()=> #pp::sql_fn(&#path).__call #paren);
-    let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, call);
-    g.set_span(path.span());
-    quote_spanned!(path.span()=> #pp::fn_arg #g)
+    at(
+        path.span(),
+        quote_spanned!(path.span()=> #pp::sql_fn(&#path).__call #paren),
+    )
 }
 
 /// The witness of a call of a function of the grammar.
@@ -558,19 +565,27 @@ fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStrea
     let p = super::ast::respan(p.clone(), span);
     match (name.as_str(), args.as_slice()) {
         ("lower" | "upper", [arg]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
+            );
             quote_spanned!(span=> #p::text_fn(#arg))
         }
         ("length", [arg]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
+            );
             quote_spanned!(span=> #p::length(#arg))
         }
         ("coalesce", [first, second]) => {
             let (first, second) = pair(sql, first, second, bare);
+            let first = at(span, first);
             quote_spanned!(span=> #p::coalesce(#first, #second))
         }
         ("nullif", [first, second]) => {
             let (first, second) = pair(sql, first, second, bare);
+            let first = at(span, first);
             quote_spanned!(span=> #p::nullif(#first, #second))
         }
         ("cast", [_]) => match cast_parts(call) {
@@ -578,6 +593,7 @@ fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStrea
                 let ty = syn::Ident::new(&name, ty.span());
                 let target = quote_spanned!(ty.span()=> #p::ty::<#p::sql_ty::#ty>());
                 let arg = witness(sql, &arg, bare, Some(&target));
+                let arg = at(span, arg);
                 quote_spanned!(span=> #p::cast(#arg, #target))
             }
             // Reported by `check`; the argument's type stands in.
@@ -586,23 +602,29 @@ fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStrea
         },
         ("now", []) => quote_spanned!(span=> #p::now()),
         ("string_agg", [arg, _]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
+            );
             quote_spanned!(span=> #p::string_agg(#arg))
         }
         ("array_agg", [arg]) => {
-            let arg = witness(sql, arg, bare, None);
+            let arg = at(arg.span(), witness(sql, arg, bare, None));
             quote_spanned!(span=> #p::array_agg(#arg))
         }
         ("bool_and" | "bool_or", [arg]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<bool>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<bool>()))),
+            );
             quote_spanned!(span=> #p::bool_agg(#arg))
         }
         ("date_trunc", [_, arg]) => {
-            let arg = witness(sql, arg, bare, None);
+            let arg = at(arg.span(), witness(sql, arg, bare, None));
             quote_spanned!(span=> #p::date_trunc(#arg))
         }
         ("extract", _) if let Some((_, arg)) = extract_parts(call) => {
-            let arg = witness(sql, arg, bare, None);
+            let arg = at(arg.span(), witness(sql, arg, bare, None));
             quote_spanned!(span=> #p::extract(#arg))
         }
         _ => quote_spanned!(span=> #p::ty::<()>()),

@@ -314,12 +314,12 @@ fn parse_bound(input: ParseStream<'_>, unit: &Ident) -> syn::Result<FrameBound> 
 /// `nth_value`).
 fn int_witness(sql: &Sql, e: &Expr, bare: Bare) -> TokenStream {
     let p = p();
-    let w = expr::witness(sql, e, bare, Some(&quote!(#p::ty::<i32>())));
+    let w = expr::at(
+        e.span(),
+        expr::witness(sql, e, bare, Some(&quote!(#p::ty::<i32>()))),
+    );
     let pp = ast::respan(p, e.span());
-    // Passed through a call spanned at the argument, so that a type error points at it.
-    let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, w);
-    g.set_span(e.span());
-    quote_spanned!(e.span()=> #pp::window_int(#pp::fn_arg #g))
+    quote_spanned!(e.span()=> #pp::window_int(#w))
 }
 
 /// The witness of a window function's value.
