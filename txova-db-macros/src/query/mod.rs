@@ -14,6 +14,7 @@ mod kw;
 mod ops;
 pub(crate) mod select;
 pub(crate) mod update;
+mod window;
 
 use proc_macro2::TokenStream;
 

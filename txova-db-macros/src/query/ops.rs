@@ -27,6 +27,7 @@ use syn::{BinOp, Expr, ExprBinary, ExprCall, Lit};
 
 use super::expand::{Sql, borrow, p};
 use super::expr::{self, Bare};
+use crate::common::Errors;
 
 /// The array functions: `any` and `all` on the right of a comparison, `cardinality`,
 /// `array_length`.
@@ -133,8 +134,25 @@ const NOT_A_KEY: [&str; 27] = [
     "nulls",
 ];
 
+/// Appends the operator at `tokens[i]` rewritten as `>> sql_op!(op) >>`, if there is one, and
+/// returns the index after it (a form of [`super::case::rewrite`]).
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "the signature every form of the rewrite step has"
+)]
+pub(crate) fn operator_at(
+    tokens: &[TokenTree],
+    i: usize,
+    out: &mut Vec<TokenTree>,
+) -> syn::Result<Option<usize>> {
+    Ok(rewrite_at(tokens, i).map(|(op, n)| {
+        out.extend(op);
+        i + n
+    }))
+}
+
 /// The operator at `tokens[i]` rewritten as `>> sql_op!(op) >>`, and how many tokens it was.
-pub(crate) fn rewrite_at(tokens: &[TokenTree], i: usize) -> Option<(Vec<TokenTree>, usize)> {
+fn rewrite_at(tokens: &[TokenTree], i: usize) -> Option<(Vec<TokenTree>, usize)> {
     let TokenTree::Punct(first) = &tokens[i] else {
         return None;
     };
@@ -380,8 +398,24 @@ fn bind(sql: &mut Sql, e: &Expr, how: &Value) {
     }
 }
 
+/// Appends `e`'s SQL if it is an operator or a call of an array function, binding its values;
+/// returns whether it was one.
+pub(crate) fn emit_expr(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream>) -> bool {
+    match e {
+        Expr::Binary(b) if let Some(o) = split(b) => {
+            emit(sql, &o, bare);
+            true
+        }
+        Expr::Call(call) if function(call).is_some() => {
+            emit_call(sql, call, bare, hint);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Appends an operator's SQL in parentheses, binding its values; returns its witness.
-pub(crate) fn emit(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
+fn emit(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
     sql.text("(");
     let w = emit_chain(sql, o, bare);
     sql.text(")");
@@ -420,7 +454,7 @@ fn emit_chain(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
 }
 
 /// Mistakes in the shape of an operator's operands.
-pub(crate) fn check(o: &OpExpr<'_>, errors: &mut Vec<syn::Error>) {
+pub(crate) fn check(o: &OpExpr<'_>, errors: &mut Errors) {
     expr::check(o.left, errors);
     expr::check(o.right, errors);
 }
@@ -523,7 +557,7 @@ pub(crate) fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare, hint: Option
 
 /// Mistakes in a call of an array function: the number of arguments, `any` or `all` away from
 /// the right of a comparison (`quantified` says it is there).
-pub(crate) fn check_call(call: &ExprCall, quantified: bool, errors: &mut Vec<syn::Error>) {
+pub(crate) fn check_call(call: &ExprCall, quantified: bool, errors: &mut Errors) {
     let name = function(call).unwrap_or_default();
     let want = if name == "array_length" { 2 } else { 1 };
     if call.args.len() != want {

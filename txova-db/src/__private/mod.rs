@@ -11,6 +11,7 @@ mod ops;
 mod pg_enum;
 mod read;
 mod sql;
+mod window;
 
 pub use bind::*;
 pub use check::*;
@@ -20,6 +21,7 @@ pub use ops::*;
 pub use pg_enum::*;
 pub use read::*;
 pub use sql::*;
+pub use window::*;
 
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSqlOwned, Type};
