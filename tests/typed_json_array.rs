@@ -215,6 +215,39 @@ async fn json_tests_stand_alone_as_conditions_and_read_as_booleans() {
 }
 
 #[tokio::test]
+async fn json_text_is_cast_matched_and_tested_for_null_and_keys_in_lists() {
+    let (_db, pool) = seeded("typed_json_text").await;
+    let (any_of, all_of) = (vec!["vip", "nothing"], vec!["city", "route"]);
+    let q = select!(rider, data ?| any_of, data ?& all_of from Ride
+        where cast(data ->> "fare" as int4) > 70 and data ->> "city" like "%a%"
+        and data -> "vip" is null order by data ->> "fare" desc nulls last);
+    assert_eq!(
+        q.sql(),
+        "SELECT rider, (data ?| $1), (data ?& $2) FROM rides WHERE CAST((data ->> $3) AS int4) \
+         > $4 AND (data ->> $5) LIKE $6 AND (data -> $7) IS NULL ORDER BY (data ->> $8) DESC \
+         NULLS LAST"
+    );
+    let got: Vec<(String, bool, bool)> = q.fetch_all(&pool).await.unwrap();
+    let want = rows(
+        &pool,
+        "SELECT rider, data ?| '{vip,nothing}', data ?& '{city,route}' FROM rides \
+         WHERE CAST(data ->> 'fare' AS int4) > 70 AND data ->> 'city' LIKE '%a%' \
+         AND data -> 'vip' IS NULL ORDER BY data ->> 'fare' DESC NULLS LAST",
+        |r| (r.get(0), r.get(1), r.get(2)),
+    )
+    .await;
+    assert_eq!(got, want);
+    // Ann's fare is above 70 but she is a vip; Cid's is below.
+    assert_eq!(got, [("Bob".to_owned(), false, true)]);
+    let q = select!(rider from Ride where data ?& all_of and not data ?| any_of);
+    assert_eq!(
+        q.fetch_all(&pool).await.unwrap(),
+        ["Bob"],
+        "Ann and Bob have a city and a route, and Ann is a vip"
+    );
+}
+
+#[tokio::test]
 async fn json_fields_group_order_and_filter_groups() {
     let (_db, pool) = seeded("typed_json_group").await;
     let q = select!(data ->> "city" as city, count(*) from Ride group by data ->> "city"
@@ -354,6 +387,19 @@ async fn writes_use_the_operators_in_set_where_and_returning() {
     );
     let row: (String, i32) = q.fetch_one(&pool).await.unwrap();
     assert_eq!(row, ("Nampula".to_owned(), 3));
+    // A jsonb function declared with its types, its path and value bound.
+    txova_db::sql_function! {
+        fn jsonb_set(target: Value, path: Vec<String>, value: Value) -> Value;
+    }
+    let (path, fare) = (vec!["fare".to_owned()], json!(99));
+    let q = update!(Ride set data = jsonb_set(Ride::data, path, fare) where data ? "vip"
+        returning cast(data ->> "fare" as int4));
+    assert_eq!(
+        q.sql(),
+        "UPDATE rides SET data = jsonb_set(data, $1, $2) WHERE (data ? $3) \
+         RETURNING CAST((data ->> $4) AS int4)"
+    );
+    assert_eq!(q.fetch_all(&pool).await.unwrap(), [Some(99)]);
     let gone = vec!["airport"];
     let promo = json!({"promo": "X"});
     let q = delete!(from Ride where tags && gone or extra @> promo returning id);

@@ -1342,8 +1342,13 @@ fn json_and_array_operators_assemble_their_sql() {
                  OR ({Ride::data} <@ $3)",
             ),
             (
-                "data #>> path, data #> path from Ride",
-                "SELECT ({Ride::data} #>> $1), ({Ride::data} #> $2) FROM {Ride}",
+                "data #>> path, data #> path from Ride where data ?| keys and not data ?& keys",
+                "SELECT ({Ride::data} #>> $1), ({Ride::data} #> $2) FROM {Ride} WHERE \
+                 ({Ride::data} ?| $3) AND NOT ({Ride::data} ?& $4)",
+            ),
+            (
+                r#"case when a = 1 then data end ->> "k" from Ride"#,
+                "SELECT (CASE WHEN {Ride::a} = $1 THEN {Ride::data} END ->> $2) FROM {Ride}",
             ),
             (
                 "id from Ride where id = any(ids) and id <> all(Ride::others) and tags && w",

@@ -29,6 +29,8 @@ fn main() {
     // A path that is not an array of text.
     let path = "a.b";
     let _ = select!(data #>> path from Ride);
+    // The keys of `?|` are an array of text, not one key.
+    let _ = select!(id from Ride where data ?| "vip");
     // The text of a field is nullable: a non-null column cannot take it.
     let _ = update!(Ride set city = Ride::data ->> "city" where id = 1);
 }

@@ -1,4 +1,4 @@
-//! The jsonb and array operators: `->`, `->>`, `#>`, `#>>`, `?`, `@>`, `<@`, `&&`, and the
+//! The jsonb and array operators: `->`, `->>`, `#>`, `#>>`, `?`, `?|`, `?&`, `@>`, `<@`, `&&`, and the
 //! array functions `any`, `all`, `cardinality` and `array_length`.
 //!
 //! Rust cannot parse these operators, so before a statement is parsed each one is rewritten
@@ -49,6 +49,10 @@ pub(crate) enum Op {
     PathText,
     /// `?`: whether a key exists.
     HasKey,
+    /// `?|`: whether any of the keys exists.
+    HasAny,
+    /// `?&`: whether all the keys exist.
+    HasAll,
     /// `@>`: contains.
     Contains,
     /// `<@`: is contained by.
@@ -65,6 +69,8 @@ impl Op {
             "#>" => Op::Path,
             "#>>" => Op::PathText,
             "?" => Op::HasKey,
+            "?|" => Op::HasAny,
+            "?&" => Op::HasAll,
             "@>" => Op::Contains,
             "<@" => Op::ContainedBy,
             "&&" => Op::Overlap,
@@ -79,6 +85,8 @@ impl Op {
             Op::Path => " #> ",
             Op::PathText => " #>> ",
             Op::HasKey => " ? ",
+            Op::HasAny => " ?| ",
+            Op::HasAll => " ?& ",
             Op::Contains => " @> ",
             Op::ContainedBy => " <@ ",
             Op::Overlap => " && ",
@@ -90,7 +98,7 @@ impl Op {
     pub(crate) fn is_test(self) -> bool {
         matches!(
             self,
-            Op::HasKey | Op::Contains | Op::ContainedBy | Op::Overlap
+            Op::HasKey | Op::HasAny | Op::HasAll | Op::Contains | Op::ContainedBy | Op::Overlap
         )
     }
 
@@ -98,7 +106,7 @@ impl Op {
     fn on_json(self) -> bool {
         matches!(
             self,
-            Op::Get | Op::GetText | Op::Path | Op::PathText | Op::HasKey
+            Op::Get | Op::GetText | Op::Path | Op::PathText | Op::HasKey | Op::HasAny | Op::HasAll
         )
     }
 }
@@ -172,11 +180,17 @@ fn rewrite_at(tokens: &[TokenTree], i: usize) -> Option<(Vec<TokenTree>, usize)>
         })
         .collect();
     let op = Op::parse(&text)?;
-    // A binary operator follows an operand.
-    let after_operand = i.checked_sub(1).and_then(|j| tokens.get(j)).is_some_and(|t| {
-        matches!(t, TokenTree::Literal(_) | TokenTree::Group(_))
-            || matches!(t, TokenTree::Ident(id) if !NOT_A_KEY.contains(&id.to_string().to_ascii_lowercase().as_str()))
-    });
+    // A binary operator follows an operand (`end` closes one: `case ... end ->> "a"`).
+    let after_operand = i
+        .checked_sub(1)
+        .and_then(|j| tokens.get(j))
+        .is_some_and(|t| {
+            matches!(t, TokenTree::Literal(_) | TokenTree::Group(_))
+                || matches!(t, TokenTree::Ident(id) if {
+                    let word = id.to_string().to_ascii_lowercase();
+                    word == "end" || !NOT_A_KEY.contains(&word.as_str())
+                })
+        });
     if !after_operand {
         return None;
     }
@@ -328,7 +342,7 @@ fn right(sql: &Sql, o: &OpExpr<'_>, wl: &TokenStream) -> (TokenStream, Option<Va
         Op::Get | Op::GetText | Op::HasKey => {
             (quote!(#p::ty::<::std::string::String>()), Some(Value::Key))
         }
-        Op::Path | Op::PathText => (
+        Op::Path | Op::PathText | Op::HasAny | Op::HasAll => (
             quote!(#p::ty::<::std::vec::Vec<::std::string::String>>()),
             Some(Value::Path),
         ),
@@ -366,6 +380,7 @@ pub(crate) fn witness(sql: &Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
         Op::Path => quote!(json_path),
         Op::PathText => quote!(json_path_text),
         Op::HasKey => quote!(json_has),
+        Op::HasAny | Op::HasAll => quote!(json_has_keys),
         Op::Contains | Op::ContainedBy => quote!(contain),
         Op::Overlap => quote!(overlap),
     };
@@ -612,8 +627,13 @@ mod tests {
             "tags >> sql_op ! (&&) >> w and d >> sql_op ! (@>) >> x or d >> sql_op ! (<@) >> y"
         );
         assert_eq!(
-            rewrite(r#"d ? "k", d #>> p"#),
-            r#"d >> sql_op ! (?) >> "k" , d >> sql_op ! (#>>) >> p"#
+            rewrite(r#"d ? "k", d #>> p, d ?| ks, d ?& ks"#),
+            r#"d >> sql_op ! (?) >> "k" , d >> sql_op ! (#>>) >> p , d >> sql_op ! (?|) >> ks , d >> sql_op ! (?&) >> ks"#
+        );
+        // After `end`, an operand closes.
+        assert_eq!(
+            rewrite(r#"case when a = 1 then d end ->> "k""#),
+            r#"case ! { when a = 1 then d end } >> sql_op ! (->>) >> "k""#
         );
         // Rust's `?` and `&&` in values are left alone.
         assert_eq!(rewrite("id = x? and y = &&z"), "id = x ? and y = && z");

@@ -218,10 +218,10 @@ mod json {
         const CAST: &'static str = "::jsonb";
     }
 
-    /// A jsonb document, as the left side of `->`, `->>`, `#>`, `#>>` and `?` takes.
+    /// A jsonb document, as the left side of `->`, `->>`, `#>`, `#>>`, `?`, `?|` and `?&` takes.
     #[diagnostic::on_unimplemented(
         message = "`{Self}` is not jsonb",
-        label = "`->`, `->>`, `#>`, `#>>` and `?` take a jsonb column or expression on their left",
+        label = "`->`, `->>`, `#>`, `#>>`, `?`, `?|` and `?&` take a jsonb column or expression on their left",
         note = "a jsonb column is a `serde_json::Value` or a `Json<T>` field"
     )]
     ///
@@ -267,10 +267,10 @@ mod json {
 
     impl TextKey for Option<String> {}
 
-    /// A path of `#>` and `#>>`: an array of text.
+    /// An array of text: the path of `#>` and `#>>`, the keys of `?|` and `?&`.
     #[diagnostic::on_unimplemented(
-        message = "`{Self}` is not a path in a jsonb document",
-        label = "the path of `#>` and `#>>` is an array of text: `vec![\"address\", \"city\"]`"
+        message = "`{Self}` is not an array of text",
+        label = "the path of `#>` and `#>>` and the keys of `?|` and `?&` are an array of text: `vec![\"address\", \"city\"]`"
     )]
     pub trait JsonPath {}
 
@@ -317,6 +317,12 @@ mod json {
         ty()
     }
 
+    /// The type of `doc ?| keys` and `doc ?& keys`.
+    #[must_use]
+    pub const fn json_has_keys<D: JsonExpr<B>, B, P: JsonPath>(_: Ty<D>, _: Ty<P>) -> Ty<B> {
+        ty()
+    }
+
     /// A Rust value given as the key of `->`, `->>` or `?`.
     #[diagnostic::on_unimplemented(
         message = "a key of a jsonb document is text, found `{Self}`",
@@ -337,9 +343,9 @@ mod json {
         v
     }
 
-    /// A Rust value given as the path of `#>` or `#>>`.
+    /// A Rust value given as the path of `#>` or `#>>`, or the keys of `?|` or `?&`.
     #[diagnostic::on_unimplemented(
-        message = "a path in a jsonb document is an array of text, found `{Self}`",
+        message = "a path in a jsonb document, or a list of keys, is an array of text, found `{Self}`",
         label = "expected a `Vec` or a slice of `&str` or `String`"
     )]
     pub trait PathValue: ToSql + Sync {}
