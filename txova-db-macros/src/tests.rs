@@ -1346,6 +1346,17 @@ fn json_and_array_operators_assemble_their_sql() {
                 "SELECT ({Ride::data} #>> $1), ({Ride::data} #> $2) FROM {Ride} WHERE \
                  ({Ride::data} ?| $3) AND NOT ({Ride::data} ?& $4)",
             ),
+            // Inside a window and an ordered aggregate.
+            (
+                r#"row_number() over (partition by data ->> "c" order by tags && w) from Ride"#,
+                "SELECT row_number() OVER (PARTITION BY ({Ride::data} ->> $1) ORDER BY \
+                 ({Ride::tags} && $2)) FROM {Ride}",
+            ),
+            (
+                r#"string_agg(data ->> "c", "," order by data ->> "c") from Ride"#,
+                "SELECT string_agg(({Ride::data} ->> $1), $2 ORDER BY ({Ride::data} ->> $3)) \
+                 FROM {Ride}",
+            ),
             (
                 r#"case when a = 1 then data end ->> "k" from Ride"#,
                 "SELECT (CASE WHEN {Ride::a} = $1 THEN {Ride::data} END ->> $2) FROM {Ride}",
