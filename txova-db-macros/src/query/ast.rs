@@ -317,7 +317,8 @@ pub(crate) fn parse_aggregate(
         let others = list(
             &mut super::expr::FUNCTIONS
                 .iter()
-                .filter(|f| !super::expr::AGGREGATES.contains(f)),
+                .filter(|f| !super::expr::AGGREGATES.contains(f))
+                .chain(&super::ops::FUNCTIONS),
         );
         return Err(syn::Error::new_spanned(
             ident,

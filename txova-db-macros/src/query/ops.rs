@@ -1,5 +1,5 @@
-//! The jsonb and array operators: `->`, `->>`, `#>`, `#>>`, `?`, `?|`, `?&`, `@>`, `<@`, `&&`, and the
-//! array functions `any`, `all`, `cardinality` and `array_length`.
+//! The jsonb and array operators: `->`, `->>`, `#>`, `#>>`, `?`, `?|`, `?&`, `@>`, `<@`,
+//! `&&`, and the array functions `any`, `all`, `cardinality` and `array_length`.
 //!
 //! Rust cannot parse these operators, so before a statement is parsed each one is rewritten
 //! (with [`super::case::rewrite`]'s other forms) as a right shift of a marker:
@@ -16,8 +16,13 @@
 //! operator is written in parentheses, `(data ->> $1) = $2`, so that it reads the same beside
 //! `||`, which Rust binds looser than SQL does.
 //!
+//! An operator is only rewritten after an operand (a name, a literal, a group, `end`), so
+//! `&&x` stays a reference; `?` only before a key (a literal, a name that is not an SQL word,
+//! a group), so Rust's `value?` in a value (`f()?`, `x? and ...`) stays Rust's.
+//!
 //! A key, a path or a document given as a Rust value is bound as a parameter, never written
-//! into the SQL. An integer literal key is an array index, bound as `$n::int4`.
+//! into the SQL. An integer literal key is an array index, bound as `$n::int4`. A bare name
+//! right of an operator is a Rust value, as right of a comparison.
 
 use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
@@ -401,11 +406,8 @@ fn bind(sql: &mut Sql, e: &Expr, how: &Value) {
             sql.text("::int4");
         }
         Value::Path => sql.param(quote_spanned!(span=> #pp::bind_path(#v))),
-        Value::Beside(w) => {
-            sql.param(quote_spanned!(span=> #pp::bind_contain(#w, #v)));
-            // A document beside another is read by the server as the other's type; alone, as
-            // in `$1 @> $2`, it would not be.
-        }
+        // The server reads it as the other side's type, which is an expression.
+        Value::Beside(w) => sql.param(quote_spanned!(span=> #pp::bind_contain(#w, #v))),
         Value::Doc => {
             sql.param(quote_spanned!(span=> #pp::bind(#p::json_value(), #v)));
             sql.text("::jsonb");
