@@ -5,6 +5,7 @@
 mod ast;
 mod case;
 mod check;
+mod compound;
 mod cond;
 pub(crate) mod delete;
 mod expand;

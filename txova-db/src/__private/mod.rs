@@ -4,6 +4,7 @@
 
 mod bind;
 mod check;
+mod compound;
 pub mod entry;
 mod expr;
 mod function;
@@ -13,6 +14,7 @@ mod sql;
 
 pub use bind::*;
 pub use check::*;
+pub use compound::*;
 pub use expr::*;
 pub use function::*;
 pub use pg_enum::*;

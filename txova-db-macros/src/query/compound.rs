@@ -1,0 +1,717 @@
+//! `select!` over several branches (`union`, `intersect`, `except`) and with CTEs (`with`).
+//!
+//! ```text
+//! select!( [with [recursive] Cte as (select ...) [, Cte as (select ...)]... select]
+//!          branch [union|intersect|except [all] (select branch | (select ...))]...
+//!          [order by result_column [asc|desc] [nulls first|last], ...]
+//!          [limit n|value] [offset n|value] )
+//! ```
+//!
+//! The first branch fixes the result's shape (a tuple, a table, a struct filled by name);
+//! every other branch selects as many columns, of the same types in order, checked by the
+//! type system (`__private::branch_2`, ...). A result column is an `Option` when any branch's
+//! may be NULL. A trailing `order by` / `limit` / `offset` is the whole result's; a branch of
+//! its own order or limit is written in parentheses. A CTE's columns are a `#[derive(Table)]`
+//! struct's: the body's items fill its fields by name and type.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned as _;
+use syn::{Path, Token};
+
+use super::ast::{self, Agg, Bound, Item, OrderKey, Selected};
+use super::expand::{Sql, p, path_key};
+use super::select::Select;
+use super::{check, expr, kw};
+use crate::common::Errors;
+
+/// The set operators.
+const SET_OPS: [&str; 3] = ["union", "intersect", "except"];
+
+/// Whether the next token is `union`, `intersect` or `except`.
+pub(crate) fn peek_set_op(input: ParseStream<'_>) -> bool {
+    SET_OPS.iter().any(|k| kw::peek(input, k))
+}
+
+/// A whole `select!`: CTEs, then a compound query.
+pub(crate) struct Query {
+    with: Option<With>,
+    body: Compound,
+}
+
+/// `with [recursive] A as (...), B as (...)`.
+struct With {
+    recursive: bool,
+    ctes: Vec<Cte>,
+}
+
+/// One CTE: the struct that names its columns, and its body.
+struct Cte {
+    name: Path,
+    body: Compound,
+}
+
+/// Branches joined by set operators, and what applies to their whole result.
+struct Compound {
+    first: Branch,
+    rest: Vec<(SetOp, Branch)>,
+    order: Vec<OrderKey>,
+    limit: Option<Bound>,
+    offset: Option<Bound>,
+    /// Mistakes of shape found while parsing: a branch ordered or limited outside
+    /// parentheses, a result struct named by a later branch.
+    errors: Vec<syn::Error>,
+}
+
+/// One `select` of a compound query.
+struct Branch {
+    select: Select,
+    /// Written in parentheses (`(select ... limit 1)`): its own `order by` and `limit` stay its.
+    paren: bool,
+}
+
+/// `union [all]`, `intersect [all]`, `except [all]`.
+struct SetOp {
+    kw: Ident,
+    all: bool,
+}
+
+impl SetOp {
+    fn sql(&self) -> String {
+        let op = self.kw.to_string().to_ascii_uppercase();
+        if self.all {
+            format!(" {op} ALL ")
+        } else {
+            format!(" {op} ")
+        }
+    }
+}
+
+/// Whether the input starts with a parenthesized `select`, which the rewrite before parsing
+/// made `select! { ... }`.
+fn peek_paren_select(input: ParseStream<'_>) -> bool {
+    kw::peek(input, "select") && input.peek2(Token![!])
+}
+
+/// Parses `select! { ... }` (a `(select ...)` rewritten) with `parse`.
+fn paren_select<T>(
+    input: ParseStream<'_>,
+    parse: impl FnOnce(ParseStream<'_>) -> syn::Result<T>,
+) -> syn::Result<T> {
+    kw::expect(input, "select", "")?;
+    input.parse::<Token![!]>()?;
+    let content;
+    syn::braced!(content in input);
+    let out = parse(&content)?;
+    ast::expect_end(&content, "`)` after the subquery")?;
+    Ok(out)
+}
+
+impl Parse for Query {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let with = if kw::peek(input, "with")
+            && input
+                .cursor()
+                .ident()
+                .is_some_and(|(_, rest)| rest.ident().is_some())
+        {
+            kw::eat(input, "with")?;
+            let recursive = kw::eat(input, "recursive")?.is_some();
+            let mut ctes = Vec::new();
+            loop {
+                let name = Path::parse_mod_style(input)?;
+                kw::expect(
+                    input,
+                    "as",
+                    "after the CTE's struct: `with Recent as (select ...)`",
+                )?;
+                if !peek_paren_select(input) {
+                    return Err(input.error("expected the CTE's body: `(select ...)`"));
+                }
+                let body = paren_select(input, Compound::parse)?;
+                ctes.push(Cte { name, body });
+                if input.peek(Token![,]) {
+                    input.parse::<Token![,]>()?;
+                } else {
+                    break;
+                }
+            }
+            kw::expect(
+                input,
+                "select",
+                "after the CTEs: `with Recent as (select ...) select ... from Recent`",
+            )?;
+            Some(With { recursive, ctes })
+        } else {
+            None
+        };
+        let body = input.parse()?;
+        Ok(Query { with, body })
+    }
+}
+
+fn parse_branch(input: ParseStream<'_>, first: bool) -> syn::Result<Branch> {
+    let paren = peek_paren_select(input) && {
+        // A first branch in parentheses is followed by a set operator; otherwise the
+        // parenthesized `select` is a scalar subquery, the first result item.
+        let fork = input.fork();
+        !first || (paren_select(&fork, <TokenStream as Parse>::parse).is_ok() && peek_set_op(&fork))
+    };
+    if paren {
+        let select = paren_select(input, Select::parse)?;
+        Ok(Branch {
+            select,
+            paren: true,
+        })
+    } else {
+        Ok(Branch {
+            select: input.parse()?,
+            paren: false,
+        })
+    }
+}
+
+impl Parse for Compound {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let first = parse_branch(input, true)?;
+        let mut rest = Vec::new();
+        while peek_set_op(input) {
+            let kw = input.call(<Ident as syn::ext::IdentExt>::parse_any)?;
+            let all = kw::eat(input, "all")?.is_some();
+            if !peek_paren_select(input) {
+                kw::expect(
+                    input,
+                    "select",
+                    &format!("after `{kw}`: `{kw} select ... from ...`"),
+                )?;
+            }
+            let branch = parse_branch(input, false)?;
+            rest.push((SetOp { kw, all }, branch));
+        }
+        let mut out = Compound {
+            first,
+            rest,
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            errors: Vec::new(),
+        };
+        if out.rest.is_empty() {
+            return Ok(out);
+        }
+        // The last branch read the whole result's `order by`, `limit` and `offset`.
+        if let Some((_, last)) = out.rest.last_mut()
+            && !last.paren
+        {
+            out.order = std::mem::take(&mut last.select.order);
+            out.limit = last.select.limit.take();
+            out.offset = last.select.offset.take();
+            last.select.tail = None;
+        }
+        if kw::eat(input, "order")?.is_some() {
+            kw::expect(input, "by", "after `order`")?;
+            out.order = ast::parse_order(input)?;
+        }
+        if kw::eat(input, "limit")?.is_some() {
+            out.limit = Some(input.parse()?);
+        }
+        if kw::eat(input, "offset")?.is_some() {
+            out.offset = Some(input.parse()?);
+        }
+        ast::expect_end(
+            input,
+            "`order by`, `limit`, `offset` or the end of the query (in this order)",
+        )?;
+        let branches = std::iter::once(&out.first).chain(out.rest.iter().map(|(_, b)| b));
+        for b in branches {
+            if let (false, Some(span)) = (b.paren, b.select.tail) {
+                out.errors.push(syn::Error::new(
+                    span,
+                    "`order by`, `limit` and `offset` of a compound query come after its last \
+                     branch and apply to the whole result; to order or limit one branch, write \
+                     it in parentheses: `(select ... order by ... limit ...)`",
+                ));
+            }
+        }
+        for (_, b) in &out.rest {
+            if let Some(into) = &b.select.into {
+                out.errors.push(syn::Error::new_spanned(
+                    into,
+                    "only the first branch names the result's struct; the others select \
+                     their columns in its order",
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One result column of a branch, as the type check sees it.
+struct Shape {
+    /// The column's type witness; `None` for a whole table.
+    witness: Option<TokenStream>,
+    /// The table selected whole.
+    table: Option<Path>,
+    /// The item's span, where a mistake about it is reported.
+    span: Span,
+}
+
+/// Where an item was written.
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Table(t) => t.span(),
+        Item::Column(c) => c.ident().span(),
+        Item::Agg(_, ident, _) => ident.span(),
+        Item::Expr(e) => e.span(),
+    }
+}
+
+/// The witness of a result item's type, read in the branch `sql` assembles; `None` for a
+/// whole table.
+fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Option<TokenStream> {
+    let p = p();
+    let span = item_span(item);
+    Some(match item {
+        Item::Table(_) => return None,
+        Item::Column(c) => {
+            let h = c.handle(&sql.main);
+            if left_tables.contains(&path_key(c.table(&sql.main))) {
+                quote_spanned!(span=> #p::ty_col_opt(&#h))
+            } else {
+                quote_spanned!(span=> #p::ty_col(&#h))
+            }
+        }
+        Item::Expr(e) => expr::witness(sql, e, expr::Bare::Column, None),
+        Item::Agg(agg, _, arg) => match (agg, arg) {
+            (Agg::Sum, Some(c)) => {
+                let h = c.handle(&sql.main);
+                quote_spanned!(span=> #p::ty_sum(&#p::sum_info(&#h)))
+            }
+            (Agg::Avg, Some(c)) => {
+                let h = c.handle(&sql.main);
+                quote_spanned!(span=> #p::ty_sum(&#p::avg_info(&#h)))
+            }
+            // NULL over no rows.
+            (Agg::Min | Agg::Max, Some(c)) => {
+                let h = c.handle(&sql.main);
+                quote_spanned!(span=> #p::ty_col_opt(&#h))
+            }
+            _ => quote_spanned!(span=> #p::ty::<i64>()),
+        },
+    })
+}
+
+/// The items of a branch: `select!(User ...)` selects its table whole.
+fn items(s: &Select) -> Vec<Selected> {
+    match &s.items {
+        Some(items) => items
+            .iter()
+            .map(|i| Selected {
+                item: clone_item(&i.item),
+                alias: i.alias.clone(),
+            })
+            .collect(),
+        None => vec![Selected {
+            item: Item::Table(s.from.clone()),
+            alias: None,
+        }],
+    }
+}
+
+fn clone_item(item: &Item) -> Item {
+    match item {
+        Item::Table(t) => Item::Table(t.clone()),
+        Item::Column(c) => Item::Column(c.clone_ref()),
+        Item::Agg(a, i, c) => Item::Agg(*a, i.clone(), c.as_ref().map(ast::ColRef::clone_ref)),
+        Item::Expr(e) => Item::Expr(e.clone()),
+    }
+}
+
+/// Appends one branch; returns its row mapper's body and its columns' shapes.
+fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStream, Vec<Shape>) {
+    let s = &branch.select;
+    let outer = sql.enter(s.from.clone());
+    let left = s.left_tables();
+    sql.qualify = !s.joins.is_empty();
+    sql.left_tables.clone_from(&left);
+    sql.tables = std::iter::once(path_key(&s.from))
+        .chain(s.joins.iter().map(|j| path_key(&j.table)))
+        .collect();
+    sql.tables_known = s.joins_known;
+    let mut own = Errors::default();
+    if branch.paren {
+        sql.text("(");
+    }
+    let read = s.body(sql, &left, &mut own);
+    if branch.paren {
+        sql.text(")");
+    }
+    s.own_errors(&mut own);
+    let shapes = items(s)
+        .iter()
+        .map(|i| {
+            let table = match &i.item {
+                Item::Table(t) => {
+                    if left.contains(&path_key(t)) {
+                        errors.spanned(
+                            t,
+                            "a left-joined table selected whole cannot be a column of a \
+                             compound query; select its columns",
+                        );
+                    }
+                    Some(t.clone())
+                }
+                _ => None,
+            };
+            Shape {
+                witness: item_witness(sql, &i.item, &left),
+                table,
+                span: item_span(&i.item),
+            }
+        })
+        .collect();
+    sql.leave(outer, own);
+    (read, shapes)
+}
+
+/// The check function for the `i`th column (from 0) of a later branch.
+fn branch_check(i: usize) -> Ident {
+    let name = if i < 12 {
+        format!("branch_{}", i + 1)
+    } else {
+        "branch_n".to_owned()
+    };
+    Ident::new(&name, Span::call_site())
+}
+
+impl Compound {
+    /// Appends the compound query; returns the first branch's row mapper's body and the
+    /// result's columns (their types over every branch).
+    fn emit(&self, sql: &mut Sql, errors: &mut Errors) -> (TokenStream, Vec<Shape>) {
+        let p = p();
+        for e in &self.errors {
+            errors.push(e.clone());
+        }
+        let (read, mut shapes) = emit_branch(sql, &self.first, errors);
+        for (op, branch) in &self.rest {
+            sql.text(&op.sql());
+            let (_, theirs) = emit_branch(sql, branch, errors);
+            if theirs.len() != shapes.len() {
+                let n = |k: usize| format!("{k} column{}", if k == 1 { "" } else { "s" });
+                errors.spanned(
+                    &op.kw,
+                    format!(
+                        "the branch after this `{}` selects {}, the first branch {}: every \
+                         branch selects as many columns, of the same types in order",
+                        op.kw,
+                        n(theirs.len()),
+                        n(shapes.len())
+                    ),
+                );
+                continue;
+            }
+            for (i, (mine, theirs)) in shapes.iter_mut().zip(theirs).enumerate() {
+                match (&mine.witness, theirs.witness, &mine.table, theirs.table) {
+                    (Some(acc), Some(w), ..) => {
+                        let f = branch_check(i);
+                        let pp = ast::respan(p.clone(), theirs.span);
+                        // Through a binding spanned at the item, so a mistake points at it.
+                        let b = Ident::new("branch", theirs.span);
+                        mine.witness = Some(quote_spanned!(theirs.span=> {
+                            let #b = #w;
+                            #pp::#f(#acc, #b)
+                        }));
+                    }
+                    (None, None, Some(a), Some(b)) => {
+                        let pp = ast::respan(p.clone(), theirs.span);
+                        sql.checks_push(quote_spanned!(theirs.span=> #pp::same_table::<#a, #b>()));
+                    }
+                    _ => errors.push(syn::Error::new(
+                        theirs.span,
+                        format!(
+                            "the {} column of the first branch is {}, here it is {}: select a \
+                             whole table where the first branch does, and columns where it \
+                             selects columns",
+                            ordinal(i + 1),
+                            if mine.table.is_some() {
+                                "a whole table"
+                            } else {
+                                "a column"
+                            },
+                            if mine.table.is_some() {
+                                "a column"
+                            } else {
+                                "a whole table"
+                            },
+                        ),
+                    )),
+                }
+            }
+        }
+        if !self.order.is_empty() {
+            self.order(sql, errors);
+        }
+        if let Some(limit) = &self.limit {
+            sql.bound(" LIMIT ", limit);
+        }
+        if let Some(offset) = &self.offset {
+            sql.bound(" OFFSET ", offset);
+        }
+        (read, shapes)
+    }
+
+    /// Appends the whole result's `order by`, whose keys name result columns: the first
+    /// branch's column names and `as` aliases.
+    fn order(&self, sql: &mut Sql, errors: &mut Errors) {
+        let p = p();
+        let first = &self.first.select;
+        let items = items(first);
+        sql.text(" ORDER BY ");
+        for (i, k) in self.order.iter().enumerate() {
+            if i > 0 {
+                sql.text(", ");
+            }
+            let Item::Column(key) = &k.key else {
+                errors.push(syn::Error::new(
+                    item_span(&k.key),
+                    "the `order by` of a compound query names result columns (a column's name \
+                     or an `as` alias of the first branch), not expressions",
+                ));
+                continue;
+            };
+            let name = key.ident();
+            let found = items.iter().find(|s| s.field() == Some(name));
+            match found {
+                Some(Selected {
+                    alias: Some(alias), ..
+                }) => sql.text(&crate::common::sql_ident(
+                    alias.to_string().trim_start_matches("r#"),
+                )),
+                Some(Selected {
+                    item: Item::Column(c),
+                    ..
+                }) => {
+                    let h = c.handle(&first.from);
+                    sql.part(quote_spanned!(name.span()=> #p::Part::Str(#p::col(&#h))));
+                }
+                _ => {
+                    // A column of a table the first branch selects whole.
+                    let table = items.iter().find_map(|s| match &s.item {
+                        Item::Table(t) => Some(t),
+                        _ => None,
+                    });
+                    if let Some(t) = table {
+                        let h = ast::respan(quote!(#t), name.span());
+                        sql.part(quote_spanned!(name.span()=> #p::Part::Str(#p::col(&#h::#name))));
+                    } else {
+                        let names: Vec<String> = items
+                            .iter()
+                            .filter_map(|s| s.field().map(|f| format!("`{f}`")))
+                            .collect();
+                        errors.push(syn::Error::new(
+                            name.span(),
+                            format!(
+                                "`{name}` is not a result column; the `order by` of a \
+                                 compound query names the first branch's columns{}",
+                                if names.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(": {}", names.join(", "))
+                                }
+                            ),
+                        ));
+                    }
+                }
+            }
+            if k.desc {
+                sql.text(" DESC");
+            }
+            match k.nulls {
+                Some(true) => sql.text(" NULLS FIRST"),
+                Some(false) => sql.text(" NULLS LAST"),
+                None => {}
+            }
+        }
+    }
+}
+
+/// `1st`, `2nd`, `3rd`, `4th`, ...
+fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, r) if r != 11 => "st",
+        (2, r) if r != 12 => "nd",
+        (3, r) if r != 13 => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+impl Cte {
+    /// Appends `name (columns) AS (body)`, and the checks that the body's items fill the
+    /// struct's columns.
+    fn emit(&self, sql: &mut Sql, errors: &mut Errors) {
+        let p = p();
+        let name = &self.name;
+        let first = items(&self.body.first.select);
+        let named = check::fields(&first, errors);
+        sql.table(name);
+        let ns = name.span();
+        sql.checks_push(quote_spanned!(ns=> ::core::assert!(
+            #p::cte_unqualified::<#name>(),
+            "a CTE's struct cannot name a schema: a CTE is named by its table name alone"
+        )));
+        sql.text(" (");
+        let mut handles = Vec::new();
+        for (i, s) in first.iter().enumerate() {
+            let Some(field) = s.field() else { continue };
+            if i > 0 {
+                sql.text(", ");
+            }
+            let t = ast::respan(quote!(#name), field.span());
+            let h = quote_spanned!(field.span()=> #t::#field);
+            sql.part(quote_spanned!(field.span()=> #p::Part::Str(#p::col(&#h))));
+            handles.push((i, h));
+        }
+        sql.text(") AS (");
+        let (_, shapes) = self.body.emit(sql, errors);
+        sql.text(")");
+        if !named {
+            return;
+        }
+        for (i, h) in &handles {
+            if let Some(w) = &shapes[*i].witness {
+                let span = shapes[*i].span;
+                let pp = ast::respan(p.clone(), span);
+                let item = Ident::new("item", span);
+                sql.checks_push(quote_spanned!(span=> {
+                    let #item = #w;
+                    #pp::cte_column(&#h, #item)
+                }));
+            }
+        }
+        let given = handles.iter().map(|(_, h)| quote!(#p::col_name(&#h)));
+        sql.checks_push(quote_spanned!(ns=> {
+            const GIVEN: &[&str] = &[#(#given),*];
+            const LEN: usize = #p::cte_missing_len::<#name>(GIVEN);
+            const LIST: [u8; LEN] = #p::cte_missing::<#name, LEN>(GIVEN);
+            const MSG_PARTS: &[#p::Part] = &[
+                #p::Part::Str("the CTE's body leaves out "),
+                #p::Part::Str(#p::sql_str(&LIST)),
+                #p::Part::Str(": it selects every column of the struct, each named like its field (`as name`)"),
+            ];
+            const MSG_LEN: usize = #p::sql_len(MSG_PARTS);
+            const MSG: [u8; MSG_LEN] = #p::sql_bytes::<MSG_LEN>(MSG_PARTS);
+            if LEN != 0 {
+                ::core::panic!("{}", #p::sql_str(&MSG));
+            }
+        }));
+    }
+}
+
+impl Query {
+    pub(crate) fn expand(self) -> TokenStream {
+        let Query { with, body } = self;
+        if with.is_none() && body.rest.is_empty() {
+            // One `select`: the statement as it always was.
+            return body.first.select.expand();
+        }
+        let first = &body.first.select;
+        let mut sql = Sql::new(first.from.clone());
+        let mut errors = Errors::default();
+        if let Some(with) = &with {
+            sql.text(if with.recursive {
+                "WITH RECURSIVE "
+            } else {
+                "WITH "
+            });
+            for (i, cte) in with.ctes.iter().enumerate() {
+                if i > 0 {
+                    sql.text(", ");
+                }
+                cte.emit(&mut sql, &mut errors);
+            }
+            sql.text(" ");
+        }
+        let (read, shapes) = body.emit(&mut sql, &mut errors);
+        let read = if body.rest.is_empty() {
+            read
+        } else {
+            compound_read(first, &shapes)
+        };
+        let text = sql.sql_const();
+        let params = sql.params();
+        let query = first.query(&text, params, &read);
+        let errors = errors.into_compile_errors();
+        if errors.is_empty() {
+            query
+        } else {
+            quote!({ #errors #query })
+        }
+    }
+}
+
+/// The row mapper's body of a compound query: each column read with its type over every
+/// branch, into the first branch's shape (a tuple, one value, or a struct filled by name).
+fn compound_read(first: &Select, shapes: &[Shape]) -> TokenStream {
+    let p = p();
+    let items = items(first);
+    let mut at = quote!(0usize);
+    let mut reads = Vec::new();
+    for shape in shapes {
+        let span = shape.span;
+        let pp = ast::respan(p.clone(), span);
+        let read = match (&shape.witness, &shape.table) {
+            (Some(w), _) => quote_spanned!(span=> #pp::get_expr(row, #at, #w)),
+            (None, Some(t)) => {
+                quote_spanned!(span=> <#t as #pp::FromRow>::from_row_at(row, #at))
+            }
+            (None, None) => quote!(::core::panic!()),
+        };
+        at = if let Some(t) = &shape.table {
+            quote!(#at + <#t as #p::FromRow>::WIDTH)
+        } else {
+            quote!(#at + 1usize)
+        };
+        reads.push((read, span));
+    }
+    let unwrap = |read: &TokenStream, span: Span| {
+        quote_spanned!(span=> match #read {
+            #p::Ok(v) => v,
+            #p::Err(e) => return #p::Err(e),
+        })
+    };
+    let Some(into) = &first.into else {
+        if reads.len() == 1 {
+            return reads.swap_remove(0).0;
+        }
+        let reads = reads.iter().map(|(r, s)| unwrap(r, *s));
+        return quote!(#p::Ok((#(#reads),*)));
+    };
+    if !check::fields(&items, &mut Errors::default()) {
+        // Reported by the first branch.
+        return quote!(::core::panic!());
+    }
+    let fields = items.iter().zip(reads).filter_map(|(item, (read, span))| {
+        let field = item.field()?;
+        let read_into = match &item.item {
+            Item::Column(c) => {
+                let h = c.handle(&first.from);
+                quote!(#p::read_into(hint, &#h, #read))
+            }
+            Item::Agg(agg, ident, _) => {
+                let name = agg.marker();
+                let f = ast::respan(quote!(#p::what::#name), ident.span());
+                quote!(#f(hint, #read))
+            }
+            Item::Table(_) | Item::Expr(_) => quote!(#p::what::expression(hint, #read)),
+        };
+        let read = quote_spanned!(span=> {
+            let hint = #p::field_of(|s: &#into| &s.#field);
+            #read_into
+        });
+        let read = unwrap(&read, span);
+        Some(quote_spanned!(span=> #field: #read))
+    });
+    quote!(#p::Ok(#into { #(#fields),* }))
+}
