@@ -1248,3 +1248,86 @@ fn excluded_alone_is_checked_like_inside_an_expression() {
     );
     assert!(out.to_string().contains("set_expr"), "{out}");
 }
+
+#[test]
+fn compound_queries_and_ctes_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            // Placeholders run across the branches; the trailing clauses are the whole
+            // result's, its `order by` naming result columns (an alias as written).
+            (
+                "id, name as who from User where age > a union all select Post::id, \
+                 Post::title from Post where score < b order by who desc limit n offset 2",
+                "SELECT {User::id}, {User::name} AS who FROM {User} WHERE {User::age} > $1 \
+                 UNION ALL SELECT {Post::id}, {Post::title} FROM {Post} WHERE {Post::score} < $2 \
+                 ORDER BY who DESC LIMIT $3 OFFSET 2",
+            ),
+            (
+                "(select id from User order by id limit 1) intersect select id from User \
+                 except all (select id from User where id = 1) order by id",
+                "(SELECT {User::id} FROM {User} ORDER BY {User::id} LIMIT 1) INTERSECT \
+                 SELECT {User::id} FROM {User} EXCEPT ALL (SELECT {User::id} FROM {User} \
+                 WHERE {User::id} = $1) ORDER BY {User::id}",
+            ),
+            // A CTE's parameters come before the main query's; its columns are named by
+            // the struct's handles, in the body's order.
+            (
+                "with recursive Recent as (select name, id from User where age > a) \
+                 select id from Recent where id < b",
+                "WITH RECURSIVE {Recent} ({Recent::name}, {Recent::id}) AS (SELECT \
+                 {User::name}, {User::id} FROM {User} WHERE {User::age} > $1) SELECT \
+                 {Recent::id} FROM {Recent} WHERE {Recent::id} < $2",
+            ),
+            (
+                "with A as (select id from User), B as (select id from Post) \
+                 select A::id from A join B on B::id = A::id",
+                "WITH {A} ({A::id}) AS (SELECT {User::id} FROM {User}), {B} ({B::id}) AS \
+                 (SELECT {Post::id} FROM {Post}) SELECT {A}.{A::id} FROM {A} JOIN {B} ON \
+                 {B}.{B::id} = {A}.{A::id}",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn compound_queries_and_ctes_name_each_mistake() {
+    assert_errors(
+        select,
+        &[
+            (
+                "id, name from User union select id from Post",
+                &[
+                    "the branch after this `union` selects 1 column, the first branch 2 \
+                   columns: every branch selects as many columns, of the same types in order",
+                ],
+            ),
+            (
+                "id from User order by id union select id from Post",
+                &[
+                    "`order by`, `limit` and `offset` of a compound query come after its last \
+                   branch and apply to the whole result; to order or limit one branch, write \
+                   it in parentheses: `(select ... order by ... limit ...)`",
+                ],
+            ),
+            (
+                "id from User union select id from Post order by nme",
+                &[
+                    "`nme` is not a result column; the `order by` of a compound query names \
+                   the first branch's columns: `id`",
+                ],
+            ),
+            (
+                "with R as (select count(*) from User) select id from R",
+                &["name the field this `count` fills: `count(...) as field_name`"],
+            ),
+        ],
+    );
+    let first = |src: &str| errors(&select(src)).first().cloned().unwrap_or_default();
+    assert!(first("id from User union id from Post").contains("expected `select` after `union`"));
+    assert!(
+        first("with R as (select id from User) id from R")
+            .contains("expected `select` after the CTEs")
+    );
+    assert!(first("with R as User select id from R").contains("expected the CTE's body"));
+}

@@ -375,16 +375,6 @@ fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStr
     (read, shapes)
 }
 
-/// The check function for the `i`th column (from 0) of a later branch.
-fn branch_check(i: usize) -> Ident {
-    let name = if i < 12 {
-        format!("branch_{}", i + 1)
-    } else {
-        "branch_n".to_owned()
-    };
-    Ident::new(&name, Span::call_site())
-}
-
 impl Compound {
     /// Appends the compound query; returns the first branch's row mapper's body and the
     /// result's columns (their types over every branch).
@@ -414,13 +404,13 @@ impl Compound {
             for (i, (mine, theirs)) in shapes.iter_mut().zip(theirs).enumerate() {
                 match (&mine.witness, theirs.witness, &mine.table, theirs.table) {
                     (Some(acc), Some(w), ..) => {
-                        let f = branch_check(i);
+                        let n = i + 1;
                         let pp = ast::respan(p.clone(), theirs.span);
                         // Through a binding spanned at the item, so a mistake points at it.
                         let b = Ident::new("branch", theirs.span);
                         mine.witness = Some(quote_spanned!(theirs.span=> {
                             let #b = #w;
-                            #pp::#f(#acc, #b)
+                            #pp::branch::<#n, _, _, _>(#acc, #b)
                         }));
                     }
                     (None, None, Some(a), Some(b)) => {

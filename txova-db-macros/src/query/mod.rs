@@ -5,7 +5,7 @@
 mod ast;
 mod case;
 mod check;
-mod compound;
+pub(crate) mod compound;
 mod cond;
 pub(crate) mod delete;
 mod expand;

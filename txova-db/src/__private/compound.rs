@@ -10,46 +10,27 @@ pub const fn ty_sum<S>(_: &SumInfo<S>) -> Ty<Option<S>> {
     ty()
 }
 
-macro_rules! branch_columns {
-    ($($f:ident, $t:ident, $msg:literal;)*) => {$(
-        #[doc = "A branch's column of type `Self` where the first branch's column has type `A`; \
-                 the result's column has type `O`, nullable when either is."]
-        #[diagnostic::on_unimplemented(
-            message = $msg,
-            label = "this column is `{Self}`",
-            note = "each branch of `union`, `intersect` and `except` selects columns of the first branch's types, in order (nullable or not: the result's column is an `Option` when a branch's may be NULL)"
-        )]
-        pub trait $t<A, O> {}
+/// A branch's column of type `Self` where the first branch's column has type `A`; the
+/// result's column has type `O`, nullable when either is. `N` is the column's place, from 1,
+/// for the message.
+#[diagnostic::on_unimplemented(
+    message = "column {N} of this branch is `{Self}`, the first branch's column {N} is `{A}`",
+    label = "this column is `{Self}`",
+    note = "each branch of `union`, `intersect` and `except` selects columns of the first branch's types, in order (nullable or not: the result's column is an `Option` when a branch's may be NULL)"
+)]
+pub trait BranchColumn<A, O, const N: usize> {}
 
-        impl<T> $t<T, T> for T {}
+impl<T, const N: usize> BranchColumn<T, T, N> for T {}
 
-        impl<T> $t<Option<T>, Option<T>> for T {}
+impl<T, const N: usize> BranchColumn<Option<T>, Option<T>, N> for T {}
 
-        impl<T> $t<T, Option<T>> for Option<T> {}
+impl<T, const N: usize> BranchColumn<T, Option<T>, N> for Option<T> {}
 
-        #[doc = "The type of a result column of a compound query, from the type so far (`A`) \
-                 and a further branch's column (`B`)."]
-        #[must_use]
-        pub const fn $f<A, B: $t<A, O>, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
-            ty()
-        }
-    )*};
-}
-
-branch_columns! {
-    branch_1, Branch1, "the 1st column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_2, Branch2, "the 2nd column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_3, Branch3, "the 3rd column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_4, Branch4, "the 4th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_5, Branch5, "the 5th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_6, Branch6, "the 6th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_7, Branch7, "the 7th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_8, Branch8, "the 8th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_9, Branch9, "the 9th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_10, Branch10, "the 10th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_11, Branch11, "the 11th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_12, Branch12, "the 12th column of this branch is `{Self}`, the first branch's is `{A}`";
-    branch_n, BranchN, "a column of this branch is `{Self}`, the first branch's at its place is `{A}`";
+/// The type of result column `N` of a compound query, from its type so far (`A`) and a
+/// further branch's column (`B`).
+#[must_use]
+pub const fn branch<const N: usize, A, B: BranchColumn<A, O, N>, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
 }
 
 /// A branch's whole table `Self` where the first branch selects table `T` whole.
@@ -208,9 +189,9 @@ mod tests {
 
     #[test]
     fn a_branch_column_makes_the_result_nullable_when_either_is() {
-        let _: Ty<String> = branch_1(ty::<String>(), ty::<String>());
-        let _: Ty<Option<i64>> = branch_2(ty::<i64>(), ty::<Option<i64>>());
-        let _: Ty<Option<i64>> = branch_3(ty::<Option<i64>>(), ty::<i64>());
-        let _: Ty<Option<i64>> = branch_n(ty::<Option<i64>>(), ty::<Option<i64>>());
+        let _: Ty<String> = branch::<1, _, _, _>(ty::<String>(), ty::<String>());
+        let _: Ty<Option<i64>> = branch::<2, _, _, _>(ty::<i64>(), ty::<Option<i64>>());
+        let _: Ty<Option<i64>> = branch::<3, _, _, _>(ty::<Option<i64>>(), ty::<i64>());
+        let _: Ty<Option<i64>> = branch::<20, _, _, _>(ty::<Option<i64>>(), ty::<Option<i64>>());
     }
 }
