@@ -378,3 +378,42 @@ async fn the_grouping_rule_reads_inside_expressions() {
     assert_eq!(got, want);
     assert_eq!(got[0], ("ANN!".to_owned(), 3, 2));
 }
+
+#[tokio::test]
+async fn string_agg_and_array_agg_order_their_values() {
+    let (_db, pool) = seeded("typed_fn_agg_order").await;
+    let q = select!(status, string_agg(name, ", " order by age desc, name),
+        array_agg(age order by age) from User group by status order by status);
+    assert_eq!(
+        q.sql(),
+        "SELECT status, string_agg(name, $1 ORDER BY age DESC, name), \
+         array_agg(age ORDER BY age) FROM users GROUP BY status ORDER BY status"
+    );
+    let got: Vec<(String, Option<String>, Option<Vec<i32>>)> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<(String, Option<String>, Option<Vec<i32>>)> = pool
+        .query(
+            "SELECT status, string_agg(name, ', ' ORDER BY age DESC, name), \
+             array_agg(age ORDER BY age) FROM users GROUP BY status ORDER BY status",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got[0].1.as_deref(), Some("Bob, Ann"));
+    assert_eq!(got[0].2, Some(vec![30, 40]));
+    // The order of a joined table's column, with the aggregate inside `having`.
+    let q = select!(User::name, string_agg(Post::title, "" order by Post::score desc) from User
+        join Post on Post::user_id = User::id group by User::name
+        having string_agg(Post::title, "" order by Post::title) = "ab");
+    assert_eq!(
+        q.sql(),
+        "SELECT users.name, string_agg(posts.title, $1 ORDER BY posts.score DESC) FROM users \
+         JOIN posts ON posts.user_id = users.id GROUP BY users.name \
+         HAVING string_agg(posts.title, $2 ORDER BY posts.title) = $3"
+    );
+    let got: Vec<(String, Option<String>)> = q.fetch_all(&pool).await.unwrap();
+    assert_eq!(got, vec![("Ann".to_owned(), Some("ba".to_owned()))]);
+}

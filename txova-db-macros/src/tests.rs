@@ -1250,6 +1250,78 @@ fn excluded_alone_is_checked_like_inside_an_expression() {
 }
 
 #[test]
+fn window_functions_and_ordered_aggregates_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            (
+                "name, row_number() over (partition by status, lower(name) order by age desc nulls last) from User",
+                "SELECT {User::name}, row_number() OVER (PARTITION BY {User::status}, \
+                 lower({User::name}) ORDER BY {User::age} DESC NULLS LAST) FROM {User}",
+            ),
+            (
+                "count(*) over (), sum(age) over (rows 3 preceding), lag(name, &n, &d) over (order by id) from User",
+                "SELECT count(*) OVER (), sum({User::age}) OVER (ROWS 3 PRECEDING){sum_info(User::age).cast}, \
+                 lag({User::name}, $1, $2) OVER (ORDER BY {User::id}) FROM {User}",
+            ),
+            (
+                "id from User order by rank() over (order by age), id",
+                "SELECT {User::id} FROM {User} ORDER BY rank() OVER (ORDER BY {User::age}), {User::id}",
+            ),
+            (
+                "string_agg(name, &sep order by name desc), array_agg(id order by lower(name)) from User",
+                "SELECT string_agg({User::name}, $1 ORDER BY {User::name} DESC), \
+                 array_agg({User::id} ORDER BY lower({User::name})) FROM {User}",
+            ),
+        ],
+    );
+    assert_errors(
+        select,
+        &[
+            (
+                "id from User where rank() over (order by id) = 1",
+                &[
+                    "a window function (`over`) can only be in the select list or `order by` of a \
+                   `select`; PostgreSQL computes it after `where`, `group by` and `having`",
+                ],
+            ),
+            (
+                "upper(name) over () from User",
+                &[
+                    "unknown window function `upper`; the window functions are `row_number`, \
+                   `rank`, `dense_rank`, `percent_rank`, `cume_dist`, `ntile`, `lag`, `lead`, \
+                   `first_value`, `last_value`, `nth_value`, and the aggregates `count`, `sum`, \
+                   `avg`, `min`, `max`, `string_agg`, `array_agg`, `bool_and`, `bool_or`",
+                ],
+            ),
+            ("ntile() over () from User", &["`ntile` takes 1 argument"]),
+            (
+                "sum(age) over (rows between current row and unbounded preceding) from User",
+                &["a frame cannot end at `unbounded preceding`"],
+            ),
+            (
+                "count(*) over (order by id groups) from User",
+                &[
+                    "unexpected end of input, expected a frame bound: `unbounded preceding`, `<n> preceding`, \
+                   `current row`, `<n> following` or `unbounded following`",
+                ],
+            ),
+            (
+                "count(*) over (order by id limit 1) from User",
+                &[
+                    "expected `partition by`, `order by`, or a frame (`rows between <start> and \
+                   <end>`) in `over (...)`",
+                ],
+            ),
+            (
+                "string_agg(name, \",\" order by count(*)) from User",
+                &["an aggregate cannot be inside another aggregate's `order by`"],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn compound_queries_and_ctes_assemble_their_sql() {
     assert_sql(
         select,

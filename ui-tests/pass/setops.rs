@@ -57,4 +57,7 @@ fn main() {
             union all select User::id, User::name, User::bio from User join Recent on Recent::id = User::id)
         select Recent::name, Recent::bio from Recent join User on User::id = Recent::id
         where Recent::id in (select id from Recent)));
+    // A window function in a branch.
+    let _: PhantomData<(String, i64)> = reads(&select!(name, row_number() over (order by id) as n
+        from User union all select name, count(*) from Admin group by name order by n));
 }

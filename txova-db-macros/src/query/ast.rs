@@ -120,6 +120,21 @@ pub(crate) enum Agg {
 }
 
 impl Agg {
+    /// The names of the aggregates parsed on their own (`count(*)`, `sum(col)`).
+    pub(crate) const NAMES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
+
+    /// The aggregate named `name` (in any case), if it is one of [`Agg::NAMES`].
+    pub(crate) fn from_name(name: &str) -> Option<Agg> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "count" => Agg::Count,
+            "sum" => Agg::Sum,
+            "avg" => Agg::Avg,
+            "min" => Agg::Min,
+            "max" => Agg::Max,
+            _ => return None,
+        })
+    }
+
     /// The marker type that names the aggregate in messages.
     pub(crate) fn marker(self) -> Ident {
         let name = match self {
@@ -156,7 +171,7 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
         ((super::expr::FUNCTIONS.contains(&name.as_str())
             || super::expr::is_user_function_name(&i))
             && rest.group(proc_macro2::Delimiter::Parenthesis).is_some())
-            || ((name == "case" || name == "select")
+            || ((name == "case" || name == "select" || name == "over")
                 && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
     });
     function
@@ -252,23 +267,27 @@ pub(crate) fn parse_aggregate(
     ident: &Ident,
     input: ParseStream<'_>,
 ) -> syn::Result<(Agg, Option<ColRef>)> {
-    let mut agg = match ident.to_string().to_ascii_lowercase().as_str() {
-        "count" => Agg::Count,
-        "sum" => Agg::Sum,
-        "avg" => Agg::Avg,
-        "min" => Agg::Min,
-        "max" => Agg::Max,
-        _ => {
-            return Err(syn::Error::new_spanned(
-                ident,
-                format!(
-                    "unknown function `{ident}`; the aggregates are `count`, `sum`, `avg`, `min`, \
-                     `max`, `string_agg`, `array_agg`, `bool_and` and `bool_or`, the other \
-                     functions `lower`, `upper`, `length`, `coalesce`, `nullif`, `cast`, `now`, \
-                     `date_trunc` and `extract`"
-                ),
-            ));
-        }
+    let Some(mut agg) = Agg::from_name(&ident.to_string()) else {
+        let list = |names: &mut dyn Iterator<Item = &&str>| {
+            let names: Vec<String> = names.map(|n| format!("`{n}`")).collect();
+            match names.split_last() {
+                Some((last, init)) if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+                _ => names.join(""),
+            }
+        };
+        let aggregates = list(&mut Agg::NAMES.iter().chain(&super::expr::AGGREGATES));
+        let others = list(
+            &mut super::expr::FUNCTIONS
+                .iter()
+                .filter(|f| !super::expr::AGGREGATES.contains(f)),
+        );
+        return Err(syn::Error::new_spanned(
+            ident,
+            format!(
+                "unknown function `{ident}`; the aggregates are {aggregates}, the other \
+                 functions {others}"
+            ),
+        ));
     };
     let content;
     parenthesized!(content in input);

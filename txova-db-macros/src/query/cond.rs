@@ -254,10 +254,8 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
         return subquery(input).map(Pred::Exists);
     }
     let aggregate = input.cursor().ident().is_some_and(|(i, rest)| {
-        matches!(
-            i.to_string().to_ascii_lowercase().as_str(),
-            "count" | "sum" | "avg" | "min" | "max"
-        ) && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
+        Agg::from_name(&i.to_string()).is_some()
+            && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
     });
     if aggregate {
         let ident: Ident = input.parse()?;

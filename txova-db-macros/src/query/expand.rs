@@ -10,6 +10,7 @@ use super::ast::{Agg, Assign, Bound, ColRef, Item, OrderKey, Returning, Selected
 use super::cond::{Cond, Pred};
 use super::expr::{self, Bare};
 use super::update::Filter;
+use crate::common::Errors;
 
 /// The SQL and the values of one statement, built in order.
 pub(crate) struct Sql {
@@ -32,13 +33,22 @@ pub(crate) struct Sql {
     /// Whether `tables` is complete (not when the joins could not be read).
     pub(crate) tables_known: bool,
     /// Mistakes found while assembling (a column of a table the statement does not use).
-    errors: Vec<syn::Error>,
+    errors: Errors,
     /// The expressions of the result items and of `group by`, as tokens, with the parts they
     /// were written as: an equal expression written again (a key of `group by` or `order by`)
     /// reuses those parts, placeholders included, so the server sees one expression.
     item_exprs: Vec<(String, Vec<TokenStream>)>,
-    /// Whether `excluded.column` may be written (`on conflict do update set`).
+    /// What may be written where the statement is being assembled.
+    pub(crate) allow: Allow,
+}
+
+/// What may be written at a place of a statement.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Allow {
+    /// `excluded.column` (`on conflict do update set`).
     pub(crate) excluded: bool,
+    /// A window function (the select list and `order by` of a `select`).
+    pub(crate) windows: bool,
 }
 
 /// What a subquery changes in the [`Sql`] it is written into, kept to be restored.
@@ -69,9 +79,9 @@ impl Sql {
             left_tables: Vec::new(),
             tables: vec![path_key(&main_key)],
             tables_known: true,
-            errors: Vec::new(),
+            errors: Errors::default(),
             item_exprs: Vec::new(),
-            excluded: false,
+            allow: Allow::default(),
         }
     }
 
@@ -89,7 +99,7 @@ impl Sql {
     }
 
     /// Ends a subquery, keeping its mistakes.
-    pub(crate) fn leave(&mut self, outer: Outer, errors: crate::common::Errors) {
+    pub(crate) fn leave(&mut self, outer: Outer, errors: Errors) {
         self.main = outer.main;
         self.qualify = outer.qualify;
         self.left_tables = outer.left_tables;
@@ -455,22 +465,32 @@ impl Sql {
         w
     }
 
-    /// Appends `order by` keys.
+    /// Appends a key of `order by` or `partition by`.
+    pub(crate) fn key(&mut self, key: &Item) {
+        match key {
+            Item::Agg(agg, ident, arg) => {
+                // Only the SQL is wanted here, not the reader.
+                let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
+            }
+            Item::Column(c) => self.column(c),
+            Item::Expr(e) => self.key_expr(e),
+            Item::Table(_) => {}
+        }
+    }
+
+    /// Appends `order by` and its keys.
     pub(crate) fn order(&mut self, keys: &[OrderKey]) {
         self.text(" ORDER BY ");
+        self.order_keys(keys);
+    }
+
+    /// Appends the keys of an `order by`.
+    pub(crate) fn order_keys(&mut self, keys: &[OrderKey]) {
         for (i, k) in keys.iter().enumerate() {
             if i > 0 {
                 self.text(", ");
             }
-            match &k.key {
-                Item::Agg(agg, ident, arg) => {
-                    // Only the SQL is wanted here, not the reader.
-                    let _ = self.aggregate(*agg, ident, arg.as_ref(), &quote!(0usize));
-                }
-                Item::Column(c) => self.column(c),
-                Item::Expr(e) => self.key_expr(e),
-                Item::Table(_) => {}
-            }
+            self.key(&k.key);
             if k.desc {
                 self.text(" DESC");
             }
@@ -700,9 +720,9 @@ impl Sql {
         let p = p();
         let parts = &self.parts;
         let checks = &self.checks;
-        let errors = self.errors.iter().map(syn::Error::to_compile_error);
+        let errors = std::mem::take(&mut self.errors).into_compile_errors();
         quote!({
-            #(#errors)*
+            #errors
             #(const _: () = #checks;)*
             const PARTS: &[#p::Part] = &[#(#parts),*];
             const LEN: usize = #p::sql_len(PARTS);

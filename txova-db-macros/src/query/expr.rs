@@ -13,6 +13,8 @@ use syn::{BinOp, Expr, ExprCall, Lit, Path};
 use super::ast::ColRef;
 use super::case::{self, Case};
 use super::expand::{Sql, borrow, p, path_key};
+use super::window;
+use crate::common::Errors;
 
 /// How a bare identifier reads: a column (left of a comparison, inside a select item) or a
 /// Rust value (right of a comparison or of `=` in `set`).
@@ -40,7 +42,7 @@ pub(crate) const FUNCTIONS: [&str; 13] = [
 ];
 
 /// The functions of the grammar that are aggregates.
-const AGGREGATES: [&str; 4] = ["string_agg", "array_agg", "bool_and", "bool_or"];
+pub(crate) const AGGREGATES: [&str; 4] = ["string_agg", "array_agg", "bool_and", "bool_or"];
 
 /// The fields `extract(field from x)` takes.
 const EXTRACT_FIELDS: [&str; 22] = [
@@ -86,7 +88,9 @@ pub(crate) fn free_columns(e: &Expr, keys: &[String], out: &mut Vec<ColRef>) {
             free_columns(&a.right, keys, out);
         }
         Expr::Macro(_) => {
-            if let Some(Ok(c)) = case::parse(e) {
+            if let Some(Ok(w)) = window::parse(e) {
+                window::free_columns(&w, keys, out);
+            } else if let Some(Ok(c)) = case::parse(e) {
                 for (cond, then) in &c.whens {
                     cond.columns(&mut |col| out.push(col.clone_ref()));
                     free_columns(then, keys, out);
@@ -227,9 +231,6 @@ fn literal_ty(e: &Expr) -> Option<TokenStream> {
     })
 }
 
-/// The names that are aggregates of the grammar, parsed on their own (`count(*)`).
-const OWN_AGGREGATES: [&str; 5] = ["count", "sum", "avg", "min", "max"];
-
 /// Whether `name` may name a function declared with `sql_function!`: an identifier in lower
 /// case, neither a function of the grammar nor an aggregate.
 pub(crate) fn is_user_function_name(name: &syn::Ident) -> bool {
@@ -238,7 +239,7 @@ pub(crate) fn is_user_function_name(name: &syn::Ident) -> bool {
     let lower = s.to_ascii_lowercase();
     s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && !FUNCTIONS.contains(&lower.as_str())
-        && !OWN_AGGREGATES.contains(&lower.as_str())
+        && super::ast::Agg::from_name(&lower).is_none()
         && !["not", "exists", "select", "case", "in", "and", "or"].contains(&lower.as_str())
 }
 
@@ -272,6 +273,25 @@ fn user_function(call: &ExprCall, bare: Bare) -> Option<&Path> {
         return None;
     }
     (bare == Bare::Column || call.args.iter().any(|a| is_sql(a, bare))).then_some(&p.path)
+}
+
+/// The arguments of `call` without the `order by` of an aggregate (`string_agg(x, sep
+/// order by k)`, rewritten as a last argument `order_by! { k }`), and that `order by`.
+fn split_order(call: &ExprCall) -> (Vec<&Expr>, Option<&syn::ExprMacro>) {
+    let mut args: Vec<&Expr> = call.args.iter().collect();
+    let order = match args.last() {
+        Some(Expr::Macro(m)) if m.mac.path.is_ident("order_by") => Some(m),
+        _ => None,
+    };
+    if order.is_some() {
+        args.pop();
+    }
+    (args, order)
+}
+
+/// The keys of an aggregate's `order by`.
+fn order_keys(m: &syn::ExprMacro) -> syn::Result<Vec<super::ast::OrderKey>> {
+    m.mac.parse_body_with(super::ast::parse_order)
 }
 
 fn function(call: &ExprCall) -> Option<String> {
@@ -361,7 +381,11 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
         Expr::Assign(a) => is_sql(&a.left, bare) || is_sql(&a.right, bare),
         Expr::Call(c) => function(c).is_some() || user_function(c, bare).is_some(),
         Expr::Path(_) => column(e, bare).is_some(),
-        Expr::Macro(_) => case::as_case(e).is_some() || case::scalar_subquery(e).is_some(),
+        Expr::Macro(_) => {
+            case::as_case(e).is_some()
+                || case::scalar_subquery(e).is_some()
+                || window::as_window(e).is_some()
+        }
         Expr::Field(_) => excluded(e).is_some(),
         _ => false,
     }
@@ -393,13 +417,9 @@ fn case_witness(
 ) -> TokenStream {
     let p = p();
     let Some(anchor) = case_anchor(sql, c, bare, hint) else {
-        let msg = "the type of this `case` is not known: give one branch a column, a literal \
-                   or a cast (`cast(value as text)`)";
-        // Text stands in, so the values (most often text) add no errors of their own.
-        return quote_spanned!(e.span()=> {
-            ::core::compile_error!(#msg);
-            #p::ty::<::std::string::String>()
-        });
+        // Reported by `emit_case`. Text stands in, so the values (most often text) add no
+        // errors of their own.
+        return quote_spanned!(e.span()=> #p::ty::<::std::string::String>());
     };
     let mut acc: Option<TokenStream> = None;
     for b in c.whens.iter().map(|w| &w.1).chain(&c.otherwise) {
@@ -408,6 +428,7 @@ fn case_witness(
             None => w,
             Some(acc) => {
                 let pp = super::ast::respan(p.clone(), b.span());
+                let acc = at(b.span(), acc);
                 quote_spanned!(b.span()=> #pp::unify(#acc, #w))
             }
         });
@@ -436,10 +457,17 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
         Expr::Assign(a) => {
             let (left, right) = pair(sql, &a.left, &a.right, bare);
             let pp = super::ast::respan(p.clone(), a.eq_token.span());
+            let left = at(a.eq_token.span(), left);
             quote_spanned!(a.eq_token.span()=> #pp::compare(#left, #right))
         }
         Expr::Macro(_) => {
-            if let Some(Ok(c)) = case::parse(e) {
+            if let Some(w) = window::parse(e) {
+                // A window that does not parse is reported by `check`: text stands in.
+                w.map_or_else(
+                    |_| quote!(#p::ty::<::std::string::String>()),
+                    |w| window::witness(sql, &w, bare),
+                )
+            } else if let Some(Ok(c)) = case::parse(e) {
                 case_witness(sql, e, &c, bare, hint)
             } else if let Some(Ok(s)) = case::scalar_subquery(e) {
                 // NULL when the subquery returns no row. Without one item (an error of its
@@ -455,6 +483,7 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
         Expr::Binary(bin) => {
             let (left, right) = bin_pair(sql, bin, bare);
             let pp = super::ast::respan(p.clone(), bin.op.span());
+            let left = at(bin.op.span(), left);
             match bin.op {
                 _ if cmp_op(&bin.op).is_some() => {
                     quote_spanned!(bin.op.span()=> #pp::compare(#left, #right))
@@ -490,6 +519,15 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
     }
 }
 
+/// `w` passed through a call spanned at `span`, so that a type error about it points there
+/// (an operator, a function's name or argument) rather than at the whole macro call.
+pub(crate) fn at(span: proc_macro2::Span, w: TokenStream) -> TokenStream {
+    let p = super::ast::respan(p(), span);
+    let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, w);
+    g.set_span(span);
+    quote_spanned!(span=> #p::fn_arg #g)
+}
+
 /// The hint a Rust value given as argument `i` of the declared function `path` takes: the
 /// declared type.
 fn user_arg_hint(path: &Path, i: usize) -> TokenStream {
@@ -504,12 +542,7 @@ fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStr
     let p = p();
     let args = call.args.iter().enumerate().map(|(i, a)| {
         let hint = user_arg_hint(path, i);
-        // Passed through a call spanned at the argument, so that a type error points at it.
-        let w = witness(sql, a, bare, Some(&hint));
-        let pa = super::ast::respan(p.clone(), a.span());
-        let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, w);
-        g.set_span(a.span());
-        quote_spanned!(a.span()=> #pa::fn_arg #g)
+        at(a.span(), witness(sql, a, bare, Some(&hint)))
     });
     let pp = super::ast::respan(p.clone(), path.span());
     let args = quote!(#(#args),*);
@@ -517,34 +550,42 @@ fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStr
     // Resolved as the macro's own tokens: rustc then offers no edit of the expansion when the
     // number of arguments is wrong.
     paren.set_span(path.span().resolved_at(proc_macro2::Span::mixed_site()));
-    let call = quote_spanned!(path.span()=> #pp::sql_fn(&#path).__call #paren);
-    let mut g = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, call);
-    g.set_span(path.span());
-    quote_spanned!(path.span()=> #pp::fn_arg #g)
+    at(
+        path.span(),
+        quote_spanned!(path.span()=> #pp::sql_fn(&#path).__call #paren),
+    )
 }
 
 /// The witness of a call of a function of the grammar.
 fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
     let p = p();
     let name = function(call).unwrap_or_default();
-    let args: Vec<&Expr> = call.args.iter().collect();
+    let (args, _) = split_order(call);
     let span = call.func.span();
     let p = super::ast::respan(p.clone(), span);
     match (name.as_str(), args.as_slice()) {
         ("lower" | "upper", [arg]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
+            );
             quote_spanned!(span=> #p::text_fn(#arg))
         }
         ("length", [arg]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
+            );
             quote_spanned!(span=> #p::length(#arg))
         }
         ("coalesce", [first, second]) => {
             let (first, second) = pair(sql, first, second, bare);
+            let first = at(span, first);
             quote_spanned!(span=> #p::coalesce(#first, #second))
         }
         ("nullif", [first, second]) => {
             let (first, second) = pair(sql, first, second, bare);
+            let first = at(span, first);
             quote_spanned!(span=> #p::nullif(#first, #second))
         }
         ("cast", [_]) => match cast_parts(call) {
@@ -552,6 +593,7 @@ fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStrea
                 let ty = syn::Ident::new(&name, ty.span());
                 let target = quote_spanned!(ty.span()=> #p::ty::<#p::sql_ty::#ty>());
                 let arg = witness(sql, &arg, bare, Some(&target));
+                let arg = at(span, arg);
                 quote_spanned!(span=> #p::cast(#arg, #target))
             }
             // Reported by `check`; the argument's type stands in.
@@ -560,23 +602,29 @@ fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStrea
         },
         ("now", []) => quote_spanned!(span=> #p::now()),
         ("string_agg", [arg, _]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<String>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
+            );
             quote_spanned!(span=> #p::string_agg(#arg))
         }
         ("array_agg", [arg]) => {
-            let arg = witness(sql, arg, bare, None);
+            let arg = at(arg.span(), witness(sql, arg, bare, None));
             quote_spanned!(span=> #p::array_agg(#arg))
         }
         ("bool_and" | "bool_or", [arg]) => {
-            let arg = witness(sql, arg, bare, Some(&quote!(#p::ty::<bool>())));
+            let arg = at(
+                arg.span(),
+                witness(sql, arg, bare, Some(&quote!(#p::ty::<bool>()))),
+            );
             quote_spanned!(span=> #p::bool_agg(#arg))
         }
         ("date_trunc", [_, arg]) => {
-            let arg = witness(sql, arg, bare, None);
+            let arg = at(arg.span(), witness(sql, arg, bare, None));
             quote_spanned!(span=> #p::date_trunc(#arg))
         }
         ("extract", _) if let Some((_, arg)) = extract_parts(call) => {
-            let arg = witness(sql, arg, bare, None);
+            let arg = at(arg.span(), witness(sql, arg, bare, None));
             quote_spanned!(span=> #p::extract(#arg))
         }
         _ => quote_spanned!(span=> #p::ty::<()>()),
@@ -643,8 +691,10 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             emit(sql, &x.expr, bare, hint);
         }
         Expr::Macro(_) => {
-            if let Some(Ok(c)) = case::parse(e) {
-                emit_case(sql, &c, bare, hint);
+            if let Some(Ok(w)) = window::parse(e) {
+                window::emit(sql, &w, bare);
+            } else if let Some(Ok(c)) = case::parse(e) {
+                emit_case(sql, e, &c, bare, hint);
             } else if let Some(Ok(s)) = case::scalar_subquery(e) {
                 sql.text("(");
                 if s.subquery(sql).is_none() {
@@ -726,7 +776,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
 fn emit_excluded(sql: &mut Sql, e: &Expr) {
     let p = p();
     if let Some(col) = excluded(e) {
-        if !sql.excluded {
+        if !sql.allow.excluded {
             sql.error(syn::Error::new(
                 e.span(),
                 "`excluded.column` only means something in `on conflict do update set`",
@@ -739,11 +789,17 @@ fn emit_excluded(sql: &mut Sql, e: &Expr) {
 }
 
 /// Appends a `case`.
-fn emit_case(sql: &mut Sql, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
+fn emit_case(sql: &mut Sql, e: &Expr, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
     let p = p();
-    // Without a type, text stands in (the error is the witness's).
-    let anchor = case_anchor(sql, c, bare, hint)
-        .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
+    let anchor = case_anchor(sql, c, bare, hint).unwrap_or_else(|| {
+        sql.error(syn::Error::new(
+            e.span(),
+            "the type of this `case` is not known: give one branch a column, a literal or a \
+             cast (`cast(value as text)`)",
+        ));
+        // Text stands in.
+        quote!(#p::ty::<::std::string::String>())
+    });
     // Branches that are all values leave the server nothing to infer their type
     // from: they are cast.
     let cast = (!c
@@ -794,7 +850,7 @@ fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
     let name = function(call).unwrap_or_default();
     sql.text(&name);
     sql.text("(");
-    let args: Vec<&Expr> = call.args.iter().collect();
+    let (args, order) = split_order(call);
     let text = quote!(#p::ty::<String>());
     match (name.as_str(), args.as_slice()) {
         ("coalesce" | "nullif", [first, second]) => {
@@ -820,11 +876,16 @@ fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
         }
         _ => {}
     }
+    // Reported by `check` when it does not parse.
+    if let Some(Ok(keys)) = order.map(order_keys) {
+        sql.text(" ORDER BY ");
+        sql.order_keys(&keys);
+    }
     sql.text(")");
 }
 
 /// Mistakes in an `extract`: a field PostgreSQL does not know, or not `field from x`.
-fn check_extract(c: &ExprCall, errors: &mut Vec<syn::Error>) {
+fn check_extract(c: &ExprCall, errors: &mut Errors) {
     match extract_parts(c) {
         Some((field, arg)) => {
             let f = field.to_string().to_ascii_lowercase();
@@ -853,8 +914,13 @@ fn check_extract(c: &ExprCall, errors: &mut Vec<syn::Error>) {
 
 /// Mistakes in the shape of an expression: a function with the wrong number of arguments, a
 /// cast to a type the grammar does not know, a `case` that does not parse.
-pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
+pub(crate) fn check(e: &Expr, errors: &mut Errors) {
     match e {
+        Expr::Macro(_) if window::as_window(e).is_some() => match window::parse(e) {
+            Some(Ok(w)) => window::check(&w, errors),
+            Some(Err(err)) => errors.push(err),
+            None => {}
+        },
         Expr::Macro(_) if case::scalar_subquery(e).is_some() => {
             if let Some(Err(err)) = case::scalar_subquery(e) {
                 errors.push(err);
@@ -907,35 +973,58 @@ pub(crate) fn check(e: &Expr, errors: &mut Vec<syn::Error>) {
             check(&a.left, errors);
             check(&a.right, errors);
         }
-        Expr::Call(c) => {
-            let Some(name) = function(c) else {
-                for a in &c.args {
-                    check(a, errors);
+        Expr::Call(c) => check_call(c, errors),
+        _ => {}
+    }
+}
+
+/// Mistakes in a call: a function of the grammar with the wrong number of arguments, an
+/// `order by` inside an aggregate that does not parse or orders by an aggregate.
+fn check_call(c: &ExprCall, errors: &mut Errors) {
+    let Some(name) = function(c) else {
+        for a in &c.args {
+            check(a, errors);
+        }
+        return;
+    };
+    if name == "extract" {
+        check_extract(c, errors);
+        return;
+    }
+    let want = match name.as_str() {
+        "coalesce" | "nullif" | "string_agg" | "date_trunc" => 2,
+        "now" => 0,
+        _ => 1,
+    };
+    let (args, order) = split_order(c);
+    match order.map(order_keys) {
+        Some(Ok(keys)) => {
+            for k in keys {
+                match k.key {
+                    super::ast::Item::Expr(e) => check(&e, errors),
+                    super::ast::Item::Agg(_, ident, _) => {
+                        errors.push(syn::Error::new_spanned(
+                            ident,
+                            "an aggregate cannot be inside another aggregate's `order by`",
+                        ));
+                    }
+                    _ => {}
                 }
-                return;
-            };
-            if name == "extract" {
-                check_extract(c, errors);
-                return;
-            }
-            let want = match name.as_str() {
-                "coalesce" | "nullif" | "string_agg" | "date_trunc" => 2,
-                "now" => 0,
-                _ => 1,
-            };
-            if c.args.len() != want {
-                errors.push(syn::Error::new_spanned(
-                    &c.func,
-                    format!(
-                        "`{name}` takes {want} argument{}",
-                        if want == 1 { "" } else { "s" }
-                    ),
-                ));
-            }
-            for a in &c.args {
-                check(a, errors);
             }
         }
-        _ => {}
+        Some(Err(err)) => errors.push(err),
+        None => {}
+    }
+    if args.len() != want {
+        errors.push(syn::Error::new_spanned(
+            &c.func,
+            format!(
+                "`{name}` takes {want} argument{}",
+                if want == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    for a in args {
+        check(a, errors);
     }
 }

@@ -231,11 +231,11 @@ impl Insert {
                     sql.text(" DO UPDATE SET ");
                     // Beside `excluded`, a bare column name would be ambiguous: the values
                     // write the table's columns with its name.
-                    sql.excluded = true;
+                    sql.allow.excluded = true;
                     sql.qualify = true;
                     sql.assigns(assigns);
                     sql.qualify = false;
-                    sql.excluded = false;
+                    sql.allow.excluded = false;
                 }
             }
         }

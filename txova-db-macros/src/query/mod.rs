@@ -14,6 +14,7 @@ pub(crate) mod insert;
 mod kw;
 pub(crate) mod select;
 pub(crate) mod update;
+mod window;
 
 use proc_macro2::TokenStream;
 

@@ -393,7 +393,12 @@ impl Select {
         } else {
             "SELECT "
         });
+        // Window functions are allowed in the select list and `order by` only (a subquery
+        // gives back the outer statement's rule when it ends).
+        let windows = sql.allow.windows;
+        sql.allow.windows = true;
         let read = self.read(sql, left_tables, errors);
+        sql.allow.windows = false;
         check::grouping(&self.grouping(), sql, errors);
         sql.text(" FROM ");
         sql.table(&self.from);
@@ -436,7 +441,9 @@ impl Select {
             sql.cond(having);
         }
         if !self.order.is_empty() {
+            sql.allow.windows = true;
             sql.order(&self.order);
+            sql.allow.windows = false;
         }
         if let Some(limit) = &self.limit {
             sql.bound(" LIMIT ", limit);
@@ -444,6 +451,7 @@ impl Select {
         if let Some(offset) = &self.offset {
             sql.bound(" OFFSET ", offset);
         }
+        sql.allow.windows = windows;
         read
     }
 

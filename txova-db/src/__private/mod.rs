@@ -11,6 +11,7 @@ mod function;
 mod pg_enum;
 mod read;
 mod sql;
+mod window;
 
 pub use bind::*;
 pub use check::*;
@@ -20,6 +21,7 @@ pub use function::*;
 pub use pg_enum::*;
 pub use read::*;
 pub use sql::*;
+pub use window::*;
 
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSqlOwned, Type};
