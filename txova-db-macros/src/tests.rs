@@ -1403,3 +1403,27 @@ fn compound_queries_and_ctes_name_each_mistake() {
     );
     assert!(first("with R as User select id from R").contains("expected the CTE's body"));
 }
+
+#[test]
+fn a_subquery_cannot_be_compound() {
+    let msg = "a subquery cannot be a `union`, `intersect` or `except`; write the compound query \
+               as a CTE (`with Both as (select ... union select ...) select ...`) and read the \
+               CTE in the subquery";
+    assert_errors(
+        select,
+        &[
+            (
+                "id from User where id in (select id from User union select id from Post)",
+                &[msg],
+            ),
+            (
+                "id, (select max(id) from User except select id from Post) from User",
+                &[msg],
+            ),
+            (
+                "id from User where exists (select id from User intersect select id from Post)",
+                &[msg],
+            ),
+        ],
+    );
+}

@@ -1,3 +1,5 @@
+use std::marker::PhantomData;
+
 use txova_db::{Table, select};
 
 #[derive(Table)]
@@ -15,12 +17,23 @@ pub struct Admin {
     #[column(primary_key)]
     pub id: i64,
     pub name: String,
+    pub nickname: Option<String>,
     pub level: i32,
 }
 
 pub struct NameAge {
     pub name: String,
     pub age: i32,
+}
+
+pub struct Named {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The type of the rows a query reads.
+fn reads<R, const N: usize>(_: &txova_db::postgres::Query<'_, R, N>) -> PhantomData<R> {
+    PhantomData
 }
 
 fn main() {
@@ -39,4 +52,9 @@ fn main() {
     let _ = select!(User union select id from Admin);
     // Only the first branch names the result's struct.
     let _ = select!(name, age from User union select NameAge { name, level as age } from Admin);
+    // A branch's column that may be NULL makes the result's column an `Option`: a field or a
+    // tuple of the first branch's types does not read it.
+    let _ = select!(Named { id, name } from User union select id, nickname from Admin);
+    let _: PhantomData<(i64, String)> = reads(&select!(id, name from User
+        union select id, nickname from Admin));
 }

@@ -15,4 +15,6 @@ fn main() {
     let _ = select!(id from User union id from User);
     // Clauses after the whole result's `limit`.
     let _ = select!(id from User union select id from User limit 1 where id = 1);
+    // A compound subquery.
+    let _ = select!(id from User where id in (select id from User union select id from User));
 }

@@ -60,4 +60,9 @@ fn main() {
     // A window function in a branch.
     let _: PhantomData<(String, i64)> = reads(&select!(name, row_number() over (order by id) as n
         from User union all select name, count(*) from Admin group by name order by n));
+    // Nothing says what the rows are read into: the columns' own types.
+    let q = select!(id, bio from User union select id, name from User);
+    let _ = q.sql();
+    let q = select!(name from User intersect select name from Admin);
+    let _ = q.sql();
 }

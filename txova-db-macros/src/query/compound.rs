@@ -159,14 +159,14 @@ fn parse_branch(input: ParseStream<'_>, first: bool) -> syn::Result<Branch> {
         !first || (paren_select(&fork, <TokenStream as Parse>::parse).is_ok() && peek_set_op(&fork))
     };
     if paren {
-        let select = paren_select(input, Select::parse)?;
+        let select = paren_select(input, |c| Select::parse_branch(c, false))?;
         Ok(Branch {
             select,
             paren: true,
         })
     } else {
         Ok(Branch {
-            select: input.parse()?,
+            select: Select::parse_branch(input, true)?,
             paren: false,
         })
     }

@@ -94,7 +94,16 @@ pub(crate) struct Join {
 }
 
 impl Parse for Select {
+    /// A `select` on its own: a subquery, which cannot be followed by `union`.
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        Select::parse_branch(input, false)
+    }
+}
+
+impl Select {
+    /// Parses a `select`; `branch` when it may be followed by the set operator of a compound
+    /// query (see [`super::compound`]).
+    pub(crate) fn parse_branch(input: ParseStream<'_>, branch: bool) -> syn::Result<Self> {
         let distinct = kw::peek(input, "distinct") && !input.peek2(Token![,]) && {
             kw::eat(input, "distinct")?;
             true
@@ -172,7 +181,7 @@ impl Parse for Select {
             }
         })
         .flatten();
-        end_of_clauses(input, &mut syntax);
+        end_of_clauses(input, &mut syntax, branch);
         Ok(Select {
             distinct,
             items,
@@ -195,14 +204,25 @@ impl Parse for Select {
 
 /// Checks that the clauses end here: at the end of the input, or at the set operator before
 /// a compound query's next branch. Anything else is a syntax mistake, and is skipped.
-fn end_of_clauses(input: ParseStream<'_>, syntax: &mut Option<syn::Error>) {
-    if super::compound::peek_set_op(input) {
+fn end_of_clauses(input: ParseStream<'_>, syntax: &mut Option<syn::Error>, branch: bool) {
+    let set_op = super::compound::peek_set_op(input);
+    if set_op && branch {
         return;
     }
-    if let Err(e) = ast::expect_end(
-        input,
-        "`where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or the end of the query (in this order)",
-    ) {
+    let end = if set_op {
+        Err(input.error(
+            "a subquery cannot be a `union`, `intersect` or `except`; write the compound query \
+             as a CTE (`with Both as (select ... union select ...) select ...`) and read the CTE \
+             in the subquery",
+        ))
+    } else {
+        ast::expect_end(
+            input,
+            "`where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or the end of \
+             the query (in this order)",
+        )
+    };
+    if let Err(e) = end {
         syntax.get_or_insert(e);
         // What is left cannot be read; it is not part of the query.
         while !input.is_empty() {
