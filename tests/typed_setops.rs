@@ -370,3 +370,53 @@ async fn a_recursive_cte_walks_a_tree() {
     let labels: Vec<&str> = got.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(labels, ["root", "a", "b", "a1"]);
 }
+
+/// A name, its largest and summed numbers, their average, and a left-joined title.
+type AggRow = (
+    String,
+    Option<i32>,
+    Option<i64>,
+    Option<f64>,
+    Option<String>,
+);
+
+#[tokio::test]
+async fn aggregates_and_left_joins_read_with_every_branch_nullability() {
+    let (_db, pool) = seeded("typed_setops_aggregates").await;
+    // `max`, `sum` and `avg` are NULL over no rows; a left-joined title is NULL without a
+    // post. Each result column takes the type every branch agrees on.
+    let q = select!(User::name, max(User::age) as top, sum(User::age), avg(User::age), max(Post::title)
+        from User left join Post on Post::user_id = User::id group by User::name
+        union all select name, max(level), sum(level), avg(level), max(nickname) from Admin
+        group by name order by name, top);
+    assert_eq!(
+        q.sql(),
+        "SELECT users.name, max(users.age) AS top, sum(users.age), avg(users.age)::float8, \
+         max(posts.title) FROM users LEFT JOIN posts ON posts.user_id = users.id \
+         GROUP BY users.name UNION ALL SELECT name, max(level), sum(level), avg(level)::float8, \
+         max(nickname) FROM admins GROUP BY name ORDER BY name, top"
+    );
+    let got: Vec<AggRow> = q.fetch_all(&pool).await.unwrap();
+    let want = rows(
+        &pool,
+        "SELECT users.name, max(users.age) AS top, sum(users.age), avg(users.age)::float8, \
+         max(posts.title) FROM users LEFT JOIN posts ON posts.user_id = users.id \
+         GROUP BY users.name UNION ALL SELECT name, max(level), sum(level), avg(level)::float8, \
+         max(nickname) FROM admins GROUP BY name ORDER BY name, top",
+        |r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)),
+    )
+    .await;
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 5);
+    assert_eq!(
+        got[0],
+        (
+            "Ann".to_owned(),
+            Some(1),
+            Some(1),
+            Some(1.0),
+            Some("annie".to_owned())
+        )
+    );
+    assert_eq!(got[3].4, None, "Cid has no post");
+}
