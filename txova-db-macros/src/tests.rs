@@ -1427,3 +1427,21 @@ fn a_subquery_cannot_be_compound() {
         ],
     );
 }
+
+#[test]
+fn a_compound_query_is_summarized_by_every_table_it_reads() {
+    let out = select(
+        "with Recent as (select id from User union select user_id from Post) \
+         select id from Recent union select id from Admin join User on User::id = Admin::id",
+    )
+    .to_string();
+    let at = out.find("SUMMARY_PARTS").expect("a summary");
+    let summary = &out[at..at + out[at..].find("] ;").expect("its end")];
+    let tables: Vec<&str> = summary
+        .split("Part :: Str (<")
+        .skip(1)
+        .map(|t| t.split_whitespace().next().unwrap_or_default())
+        .collect();
+    // The CTE is not a table of the database; the tables its body reads are.
+    assert_eq!(tables, ["User", "Post", "Admin"], "{summary}");
+}

@@ -631,13 +631,72 @@ impl Query {
         };
         let text = sql.sql_const();
         let params = sql.params();
-        let query = first.query(&text, params, &read);
+        let query = summarized(with.as_ref(), &body, &text, params, &read);
         let errors = errors.into_compile_errors();
         if errors.is_empty() {
             query
         } else {
             quote!({ #errors #query })
         }
+    }
+}
+
+/// The tables a compound query reads (each branch's, in order, once each), but `ctes`.
+fn tables<'a>(body: &'a Compound, ctes: &[String], out: &mut Vec<&'a Path>) {
+    let branches = std::iter::once(&body.first).chain(body.rest.iter().map(|(_, b)| b));
+    for b in branches {
+        let s = &b.select;
+        for t in std::iter::once(&s.from).chain(s.joins.iter().map(|j| &j.table)) {
+            let key = path_key(t);
+            if !ctes.contains(&key) && !out.iter().any(|o| path_key(o) == key) {
+                out.push(t);
+            }
+        }
+    }
+}
+
+/// The `Query`, with its summary (`SELECT users admins`: the tables read, the CTEs' included,
+/// not the CTEs themselves) and its first table, for its span.
+fn summarized(
+    with: Option<&With>,
+    body: &Compound,
+    text: &TokenStream,
+    params: &[TokenStream],
+    read: &TokenStream,
+) -> TokenStream {
+    let p = p();
+    let ctes: Vec<String> = with
+        .iter()
+        .flat_map(|w| w.ctes.iter().map(|c| path_key(&c.name)))
+        .collect();
+    let mut read_tables = Vec::new();
+    for cte in with.iter().flat_map(|w| &w.ctes) {
+        tables(&cte.body, &ctes, &mut read_tables);
+    }
+    tables(body, &ctes, &mut read_tables);
+    let first = read_tables
+        .first()
+        .copied()
+        .unwrap_or(&body.first.select.from);
+    let rest = read_tables.iter().skip(1);
+    quote! {
+        #p::Query::__new_summarized(
+            #text,
+            [#(#params),*],
+            |row: &#p::PgRow| #read,
+            {
+                const SUMMARY_PARTS: &[#p::Part] = &[
+                    #p::Part::Str("SELECT "),
+                    #p::Part::Str(<#first as #p::Table>::NAME),
+                    #(#p::Part::Str(" "), #p::Part::Str(<#rest as #p::Table>::NAME),)*
+                ];
+                const LEN: usize = #p::sql_len(SUMMARY_PARTS);
+                const BYTES: [u8; LEN] = #p::sql_bytes::<LEN>(SUMMARY_PARTS);
+                const SUMMARY: &str = #p::sql_str(&BYTES);
+                SUMMARY
+            },
+            <#first as #p::Table>::NAME,
+        )
     }
 }
 
