@@ -1,4 +1,4 @@
-//! `select!` over several branches (`union`, `intersect`, `except`) and with CTEs (`with`).
+//! `select!` over several branches (`union`, `intersect`, `except`); CTEs are in `with`.
 //!
 //! ```text
 //! select!( [with [recursive] Cte as (select ...) [, Cte as (select ...)]... select]
@@ -9,10 +9,9 @@
 //!
 //! The first branch fixes the result's shape (a tuple, a table, a struct filled by name);
 //! every other branch selects as many columns, of the same types in order, checked by the
-//! type system (`__private::branch_2`, ...). A result column is an `Option` when any branch's
+//! type system (`__private::branch`). A result column is an `Option` when any branch's
 //! may be NULL. A trailing `order by` / `limit` / `offset` is the whole result's; a branch of
-//! its own order or limit is written in parentheses. A CTE's columns are a `#[derive(Table)]`
-//! struct's: the body's items fill its fields by name and type.
+//! its own order or limit is written in parentheses.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -34,45 +33,27 @@ pub(crate) fn peek_set_op(input: ParseStream<'_>) -> bool {
     SET_OPS.iter().any(|k| kw::peek(input, k))
 }
 
-/// A whole `select!`: CTEs, then a compound query.
-pub(crate) struct Query {
-    with: Option<With>,
-    body: Compound,
-}
-
-/// `with [recursive] A as (...), B as (...)`.
-struct With {
-    recursive: bool,
-    ctes: Vec<Cte>,
-}
-
-/// One CTE: the struct that names its columns, and its body.
-struct Cte {
-    name: Path,
-    body: Compound,
-}
-
 /// Branches joined by set operators, and what applies to their whole result.
-struct Compound {
-    first: Branch,
-    rest: Vec<(SetOp, Branch)>,
-    order: Vec<OrderKey>,
-    limit: Option<Bound>,
-    offset: Option<Bound>,
+pub(crate) struct Compound {
+    pub(crate) first: Branch,
+    pub(crate) rest: Vec<(SetOp, Branch)>,
+    pub(crate) order: Vec<OrderKey>,
+    pub(crate) limit: Option<Bound>,
+    pub(crate) offset: Option<Bound>,
     /// Mistakes of shape found while parsing: a branch ordered or limited outside
     /// parentheses, a result struct named by a later branch.
-    errors: Vec<syn::Error>,
+    pub(crate) errors: Vec<syn::Error>,
 }
 
 /// One `select` of a compound query.
-struct Branch {
-    select: Select,
+pub(crate) struct Branch {
+    pub(crate) select: Select,
     /// Written in parentheses (`(select ... limit 1)`): its own `order by` and `limit` stay its.
-    paren: bool,
+    pub(crate) paren: bool,
 }
 
 /// `union [all]`, `intersect [all]`, `except [all]`.
-struct SetOp {
+pub(crate) struct SetOp {
     kw: Ident,
     all: bool,
 }
@@ -90,12 +71,12 @@ impl SetOp {
 
 /// Whether the input starts with a parenthesized `select`, which the rewrite before parsing
 /// made `select! { ... }`.
-fn peek_paren_select(input: ParseStream<'_>) -> bool {
+pub(crate) fn peek_paren_select(input: ParseStream<'_>) -> bool {
     kw::peek(input, "select") && input.peek2(Token![!])
 }
 
 /// Parses `select! { ... }` (a `(select ...)` rewritten) with `parse`.
-fn paren_select<T>(
+pub(crate) fn paren_select<T>(
     input: ParseStream<'_>,
     parse: impl FnOnce(ParseStream<'_>) -> syn::Result<T>,
 ) -> syn::Result<T> {
@@ -106,49 +87,6 @@ fn paren_select<T>(
     let out = parse(&content)?;
     ast::expect_end(&content, "`)` after the subquery")?;
     Ok(out)
-}
-
-impl Parse for Query {
-    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let with = if kw::peek(input, "with")
-            && input
-                .cursor()
-                .ident()
-                .is_some_and(|(_, rest)| rest.ident().is_some())
-        {
-            kw::eat(input, "with")?;
-            let recursive = kw::eat(input, "recursive")?.is_some();
-            let mut ctes = Vec::new();
-            loop {
-                let name = Path::parse_mod_style(input)?;
-                kw::expect(
-                    input,
-                    "as",
-                    "after the CTE's struct: `with Recent as (select ...)`",
-                )?;
-                if !peek_paren_select(input) {
-                    return Err(input.error("expected the CTE's body: `(select ...)`"));
-                }
-                let body = paren_select(input, Compound::parse)?;
-                ctes.push(Cte { name, body });
-                if input.peek(Token![,]) {
-                    input.parse::<Token![,]>()?;
-                } else {
-                    break;
-                }
-            }
-            kw::expect(
-                input,
-                "select",
-                "after the CTEs: `with Recent as (select ...) select ... from Recent`",
-            )?;
-            Some(With { recursive, ctes })
-        } else {
-            None
-        };
-        let body = input.parse()?;
-        Ok(Query { with, body })
-    }
 }
 
 fn parse_branch(input: ParseStream<'_>, first: bool) -> syn::Result<Branch> {
@@ -248,13 +186,13 @@ impl Parse for Compound {
 }
 
 /// One result column of a branch, as the type check sees it.
-struct Shape {
+pub(crate) struct Shape {
     /// The column's type witness; `None` for a whole table.
-    witness: Option<TokenStream>,
+    pub(crate) witness: Option<TokenStream>,
     /// The table selected whole.
-    table: Option<Path>,
+    pub(crate) table: Option<Path>,
     /// The item's span, where a mistake about it is reported.
-    span: Span,
+    pub(crate) span: Span,
 }
 
 /// Where an item was written.
@@ -269,7 +207,7 @@ fn item_span(item: &Item) -> Span {
 
 /// The witness of a result item's type, read in the branch `sql` assembles; `None` for a
 /// whole table.
-fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Option<TokenStream> {
+pub(crate) fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Option<TokenStream> {
     let p = p();
     let span = item_span(item);
     Some(match item {
@@ -303,7 +241,7 @@ fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Option<TokenS
 }
 
 /// The items of a branch: `select!(User ...)` selects its table whole.
-fn items(s: &Select) -> Vec<Selected> {
+pub(crate) fn items(s: &Select) -> Vec<Selected> {
     match &s.items {
         Some(items) => items
             .iter()
@@ -378,7 +316,7 @@ fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStr
 impl Compound {
     /// Appends the compound query; returns the first branch's row mapper's body and the
     /// result's columns (their types over every branch).
-    fn emit(&self, sql: &mut Sql, errors: &mut Errors) -> (TokenStream, Vec<Shape>) {
+    pub(crate) fn emit(&self, sql: &mut Sql, errors: &mut Errors) -> (TokenStream, Vec<Shape>) {
         let p = p();
         for e in &self.errors {
             errors.push(e.clone());
@@ -537,172 +475,9 @@ fn ordinal(n: usize) -> String {
     format!("{n}{suffix}")
 }
 
-impl Cte {
-    /// Appends `name (columns) AS (body)`, and the checks that the body's items fill the
-    /// struct's columns.
-    fn emit(&self, sql: &mut Sql, errors: &mut Errors) {
-        let p = p();
-        let name = &self.name;
-        let first = items(&self.body.first.select);
-        let named = check::fields(&first, errors);
-        sql.table(name);
-        let ns = name.span();
-        sql.checks_push(quote_spanned!(ns=> ::core::assert!(
-            #p::cte_unqualified::<#name>(),
-            "a CTE's struct cannot name a schema: a CTE is named by its table name alone"
-        )));
-        sql.text(" (");
-        let mut handles = Vec::new();
-        for (i, s) in first.iter().enumerate() {
-            let Some(field) = s.field() else { continue };
-            if i > 0 {
-                sql.text(", ");
-            }
-            let t = ast::respan(quote!(#name), field.span());
-            let h = quote_spanned!(field.span()=> #t::#field);
-            sql.part(quote_spanned!(field.span()=> #p::Part::Str(#p::col(&#h))));
-            handles.push((i, h));
-        }
-        sql.text(") AS (");
-        let (_, shapes) = self.body.emit(sql, errors);
-        sql.text(")");
-        if !named {
-            return;
-        }
-        for (i, h) in &handles {
-            if let Some(w) = &shapes[*i].witness {
-                let span = shapes[*i].span;
-                let pp = ast::respan(p.clone(), span);
-                let item = Ident::new("item", span);
-                sql.checks_push(quote_spanned!(span=> {
-                    let #item = #w;
-                    #pp::cte_column(&#h, #item)
-                }));
-            }
-        }
-        let given = handles.iter().map(|(_, h)| quote!(#p::col_name(&#h)));
-        sql.checks_push(quote_spanned!(ns=> {
-            const GIVEN: &[&str] = &[#(#given),*];
-            const LEN: usize = #p::cte_missing_len::<#name>(GIVEN);
-            const LIST: [u8; LEN] = #p::cte_missing::<#name, LEN>(GIVEN);
-            const MSG_PARTS: &[#p::Part] = &[
-                #p::Part::Str("the CTE's body leaves out "),
-                #p::Part::Str(#p::sql_str(&LIST)),
-                #p::Part::Str(": it selects every column of the struct, each named like its field (`as name`)"),
-            ];
-            const MSG_LEN: usize = #p::sql_len(MSG_PARTS);
-            const MSG: [u8; MSG_LEN] = #p::sql_bytes::<MSG_LEN>(MSG_PARTS);
-            if LEN != 0 {
-                ::core::panic!("{}", #p::sql_str(&MSG));
-            }
-        }));
-    }
-}
-
-impl Query {
-    pub(crate) fn expand(self) -> TokenStream {
-        let Query { with, body } = self;
-        if with.is_none() && body.rest.is_empty() {
-            // One `select`: the statement as it always was.
-            return body.first.select.expand();
-        }
-        let first = &body.first.select;
-        let mut sql = Sql::new(first.from.clone());
-        let mut errors = Errors::default();
-        if let Some(with) = &with {
-            sql.text(if with.recursive {
-                "WITH RECURSIVE "
-            } else {
-                "WITH "
-            });
-            for (i, cte) in with.ctes.iter().enumerate() {
-                if i > 0 {
-                    sql.text(", ");
-                }
-                cte.emit(&mut sql, &mut errors);
-            }
-            sql.text(" ");
-        }
-        let (read, shapes) = body.emit(&mut sql, &mut errors);
-        let read = if body.rest.is_empty() {
-            read
-        } else {
-            compound_read(first, &shapes)
-        };
-        let text = sql.sql_const();
-        let params = sql.params();
-        let query = summarized(with.as_ref(), &body, &text, params, &read);
-        let errors = errors.into_compile_errors();
-        if errors.is_empty() {
-            query
-        } else {
-            quote!({ #errors #query })
-        }
-    }
-}
-
-/// The tables a compound query reads (each branch's, in order, once each), but `ctes`.
-fn tables<'a>(body: &'a Compound, ctes: &[String], out: &mut Vec<&'a Path>) {
-    let branches = std::iter::once(&body.first).chain(body.rest.iter().map(|(_, b)| b));
-    for b in branches {
-        let s = &b.select;
-        for t in std::iter::once(&s.from).chain(s.joins.iter().map(|j| &j.table)) {
-            let key = path_key(t);
-            if !ctes.contains(&key) && !out.iter().any(|o| path_key(o) == key) {
-                out.push(t);
-            }
-        }
-    }
-}
-
-/// The `Query`, with its summary (`SELECT users admins`: the tables read, the CTEs' included,
-/// not the CTEs themselves) and its first table, for its span.
-fn summarized(
-    with: Option<&With>,
-    body: &Compound,
-    text: &TokenStream,
-    params: &[TokenStream],
-    read: &TokenStream,
-) -> TokenStream {
-    let p = p();
-    let ctes: Vec<String> = with
-        .iter()
-        .flat_map(|w| w.ctes.iter().map(|c| path_key(&c.name)))
-        .collect();
-    let mut read_tables = Vec::new();
-    for cte in with.iter().flat_map(|w| &w.ctes) {
-        tables(&cte.body, &ctes, &mut read_tables);
-    }
-    tables(body, &ctes, &mut read_tables);
-    let first = read_tables
-        .first()
-        .copied()
-        .unwrap_or(&body.first.select.from);
-    let rest = read_tables.iter().skip(1);
-    quote! {
-        #p::Query::__new_summarized(
-            #text,
-            [#(#params),*],
-            |row: &#p::PgRow| #read,
-            {
-                const SUMMARY_PARTS: &[#p::Part] = &[
-                    #p::Part::Str("SELECT "),
-                    #p::Part::Str(<#first as #p::Table>::NAME),
-                    #(#p::Part::Str(" "), #p::Part::Str(<#rest as #p::Table>::NAME),)*
-                ];
-                const LEN: usize = #p::sql_len(SUMMARY_PARTS);
-                const BYTES: [u8; LEN] = #p::sql_bytes::<LEN>(SUMMARY_PARTS);
-                const SUMMARY: &str = #p::sql_str(&BYTES);
-                SUMMARY
-            },
-            <#first as #p::Table>::NAME,
-        )
-    }
-}
-
 /// The row mapper's body of a compound query: each column read with its type over every
 /// branch, into the first branch's shape (a tuple, one value, or a struct filled by name).
-fn compound_read(first: &Select, shapes: &[Shape]) -> TokenStream {
+pub(crate) fn compound_read(first: &Select, shapes: &[Shape]) -> TokenStream {
     let p = p();
     let items = items(first);
     let mut at = quote!(0usize);

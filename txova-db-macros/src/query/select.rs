@@ -321,7 +321,7 @@ fn parse_group(input: ParseStream<'_>) -> syn::Result<Vec<Item>> {
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    super::run(input, super::compound::Query::expand)
+    super::run(input, super::with::Query::expand)
 }
 
 impl Select {
