@@ -1358,6 +1358,16 @@ fn compound_queries_and_ctes_assemble_their_sql() {
                  (SELECT {Post::id} FROM {Post}) SELECT {A}.{A::id} FROM {A} JOIN {B} ON \
                  {B}.{B::id} = {A}.{A::id}",
             ),
+            // The main query of a CTE may be compound, and read the CTE in a subquery only.
+            (
+                "with A as (select id from User where id > x) select id from User \
+                 where exists (select A::id from A where A::id = User::id) \
+                 union select id from A order by id limit n",
+                "WITH {A} ({A::id}) AS (SELECT {User::id} FROM {User} WHERE {User::id} > $1) \
+                 SELECT {User::id} FROM {User} WHERE EXISTS (SELECT {A}.{A::id} FROM {A} \
+                 WHERE {A}.{A::id} = {User}.{User::id}) UNION SELECT {A::id} FROM {A} \
+                 ORDER BY {User::id} LIMIT $2",
+            ),
         ],
     );
 }
