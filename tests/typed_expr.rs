@@ -253,17 +253,17 @@ async fn casts_nullif_concatenation_and_between_over_expressions() {
 async fn expressions_are_tested_with_like_and_is_null() {
     let (_db, pool) = seeded("typed_expr_like").await;
     let q = select!(name from User where lower(name) like "a%" and nullif(bio, "Hi") is null
-        and upper(email) not ilike "%bob%" and coalesce(bio, name) is not null order by name);
+        and upper(email) not ilike "%bob%" and lower(bio) is not null order by name);
     assert_eq!(
         q.sql(),
         "SELECT name FROM users WHERE lower(name) LIKE $1 AND nullif(bio, $2) IS NULL \
-         AND upper(email) NOT ILIKE $3 AND coalesce(bio, name) IS NOT NULL ORDER BY name"
+         AND upper(email) NOT ILIKE $3 AND lower(bio) IS NOT NULL ORDER BY name"
     );
     let got: Vec<String> = q.fetch_all(&pool).await.unwrap();
     let want: Vec<String> = pool
         .query(
             "SELECT name FROM users WHERE lower(name) LIKE 'a%' AND nullif(bio, 'Hi') IS NULL \
-             AND upper(email) NOT ILIKE '%bob%' AND coalesce(bio, name) IS NOT NULL \
+             AND upper(email) NOT ILIKE '%bob%' AND lower(bio) IS NOT NULL \
              ORDER BY name",
             &[],
         )

@@ -330,8 +330,9 @@ async fn scalar_subqueries_are_nullable_values() {
          (SELECT count(*) FROM posts WHERE posts.user_id = users.id) FROM users \
          WHERE (SELECT count(*) FROM posts WHERE posts.user_id = users.id) < $1 ORDER BY name"
     );
-    let got: Vec<(String, Option<f64>, Option<i64>)> = q.fetch_all(&pool).await.unwrap();
-    let want: Vec<(String, Option<f64>, Option<i64>)> = pool
+    // `count` over a subquery without `group by` always returns one row: never NULL.
+    let got: Vec<(String, Option<f64>, i64)> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<(String, Option<f64>, i64)> = pool
         .query(
             "SELECT name, (SELECT max(posts.score) FROM posts WHERE posts.user_id = users.id), \
              (SELECT count(*) FROM posts WHERE posts.user_id = users.id) FROM users \
@@ -348,8 +349,8 @@ async fn scalar_subqueries_are_nullable_values() {
     assert_eq!(
         got,
         [
-            ("Bob".to_owned(), Some(0.5), Some(1)),
-            ("Cid".to_owned(), None, Some(0))
+            ("Bob".to_owned(), Some(0.5), 1),
+            ("Cid".to_owned(), None, 0)
         ]
     );
 }
@@ -416,4 +417,66 @@ async fn string_agg_and_array_agg_order_their_values() {
     );
     let got: Vec<(String, Option<String>)> = q.fetch_all(&pool).await.unwrap();
     assert_eq!(got, vec![("Ann".to_owned(), Some("ba".to_owned()))]);
+}
+
+type ExprAggRow = (
+    String,
+    Option<f64>,
+    Option<f64>,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
+
+#[tokio::test]
+async fn aggregates_over_expressions_match_hand_written_sql() {
+    let (_db, pool) = seeded("typed_fn_agg_expr").await;
+    let q = select!(User::status, sum(Post::score * 2.0), avg(Post::score + 1.0),
+        count(lower(Post::title)), max(upper(Post::title)),
+        sum(case when Post::score > 1.0 then 1i64 else 0i64 end)
+        from User left join Post on Post::user_id = User::id group by User::status
+        having min(User::age + 0) >= 30 order by User::status);
+    assert_eq!(
+        q.sql(),
+        "SELECT users.status, sum(posts.score * $1), avg(posts.score + $2), \
+         count(lower(posts.title)), max(upper(posts.title)), \
+         sum(CASE WHEN posts.score > $3 THEN $4::int8 ELSE $5::int8 END)::int8 FROM users \
+         LEFT JOIN posts ON posts.user_id = users.id GROUP BY users.status \
+         HAVING min(users.age + $6) >= $7 ORDER BY users.status"
+    );
+    let got: Vec<ExprAggRow> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<ExprAggRow> = pool
+        .query(
+            "SELECT users.status, sum(posts.score * 2.0), avg(posts.score + 1.0), \
+             count(lower(posts.title)), max(upper(posts.title)), \
+             sum(CASE WHEN posts.score > 1.0 THEN 1 ELSE 0 END)::int8 FROM users \
+             LEFT JOIN posts ON posts.user_id = users.id GROUP BY users.status \
+             HAVING min(users.age + 0) >= 30 ORDER BY users.status",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect();
+    assert_eq!(got, want);
+    // Active: Ann's posts (1.5, 2.5) and Bob's (0.5); Cid is banned and has none.
+    assert_eq!(
+        got,
+        [
+            (
+                "active".to_owned(),
+                Some(9.0),
+                Some(2.5),
+                3,
+                Some("C".to_owned()),
+                Some(2)
+            ),
+            ("banned".to_owned(), None, None, 0, None, Some(0)),
+        ]
+    );
+    // `is null` over an expression that may be NULL.
+    let q = select!(name from User where coalesce(bio, bio) is null and age + 0 > 35 order by name);
+    let got: Vec<String> = q.fetch_all(&pool).await.unwrap();
+    assert_eq!(got, ["Bob", "Cid"]);
 }

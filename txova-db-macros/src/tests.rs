@@ -295,7 +295,7 @@ fn select_names_each_mistake() {
             ),
             (
                 "count(id id) from User",
-                &["expected `)` after the aggregate's column"],
+                &["expected `)`: `count` takes one column or expression"],
             ),
             (
                 "User where id is 1",
@@ -1263,6 +1263,11 @@ fn window_functions_and_ordered_aggregates_assemble_their_sql() {
                 "count(*) over (), sum(age) over (rows 3 preceding), lag(name, &n, &d) over (order by id) from User",
                 "SELECT count(*) OVER (), sum({User::age}) OVER (ROWS 3 PRECEDING){sum_info(User::age).cast}, \
                  lag({User::name}, $1, $2) OVER (ORDER BY {User::id}) FROM {User}",
+            ),
+            (
+                "sum(age * 2) over (partition by status), max(lower(name)) over () from User",
+                "SELECT sum({User::age} * $1) OVER (PARTITION BY {User::status}){sum_of(fn_arg(arith(fn_arg(ty_col(User::age)),base(ty_col(User::age))))).cast}, \
+                 max(lower({User::name})) OVER () FROM {User}",
             ),
             (
                 "id from User order by rank() over (order by age), id",

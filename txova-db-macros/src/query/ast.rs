@@ -175,6 +175,7 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
                 && rest.punct().is_some_and(|(p, _)| p.as_char() == '!'))
     });
     function
+        || peek_agg_over_expr(input)
         || {
             // A path to a function declared with `sql_function!` (`sql::similarity(a, b)`).
             let fork = input.fork();
@@ -200,6 +201,40 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
                     .iter()
                     .any(|op| peek_op(&fork, op))
         }
+}
+
+/// Whether the input is `count`, `sum`, `avg`, `min` or `max` over an expression
+/// (`sum(price * quantity)`), rather than over `*`, a lone column or `distinct column`, which
+/// [`parse_aggregate`] reads.
+pub(crate) fn peek_agg_over_expr(input: ParseStream<'_>) -> bool {
+    let Some((ident, rest)) = input.cursor().ident() else {
+        return false;
+    };
+    if Agg::from_name(&ident.to_string()).is_none() {
+        return false;
+    }
+    let Some((inner, _, _)) = rest.group(proc_macro2::Delimiter::Parenthesis) else {
+        return false;
+    };
+    let plain = |input: ParseStream<'_>| -> syn::Result<()> {
+        if input.peek(Token![*]) {
+            input.parse::<Token![*]>()?;
+        } else if kw::eat(input, "distinct")?.is_some() {
+            // `count(distinct ...)` takes a column: its errors are `parse_aggregate`'s.
+            input.parse::<TokenStream>()?;
+            return Ok(());
+        } else {
+            Path::parse_mod_style(input)?;
+        }
+        if input.is_empty() {
+            Ok(())
+        } else {
+            Err(input.error("not a lone column"))
+        }
+    };
+    // Something that is neither: `parse_aggregate` says what it expected.
+    syn::parse::Parser::parse2(plain, inner.token_stream()).is_err()
+        && syn::parse2::<Expr>(inner.token_stream()).is_ok()
 }
 
 /// Whether the next tokens are the operator `op` (and not the start of a longer one).
@@ -307,7 +342,9 @@ pub(crate) fn parse_aggregate(
         Some(content.parse::<ColRef>()?)
     };
     if !content.is_empty() {
-        return Err(content.error("expected `)` after the aggregate's column"));
+        return Err(content.error(format!(
+            "expected `)`: `{ident}` takes one column or expression"
+        )));
     }
     Ok((agg, arg))
 }

@@ -7,7 +7,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Token, parenthesized};
 
-use super::ast::{Agg, ColRef, parse_aggregate, peek_expr, value};
+use super::ast::{Agg, ColRef, parse_aggregate, peek_agg_over_expr, peek_expr, value};
+use super::expr::Bare;
 use super::kw;
 
 /// A comparison operator.
@@ -78,7 +79,7 @@ impl Cond {
                     return Some(ident);
                 }
                 let mut found = None;
-                self.exprs(&mut |e| {
+                self.exprs(&mut |e, _| {
                     found = found.or_else(|| super::expr::aggregate(e));
                 });
                 found
@@ -117,8 +118,9 @@ impl Cond {
 
 impl Cond {
     /// Calls `f` on every expression the condition tests (both sides of a comparison of
-    /// expressions, `between` over an expression), for the grouping rule.
-    pub(crate) fn exprs<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
+    /// expressions, `between` over an expression), with how a bare name reads in it: a column
+    /// on the left, a Rust value on the right.
+    pub(crate) fn exprs<'a>(&'a self, f: &mut impl FnMut(&'a Expr, Bare)) {
         match self {
             Cond::And(a, b) | Cond::Or(a, b) => {
                 a.exprs(f);
@@ -127,19 +129,19 @@ impl Cond {
             Cond::Not(c) | Cond::Paren(c) => c.exprs(f),
             Cond::Pred(p) => match &**p {
                 Pred::Expr(l, _, r) => {
-                    f(l);
-                    f(r);
+                    f(l, Bare::Column);
+                    f(r, Bare::Value);
                 }
                 Pred::BetweenExpr(e, _, lo, hi) => {
-                    f(e);
-                    f(lo);
-                    f(hi);
+                    f(e, Bare::Column);
+                    f(lo, Bare::Value);
+                    f(hi, Bare::Value);
                 }
-                Pred::Cmp(_, _, v) => f(v),
-                Pred::NullExpr(e, _) => f(e),
+                Pred::Cmp(_, _, v) => f(v, Bare::Value),
+                Pred::NullExpr(e, _) => f(e, Bare::Column),
                 Pred::LikeExpr(e, _, _, v) => {
-                    f(e);
-                    f(v);
+                    f(e, Bare::Column);
+                    f(v, Bare::Value);
                 }
                 _ => {}
             },
@@ -257,7 +259,7 @@ fn parse_pred(input: ParseStream<'_>) -> syn::Result<Pred> {
         Agg::from_name(&i.to_string()).is_some()
             && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
     });
-    if aggregate {
+    if aggregate && !peek_agg_over_expr(input) {
         let ident: Ident = input.parse()?;
         let (agg, arg) = parse_aggregate(&ident, input)?;
         let op = parse_cmp_op(input)?;

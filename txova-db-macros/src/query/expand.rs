@@ -365,8 +365,10 @@ impl Sql {
             Pred::NullExpr(e, not) => {
                 let w = self.expr(e, Bare::Column, None);
                 self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
-                // Its type is read nowhere else: the check makes the compiler work it out.
-                self.checks_push(quote_spanned!(e.span()=> #p::typed(#w)));
+                // An expression that is never NULL makes the test constant.
+                let w = expr::at(e.span(), w);
+                let pp = super::ast::respan(p.clone(), e.span());
+                self.checks_push(quote_spanned!(e.span()=> #pp::nullable_expr(#w)));
             }
             Pred::LikeExpr(e, not, ilike, v) => {
                 let w = self.expr(e, Bare::Column, None);

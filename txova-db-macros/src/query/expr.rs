@@ -10,7 +10,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{BinOp, Expr, ExprCall, Lit, Path};
 
-use super::ast::ColRef;
+use super::ast::{Agg, ColRef};
 use super::case::{self, Case};
 use super::expand::{Sql, borrow, p, path_key};
 use super::window;
@@ -71,21 +71,21 @@ const EXTRACT_FIELDS: [&str; 22] = [
 ];
 
 /// The columns `e` uses outside aggregates and outside the sub-expressions written like a key
-/// of `group by` (`keys`, as tokens), for the grouping rule.
-pub(crate) fn free_columns(e: &Expr, keys: &[String], out: &mut Vec<ColRef>) {
+/// of `group by` (`keys`, as tokens), for the grouping rule; `bare` says how a bare name reads.
+pub(crate) fn free_columns(e: &Expr, bare: Bare, keys: &[String], out: &mut Vec<ColRef>) {
     if keys.contains(&quote!(#e).to_string()) {
         return;
     }
     match e {
-        Expr::Paren(x) => free_columns(&x.expr, keys, out),
-        Expr::Group(x) => free_columns(&x.expr, keys, out),
+        Expr::Paren(x) => free_columns(&x.expr, bare, keys, out),
+        Expr::Group(x) => free_columns(&x.expr, bare, keys, out),
         Expr::Binary(b) => {
-            free_columns(&b.left, keys, out);
-            free_columns(&b.right, keys, out);
+            free_columns(&b.left, bare, keys, out);
+            free_columns(&b.right, bare, keys, out);
         }
         Expr::Assign(a) => {
-            free_columns(&a.left, keys, out);
-            free_columns(&a.right, keys, out);
+            free_columns(&a.left, bare, keys, out);
+            free_columns(&a.right, bare, keys, out);
         }
         Expr::Macro(_) => {
             if let Some(Ok(w)) = window::parse(e) {
@@ -93,34 +93,36 @@ pub(crate) fn free_columns(e: &Expr, keys: &[String], out: &mut Vec<ColRef>) {
             } else if let Some(Ok(c)) = case::parse(e) {
                 for (cond, then) in &c.whens {
                     cond.columns(&mut |col| out.push(col.clone_ref()));
-                    free_columns(then, keys, out);
+                    cond.exprs(&mut |x, b| free_columns(x, b, keys, out));
+                    free_columns(then, bare, keys, out);
                 }
                 if let Some(o) = &c.otherwise {
-                    free_columns(o, keys, out);
+                    free_columns(o, bare, keys, out);
                 }
             }
         }
+        Expr::Call(c) if own_aggregate(c).is_some() => {}
         Expr::Call(c) => match function(c).as_deref() {
             Some(name) if AGGREGATES.contains(&name) => {}
             Some("cast") => {
                 if let Some((arg, ..)) = cast_parts(c) {
-                    free_columns(&arg, keys, out);
+                    free_columns(&arg, bare, keys, out);
                 }
             }
             Some("extract") => {
                 if let Some((_, arg)) = extract_parts(c) {
-                    free_columns(arg, keys, out);
+                    free_columns(arg, bare, keys, out);
                 }
             }
             // The grammar's other functions, and those declared with `sql_function!`.
             _ => {
                 for a in &c.args {
-                    free_columns(a, keys, out);
+                    free_columns(a, bare, keys, out);
                 }
             }
         },
         _ => {
-            if let Some(c) = column(e, Bare::Column) {
+            if let Some(c) = column(e, bare) {
                 out.push(c);
             }
         }
@@ -136,7 +138,9 @@ pub(crate) fn aggregate(e: &Expr) -> Option<&syn::Ident> {
         Expr::Binary(b) => aggregate(&b.left).or_else(|| aggregate(&b.right)),
         Expr::Cast(c) => aggregate(&c.expr),
         Expr::Call(c) => {
-            if function(c).is_some_and(|name| AGGREGATES.contains(&name.as_str())) {
+            if own_aggregate(c).is_some()
+                || function(c).is_some_and(|name| AGGREGATES.contains(&name.as_str()))
+            {
                 let Expr::Path(p) = &*c.func else { return None };
                 return p.path.get_ident();
             }
@@ -294,6 +298,63 @@ fn order_keys(m: &syn::ExprMacro) -> syn::Result<Vec<super::ast::OrderKey>> {
     m.mac.parse_body_with(super::ast::parse_order)
 }
 
+/// The aggregate `call` is when it is `count`, `sum`, `avg`, `min` or `max` over an
+/// expression (`sum(price * quantity)`); over `*` or a lone column they are parsed on their
+/// own, as [`super::ast::Item::Agg`].
+pub(crate) fn own_aggregate(call: &ExprCall) -> Option<Agg> {
+    let Expr::Path(p) = &*call.func else {
+        return None;
+    };
+    Agg::from_name(&p.path.get_ident()?.to_string())
+}
+
+/// The witness of `count`, `sum`, `avg`, `min` or `max` over an expression.
+fn own_aggregate_witness(sql: &Sql, call: &ExprCall, agg: Agg, bare: Bare) -> TokenStream {
+    let p = p();
+    let Some(arg) = call.args.first() else {
+        return quote!(#p::ty::<()>());
+    };
+    let span = call.func.span();
+    let pp = super::ast::respan(p.clone(), span);
+    let w = at(arg.span(), witness(sql, arg, bare, None));
+    match agg {
+        Agg::Count | Agg::CountDistinct => quote!(#p::ty::<i64>()),
+        Agg::Sum => quote_spanned!(span=> #pp::sum_ty(#pp::sum_of(#w))),
+        Agg::Avg => quote_spanned!(span=> #pp::sum_ty(#pp::avg_of(#w))),
+        // NULL over no rows.
+        Agg::Min | Agg::Max => quote_spanned!(span=> #pp::or_null(#w)),
+    }
+}
+
+/// Appends `count`, `sum`, `avg`, `min` or `max` over an expression; returns the cast that
+/// follows `sum` and `avg` (a window's `over (...)` comes between).
+pub(crate) fn emit_own_aggregate(
+    sql: &mut Sql,
+    call: &ExprCall,
+    agg: Agg,
+    bare: Bare,
+) -> Option<TokenStream> {
+    let p = p();
+    sql.text(&agg.marker().to_string());
+    sql.text("(");
+    let Some(arg) = call.args.first() else {
+        // Reported by `check`.
+        sql.text(")");
+        return None;
+    };
+    let w = emit(sql, arg, bare, None);
+    sql.text(")");
+    // Spanned as in the witness, so a type error is reported once.
+    let w = at(arg.span(), w);
+    let span = call.func.span();
+    let pp = super::ast::respan(p.clone(), span);
+    match agg {
+        Agg::Sum => Some(quote_spanned!(span=> #p::Part::Str(#pp::sum_of(#w).cast()))),
+        Agg::Avg => Some(quote_spanned!(span=> #p::Part::Str(#pp::avg_of(#w).cast()))),
+        _ => None,
+    }
+}
+
 fn function(call: &ExprCall) -> Option<String> {
     let Expr::Path(p) = &*call.func else {
         return None;
@@ -379,7 +440,9 @@ pub(crate) fn is_sql(e: &Expr, bare: Bare) -> bool {
                 && (is_sql(&b.left, bare) || is_sql(&b.right, bare))
         }
         Expr::Assign(a) => is_sql(&a.left, bare) || is_sql(&a.right, bare),
-        Expr::Call(c) => function(c).is_some() || user_function(c, bare).is_some(),
+        Expr::Call(c) => {
+            function(c).is_some() || own_aggregate(c).is_some() || user_function(c, bare).is_some()
+        }
         Expr::Path(_) => column(e, bare).is_some(),
         Expr::Macro(_) => {
             case::as_case(e).is_some()
@@ -475,7 +538,11 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
                 let w = s
                     .item_witness(sql)
                     .unwrap_or_else(|| quote!(#p::ty::<::std::string::String>()));
-                quote!(#p::case_no_else(#w))
+                if s.is_one_count() {
+                    w
+                } else {
+                    quote!(#p::case_no_else(#w))
+                }
             } else {
                 quote!(#p::ty::<()>())
             }
@@ -558,6 +625,9 @@ fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStr
 
 /// The witness of a call of a function of the grammar.
 fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
+    if let Some(agg) = own_aggregate(call) {
+        return own_aggregate_witness(sql, call, agg, bare);
+    }
     let p = p();
     let name = function(call).unwrap_or_default();
     let (args, _) = split_order(call);
@@ -846,6 +916,12 @@ fn emit_user_call(sql: &mut Sql, call: &ExprCall, path: &Path, bare: Bare) {
 
 /// Appends a call of a function of the grammar (not `cast` nor `extract`).
 fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
+    if let Some(agg) = own_aggregate(call) {
+        if let Some(cast) = emit_own_aggregate(sql, call, agg, bare) {
+            sql.part(cast);
+        }
+        return;
+    }
     let p = p();
     let name = function(call).unwrap_or_default();
     sql.text(&name);
@@ -981,6 +1057,18 @@ pub(crate) fn check(e: &Expr, errors: &mut Errors) {
 /// Mistakes in a call: a function of the grammar with the wrong number of arguments, an
 /// `order by` inside an aggregate that does not parse or orders by an aggregate.
 fn check_call(c: &ExprCall, errors: &mut Errors) {
+    if let Some(agg) = own_aggregate(c) {
+        if c.args.len() != 1 {
+            errors.push(syn::Error::new_spanned(
+                &c.func,
+                format!("`{}` takes 1 argument", agg.marker()),
+            ));
+        }
+        for a in &c.args {
+            check(a, errors);
+        }
+        return;
+    }
     let Some(name) = function(c) else {
         for a in &c.args {
             check(a, errors);

@@ -529,6 +529,23 @@ impl Select {
         witness
     }
 
+    /// Whether this subquery, used as a value, is never NULL: one `count`, over the rows of a
+    /// query without `group by`, `having`, `limit` or `offset`, always returns one row.
+    pub(crate) fn is_one_count(&self) -> bool {
+        let count = matches!(
+            self.items.as_deref(),
+            Some([Selected {
+                item: Item::Agg(Agg::Count | Agg::CountDistinct, ..),
+                ..
+            }])
+        );
+        count
+            && self.group_keys.is_empty()
+            && self.having.is_none()
+            && self.limit.is_none()
+            && self.offset.is_none()
+    }
+
     /// The witness of the one result item of this subquery, read in the statement `sql`
     /// assembles.
     pub(crate) fn item_witness(&self, sql: &Sql) -> Option<TokenStream> {
@@ -615,7 +632,7 @@ impl Select {
                 Item::Table(t) => uses.push(check::Use::Table(t)),
                 Item::Expr(e) => {
                     aggregated |= expr::aggregate(e).is_some();
-                    expr::free_columns(e, &keys, &mut in_exprs);
+                    expr::free_columns(e, expr::Bare::Column, &keys, &mut in_exprs);
                 }
             }
         }
@@ -628,14 +645,14 @@ impl Select {
                 Item::Column(c) => uses.push(check::Use::Column(c)),
                 Item::Expr(e) => {
                     aggregated |= expr::aggregate(e).is_some();
-                    expr::free_columns(e, &keys, &mut in_exprs);
+                    expr::free_columns(e, expr::Bare::Column, &keys, &mut in_exprs);
                 }
                 Item::Table(_) => {}
             }
         }
         if let Some(h) = &self.having {
             h.columns(&mut |c| uses.push(check::Use::Column(c)));
-            h.exprs(&mut |e| expr::free_columns(e, &keys, &mut in_exprs));
+            h.exprs(&mut |e, bare| expr::free_columns(e, bare, &keys, &mut in_exprs));
         }
         uses.extend(in_exprs.into_iter().map(check::Use::InExpr));
         check::Grouping {

@@ -134,10 +134,12 @@ fn parse_window(input: ParseStream<'_>, over: Span) -> syn::Result<Window> {
 
 /// The function a window computes.
 fn parse_func(input: ParseStream<'_>) -> syn::Result<WinFn> {
+    let over_expr = ast::peek_agg_over_expr(input);
     let name: Ident = syn::ext::IdentExt::parse_any(input)?;
     let lower = name.to_string().to_ascii_lowercase();
-    // `count`, `sum`, `avg`, `min` and `max` take a column, read by [`parse_aggregate`].
-    let func = if Agg::from_name(&lower).is_some() {
+    // `count`, `sum`, `avg`, `min` and `max` over `*` or a column are read by
+    // [`parse_aggregate`]; over an expression they are calls.
+    let func = if Agg::from_name(&lower).is_some() && !over_expr {
         let (agg, arg) = parse_aggregate(&name, input)?;
         if agg == Agg::CountDistinct {
             return Err(syn::Error::new_spanned(
@@ -170,7 +172,8 @@ fn parse_func(input: ParseStream<'_>) -> syn::Result<WinFn> {
                 ));
             }
             Some(_) => {}
-            None if expr::AGGREGATES.contains(&lower.as_str()) => {}
+            None if expr::AGGREGATES.contains(&lower.as_str())
+                || Agg::from_name(&lower).is_some() => {}
             None => {
                 return Err(syn::Error::new_spanned(
                     &name,
@@ -333,8 +336,8 @@ pub(crate) fn witness(sql: &Sql, w: &Window, bare: Bare) -> TokenStream {
             let h = c.handle(&sql.main);
             let pp = ast::respan(p.clone(), ident.span());
             return match agg {
-                Agg::Sum => quote_spanned!(ident.span()=> #pp::window_agg(#pp::sum_info(&#h))),
-                Agg::Avg => quote_spanned!(ident.span()=> #pp::window_agg(#pp::avg_info(&#h))),
+                Agg::Sum => quote_spanned!(ident.span()=> #pp::sum_ty(#pp::sum_info(&#h))),
+                Agg::Avg => quote_spanned!(ident.span()=> #pp::sum_ty(#pp::avg_info(&#h))),
                 _ => quote_spanned!(ident.span()=> #pp::ty_col_opt(&#h)),
             };
         }
@@ -354,7 +357,7 @@ pub(crate) fn witness(sql: &Sql, w: &Window, bare: Bare) -> TokenStream {
         ("lag" | "lead", [x, rest @ ..]) => {
             let xw = expr::witness(sql, x, bare, None);
             match rest {
-                [] => quote_spanned!(span=> #pp::window_nullable(#xw)),
+                [] => quote_spanned!(span=> #pp::or_null(#xw)),
                 [off] => {
                     let off = int_witness(sql, off, bare);
                     quote_spanned!(span=> #pp::window_lag(#xw, #off))
@@ -371,7 +374,7 @@ pub(crate) fn witness(sql: &Sql, w: &Window, bare: Bare) -> TokenStream {
             if w.frame.as_ref().is_none_or(Frame::holds_current_row) {
                 xw
             } else {
-                quote_spanned!(span=> #pp::window_nullable(#xw))
+                quote_spanned!(span=> #pp::or_null(#xw))
             }
         }
         ("nth_value", [x, n]) => {
@@ -417,8 +420,12 @@ pub(crate) fn emit(sql: &mut Sql, w: &Window, bare: Bare) {
                     sql.column(c);
                     let h = c.handle(&sql.main);
                     cast = match agg {
-                        Agg::Sum => Some(quote_spanned!(ident.span()=> #p::sum_info(&#h).cast())),
-                        Agg::Avg => Some(quote_spanned!(ident.span()=> #p::avg_info(&#h).cast())),
+                        Agg::Sum => Some(
+                            quote_spanned!(ident.span()=> #p::Part::Str(#p::sum_info(&#h).cast())),
+                        ),
+                        Agg::Avg => Some(
+                            quote_spanned!(ident.span()=> #p::Part::Str(#p::avg_info(&#h).cast())),
+                        ),
                         _ => None,
                     };
                 }
@@ -428,7 +435,9 @@ pub(crate) fn emit(sql: &mut Sql, w: &Window, bare: Bare) {
         }
         WinFn::Call(call) => {
             let name = function_name(call);
-            if expr::AGGREGATES.contains(&name.as_str()) {
+            if let Some(agg) = expr::own_aggregate(call) {
+                cast = expr::emit_own_aggregate(sql, call, agg, bare);
+            } else if expr::AGGREGATES.contains(&name.as_str()) {
                 let call = Expr::Call(call.clone());
                 expr::emit(sql, &call, bare, None);
             } else {
@@ -486,7 +495,7 @@ pub(crate) fn emit(sql: &mut Sql, w: &Window, bare: Bare) {
     }
     sql.text(")");
     if let Some(cast) = cast {
-        sql.part(quote!(#p::Part::Str(#cast)));
+        sql.part(cast);
     }
     sql.allow.windows = allowed;
 }
@@ -515,7 +524,7 @@ pub(crate) fn free_columns(w: &Window, keys: &[String], out: &mut Vec<ColRef>) {
         WinFn::Agg(_, _, None) => {}
         WinFn::Call(call) => {
             for a in &call.args {
-                expr::free_columns(a, keys, out);
+                expr::free_columns(a, Bare::Column, keys, out);
             }
         }
     }
@@ -523,7 +532,7 @@ pub(crate) fn free_columns(w: &Window, keys: &[String], out: &mut Vec<ColRef>) {
     for item in items {
         match item {
             Item::Column(c) => out.push(c.clone_ref()),
-            Item::Expr(e) => expr::free_columns(e, keys, out),
+            Item::Expr(e) => expr::free_columns(e, Bare::Column, keys, out),
             Item::Agg(..) | Item::Table(_) => {}
         }
     }

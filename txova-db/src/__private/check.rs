@@ -1,6 +1,6 @@
 //! Checks at compile time, each with a message written for people.
 
-use super::{Column, ColumnInfo, FromSqlOwned, Table, ToSql};
+use super::{Column, ColumnInfo, FromSqlOwned, SqlType, Table, ToSql, Ty};
 
 /// A column's type is text, so `like` applies.
 #[diagnostic::on_unimplemented(
@@ -46,8 +46,8 @@ pub const fn join_on<A: Column + JoinOn<B>, B: Column>(_: &A, _: &B) {}
 /// The sum's type is a parameter rather than an associated type: for a column that cannot be
 /// summed it is left undecided, which the compiler does not report again at each use.
 #[diagnostic::on_unimplemented(
-    message = "cannot `sum` a column of type `{Self}`",
-    label = "`sum` needs a column of type i16, i32, i64, f32, f64 or Decimal"
+    message = "cannot `sum` a column or expression of type `{Self}`",
+    label = "`sum` needs a column or expression of type i16, i32, i64, f32, f64 or Decimal"
 )]
 pub trait Summable<S> {
     /// What follows `sum(col)` in SQL so the server returns `S`.
@@ -129,10 +129,28 @@ impl<S> SumInfo<S> {
     }
 }
 
+/// The [`SumInfo`] of `sum` over an expression of type `T` (`sum(price * quantity)`).
+#[must_use]
+pub const fn sum_of<T: SqlType, S>(_: Ty<T>) -> SumInfo<S>
+where
+    T::Base: Summable<S>,
+{
+    SumInfo {
+        cast: <T::Base as Summable<S>>::CAST,
+        sum: core::marker::PhantomData,
+    }
+}
+
+/// The type of `sum` or `avg` whose [`SumInfo`] is given: NULL over no rows.
+#[must_use]
+pub const fn sum_ty<S>(_: SumInfo<S>) -> Ty<Option<S>> {
+    super::ty()
+}
+
 /// `avg` of a column of this type reads as `A`.
 #[diagnostic::on_unimplemented(
-    message = "cannot `avg` a column of type `{Self}`",
-    label = "`avg` needs a numeric column"
+    message = "cannot `avg` a column or expression of type `{Self}`",
+    label = "`avg` needs a numeric column or expression"
 )]
 pub trait Averageable<A> {
     /// What follows `avg(col)` in SQL so the server returns `A`.
@@ -164,6 +182,18 @@ impl Averageable<f64> for f64 {
 #[cfg(feature = "decimal")]
 impl Averageable<rust_decimal::Decimal> for rust_decimal::Decimal {
     const CAST: &'static str = "";
+}
+
+/// The [`SumInfo`] of `avg` over an expression of type `T`.
+#[must_use]
+pub const fn avg_of<T: SqlType, A>(_: Ty<T>) -> SumInfo<A>
+where
+    T::Base: Averageable<A>,
+{
+    SumInfo {
+        cast: <T::Base as Averageable<A>>::CAST,
+        sum: core::marker::PhantomData,
+    }
 }
 
 /// The [`SumInfo`] of `avg` over column `C`; the one place that requires it to be averaged.

@@ -571,6 +571,19 @@ where
 {
 }
 
+/// An expression that may be NULL, so `is null` tests something.
+#[diagnostic::on_unimplemented(
+    message = "this expression is never NULL (its type is `{Self}`), so `is null` is always false and `is not null` always true",
+    label = "never NULL"
+)]
+pub trait NullableExpr {}
+
+impl<T> NullableExpr for Option<T> {}
+
+/// Checks at compile time that `is null` applies to an expression.
+#[inline]
+pub const fn nullable_expr<T: NullableExpr>(_: Ty<T>) {}
+
 /// Checks at compile time that an expression has a type (its operands fit).
 #[inline]
 pub const fn typed<T>(_: Ty<T>) {}

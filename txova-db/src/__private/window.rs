@@ -1,6 +1,6 @@
 //! The types of window functions (`row_number() over (...)`, `lag(x) over (...)`).
 
-use super::{SqlType, SumInfo, Ty, Unify, ty};
+use super::{SqlType, Ty, Unify, ty};
 
 /// An `int4` argument of a window function: `ntile`'s, the offsets of `lag`, `lead` and
 /// `nth_value`.
@@ -24,10 +24,10 @@ pub const fn window_ntile<N: WindowInt>(_: Ty<N>) -> Ty<i32> {
     ty()
 }
 
-/// The type of a window function that is NULL where its row does not exist (`lag(x)`,
-/// `lead(x)`, `first_value(x)` over a frame that may be empty).
+/// `T` as nullable: a window function that is NULL where its row does not exist (`lag(x)`,
+/// `lead(x)`, `first_value(x)` over a frame that may be empty), `min` and `max` over no rows.
 #[must_use]
-pub const fn window_nullable<T: SqlType>(_: Ty<T>) -> Ty<T::Nullable> {
+pub const fn or_null<T: SqlType>(_: Ty<T>) -> Ty<T::Nullable> {
     ty()
 }
 
@@ -51,11 +51,5 @@ pub const fn window_lag_default<A: Unify<B, O>, B, O, N: WindowInt>(
 /// The type of `nth_value(x, n)`: NULL where the frame has fewer than `n` rows.
 #[must_use]
 pub const fn window_nth_value<T: SqlType, N: WindowInt>(_: Ty<T>, _: Ty<N>) -> Ty<T::Nullable> {
-    ty()
-}
-
-/// The type of `sum(col)` or `avg(col)` over a window: NULL over a frame without a value.
-#[must_use]
-pub const fn window_agg<S>(_: SumInfo<S>) -> Ty<Option<S>> {
     ty()
 }
