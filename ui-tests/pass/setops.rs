@@ -65,4 +65,7 @@ fn main() {
     let _ = q.sql();
     let q = select!(name from User intersect select name from Admin);
     let _ = q.sql();
+    // An aggregate over an expression in one branch, over a column in the other.
+    let _: PhantomData<(String, Option<i64>)> = reads(&select!(name, sum(age * 2) as s from User
+        group by name union all select name, sum(level) from Admin group by name));
 }
