@@ -516,26 +516,22 @@ pub(crate) fn compound_read(first: &Select, shapes: &[Shape]) -> TokenStream {
         // Reported by the first branch.
         return quote!(::core::panic!());
     }
-    let fields = items.iter().zip(reads).filter_map(|(item, (read, span))| {
-        let field = item.field()?;
-        let read_into = match &item.item {
-            Item::Column(c) => {
-                let h = c.handle(&first.from);
-                quote!(#p::read_into(hint, &#h, #read))
-            }
-            Item::Agg(agg, ident, _) => {
-                let name = agg.marker();
-                let f = ast::respan(quote!(#p::what::#name), ident.span());
-                quote!(#f(hint, #read))
-            }
-            Item::Table(_) | Item::Expr(_) => quote!(#p::what::expression(hint, #read)),
-        };
-        let read = quote_spanned!(span=> {
-            let hint = #p::field_of(|s: &#into| &s.#field);
-            #read_into
+    let fields = items
+        .iter()
+        .zip(reads)
+        .enumerate()
+        .filter_map(|(i, (item, (read, span)))| {
+            let field = item.field()?;
+            let n = i + 1;
+            // The field's type is learnt first, so a column of another type is reported in
+            // the terms of the compound query (`column 2 of this compound query reads as ...`).
+            let pp = ast::respan(p.clone(), span);
+            let read = quote_spanned!(span=> {
+                let hint = #p::field_of(|s: &#into| &s.#field);
+                #pp::compound_into::<#n, _, _>(hint, #read)
+            });
+            let read = unwrap(&read, span);
+            Some(quote_spanned!(span=> #field: #read))
         });
-        let read = unwrap(&read, span);
-        Some(quote_spanned!(span=> #field: #read))
-    });
     quote!(#p::Ok(#into { #(#fields),* }))
 }

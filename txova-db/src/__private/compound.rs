@@ -2,7 +2,7 @@
 //! column types, in order) and of CTEs (the body's items fill the struct's columns).
 
 use super::expr::{Ty, ty};
-use super::{Column, ColumnInfo, FromRow, SumInfo, Table};
+use super::{Column, ColumnInfo, FromRow, Result, SumInfo, Table};
 
 /// The type of `sum(col)` or `avg(col)`: NULL over no rows.
 #[must_use]
@@ -31,6 +31,34 @@ impl<T, const N: usize> BranchColumn<T, Option<T>, N> for Option<T> {}
 #[must_use]
 pub const fn branch<const N: usize, A, B: BranchColumn<A, O, N>, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
     ty()
+}
+
+/// Column `N` of a compound query, of type `Self` over every branch, read into a field of
+/// type `F`.
+#[diagnostic::on_unimplemented(
+    message = "column {N} of this compound query reads as `{Self}`, which does not fit a field of type `{F}`",
+    label = "this column is `{Self}` over every branch",
+    note = "a result column is an `Option` when any branch's column may be NULL: make the field an `Option<_>`, or use `coalesce` in the branch"
+)]
+pub trait CompoundInto<F, const N: usize> {
+    /// The value as `F`.
+    fn into_field(self) -> F;
+}
+
+impl<T, const N: usize> CompoundInto<T, N> for T {
+    #[inline]
+    fn into_field(self) -> T {
+        self
+    }
+}
+
+/// Reads column `N` of a compound query into a field of type `F`.
+#[inline]
+pub fn compound_into<const N: usize, T: CompoundInto<F, N>, F>(
+    _: core::marker::PhantomData<F>,
+    read: Result<T>,
+) -> Result<F> {
+    read.map(CompoundInto::into_field)
 }
 
 /// A branch's whole table `Self` where the first branch selects table `T` whole.
