@@ -7,6 +7,9 @@
 //!          [order by col|aggregate|expression [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
+//!
+//! This is one branch: branches joined by `union`, `intersect` and `except` are read by
+//! [`super::compound`], and CTEs before them by [`super::with`].
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
