@@ -1460,3 +1460,31 @@ fn a_compound_query_is_summarized_by_every_table_it_reads() {
     // The CTE is not a table of the database; the tables its body reads are.
     assert_eq!(tables, ["User", "Post", "Admin"], "{summary}");
 }
+
+#[test]
+fn unfinished_compound_queries_and_ctes_are_errors_not_panics() {
+    for (src, want) in [
+        ("id from User union", "expected `select` after `union`"),
+        ("id from User union all", "expected `select` after `union`"),
+        ("id from User union select", "expected a column"),
+        ("with R", "expected `as` after the CTE's struct"),
+        (
+            "with R as (select id from User)",
+            "expected `select` after the CTEs",
+        ),
+        (
+            "with recursive R as () select id from R",
+            "expected the CTE's body",
+        ),
+        (
+            "id from User union select id from User limit",
+            "expected a value (a Rust expression) here",
+        ),
+    ] {
+        let errors = errors(&select(src));
+        assert!(
+            errors.len() == 1 && errors[0].contains(want),
+            "{src}: {errors:?}"
+        );
+    }
+}
