@@ -20,10 +20,14 @@ pub const fn ty_sum<S>(_: &SumInfo<S>) -> Ty<Option<S>> {
 )]
 pub trait BranchColumn<A, O, const N: usize> {}
 
+// Not recommended: a mismatch is explained by the message, not by a list of these.
+#[diagnostic::do_not_recommend]
 impl<T, const N: usize> BranchColumn<T, T, N> for T {}
 
+#[diagnostic::do_not_recommend]
 impl<T, const N: usize> BranchColumn<Option<T>, Option<T>, N> for T {}
 
+#[diagnostic::do_not_recommend]
 impl<T, const N: usize> BranchColumn<T, Option<T>, N> for Option<T> {}
 
 /// The type of result column `N` of a compound query, from its type so far (`A`) and a
