@@ -16,7 +16,8 @@ pub const fn ty_sum<S>(_: &SumInfo<S>) -> Ty<Option<S>> {
 #[diagnostic::on_unimplemented(
     message = "column {N} of this branch is `{Self}`, the first branch's column {N} is `{A}`",
     label = "this column is `{Self}`",
-    note = "each branch of `union`, `intersect` and `except` selects columns of the first branch's types, in order (nullable or not: the result's column is an `Option` when a branch's may be NULL)"
+    note = "each branch of `union`, `intersect` and `except` selects columns of the first branch's types, in order (nullable or not: the result's column is an `Option` when a branch's may be NULL)",
+    note = "in SQL: `i16` is int2, `i32` int4, `i64` int8, `f32` float4, `f64` float8, `String` text, `Decimal` numeric, `DateTime<Utc>` timestamptz, `NaiveDateTime` timestamp, `NaiveDate` date, `Option<_>` a column that may be NULL"
 )]
 pub trait BranchColumn<A, O, const N: usize> {}
 
@@ -84,7 +85,8 @@ pub const fn same_table<T: FromRow, B: FromRow + SameTable<T>>() {}
 #[diagnostic::on_unimplemented(
     message = "column `{C}` of the CTE is `{F}`, but this item is `{Self}`",
     label = "expected `{F}` here",
-    note = "each item of a CTE's body fills the struct's field of its name and has its type; a field that is not an `Option` needs an item that is never NULL (`coalesce(col, ...)`)"
+    note = "each item of a CTE's body fills the struct's field of its name and has its type; a field that is not an `Option` needs an item that is never NULL (`coalesce(col, ...)`)",
+    note = "in SQL: `i16` is int2, `i32` int4, `i64` int8, `f32` float4, `f64` float8, `String` text, `Decimal` numeric, `DateTime<Utc>` timestamptz, `NaiveDateTime` timestamp, `NaiveDate` date, `Option<_>` a column that may be NULL"
 )]
 pub trait CteColumn<F, C> {}
 
