@@ -43,6 +43,9 @@ impl Parse for Query {
                 .cursor()
                 .ident()
                 .is_some_and(|(_, rest)| rest.ident().is_some())
+            // A column named `with`: `select!(with from T)`, `select!(with as w from T)`.
+            && !kw::peek2(input, "from")
+            && !kw::peek2(input, "as")
         {
             kw::eat(input, "with")?;
             let recursive = kw::eat(input, "recursive")?.is_some();
