@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Writes select_200.rs (200 distinct `select!` queries in ten shapes, the expressions,
-# functions and subqueries of the grammar among them) and select_0.rs (the same file with no
-# query), whose build times differ by what the 200 queries cost to compile.
+# Writes select_200.rs (200 distinct `select!` queries in twelve shapes, the expressions,
+# functions, subqueries, unions and CTEs of the grammar among them) and select_0.rs (the
+# same file with no query), whose build times differ by what the 200 queries cost to compile.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,13 +21,21 @@ write() {
         echo "#[allow(unused_imports, reason = \"the empty variant uses no macro\")]"
         echo "use txova_db::select;"
         echo
+        echo "/// The columns of the CTE some queries define."
+        echo "#[allow(dead_code, reason = \"only its column handles are used\")]"
+        echo "#[derive(txova_db::Table)]"
+        echo "struct Recent {"
+        echo "    id: i64,"
+        echo "    name: String,"
+        echo "}"
+        echo
         echo "/// The total length of the queries' SQL, so none is optimised away."
         echo "fn total(age: i32, status: &str, ids: &[i64]) -> usize {"
         echo "    let ttl = Interval::from_days(7);"
         echo "    let _ = (age, status, ids, ttl, Post::id, User::id);"
         if ((count > 0)); then echo "    let mut n = 0;"; fi
         for ((i = 0; i < count; i++)); do
-            case $((i % 10)) in
+            case $((i % 12)) in
             0) echo "    n += select!(id, name, email from User where age > age and status = status order by id limit $((i + 1))).sql().len();" ;;
             1) echo "    n += select!(User where id in ids and name like \"%$i%\" order by created_at desc offset $i).sql().len();" ;;
             2) echo "    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > $i.0 limit $((i + 1))).sql().len();" ;;
@@ -38,6 +46,8 @@ write() {
             7) echo "    n += select!(date_trunc(\"day\", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc(\"day\", created_at), extract(year from created_at) limit $((i + 1))).sql().len();" ;;
             8) echo "    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > $i.0) order by name limit $((i + 1))).sql().len();" ;;
             9) echo "    n += select!(name, age * 2 + $i from User where id in (select user_id from Post where title != status) order by age * 2 + $i desc limit $((i + 1))).sql().len();" ;;
+            10) echo "    n += select!(id, name from User where age > $i union all select Post::user_id, Post::title from Post where score > $i.0 order by name limit $((i + 1))).sql().len();" ;;
+            11) echo "    n += select!(with Recent as (select id, name from User where age > $i) select name from Recent where id > $i order by name limit $((i + 1))).sql().len();" ;;
             esac
         done
         if ((count > 0)); then echo "    n"; else echo "    0"; fi

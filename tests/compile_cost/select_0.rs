@@ -11,6 +11,14 @@ use txova_db::postgres::Interval;
 #[allow(unused_imports, reason = "the empty variant uses no macro")]
 use txova_db::select;
 
+/// The columns of the CTE some queries define.
+#[allow(dead_code, reason = "only its column handles are used")]
+#[derive(txova_db::Table)]
+struct Recent {
+    id: i64,
+    name: String,
+}
+
 /// The total length of the queries' SQL, so none is optimised away.
 fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     let ttl = Interval::from_days(7);

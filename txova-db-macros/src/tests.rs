@@ -1327,6 +1327,169 @@ fn window_functions_and_ordered_aggregates_assemble_their_sql() {
 }
 
 #[test]
+fn compound_queries_and_ctes_assemble_their_sql() {
+    assert_sql(
+        select,
+        &[
+            // Placeholders run across the branches; the trailing clauses are the whole
+            // result's, its `order by` naming result columns (an alias as written).
+            (
+                "id, name as who from User where age > a union all select Post::id, \
+                 Post::title from Post where score < b order by who desc limit n offset 2",
+                "SELECT {User::id}, {User::name} AS who FROM {User} WHERE {User::age} > $1 \
+                 UNION ALL SELECT {Post::id}, {Post::title} FROM {Post} WHERE {Post::score} < $2 \
+                 ORDER BY who DESC LIMIT $3 OFFSET 2",
+            ),
+            (
+                "(select id from User order by id limit 1) intersect select id from User \
+                 except all (select id from User where id = 1) order by id",
+                "(SELECT {User::id} FROM {User} ORDER BY {User::id} LIMIT 1) INTERSECT \
+                 SELECT {User::id} FROM {User} EXCEPT ALL (SELECT {User::id} FROM {User} \
+                 WHERE {User::id} = $1) ORDER BY {User::id}",
+            ),
+            // A CTE's parameters come before the main query's; its columns are named by
+            // the struct's handles, in the body's order.
+            (
+                "with recursive Recent as (select name, id from User where age > a) \
+                 select id from Recent where id < b",
+                "WITH RECURSIVE {Recent} ({Recent::name}, {Recent::id}) AS (SELECT \
+                 {User::name}, {User::id} FROM {User} WHERE {User::age} > $1) SELECT \
+                 {Recent::id} FROM {Recent} WHERE {Recent::id} < $2",
+            ),
+            (
+                "with A as (select id from User), B as (select id from Post) \
+                 select A::id from A join B on B::id = A::id",
+                "WITH {A} ({A::id}) AS (SELECT {User::id} FROM {User}), {B} ({B::id}) AS \
+                 (SELECT {Post::id} FROM {Post}) SELECT {A}.{A::id} FROM {A} JOIN {B} ON \
+                 {B}.{B::id} = {A}.{A::id}",
+            ),
+            // The main query of a CTE may be compound, and read the CTE in a subquery only.
+            (
+                "with A as (select id from User where id > x) select id from User \
+                 where exists (select A::id from A where A::id = User::id) \
+                 union select id from A order by id limit n",
+                "WITH {A} ({A::id}) AS (SELECT {User::id} FROM {User} WHERE {User::id} > $1) \
+                 SELECT {User::id} FROM {User} WHERE EXISTS (SELECT {A}.{A::id} FROM {A} \
+                 WHERE {A}.{A::id} = {User}.{User::id}) UNION SELECT {A::id} FROM {A} \
+                 ORDER BY {User::id} LIMIT $2",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn compound_queries_and_ctes_name_each_mistake() {
+    assert_errors(
+        select,
+        &[
+            (
+                "id, name from User union select id from Post",
+                &[
+                    "the branch after this `union` selects 1 column, the first branch 2 \
+                   columns: every branch selects as many columns, of the same types in order",
+                ],
+            ),
+            (
+                "id from User order by id union select id from Post",
+                &[
+                    "`order by`, `limit` and `offset` of a compound query come after its last \
+                   branch and apply to the whole result; to order or limit one branch, write \
+                   it in parentheses: `(select ... order by ... limit ...)`",
+                ],
+            ),
+            (
+                "id from User union select id from Post order by nme",
+                &[
+                    "`nme` is not a result column; the `order by` of a compound query names \
+                   the first branch's columns: `id`",
+                ],
+            ),
+            (
+                "with R as (select count(*) from User) select id from R",
+                &["name the field this `count` fills: `count(...) as field_name`"],
+            ),
+        ],
+    );
+    let first = |src: &str| errors(&select(src)).first().cloned().unwrap_or_default();
+    assert!(first("id from User union id from Post").contains("expected `select` after `union`"));
+    assert!(
+        first("with R as (select id from User) id from R")
+            .contains("expected `select` after the CTEs")
+    );
+    assert!(first("with R as User select id from R").contains("expected the CTE's body"));
+}
+
+#[test]
+fn a_subquery_cannot_be_compound() {
+    let msg = "a subquery cannot be a `union`, `intersect` or `except`; write the compound query \
+               as a CTE (`with Both as (select ... union select ...) select ...`) and read the \
+               CTE in the subquery";
+    assert_errors(
+        select,
+        &[
+            (
+                "id from User where id in (select id from User union select id from Post)",
+                &[msg],
+            ),
+            (
+                "id, (select max(id) from User except select id from Post) from User",
+                &[msg],
+            ),
+            (
+                "id from User where exists (select id from User intersect select id from Post)",
+                &[msg],
+            ),
+        ],
+    );
+}
+
+#[test]
+fn a_compound_query_is_summarized_by_every_table_it_reads() {
+    let out = select(
+        "with Recent as (select id from User union select user_id from Post) \
+         select id from Recent union select id from Admin join User on User::id = Admin::id",
+    )
+    .to_string();
+    let at = out.find("SUMMARY_PARTS").expect("a summary");
+    let summary = &out[at..at + out[at..].find("] ;").expect("its end")];
+    let tables: Vec<&str> = summary
+        .split("Part :: Str (<")
+        .skip(1)
+        .map(|t| t.split_whitespace().next().unwrap_or_default())
+        .collect();
+    // The CTE is not a table of the database; the tables its body reads are.
+    assert_eq!(tables, ["User", "Post", "Admin"], "{summary}");
+}
+
+#[test]
+fn unfinished_compound_queries_and_ctes_are_errors_not_panics() {
+    for (src, want) in [
+        ("id from User union", "expected `select` after `union`"),
+        ("id from User union all", "expected `select` after `union`"),
+        ("id from User union select", "expected a column"),
+        ("with R", "expected `as` after the CTE's struct"),
+        (
+            "with R as (select id from User)",
+            "expected `select` after the CTEs",
+        ),
+        (
+            "with recursive R as () select id from R",
+            "expected the CTE's body",
+        ),
+        (
+            "id from User union select id from User limit",
+            "expected a value (a Rust expression) here",
+        ),
+    ] {
+        let errors = errors(&select(src));
+        assert!(
+            errors.len() == 1 && errors[0].contains(want),
+            "{src}: {errors:?}"
+        );
+    }
+}
+
+#[test]
 fn json_and_array_operators_assemble_their_sql() {
     assert_sql(
         select,
@@ -1361,6 +1524,11 @@ fn json_and_array_operators_assemble_their_sql() {
                 r#"string_agg(data ->> "c", "," order by data ->> "c") from Ride"#,
                 "SELECT string_agg(({Ride::data} ->> $1), $2 ORDER BY ({Ride::data} ->> $3)) \
                  FROM {Ride}",
+            ),
+            (
+                r#"data ->> "a" from Ride where tags && w union all select data ->> "b" from Ride where id = any(ids)"#,
+                "SELECT ({Ride::data} ->> $1) FROM {Ride} WHERE ({Ride::tags} && $2) UNION ALL \
+                 SELECT ({Ride::data} ->> $3) FROM {Ride} WHERE {Ride::id} = ANY($4)",
             ),
             (
                 r#"case when a = 1 then data end ->> "k" from Ride"#,

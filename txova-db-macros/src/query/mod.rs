@@ -1,10 +1,12 @@
 //! `select!`, `insert!`, `update!` and `delete!`: each statement's grammar and expansion in
 //! its own module, over a shared grammar of columns and result items (`ast`), of conditions
 //! (`cond`) and of expressions (`expr`, `case`), and a shared SQL assembler (`expand`).
+//! `select!` over several branches is in `compound`, with CTEs in `with`.
 
 mod ast;
 mod case;
 mod check;
+mod compound;
 mod cond;
 pub(crate) mod delete;
 mod expand;
@@ -15,6 +17,7 @@ mod ops;
 pub(crate) mod select;
 pub(crate) mod update;
 mod window;
+mod with;
 
 use proc_macro2::TokenStream;
 

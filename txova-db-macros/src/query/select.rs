@@ -7,6 +7,9 @@
 //!          [order by col|aggregate|expression [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
 //! ```
+//!
+//! This is one branch: branches joined by `union`, `intersect` and `except` are read by
+//! [`super::compound`], and CTEs before them by [`super::with`].
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -22,34 +25,48 @@ use crate::common::Errors;
 /// A parsed `select!`.
 pub(crate) struct Select {
     /// `select!(distinct ...)`.
-    distinct: bool,
+    pub(crate) distinct: bool,
     /// `None` for `select!(User ...)`: the whole row of the main table.
-    items: Option<Vec<Selected>>,
+    pub(crate) items: Option<Vec<Selected>>,
     /// `Row` in `select!(Row { items } from ...)`: a `#[derive(FromRow)]` struct.
-    into: Option<Path>,
-    from: Path,
-    joins: Vec<Join>,
-    filter: Option<Cond>,
+    pub(crate) into: Option<Path>,
+    pub(crate) from: Path,
+    pub(crate) joins: Vec<Join>,
+    pub(crate) filter: Option<Cond>,
     /// The columns of `group by`, for the grouping rule.
-    group: Vec<ColRef>,
+    pub(crate) group: Vec<ColRef>,
     /// Every key of `group by`, in order: a column or an expression.
-    group_keys: Vec<Item>,
-    having: Option<Cond>,
-    order: Vec<OrderKey>,
-    limit: Option<Bound>,
-    offset: Option<Bound>,
+    pub(crate) group_keys: Vec<Item>,
+    pub(crate) having: Option<Cond>,
+    pub(crate) order: Vec<OrderKey>,
+    pub(crate) limit: Option<Bound>,
+    pub(crate) offset: Option<Bound>,
     /// The first syntax mistake after `from`. The clauses that parsed are still expanded, so
     /// their own mistakes (a wrong column, a value of the wrong type) are reported in the
     /// same compile; later syntax mistakes are not, since they may only follow from this one.
-    syntax: Option<syn::Error>,
+    pub(crate) syntax: Option<syn::Error>,
     /// Whether the joins parsed: if not, the query's tables are unknown and columns are not
     /// checked against them.
-    joins_known: bool,
+    pub(crate) joins_known: bool,
+    /// Where the first of `order by`, `limit` and `offset` starts, when the query has one: a
+    /// branch of a compound query other than the last cannot have them outside parentheses.
+    pub(crate) tail: Option<proc_macro2::Span>,
 }
 
 /// The clause key words after `from`, in order.
-const CLAUSES: [&str; 9] = [
-    "join", "left", "inner", "where", "group", "having", "order", "limit", "offset",
+const CLAUSES: [&str; 12] = [
+    "join",
+    "left",
+    "inner",
+    "where",
+    "group",
+    "having",
+    "order",
+    "limit",
+    "offset",
+    "union",
+    "intersect",
+    "except",
 ];
 
 /// Runs `parse` on the next clause; on a mistake, keeps the first one in `syntax` and skips to
@@ -73,14 +90,23 @@ fn clause<T>(
     }
 }
 
-struct Join {
-    left: bool,
-    table: Path,
-    on: Vec<(ColRef, ColRef)>,
+pub(crate) struct Join {
+    pub(crate) left: bool,
+    pub(crate) table: Path,
+    pub(crate) on: Vec<(ColRef, ColRef)>,
 }
 
 impl Parse for Select {
+    /// A `select` on its own: a subquery, which cannot be followed by `union`.
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        Select::parse_branch(input, false)
+    }
+}
+
+impl Select {
+    /// Parses a `select`; `branch` when it may be followed by the set operator of a compound
+    /// query (see [`super::compound`]).
+    pub(crate) fn parse_branch(input: ParseStream<'_>, branch: bool) -> syn::Result<Self> {
         let distinct = kw::peek(input, "distinct") && !input.peek2(Token![,]) && {
             kw::eat(input, "distinct")?;
             true
@@ -133,6 +159,10 @@ impl Parse for Select {
             }
         })
         .flatten();
+        let tail = ["order", "limit", "offset"]
+            .iter()
+            .any(|k| kw::peek(input, k))
+            .then(|| input.span());
         let order = clause(input, &mut syntax, |input| {
             if kw::eat(input, "order")?.is_some() {
                 kw::expect(input, "by", "after `order`")?;
@@ -154,16 +184,7 @@ impl Parse for Select {
             }
         })
         .flatten();
-        if let Err(e) = ast::expect_end(
-            input,
-            "`where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or the end of the query (in this order)",
-        ) {
-            syntax.get_or_insert(e);
-            // What is left cannot be read; it is not part of the query.
-            while !input.is_empty() {
-                let _ = input.parse::<proc_macro2::TokenTree>();
-            }
-        }
+        end_of_clauses(input, &mut syntax, branch);
         Ok(Select {
             distinct,
             items,
@@ -179,7 +200,37 @@ impl Parse for Select {
             offset,
             syntax,
             joins_known,
+            tail,
         })
+    }
+}
+
+/// Checks that the clauses end here: at the end of the input, or at the set operator before
+/// a compound query's next branch. Anything else is a syntax mistake, and is skipped.
+fn end_of_clauses(input: ParseStream<'_>, syntax: &mut Option<syn::Error>, branch: bool) {
+    let set_op = super::compound::peek_set_op(input);
+    if set_op && branch {
+        return;
+    }
+    let end = if set_op {
+        Err(input.error(
+            "a subquery cannot be a `union`, `intersect` or `except`; write the compound query \
+             as a CTE (`with Both as (select ... union select ...) select ...`) and read the CTE \
+             in the subquery",
+        ))
+    } else {
+        ast::expect_end(
+            input,
+            "`where`, `join`, `group by`, `having`, `order by`, `limit`, `offset` or the end of \
+             the query (in this order)",
+        )
+    };
+    if let Err(e) = end {
+        syntax.get_or_insert(e);
+        // What is left cannot be read; it is not part of the query.
+        while !input.is_empty() {
+            let _ = input.parse::<proc_macro2::TokenTree>();
+        }
     }
 }
 
@@ -273,12 +324,17 @@ fn parse_group(input: ParseStream<'_>) -> syn::Result<Vec<Item>> {
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    super::run(input, |s: Select| s.expand())
+    super::run(input, super::with::Query::expand)
 }
 
 impl Select {
     /// The `Query`, with its summary and main table for its span.
-    fn query(&self, text: &TokenStream, params: &[TokenStream], read: &TokenStream) -> TokenStream {
+    pub(crate) fn query(
+        &self,
+        text: &TokenStream,
+        params: &[TokenStream],
+        read: &TokenStream,
+    ) -> TokenStream {
         let (p, summary, from) = (p(), self.summary(), &self.from);
         quote! {
             #p::Query::__new_summarized(
@@ -310,7 +366,7 @@ impl Select {
         })
     }
 
-    fn expand(self) -> TokenStream {
+    pub(crate) fn expand(self) -> TokenStream {
         let mut sql = Sql::new(self.from.clone());
         sql.qualify = !self.joins.is_empty();
         let left_tables: Vec<String> = self
@@ -348,7 +404,12 @@ impl Select {
     }
 
     /// Appends the statement from `SELECT` to its end; returns the row mapper's body.
-    fn body(&self, sql: &mut Sql, left_tables: &[String], errors: &mut Errors) -> TokenStream {
+    pub(crate) fn body(
+        &self,
+        sql: &mut Sql,
+        left_tables: &[String],
+        errors: &mut Errors,
+    ) -> TokenStream {
         let p = p();
         sql.text(if self.distinct {
             "SELECT DISTINCT "
@@ -415,6 +476,30 @@ impl Select {
         }
         sql.allow.windows = windows;
         read
+    }
+
+    /// The tables brought in by `left join`, by [`path_key`].
+    pub(crate) fn left_tables(&self) -> Vec<String> {
+        self.joins
+            .iter()
+            .filter(|j| j.left)
+            .map(|j| path_key(&j.table))
+            .collect()
+    }
+
+    /// The mistakes of this statement found while parsing: its first syntax mistake, an
+    /// aggregate in `where`.
+    pub(crate) fn own_errors(&self, errors: &mut Errors) {
+        if let Some(e) = &self.syntax {
+            errors.push(e.clone());
+        }
+        if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
+            errors.spanned(
+                agg,
+                "an aggregate cannot be in `where`, which filters rows before they are \
+                 grouped; write it in `having` after `group by`",
+            );
+        }
     }
 
     /// Appends the statement as a subquery of the statement `sql` assembles (`exists (...)`,

@@ -4,6 +4,7 @@
 
 mod bind;
 mod check;
+mod compound;
 pub mod entry;
 mod expr;
 mod function;
@@ -15,6 +16,7 @@ mod window;
 
 pub use bind::*;
 pub use check::*;
+pub use compound::*;
 pub use expr::*;
 pub use function::*;
 pub use ops::*;
