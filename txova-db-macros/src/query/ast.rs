@@ -9,6 +9,7 @@ use syn::{Expr, LitInt, Path, Token, parenthesized};
 use super::kw;
 
 /// A column: `status` (of the statement's main table) or `User::status`.
+#[derive(Clone)]
 pub(crate) enum ColRef {
     Bare(Ident),
     Qualified(Path, Ident),
@@ -36,14 +37,6 @@ impl ColRef {
         }
     }
 
-    /// A copy of the reference.
-    pub(crate) fn clone_ref(&self) -> ColRef {
-        match self {
-            ColRef::Bare(c) => ColRef::Bare(c.clone()),
-            ColRef::Qualified(t, c) => ColRef::Qualified(t.clone(), c.clone()),
-        }
-    }
-
     pub(crate) fn ident(&self) -> &Ident {
         match self {
             ColRef::Bare(c) | ColRef::Qualified(_, c) => c,
@@ -68,12 +61,18 @@ pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// Whether `ident` names a type (`User`, upper case) rather than a column, a module or a
+/// function (`status`, `sql`, `lower`).
+pub(crate) fn is_type_name(ident: &Ident) -> bool {
+    ident
+        .to_string()
+        .trim_start_matches("r#")
+        .starts_with(char::is_uppercase)
+}
+
 /// Whether the path's last segment names a type (`User`) rather than a column (`status`).
 fn names_type(path: &Path) -> bool {
-    path.segments
-        .last()
-        .and_then(|s| s.ident.to_string().trim_start_matches("r#").chars().next())
-        .is_some_and(char::is_uppercase)
+    path.segments.last().is_some_and(|s| is_type_name(&s.ident))
 }
 
 impl Parse for ColRef {
@@ -149,6 +148,7 @@ impl Agg {
 }
 
 /// One thing a query returns.
+#[derive(Clone)]
 pub(crate) enum Item {
     /// A whole table, read into its struct.
     Table(Path),
@@ -168,8 +168,8 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
     }
     let function = input.cursor().ident().is_some_and(|(i, rest)| {
         let name = i.to_string().to_ascii_lowercase();
-        ((super::expr::FUNCTIONS.contains(&name.as_str())
-            || super::expr::is_user_function_name(&i))
+        ((super::func::FUNCTIONS.contains(&name.as_str())
+            || super::func::is_user_function_name(&i))
             && rest.group(proc_macro2::Delimiter::Parenthesis).is_some())
             || super::ops::FUNCTIONS.contains(&name.as_str())
                 && rest.group(proc_macro2::Delimiter::Parenthesis).is_some()
@@ -184,16 +184,11 @@ pub(crate) fn peek_expr(input: ParseStream<'_>) -> bool {
             Path::parse_mod_style(&fork).is_ok_and(|path| {
                 path.segments.len() > 1
                     && fork.peek(syn::token::Paren)
-                    && path.segments.iter().all(|s| {
-                        !s.ident
-                            .to_string()
-                            .trim_start_matches("r#")
-                            .starts_with(char::is_uppercase)
-                    })
+                    && path.segments.iter().all(|s| !is_type_name(&s.ident))
                     && path
                         .segments
                         .last()
-                        .is_some_and(|s| super::expr::is_user_function_name(&s.ident))
+                        .is_some_and(|s| super::func::is_user_function_name(&s.ident))
             })
         }
         || {
@@ -313,11 +308,11 @@ pub(crate) fn parse_aggregate(
                 _ => names.join(""),
             }
         };
-        let aggregates = list(&mut Agg::NAMES.iter().chain(&super::expr::AGGREGATES));
+        let aggregates = list(&mut Agg::NAMES.iter().chain(&super::func::AGGREGATES));
         let others = list(
-            &mut super::expr::FUNCTIONS
+            &mut super::func::FUNCTIONS
                 .iter()
-                .filter(|f| !super::expr::AGGREGATES.contains(f))
+                .filter(|f| !super::func::AGGREGATES.contains(f))
                 .chain(&super::ops::FUNCTIONS),
         );
         return Err(syn::Error::new_spanned(
@@ -354,6 +349,7 @@ pub(crate) fn parse_aggregate(
 }
 
 /// A result item and the name it is given with `as`.
+#[derive(Clone)]
 pub(crate) struct Selected {
     pub(crate) item: Item,
     pub(crate) alias: Option<Ident>,

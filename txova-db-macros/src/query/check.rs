@@ -37,20 +37,18 @@ pub(crate) fn grouping(g: &Grouping<'_>, sql: &mut Sql, errors: &mut Errors) {
     let mut seen: Vec<(String, String)> = Vec::new();
     for u in &g.uses {
         let column = match u {
-            Use::Column(c) => Some(*c),
-            Use::InExpr(c) => Some(c),
-            Use::Table(_) => None,
+            Use::Column(c) => Ok(*c),
+            Use::InExpr(c) => Ok(c),
+            Use::Table(t) => Err(*t),
         };
-        let (table, name, span, whole) = match (u, column) {
-            (_, Some(c)) => (
+        let (table, name, span, whole) = match column {
+            Ok(c) => (
                 c.table(g.main),
                 c.ident().to_string(),
                 c.ident().span(),
                 false,
             ),
-            (Use::Table(t), _) => (*t, String::new(), syn::spanned::Spanned::span(t), true),
-            // A column always has its `ColRef`.
-            (Use::Column(_) | Use::InExpr(_), None) => continue,
+            Err(t) => (t, String::new(), syn::spanned::Spanned::span(t), true),
         };
         let key = (path_key(table), name.clone());
         if seen.contains(&key) {

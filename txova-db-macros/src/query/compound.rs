@@ -243,26 +243,11 @@ pub(crate) fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Op
 /// The items of a branch: `select!(User ...)` selects its table whole.
 pub(crate) fn items(s: &Select) -> Vec<Selected> {
     match &s.items {
-        Some(items) => items
-            .iter()
-            .map(|i| Selected {
-                item: clone_item(&i.item),
-                alias: i.alias.clone(),
-            })
-            .collect(),
+        Some(items) => items.clone(),
         None => vec![Selected {
             item: Item::Table(s.from.clone()),
             alias: None,
         }],
-    }
-}
-
-fn clone_item(item: &Item) -> Item {
-    match item {
-        Item::Table(t) => Item::Table(t.clone()),
-        Item::Column(c) => Item::Column(c.clone_ref()),
-        Item::Agg(a, i, c) => Item::Agg(*a, i.clone(), c.as_ref().map(ast::ColRef::clone_ref)),
-        Item::Expr(e) => Item::Expr(e.clone()),
     }
 }
 

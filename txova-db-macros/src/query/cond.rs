@@ -23,6 +23,21 @@ pub(crate) enum CmpOp {
 }
 
 impl CmpOp {
+    /// The comparison a Rust operator inside an expression is (`==` included: refused by
+    /// `expr::check`).
+    pub(crate) fn from_bin_op(op: &syn::BinOp) -> Option<CmpOp> {
+        Some(match op {
+            syn::BinOp::Eq(_) => CmpOp::Eq,
+            syn::BinOp::Ne(_) => CmpOp::Ne,
+            syn::BinOp::Lt(_) => CmpOp::Lt,
+            syn::BinOp::Le(_) => CmpOp::Le,
+            syn::BinOp::Gt(_) => CmpOp::Gt,
+            syn::BinOp::Ge(_) => CmpOp::Ge,
+            _ => return None,
+        })
+    }
+
+    /// The operator's SQL, with a space on each side.
     pub(crate) fn sql(self) -> &'static str {
         match self {
             CmpOp::Eq => " = ",
@@ -33,6 +48,32 @@ impl CmpOp {
             CmpOp::Ge => " >= ",
         }
     }
+}
+
+/// The `where` of an `update!` or `delete!`.
+pub(crate) enum Filter {
+    Cond(Box<Cond>),
+    /// `where all`: every row, on purpose.
+    All,
+    /// No `where` at all: refused at compile time.
+    Missing,
+}
+
+/// Parses `where condition`, `where all` or nothing.
+pub(crate) fn parse_filter(input: ParseStream<'_>) -> syn::Result<Filter> {
+    if kw::eat(input, "where")?.is_none() {
+        return Ok(Filter::Missing);
+    }
+    if kw::peek(input, "all")
+        && (kw::peek2(input, "returning") || {
+            let fork = input.fork();
+            kw::eat(&fork, "all").is_ok() && fork.is_empty()
+        })
+    {
+        kw::eat(input, "all")?;
+        return Ok(Filter::All);
+    }
+    input.parse().map(|c| Filter::Cond(Box::new(c)))
 }
 
 /// A condition (`where`, `on`, ...).
@@ -176,21 +217,21 @@ fn parse_not(input: ParseStream<'_>) -> syn::Result<Cond> {
         return Ok(Cond::Not(Box::new(parse_not(input)?)));
     }
     if input.peek(syn::token::Paren) {
-        let fork = input.fork();
-        let cond = paren_cond(&fork);
-        if cond.is_ok() {
-            use syn::parse::discouraged::Speculative as _;
-            input.advance_to(&fork);
-            return cond;
-        }
-        // Not a condition in parentheses: an expression, `(a + b) > c`.
-        let fork = input.fork();
-        if let Ok(p) = expr_pred(&fork) {
-            use syn::parse::discouraged::Speculative as _;
-            input.advance_to(&fork);
-            return Ok(Cond::Pred(Box::new(p)));
-        }
-        return cond;
+        // Parentheses followed by an operator or a test start an expression, `(a + b) > c`;
+        // otherwise they hold a condition, `(a = 1 or b = 2) and c = 3`.
+        let after = input.cursor().token_tree().map(|(_, rest)| rest);
+        let expression = after.is_some_and(|rest| {
+            rest.punct().is_some()
+                || rest.ident().is_some_and(|(i, _)| {
+                    let i = i.to_string().to_ascii_lowercase();
+                    ["is", "between", "like", "ilike", "not"].contains(&i.as_str())
+                })
+        });
+        return if expression {
+            expr_pred(input).map(|p| Cond::Pred(Box::new(p)))
+        } else {
+            paren_cond(input)
+        };
     }
     parse_pred(input).map(|p| Cond::Pred(Box::new(p)))
 }
@@ -337,14 +378,8 @@ fn concat_first(e: Expr) -> Expr {
         return Expr::Binary(outer);
     }
     *outer.right = concat_first(*outer.right);
-    let cmp = |op: &BinOp| {
-        matches!(
-            op,
-            BinOp::Lt(_) | BinOp::Le(_) | BinOp::Gt(_) | BinOp::Ge(_) | BinOp::Ne(_) | BinOp::Eq(_)
-        )
-    };
     match *outer.right {
-        Expr::Binary(inner) if cmp(&inner.op) => {
+        Expr::Binary(inner) if CmpOp::from_bin_op(&inner.op).is_some() => {
             // a || (b < c)  =>  (a || b) < c
             let mut inner = inner;
             let b = std::mem::replace(&mut *inner.left, Expr::Verbatim(TokenStream::new()));
@@ -367,28 +402,17 @@ fn split_comparison(e: Expr) -> syn::Result<Pred> {
         Expr::Binary(b) if super::ops::split(&b).is_some_and(|o| o.op.is_test()) => {
             Ok(Pred::Test(Expr::Binary(b)))
         }
-        Expr::Binary(b) => {
-            let op = match b.op {
-                BinOp::Lt(_) => CmpOp::Lt,
-                BinOp::Le(_) => CmpOp::Le,
-                BinOp::Gt(_) => CmpOp::Gt,
-                BinOp::Ge(_) => CmpOp::Ge,
-                BinOp::Ne(_) => CmpOp::Ne,
-                BinOp::Eq(_) => {
-                    return Err(syn::Error::new_spanned(
-                        b.op,
-                        "SQL compares with `=`, not `==`",
-                    ));
-                }
-                _ => {
-                    return Err(syn::Error::new_spanned(
-                        b.op,
-                        "expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`",
-                    ));
-                }
-            };
-            Ok(Pred::Expr(*b.left, op, *b.right))
-        }
+        Expr::Binary(b) => match (&b.op, CmpOp::from_bin_op(&b.op)) {
+            (BinOp::Eq(_), _) => Err(syn::Error::new_spanned(
+                b.op,
+                "SQL compares with `=`, not `==`",
+            )),
+            (_, Some(op)) => Ok(Pred::Expr(*b.left, op, *b.right)),
+            (_, None) => Err(syn::Error::new_spanned(
+                b.op,
+                "expected a comparison: `=`, `<>`, `<`, `<=`, `>`, `>=`",
+            )),
+        },
         e => Err(syn::Error::new_spanned(
             e,
             "expected a comparison after the expression: `=`, `!=`, `<`, `<=`, `>`, `>=`",

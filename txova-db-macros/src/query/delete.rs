@@ -9,9 +9,9 @@ use syn::Path;
 use syn::parse::{Parse, ParseStream};
 
 use super::ast::{self, Returning};
+use super::cond::{Filter, parse_filter};
 use super::expand::{Sql, filtered_statement};
 use super::kw;
-use super::update::{Filter, parse_filter};
 
 /// A parsed `delete!`.
 pub(crate) struct Delete {

@@ -1,18 +1,23 @@
 //! SQL expressions written with Rust's expression syntax: arithmetic (`+ - * /`), text
-//! concatenation (`||`), parentheses, qualified columns (`Account::balance`), `case when ...
-//! end` (see [`super::case`]), `cast(x as text)` and the typed functions `lower`, `upper`,
-//! `length`, `coalesce`, `nullif` and `now`. Anything else is a Rust value, bound as a
-//! parameter with the type of the expression beside it (a literal alone has its own type).
-//! Each expression's Rust type is tracked by a witness (`Ty<T>`).
+//! concatenation (`||`), comparisons, parentheses, qualified columns (`Account::balance`),
+//! `excluded.col`, `case when ... end` (see [`super::case`]), scalar subqueries, calls of the
+//! function library ([`super::func`]), window functions ([`super::window`]) and the jsonb and
+//! array operators ([`super::ops`]). Anything else is a Rust value, bound as a parameter with
+//! the type of the expression beside it (a literal alone has its own type). Each
+//! expression's Rust type is tracked by a witness (`Ty<T>`).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{BinOp, Expr, ExprCall, Lit, Path};
+use syn::{BinOp, Expr, Lit, Path};
 
-use super::ast::{Agg, ColRef};
+use super::ast::ColRef;
 use super::case::{self, Case};
 use super::expand::{Sql, borrow, p, path_key};
+use super::func::{
+    self, AGGREGATES, CAST_TYPES, call_witness, cast_parts, check_call, emit_call, emit_user_call,
+    extract_parts, function, own_aggregate, user_function, user_witness,
+};
 use super::ops;
 use super::window;
 use crate::common::Errors;
@@ -24,52 +29,6 @@ pub(crate) enum Bare {
     Column,
     Value,
 }
-
-/// The functions of the grammar.
-pub(crate) const FUNCTIONS: [&str; 13] = [
-    "lower",
-    "upper",
-    "length",
-    "coalesce",
-    "nullif",
-    "now",
-    "cast",
-    "date_trunc",
-    "extract",
-    "string_agg",
-    "array_agg",
-    "bool_and",
-    "bool_or",
-];
-
-/// The functions of the grammar that are aggregates.
-pub(crate) const AGGREGATES: [&str; 4] = ["string_agg", "array_agg", "bool_and", "bool_or"];
-
-/// The fields `extract(field from x)` takes.
-const EXTRACT_FIELDS: [&str; 22] = [
-    "century",
-    "day",
-    "decade",
-    "dow",
-    "doy",
-    "epoch",
-    "hour",
-    "isodow",
-    "isoyear",
-    "julian",
-    "microseconds",
-    "millennium",
-    "milliseconds",
-    "minute",
-    "month",
-    "quarter",
-    "second",
-    "timezone",
-    "timezone_hour",
-    "timezone_minute",
-    "week",
-    "year",
-];
 
 /// The columns `e` uses outside aggregates and outside the sub-expressions written like a key
 /// of `group by` (`keys`, as tokens), for the grouping rule; `bare` says how a bare name reads.
@@ -98,7 +57,7 @@ pub(crate) fn free_columns(e: &Expr, bare: Bare, keys: &[String], out: &mut Vec<
                 window::free_columns(&w, keys, out);
             } else if let Some(Ok(c)) = case::parse(e) {
                 for (cond, then) in &c.whens {
-                    cond.columns(&mut |col| out.push(col.clone_ref()));
+                    cond.columns(&mut |col| out.push(col.clone()));
                     cond.exprs(&mut |x, b| free_columns(x, b, keys, out));
                     free_columns(then, bare, keys, out);
                 }
@@ -156,39 +115,6 @@ pub(crate) fn aggregate(e: &Expr) -> Option<&syn::Ident> {
     }
 }
 
-/// The field and the argument of `extract(field, x)` (`extract(field from x)` as rewritten
-/// before parsing).
-fn extract_parts(call: &ExprCall) -> Option<(&syn::Ident, &Expr)> {
-    let [field, arg] = call.args.iter().collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    let Expr::Path(f) = field else { return None };
-    Some((f.path.get_ident()?, arg))
-}
-
-/// The SQL types `cast(x as type)` takes (the names of `__private::sql_ty`).
-const CAST_TYPES: [&str; 19] = [
-    "text",
-    "varchar",
-    "bool",
-    "boolean",
-    "int2",
-    "smallint",
-    "int4",
-    "int",
-    "integer",
-    "int8",
-    "bigint",
-    "float4",
-    "real",
-    "float8",
-    "numeric",
-    "decimal",
-    "date",
-    "timestamp",
-    "timestamptz",
-];
-
 /// `e` without a trailing `as name` and the name: Rust reads `a + b as t` as `a + (b as t)`,
 /// so the cast is looked for down the right side of binary operators.
 pub(crate) fn split_as(e: &Expr) -> Option<(Expr, syn::Ident)> {
@@ -208,16 +134,6 @@ pub(crate) fn split_as(e: &Expr) -> Option<(Expr, syn::Ident)> {
         }
         _ => None,
     }
-}
-
-/// The argument and the SQL type of `cast(arg as type)`, the type in lower case.
-fn cast_parts(call: &ExprCall) -> Option<(Expr, syn::Ident, String)> {
-    let [arg] = call.args.iter().collect::<Vec<_>>()[..] else {
-        return None;
-    };
-    let (arg, ty) = split_as(arg)?;
-    let name = ty.to_string().to_ascii_lowercase();
-    Some((arg, ty, name))
 }
 
 /// The type of a literal written alone, where no expression beside it gives one.
@@ -241,145 +157,14 @@ fn literal_ty(e: &Expr) -> Option<TokenStream> {
     })
 }
 
-/// Whether `name` may name a function declared with `sql_function!`: an identifier in lower
-/// case, neither a function of the grammar nor an aggregate.
-pub(crate) fn is_user_function_name(name: &syn::Ident) -> bool {
-    let s = name.to_string();
-    let s = s.trim_start_matches("r#");
-    let lower = s.to_ascii_lowercase();
-    s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && !FUNCTIONS.contains(&lower.as_str())
-        && !ops::FUNCTIONS.contains(&lower.as_str())
-        && super::ast::Agg::from_name(&lower).is_none()
-        && !["not", "exists", "select", "case", "in", "and", "or"].contains(&lower.as_str())
-}
-
-/// The path of a call of a function declared with `sql_function!`: a name (or a path through
-/// modules to one) in lower case outside the grammar's library. Where a bare name is a value (right of
-/// `=`), a call is SQL only when an argument is; otherwise it is a Rust call giving a value.
-fn user_function(call: &ExprCall, bare: Bare) -> Option<&Path> {
-    let Expr::Path(p) = &*call.func else {
-        return None;
-    };
-    if p.qself.is_some()
-        || p.path
-            .segments
-            .iter()
-            .any(|s| !matches!(s.arguments, syn::PathArguments::None))
-    {
-        return None;
-    }
-    // A type in the path (`Interval::from_days(30)`) makes it a Rust call.
-    let module = |s: &syn::PathSegment| {
-        !s.ident
-            .to_string()
-            .trim_start_matches("r#")
-            .starts_with(char::is_uppercase)
-    };
-    if !p.path.segments.iter().all(module) {
-        return None;
-    }
-    let last = &p.path.segments.last()?.ident;
-    if p.path.segments.len() == 1 && function(call).is_some() || !is_user_function_name(last) {
-        return None;
-    }
-    (bare == Bare::Column || call.args.iter().any(|a| is_sql(a, bare))).then_some(&p.path)
-}
-
-/// The arguments of `call` without the `order by` of an aggregate (`string_agg(x, sep
-/// order by k)`, rewritten as a last argument `order_by! { k }`), and that `order by`.
-fn split_order(call: &ExprCall) -> (Vec<&Expr>, Option<&syn::ExprMacro>) {
-    let mut args: Vec<&Expr> = call.args.iter().collect();
-    let order = match args.last() {
-        Some(Expr::Macro(m)) if m.mac.path.is_ident("order_by") => Some(m),
-        _ => None,
-    };
-    if order.is_some() {
-        args.pop();
-    }
-    (args, order)
-}
-
-/// The keys of an aggregate's `order by`.
-fn order_keys(m: &syn::ExprMacro) -> syn::Result<Vec<super::ast::OrderKey>> {
-    m.mac.parse_body_with(super::ast::parse_order)
-}
-
-/// The aggregate `call` is when it is `count`, `sum`, `avg`, `min` or `max` over an
-/// expression (`sum(price * quantity)`); over `*` or a lone column they are parsed on their
-/// own, as [`super::ast::Item::Agg`].
-pub(crate) fn own_aggregate(call: &ExprCall) -> Option<Agg> {
-    let Expr::Path(p) = &*call.func else {
-        return None;
-    };
-    Agg::from_name(&p.path.get_ident()?.to_string())
-}
-
-/// The witness of `count`, `sum`, `avg`, `min` or `max` over an expression.
-fn own_aggregate_witness(sql: &Sql, call: &ExprCall, agg: Agg, bare: Bare) -> TokenStream {
-    let p = p();
-    let Some(arg) = call.args.first() else {
-        return quote!(#p::ty::<()>());
-    };
-    let span = call.func.span();
-    let pp = super::ast::respan(p.clone(), span);
-    let w = at(arg.span(), witness(sql, arg, bare, None));
-    match agg {
-        Agg::Count | Agg::CountDistinct => quote!(#p::ty::<i64>()),
-        Agg::Sum => quote_spanned!(span=> #pp::sum_ty(#pp::sum_of(#w))),
-        Agg::Avg => quote_spanned!(span=> #pp::sum_ty(#pp::avg_of(#w))),
-        // NULL over no rows.
-        Agg::Min | Agg::Max => quote_spanned!(span=> #pp::or_null(#w)),
-    }
-}
-
-/// Appends `count`, `sum`, `avg`, `min` or `max` over an expression; returns the cast that
-/// follows `sum` and `avg` (a window's `over (...)` comes between).
-pub(crate) fn emit_own_aggregate(
-    sql: &mut Sql,
-    call: &ExprCall,
-    agg: Agg,
-    bare: Bare,
-) -> Option<TokenStream> {
-    let p = p();
-    sql.text(&agg.marker().to_string());
-    sql.text("(");
-    let Some(arg) = call.args.first() else {
-        // Reported by `check`.
-        sql.text(")");
-        return None;
-    };
-    let w = emit(sql, arg, bare, None);
-    sql.text(")");
-    // Spanned as in the witness, so a type error is reported once.
-    let w = at(arg.span(), w);
-    let span = call.func.span();
-    let pp = super::ast::respan(p.clone(), span);
-    match agg {
-        Agg::Sum => Some(quote_spanned!(span=> #p::Part::Str(#pp::sum_of(#w).cast()))),
-        Agg::Avg => Some(quote_spanned!(span=> #p::Part::Str(#pp::avg_of(#w).cast()))),
-        _ => None,
-    }
-}
-
-fn function(call: &ExprCall) -> Option<String> {
-    let Expr::Path(p) = &*call.func else {
-        return None;
-    };
-    let name = p.path.get_ident()?.to_string().to_ascii_lowercase();
-    (FUNCTIONS.contains(&name.as_str()) || ops::FUNCTIONS.contains(&name.as_str())).then_some(name)
-}
-
 /// `Table::column` (the segment before the last names a type).
 fn qualified_column(path: &Path) -> Option<ColRef> {
     if path.segments.len() < 2 {
         return None;
     }
     let n = path.segments.len();
-    let table_seg = &path.segments[n - 2].ident.to_string();
-    let col_seg = &path.segments[n - 1].ident.to_string();
-    let upper = |s: &str| s.trim_start_matches("r#").starts_with(char::is_uppercase);
-    if !upper(table_seg) || upper(col_seg) {
+    let is_type = |i: usize| super::ast::is_type_name(&path.segments[i].ident);
+    if !is_type(n - 2) || is_type(n - 1) {
         return None;
     }
     let mut table = path.clone();
@@ -414,15 +199,7 @@ fn column(e: &Expr, bare: Bare) -> Option<ColRef> {
 
 /// A comparison operator's SQL, `==` included (refused by `check`).
 fn cmp_op(op: &BinOp) -> Option<&'static str> {
-    match op {
-        BinOp::Lt(_) => Some(" < "),
-        BinOp::Le(_) => Some(" <= "),
-        BinOp::Gt(_) => Some(" > "),
-        BinOp::Ge(_) => Some(" >= "),
-        BinOp::Ne(_) => Some(" <> "),
-        BinOp::Eq(_) => Some(" = "),
-        _ => None,
-    }
+    super::cond::CmpOp::from_bin_op(op).map(super::cond::CmpOp::sql)
 }
 
 fn arith_op(op: &BinOp) -> Option<&'static str> {
@@ -607,114 +384,8 @@ pub(crate) fn at(span: proc_macro2::Span, w: TokenStream) -> TokenStream {
     quote_spanned!(span=> #p::fn_arg #g)
 }
 
-/// The hint a Rust value given as argument `i` of the declared function `path` takes: the
-/// declared type.
-fn user_arg_hint(path: &Path, i: usize) -> TokenStream {
-    let p = p();
-    quote_spanned!(path.span()=> #p::fn_arg_ty::<#i, _>(&#path))
-}
-
-/// The witness of a call of a function declared with `sql_function!`: its hidden `__call`
-/// checks each argument's type (the error on the argument) and their number, and gives the
-/// result's; the name resolves where the user wrote it.
-fn user_witness(sql: &Sql, call: &ExprCall, path: &Path, bare: Bare) -> TokenStream {
-    let p = p();
-    let args = call.args.iter().enumerate().map(|(i, a)| {
-        let hint = user_arg_hint(path, i);
-        at(a.span(), witness(sql, a, bare, Some(&hint)))
-    });
-    let pp = super::ast::respan(p.clone(), path.span());
-    let args = quote!(#(#args),*);
-    let mut paren = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, args);
-    // Resolved as the macro's own tokens: rustc then offers no edit of the expansion when the
-    // number of arguments is wrong.
-    paren.set_span(path.span().resolved_at(proc_macro2::Span::mixed_site()));
-    at(
-        path.span(),
-        quote_spanned!(path.span()=> #pp::sql_fn(&#path).__call #paren),
-    )
-}
-
-/// The witness of a call of a function of the grammar.
-fn call_witness(sql: &Sql, call: &ExprCall, bare: Bare, hint: Option<&TokenStream>) -> TokenStream {
-    if let Some(agg) = own_aggregate(call) {
-        return own_aggregate_witness(sql, call, agg, bare);
-    }
-    let p = p();
-    let name = function(call).unwrap_or_default();
-    let (args, _) = split_order(call);
-    let span = call.func.span();
-    let p = super::ast::respan(p.clone(), span);
-    match (name.as_str(), args.as_slice()) {
-        ("lower" | "upper", [arg]) => {
-            let arg = at(
-                arg.span(),
-                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
-            );
-            quote_spanned!(span=> #p::text_fn(#arg))
-        }
-        ("length", [arg]) => {
-            let arg = at(
-                arg.span(),
-                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
-            );
-            quote_spanned!(span=> #p::length(#arg))
-        }
-        ("coalesce", [first, second]) => {
-            let (first, second) = pair(sql, first, second, bare);
-            let first = at(span, first);
-            quote_spanned!(span=> #p::coalesce(#first, #second))
-        }
-        ("nullif", [first, second]) => {
-            let (first, second) = pair(sql, first, second, bare);
-            let first = at(span, first);
-            quote_spanned!(span=> #p::nullif(#first, #second))
-        }
-        ("cast", [_]) => match cast_parts(call) {
-            Some((arg, ty, name)) if CAST_TYPES.contains(&name.as_str()) => {
-                let ty = syn::Ident::new(&name, ty.span());
-                let target = quote_spanned!(ty.span()=> #p::ty::<#p::sql_ty::#ty>());
-                let arg = witness(sql, &arg, bare, Some(&target));
-                let arg = at(span, arg);
-                quote_spanned!(span=> #p::cast(#arg, #target))
-            }
-            // Reported by `check`; the argument's type stands in.
-            Some((arg, ..)) => witness(sql, &arg, bare, hint),
-            None => quote_spanned!(span=> #p::ty::<()>()),
-        },
-        ("now", []) => quote_spanned!(span=> #p::now()),
-        ("string_agg", [arg, _]) => {
-            let arg = at(
-                arg.span(),
-                witness(sql, arg, bare, Some(&quote!(#p::ty::<String>()))),
-            );
-            quote_spanned!(span=> #p::string_agg(#arg))
-        }
-        ("array_agg", [arg]) => {
-            let arg = at(arg.span(), witness(sql, arg, bare, None));
-            quote_spanned!(span=> #p::array_agg(#arg))
-        }
-        ("bool_and" | "bool_or", [arg]) => {
-            let arg = at(
-                arg.span(),
-                witness(sql, arg, bare, Some(&quote!(#p::ty::<bool>()))),
-            );
-            quote_spanned!(span=> #p::bool_agg(#arg))
-        }
-        ("date_trunc", [_, arg]) => {
-            let arg = at(arg.span(), witness(sql, arg, bare, None));
-            quote_spanned!(span=> #p::date_trunc(#arg))
-        }
-        ("extract", _) if let Some((_, arg)) = extract_parts(call) => {
-            let arg = at(arg.span(), witness(sql, arg, bare, None));
-            quote_spanned!(span=> #p::extract(#arg))
-        }
-        _ => quote_spanned!(span=> #p::ty::<()>()),
-    }
-}
-
 /// The witnesses of two operands, a value taking the other's type.
-fn pair(sql: &Sql, a: &Expr, b: &Expr, bare: Bare) -> (TokenStream, TokenStream) {
+pub(crate) fn pair(sql: &Sql, a: &Expr, b: &Expr, bare: Bare) -> (TokenStream, TokenStream) {
     if is_sql(a, bare) {
         let wa = witness(sql, a, bare, None);
         let wb = witness(sql, b, bare, Some(&wa));
@@ -793,19 +464,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             }
         }
         Expr::Call(call) if function(call).as_deref() == Some("cast") => {
-            if let Some((arg, ty, name)) = cast_parts(call) {
-                let target = if CAST_TYPES.contains(&name.as_str()) {
-                    let ty = syn::Ident::new(&name, ty.span());
-                    quote!(#p::ty::<#p::sql_ty::#ty>())
-                } else {
-                    hint.cloned().unwrap_or_else(|| quote!(#p::ty::<()>()))
-                };
-                sql.text("CAST(");
-                emit(sql, &arg, bare, Some(&target));
-                sql.text(" AS ");
-                sql.text(&name);
-                sql.text(")");
-            }
+            func::emit_cast(sql, call, bare, hint);
         }
         Expr::Binary(bin) => {
             let (left, right) = bin_pair(sql, bin, bare);
@@ -835,13 +494,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             emit(sql, &a.right, bare, Some(&left));
         }
         Expr::Call(call) if function(call).as_deref() == Some("extract") => {
-            if let Some((field, arg)) = extract_parts(call) {
-                sql.text("EXTRACT(");
-                sql.text(&field.to_string().to_ascii_lowercase());
-                sql.text(" FROM ");
-                emit(sql, arg, bare, None);
-                sql.text(")");
-            }
+            func::emit_extract(sql, call, bare);
         }
         Expr::Call(call) if let Some(path) = user_function(call, bare) => {
             emit_user_call(sql, call, &path.clone(), bare);
@@ -912,95 +565,6 @@ fn emit_case(sql: &mut Sql, e: &Expr, c: &Case, bare: Bare, hint: Option<&TokenS
         }
     }
     sql.text(" END");
-}
-
-/// Appends a call of a function declared with `sql_function!`: its declared name, and each
-/// argument (a Rust value bound with the declared type).
-fn emit_user_call(sql: &mut Sql, call: &ExprCall, path: &Path, bare: Bare) {
-    let p = p();
-    sql.part(quote_spanned!(path.span()=> #p::Part::Str(#p::fn_name(&#path))));
-    sql.text("(");
-    for (i, a) in call.args.iter().enumerate() {
-        if i > 0 {
-            sql.text(", ");
-        }
-        emit(sql, a, bare, Some(&user_arg_hint(path, i)));
-    }
-    sql.text(")");
-}
-
-/// Appends a call of a function of the grammar (not `cast` nor `extract`).
-fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
-    if let Some(agg) = own_aggregate(call) {
-        if let Some(cast) = emit_own_aggregate(sql, call, agg, bare) {
-            sql.part(cast);
-        }
-        return;
-    }
-    let p = p();
-    let name = function(call).unwrap_or_default();
-    sql.text(&name);
-    sql.text("(");
-    let (args, order) = split_order(call);
-    let text = quote!(#p::ty::<String>());
-    match (name.as_str(), args.as_slice()) {
-        ("coalesce" | "nullif", [first, second]) => {
-            let (w_first, w_second) = pair(sql, first, second, bare);
-            emit(sql, first, bare, Some(&w_second));
-            sql.text(", ");
-            emit(sql, second, bare, Some(&w_first));
-        }
-        ("string_agg" | "date_trunc", [first, second]) => {
-            // The separator and the unit are text.
-            emit(sql, first, bare, Some(&text));
-            sql.text(", ");
-            emit(sql, second, bare, (name == "string_agg").then_some(&text));
-        }
-        ("bool_and" | "bool_or", [arg]) => {
-            emit(sql, arg, bare, Some(&quote!(#p::ty::<bool>())));
-        }
-        ("array_agg", [arg]) => {
-            emit(sql, arg, bare, None);
-        }
-        (_, [arg]) => {
-            emit(sql, arg, bare, Some(&text));
-        }
-        _ => {}
-    }
-    // Reported by `check` when it does not parse.
-    if let Some(Ok(keys)) = order.map(order_keys) {
-        sql.text(" ORDER BY ");
-        sql.order_keys(&keys);
-    }
-    sql.text(")");
-}
-
-/// Mistakes in an `extract`: a field PostgreSQL does not know, or not `field from x`.
-fn check_extract(c: &ExprCall, errors: &mut Errors) {
-    match extract_parts(c) {
-        Some((field, arg)) => {
-            let f = field.to_string().to_ascii_lowercase();
-            if !EXTRACT_FIELDS.contains(&f.as_str()) {
-                errors.push(syn::Error::new(
-                    field.span(),
-                    format!(
-                        "unknown field `{field}` of `extract`; the fields are {}",
-                        EXTRACT_FIELDS
-                            .iter()
-                            .map(|t| format!("`{t}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-            }
-            check(arg, errors);
-        }
-        None => errors.push(syn::Error::new_spanned(
-            &c.func,
-            "write `extract(<field> from <expression>)`, such as \
-             `extract(year from created_at)`",
-        )),
-    }
 }
 
 /// Mistakes in the right side of a comparison, which may be `any(array)` or `all(array)`.
@@ -1080,68 +644,5 @@ pub(crate) fn check(e: &Expr, errors: &mut Errors) {
         }
         Expr::Call(c) => check_call(c, errors),
         _ => {}
-    }
-}
-
-/// Mistakes in a call: a function of the grammar with the wrong number of arguments, an
-/// `order by` inside an aggregate that does not parse or orders by an aggregate.
-fn check_call(c: &ExprCall, errors: &mut Errors) {
-    if let Some(agg) = own_aggregate(c) {
-        if c.args.len() != 1 {
-            errors.push(syn::Error::new_spanned(
-                &c.func,
-                format!("`{}` takes 1 argument", agg.marker()),
-            ));
-        }
-        for a in &c.args {
-            check(a, errors);
-        }
-        return;
-    }
-    let Some(name) = function(c) else {
-        for a in &c.args {
-            check(a, errors);
-        }
-        return;
-    };
-    if name == "extract" {
-        check_extract(c, errors);
-        return;
-    }
-    let want = match name.as_str() {
-        "coalesce" | "nullif" | "string_agg" | "date_trunc" => 2,
-        "now" => 0,
-        _ => 1,
-    };
-    let (args, order) = split_order(c);
-    match order.map(order_keys) {
-        Some(Ok(keys)) => {
-            for k in keys {
-                match k.key {
-                    super::ast::Item::Expr(e) => check(&e, errors),
-                    super::ast::Item::Agg(_, ident, _) => {
-                        errors.push(syn::Error::new_spanned(
-                            ident,
-                            "an aggregate cannot be inside another aggregate's `order by`",
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Some(Err(err)) => errors.push(err),
-        None => {}
-    }
-    if args.len() != want {
-        errors.push(syn::Error::new_spanned(
-            &c.func,
-            format!(
-                "`{name}` takes {want} argument{}",
-                if want == 1 { "" } else { "s" }
-            ),
-        ));
-    }
-    for a in args {
-        check(a, errors);
     }
 }

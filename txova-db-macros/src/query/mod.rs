@@ -1,16 +1,22 @@
 //! `select!`, `insert!`, `update!` and `delete!`: each statement's grammar and expansion in
-//! its own module, over a shared grammar of columns and result items (`ast`), of conditions
-//! (`cond`) and of expressions (`expr`, `case`), and a shared SQL assembler (`expand`).
-//! `select!` over several branches is in `compound`, with CTEs in `with`.
+//! its own module (`select`, with `compound` for unions and `with` for CTEs; `insert`,
+//! `update`, `delete`), over a shared grammar of columns and result items (`ast`), of
+//! conditions (`cond`) and of expressions (`expr`; `func` its function library, `ops` the
+//! jsonb and array operators, `window` window functions, `case` the rewrite step that turns
+//! the SQL forms Rust cannot parse into forms it can), a shared SQL assembler (`expand`,
+//! `cond_sql` for conditions) and the grouping and field checks (`check`). Mistakes are
+//! gathered in one collector (`crate::common::Errors`) and reported together.
 
 mod ast;
 mod case;
 mod check;
 mod compound;
 mod cond;
+mod cond_sql;
 pub(crate) mod delete;
 mod expand;
 mod expr;
+mod func;
 pub(crate) mod insert;
 mod kw;
 mod ops;

@@ -287,7 +287,7 @@ fn parse_joins(input: ParseStream<'_>) -> syn::Result<Vec<Join>> {
 fn group_columns(keys: &[Item]) -> Vec<ColRef> {
     keys.iter()
         .filter_map(|k| match k {
-            Item::Column(c) => Some(c.clone_ref()),
+            Item::Column(c) => Some(c.clone()),
             _ => None,
         })
         .collect()

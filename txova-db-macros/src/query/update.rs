@@ -9,7 +9,7 @@ use syn::Path;
 use syn::parse::{Parse, ParseStream};
 
 use super::ast::{self, Assign, Returning};
-use super::cond::Cond;
+use super::cond::{Filter, parse_filter};
 use super::expand::{Sql, filtered_statement};
 use super::kw;
 
@@ -19,32 +19,6 @@ pub(crate) struct Update {
     assigns: Vec<Assign>,
     filter: Filter,
     returning: Returning,
-}
-
-/// The `where` of an `update!` or `delete!`.
-pub(crate) enum Filter {
-    Cond(Box<Cond>),
-    /// `where all`: every row, on purpose.
-    All,
-    /// No `where` at all: refused at compile time.
-    Missing,
-}
-
-/// Parses `where condition`, `where all` or nothing.
-pub(crate) fn parse_filter(input: ParseStream<'_>) -> syn::Result<Filter> {
-    if kw::eat(input, "where")?.is_none() {
-        return Ok(Filter::Missing);
-    }
-    if kw::peek(input, "all")
-        && (kw::peek2(input, "returning") || {
-            let fork = input.fork();
-            kw::eat(&fork, "all").is_ok() && fork.is_empty()
-        })
-    {
-        kw::eat(input, "all")?;
-        return Ok(Filter::All);
-    }
-    input.parse().map(|c| Filter::Cond(Box::new(c)))
 }
 
 impl Parse for Update {

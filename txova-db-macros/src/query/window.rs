@@ -172,7 +172,7 @@ fn parse_func(input: ParseStream<'_>) -> syn::Result<WinFn> {
                 ));
             }
             Some(_) => {}
-            None if expr::AGGREGATES.contains(&lower.as_str())
+            None if super::func::AGGREGATES.contains(&lower.as_str())
                 || Agg::from_name(&lower).is_some() => {}
             None => {
                 return Err(syn::Error::new_spanned(
@@ -187,7 +187,7 @@ fn parse_func(input: ParseStream<'_>) -> syn::Result<WinFn> {
                             .join(", "),
                         Agg::NAMES
                             .iter()
-                            .chain(&expr::AGGREGATES)
+                            .chain(&super::func::AGGREGATES)
                             .map(|f| format!("`{f}`"))
                             .collect::<Vec<_>>()
                             .join(", ")
@@ -435,9 +435,9 @@ pub(crate) fn emit(sql: &mut Sql, w: &Window, bare: Bare) {
         }
         WinFn::Call(call) => {
             let name = function_name(call);
-            if let Some(agg) = expr::own_aggregate(call) {
-                cast = expr::emit_own_aggregate(sql, call, agg, bare);
-            } else if expr::AGGREGATES.contains(&name.as_str()) {
+            if let Some(agg) = super::func::own_aggregate(call) {
+                cast = super::func::emit_own_aggregate(sql, call, agg, bare);
+            } else if super::func::AGGREGATES.contains(&name.as_str()) {
                 let call = Expr::Call(call.clone());
                 expr::emit(sql, &call, bare, None);
             } else {
@@ -520,7 +520,7 @@ fn emit_bound(sql: &mut Sql, b: &FrameBound) {
 /// window is computed over the grouped rows, so every column in it must be grouped.
 pub(crate) fn free_columns(w: &Window, keys: &[String], out: &mut Vec<ColRef>) {
     match &w.func {
-        WinFn::Agg(_, _, Some(c)) => out.push(c.clone_ref()),
+        WinFn::Agg(_, _, Some(c)) => out.push(c.clone()),
         WinFn::Agg(_, _, None) => {}
         WinFn::Call(call) => {
             for a in &call.args {
@@ -531,7 +531,7 @@ pub(crate) fn free_columns(w: &Window, keys: &[String], out: &mut Vec<ColRef>) {
     let items = w.partition.iter().chain(w.order.iter().map(|k| &k.key));
     for item in items {
         match item {
-            Item::Column(c) => out.push(c.clone_ref()),
+            Item::Column(c) => out.push(c.clone()),
             Item::Expr(e) => expr::free_columns(e, Bare::Column, keys, out),
             Item::Agg(..) | Item::Table(_) => {}
         }
