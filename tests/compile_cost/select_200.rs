@@ -40,108 +40,103 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, age * 2 + 9 from User where id in (select user_id from Post where title != status) order by age * 2 + 9 desc limit 10).sql().len();
     n += select!(id, name from User where age > 10 union all select Post::user_id, Post::title from Post where score > 10.0 order by name limit 11).sql().len();
     n += select!(with Recent as (select id, name from User where age > 11) select name from Recent where id > 11 order by name limit 12).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 12 limit 13).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 13 limit 14).sql().len();
     n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 13)
+        select!(id, name, email from User where age > age and status = status order by id limit 15)
             .sql()
             .len();
-    n += select!(User where id in ids and name like "%13%" order by created_at desc offset 13)
+    n += select!(User where id in ids and name like "%15%" order by created_at desc offset 15)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 14.0 limit 15).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 15 and age group by status order by status limit 16).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 16 order by age desc nulls last limit 17).sql().len();
-    n += select!(case when age > 17 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 18).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 18) from User group by status order by status limit 19).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 20).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 20.0) order by name limit 21).sql().len();
-    n += select!(name, age * 2 + 21 from User where id in (select user_id from Post where title != status) order by age * 2 + 21 desc limit 22).sql().len();
-    n += select!(id, name from User where age > 22 union all select Post::user_id, Post::title from Post where score > 22.0 order by name limit 23).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 23) select name from Recent where id > 23 order by name limit 24).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 16.0 limit 17).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 17 and age group by status order by status limit 18).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 18 order by age desc nulls last limit 19).sql().len();
+    n += select!(case when age > 19 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 20).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 20) from User group by status order by status limit 21).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 22).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 22.0) order by name limit 23).sql().len();
+    n += select!(name, age * 2 + 23 from User where id in (select user_id from Post where title != status) order by age * 2 + 23 desc limit 24).sql().len();
+    n += select!(id, name from User where age > 24 union all select Post::user_id, Post::title from Post where score > 24.0 order by name limit 25).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 25) select name from Recent where id > 25 order by name limit 26).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 26 limit 27).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 27 limit 28).sql().len();
     n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 25)
+        select!(id, name, email from User where age > age and status = status order by id limit 29)
             .sql()
             .len();
-    n += select!(User where id in ids and name like "%25%" order by created_at desc offset 25)
+    n += select!(User where id in ids and name like "%29%" order by created_at desc offset 29)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 26.0 limit 27).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 27 and age group by status order by status limit 28).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 28 order by age desc nulls last limit 29).sql().len();
-    n += select!(case when age > 29 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 30).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 30) from User group by status order by status limit 31).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 32).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 32.0) order by name limit 33).sql().len();
-    n += select!(name, age * 2 + 33 from User where id in (select user_id from Post where title != status) order by age * 2 + 33 desc limit 34).sql().len();
-    n += select!(id, name from User where age > 34 union all select Post::user_id, Post::title from Post where score > 34.0 order by name limit 35).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 35) select name from Recent where id > 35 order by name limit 36).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 30.0 limit 31).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 31 and age group by status order by status limit 32).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 32 order by age desc nulls last limit 33).sql().len();
+    n += select!(case when age > 33 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 34).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 34) from User group by status order by status limit 35).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 36).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 36.0) order by name limit 37).sql().len();
+    n += select!(name, age * 2 + 37 from User where id in (select user_id from Post where title != status) order by age * 2 + 37 desc limit 38).sql().len();
+    n += select!(id, name from User where age > 38 union all select Post::user_id, Post::title from Post where score > 38.0 order by name limit 39).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 39) select name from Recent where id > 39 order by name limit 40).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 40 limit 41).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 41 limit 42).sql().len();
     n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 37)
+        select!(id, name, email from User where age > age and status = status order by id limit 43)
             .sql()
             .len();
-    n += select!(User where id in ids and name like "%37%" order by created_at desc offset 37)
+    n += select!(User where id in ids and name like "%43%" order by created_at desc offset 43)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 38.0 limit 39).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 39 and age group by status order by status limit 40).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 40 order by age desc nulls last limit 41).sql().len();
-    n += select!(case when age > 41 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 42).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 42) from User group by status order by status limit 43).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 44).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 44.0) order by name limit 45).sql().len();
-    n += select!(name, age * 2 + 45 from User where id in (select user_id from Post where title != status) order by age * 2 + 45 desc limit 46).sql().len();
-    n += select!(id, name from User where age > 46 union all select Post::user_id, Post::title from Post where score > 46.0 order by name limit 47).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 47) select name from Recent where id > 47 order by name limit 48).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 44.0 limit 45).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 45 and age group by status order by status limit 46).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 46 order by age desc nulls last limit 47).sql().len();
+    n += select!(case when age > 47 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 48).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 48) from User group by status order by status limit 49).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 50).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 50.0) order by name limit 51).sql().len();
+    n += select!(name, age * 2 + 51 from User where id in (select user_id from Post where title != status) order by age * 2 + 51 desc limit 52).sql().len();
+    n += select!(id, name from User where age > 52 union all select Post::user_id, Post::title from Post where score > 52.0 order by name limit 53).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 53) select name from Recent where id > 53 order by name limit 54).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 54 limit 55).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 55 limit 56).sql().len();
     n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 49)
+        select!(id, name, email from User where age > age and status = status order by id limit 57)
             .sql()
             .len();
-    n += select!(User where id in ids and name like "%49%" order by created_at desc offset 49)
+    n += select!(User where id in ids and name like "%57%" order by created_at desc offset 57)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 50.0 limit 51).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 51 and age group by status order by status limit 52).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 52 order by age desc nulls last limit 53).sql().len();
-    n += select!(case when age > 53 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 54).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 54) from User group by status order by status limit 55).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 56).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 56.0) order by name limit 57).sql().len();
-    n += select!(name, age * 2 + 57 from User where id in (select user_id from Post where title != status) order by age * 2 + 57 desc limit 58).sql().len();
-    n += select!(id, name from User where age > 58 union all select Post::user_id, Post::title from Post where score > 58.0 order by name limit 59).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 59) select name from Recent where id > 59 order by name limit 60).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 58.0 limit 59).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 59 and age group by status order by status limit 60).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 60 order by age desc nulls last limit 61).sql().len();
+    n += select!(case when age > 61 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 62).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 62) from User group by status order by status limit 63).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 64).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 64.0) order by name limit 65).sql().len();
+    n += select!(name, age * 2 + 65 from User where id in (select user_id from Post where title != status) order by age * 2 + 65 desc limit 66).sql().len();
+    n += select!(id, name from User where age > 66 union all select Post::user_id, Post::title from Post where score > 66.0 order by name limit 67).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 67) select name from Recent where id > 67 order by name limit 68).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 68 limit 69).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 69 limit 70).sql().len();
     n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 61)
+        select!(id, name, email from User where age > age and status = status order by id limit 71)
             .sql()
             .len();
-    n += select!(User where id in ids and name like "%61%" order by created_at desc offset 61)
+    n += select!(User where id in ids and name like "%71%" order by created_at desc offset 71)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 62.0 limit 63).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 63 and age group by status order by status limit 64).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 64 order by age desc nulls last limit 65).sql().len();
-    n += select!(case when age > 65 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 66).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 66) from User group by status order by status limit 67).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 68).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 68.0) order by name limit 69).sql().len();
-    n += select!(name, age * 2 + 69 from User where id in (select user_id from Post where title != status) order by age * 2 + 69 desc limit 70).sql().len();
-    n += select!(id, name from User where age > 70 union all select Post::user_id, Post::title from Post where score > 70.0 order by name limit 71).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 71) select name from Recent where id > 71 order by name limit 72).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 73)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%73%" order by created_at desc offset 73)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 74.0 limit 75).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 75 and age group by status order by status limit 76).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 76 order by age desc nulls last limit 77).sql().len();
-    n += select!(case when age > 77 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 78).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 78) from User group by status order by status limit 79).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 80).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 80.0) order by name limit 81).sql().len();
-    n += select!(name, age * 2 + 81 from User where id in (select user_id from Post where title != status) order by age * 2 + 81 desc limit 82).sql().len();
-    n += select!(id, name from User where age > 82 union all select Post::user_id, Post::title from Post where score > 82.0 order by name limit 83).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 83) select name from Recent where id > 83 order by name limit 84).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 72.0 limit 73).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 73 and age group by status order by status limit 74).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 74 order by age desc nulls last limit 75).sql().len();
+    n += select!(case when age > 75 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 76).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 76) from User group by status order by status limit 77).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 78).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 78.0) order by name limit 79).sql().len();
+    n += select!(name, age * 2 + 79 from User where id in (select user_id from Post where title != status) order by age * 2 + 79 desc limit 80).sql().len();
+    n += select!(id, name from User where age > 80 union all select Post::user_id, Post::title from Post where score > 80.0 order by name limit 81).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 81) select name from Recent where id > 81 order by name limit 82).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 82 limit 83).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 83 limit 84).sql().len();
     n +=
         select!(id, name, email from User where age > age and status = status order by id limit 85)
             .sql()
@@ -159,93 +154,91 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, age * 2 + 93 from User where id in (select user_id from Post where title != status) order by age * 2 + 93 desc limit 94).sql().len();
     n += select!(id, name from User where age > 94 union all select Post::user_id, Post::title from Post where score > 94.0 order by name limit 95).sql().len();
     n += select!(with Recent as (select id, name from User where age > 95) select name from Recent where id > 95 order by name limit 96).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 96 limit 97).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 97 limit 98).sql().len();
     n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 97)
+        select!(id, name, email from User where age > age and status = status order by id limit 99)
             .sql()
             .len();
-    n += select!(User where id in ids and name like "%97%" order by created_at desc offset 97)
+    n += select!(User where id in ids and name like "%99%" order by created_at desc offset 99)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 98.0 limit 99).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 99 and age group by status order by status limit 100).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 100 order by age desc nulls last limit 101).sql().len();
-    n += select!(case when age > 101 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 102).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 102) from User group by status order by status limit 103).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 104).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 104.0) order by name limit 105).sql().len();
-    n += select!(name, age * 2 + 105 from User where id in (select user_id from Post where title != status) order by age * 2 + 105 desc limit 106).sql().len();
-    n += select!(id, name from User where age > 106 union all select Post::user_id, Post::title from Post where score > 106.0 order by name limit 107).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 107) select name from Recent where id > 107 order by name limit 108).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 109).sql().len();
-    n += select!(User where id in ids and name like "%109%" order by created_at desc offset 109)
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 100.0 limit 101).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 101 and age group by status order by status limit 102).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 102 order by age desc nulls last limit 103).sql().len();
+    n += select!(case when age > 103 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 104).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 104) from User group by status order by status limit 105).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 106).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 106.0) order by name limit 107).sql().len();
+    n += select!(name, age * 2 + 107 from User where id in (select user_id from Post where title != status) order by age * 2 + 107 desc limit 108).sql().len();
+    n += select!(id, name from User where age > 108 union all select Post::user_id, Post::title from Post where score > 108.0 order by name limit 109).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 109) select name from Recent where id > 109 order by name limit 110).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 110 limit 111).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 111 limit 112).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 113).sql().len();
+    n += select!(User where id in ids and name like "%113%" order by created_at desc offset 113)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 110.0 limit 111).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 111 and age group by status order by status limit 112).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 112 order by age desc nulls last limit 113).sql().len();
-    n += select!(case when age > 113 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 114).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 114) from User group by status order by status limit 115).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 116).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 116.0) order by name limit 117).sql().len();
-    n += select!(name, age * 2 + 117 from User where id in (select user_id from Post where title != status) order by age * 2 + 117 desc limit 118).sql().len();
-    n += select!(id, name from User where age > 118 union all select Post::user_id, Post::title from Post where score > 118.0 order by name limit 119).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 119) select name from Recent where id > 119 order by name limit 120).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 121).sql().len();
-    n += select!(User where id in ids and name like "%121%" order by created_at desc offset 121)
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 114.0 limit 115).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 115 and age group by status order by status limit 116).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 116 order by age desc nulls last limit 117).sql().len();
+    n += select!(case when age > 117 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 118).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 118) from User group by status order by status limit 119).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 120).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 120.0) order by name limit 121).sql().len();
+    n += select!(name, age * 2 + 121 from User where id in (select user_id from Post where title != status) order by age * 2 + 121 desc limit 122).sql().len();
+    n += select!(id, name from User where age > 122 union all select Post::user_id, Post::title from Post where score > 122.0 order by name limit 123).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 123) select name from Recent where id > 123 order by name limit 124).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 124 limit 125).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 125 limit 126).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 127).sql().len();
+    n += select!(User where id in ids and name like "%127%" order by created_at desc offset 127)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 122.0 limit 123).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 123 and age group by status order by status limit 124).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 124 order by age desc nulls last limit 125).sql().len();
-    n += select!(case when age > 125 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 126).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 126) from User group by status order by status limit 127).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 128).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 128.0) order by name limit 129).sql().len();
-    n += select!(name, age * 2 + 129 from User where id in (select user_id from Post where title != status) order by age * 2 + 129 desc limit 130).sql().len();
-    n += select!(id, name from User where age > 130 union all select Post::user_id, Post::title from Post where score > 130.0 order by name limit 131).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 131) select name from Recent where id > 131 order by name limit 132).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 133).sql().len();
-    n += select!(User where id in ids and name like "%133%" order by created_at desc offset 133)
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 128.0 limit 129).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 129 and age group by status order by status limit 130).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 130 order by age desc nulls last limit 131).sql().len();
+    n += select!(case when age > 131 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 132).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 132) from User group by status order by status limit 133).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 134).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 134.0) order by name limit 135).sql().len();
+    n += select!(name, age * 2 + 135 from User where id in (select user_id from Post where title != status) order by age * 2 + 135 desc limit 136).sql().len();
+    n += select!(id, name from User where age > 136 union all select Post::user_id, Post::title from Post where score > 136.0 order by name limit 137).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 137) select name from Recent where id > 137 order by name limit 138).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 138 limit 139).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 139 limit 140).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 141).sql().len();
+    n += select!(User where id in ids and name like "%141%" order by created_at desc offset 141)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 134.0 limit 135).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 135 and age group by status order by status limit 136).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 136 order by age desc nulls last limit 137).sql().len();
-    n += select!(case when age > 137 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 138).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 138) from User group by status order by status limit 139).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 140).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 140.0) order by name limit 141).sql().len();
-    n += select!(name, age * 2 + 141 from User where id in (select user_id from Post where title != status) order by age * 2 + 141 desc limit 142).sql().len();
-    n += select!(id, name from User where age > 142 union all select Post::user_id, Post::title from Post where score > 142.0 order by name limit 143).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 143) select name from Recent where id > 143 order by name limit 144).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 145).sql().len();
-    n += select!(User where id in ids and name like "%145%" order by created_at desc offset 145)
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 142.0 limit 143).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 143 and age group by status order by status limit 144).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 144 order by age desc nulls last limit 145).sql().len();
+    n += select!(case when age > 145 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 146).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 146) from User group by status order by status limit 147).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 148).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 148.0) order by name limit 149).sql().len();
+    n += select!(name, age * 2 + 149 from User where id in (select user_id from Post where title != status) order by age * 2 + 149 desc limit 150).sql().len();
+    n += select!(id, name from User where age > 150 union all select Post::user_id, Post::title from Post where score > 150.0 order by name limit 151).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 151) select name from Recent where id > 151 order by name limit 152).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 152 limit 153).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 153 limit 154).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 155).sql().len();
+    n += select!(User where id in ids and name like "%155%" order by created_at desc offset 155)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 146.0 limit 147).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 147 and age group by status order by status limit 148).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 148 order by age desc nulls last limit 149).sql().len();
-    n += select!(case when age > 149 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 150).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 150) from User group by status order by status limit 151).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 152).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 152.0) order by name limit 153).sql().len();
-    n += select!(name, age * 2 + 153 from User where id in (select user_id from Post where title != status) order by age * 2 + 153 desc limit 154).sql().len();
-    n += select!(id, name from User where age > 154 union all select Post::user_id, Post::title from Post where score > 154.0 order by name limit 155).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 155) select name from Recent where id > 155 order by name limit 156).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 157).sql().len();
-    n += select!(User where id in ids and name like "%157%" order by created_at desc offset 157)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 158.0 limit 159).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 159 and age group by status order by status limit 160).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 160 order by age desc nulls last limit 161).sql().len();
-    n += select!(case when age > 161 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 162).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 162) from User group by status order by status limit 163).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 164).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 164.0) order by name limit 165).sql().len();
-    n += select!(name, age * 2 + 165 from User where id in (select user_id from Post where title != status) order by age * 2 + 165 desc limit 166).sql().len();
-    n += select!(id, name from User where age > 166 union all select Post::user_id, Post::title from Post where score > 166.0 order by name limit 167).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 167) select name from Recent where id > 167 order by name limit 168).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 156.0 limit 157).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 157 and age group by status order by status limit 158).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 158 order by age desc nulls last limit 159).sql().len();
+    n += select!(case when age > 159 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 160).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 160) from User group by status order by status limit 161).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 162).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 162.0) order by name limit 163).sql().len();
+    n += select!(name, age * 2 + 163 from User where id in (select user_id from Post where title != status) order by age * 2 + 163 desc limit 164).sql().len();
+    n += select!(id, name from User where age > 164 union all select Post::user_id, Post::title from Post where score > 164.0 order by name limit 165).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 165) select name from Recent where id > 165 order by name limit 166).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 166 limit 167).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 167 limit 168).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 169).sql().len();
     n += select!(User where id in ids and name like "%169%" order by created_at desc offset 169)
         .sql()
@@ -260,30 +253,30 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, age * 2 + 177 from User where id in (select user_id from Post where title != status) order by age * 2 + 177 desc limit 178).sql().len();
     n += select!(id, name from User where age > 178 union all select Post::user_id, Post::title from Post where score > 178.0 order by name limit 179).sql().len();
     n += select!(with Recent as (select id, name from User where age > 179) select name from Recent where id > 179 order by name limit 180).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 181).sql().len();
-    n += select!(User where id in ids and name like "%181%" order by created_at desc offset 181)
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 180 limit 181).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 181 limit 182).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 183).sql().len();
+    n += select!(User where id in ids and name like "%183%" order by created_at desc offset 183)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 182.0 limit 183).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 183 and age group by status order by status limit 184).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 184 order by age desc nulls last limit 185).sql().len();
-    n += select!(case when age > 185 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 186).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 186) from User group by status order by status limit 187).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 188).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 188.0) order by name limit 189).sql().len();
-    n += select!(name, age * 2 + 189 from User where id in (select user_id from Post where title != status) order by age * 2 + 189 desc limit 190).sql().len();
-    n += select!(id, name from User where age > 190 union all select Post::user_id, Post::title from Post where score > 190.0 order by name limit 191).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 191) select name from Recent where id > 191 order by name limit 192).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 193).sql().len();
-    n += select!(User where id in ids and name like "%193%" order by created_at desc offset 193)
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 184.0 limit 185).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 185 and age group by status order by status limit 186).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 186 order by age desc nulls last limit 187).sql().len();
+    n += select!(case when age > 187 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 188).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 188) from User group by status order by status limit 189).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 190).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 190.0) order by name limit 191).sql().len();
+    n += select!(name, age * 2 + 191 from User where id in (select user_id from Post where title != status) order by age * 2 + 191 desc limit 192).sql().len();
+    n += select!(id, name from User where age > 192 union all select Post::user_id, Post::title from Post where score > 192.0 order by name limit 193).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 193) select name from Recent where id > 193 order by name limit 194).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 194 limit 195).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 195 limit 196).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 197).sql().len();
+    n += select!(User where id in ids and name like "%197%" order by created_at desc offset 197)
         .sql()
         .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 194.0 limit 195).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 195 and age group by status order by status limit 196).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 196 order by age desc nulls last limit 197).sql().len();
-    n += select!(case when age > 197 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 198).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 198) from User group by status order by status limit 199).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 200).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 198.0 limit 199).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 199 and age group by status order by status limit 200).sql().len();
     n
 }
 

@@ -1,5 +1,6 @@
 //! Typed SQL: `#[derive(Table)]`, `select!`, `insert!`, `update!`, `delete!`, joins,
-//! aggregates, PostgreSQL enums and `verify_schema`.
+//! aggregates, expressions, window functions, subqueries, unions, PostgreSQL enums and
+//! `verify_schema`.
 
 use txova_db::postgres::{self, verify_schema};
 use txova_db::{FromRow, PgEnum, Table, delete, insert, select, update};
@@ -106,6 +107,21 @@ pub async fn run(db: &txova_db::testing::TestDatabase) -> Result<(), Box<dyn std
             p.id, p.user_id, p.title
         );
     }
+
+    // Expressions, a window function, a scalar subquery and `any` over an array value.
+    let ranked: Vec<(String, i64, i64)> = select!(upper(name) || "!",
+        row_number() over (order by name),
+        (select count(*) from Post where Post::user_id = User::id)
+        from User where id = any(ids) order by name)
+    .fetch_all(&pool)
+    .await?;
+    println!("typed sql: ranked {ranked:?}");
+    // A union of two tables' texts, ordered as a whole.
+    let texts: Vec<String> = select!(name from User union all select title from Post
+        order by name desc)
+    .fetch_all(&pool)
+    .await?;
+    println!("typed sql: union all {texts:?}");
 
     let banned: Option<String> = postgres::with_tx(&pool, async |tx| {
         update!(User set status = Status::Banned, bio = "spam" where name = "bob" returning name)
