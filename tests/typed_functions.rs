@@ -480,3 +480,74 @@ async fn aggregates_over_expressions_match_hand_written_sql() {
     let got: Vec<String> = q.fetch_all(&pool).await.unwrap();
     assert_eq!(got, ["Bob", "Cid"]);
 }
+
+/// A shift's id, its day a week later, its end a day earlier, its length in days, and the
+/// next day's midnight.
+type DateRow = (
+    i64,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    i32,
+    chrono::NaiveDateTime,
+);
+
+/// A work shift: the days it starts and ends, for date arithmetic.
+#[derive(txova_db::Table, Debug)]
+#[table(name = "shifts")]
+struct Shift {
+    #[column(primary_key)]
+    id: i64,
+    day: chrono::NaiveDate,
+    until: chrono::NaiveDate,
+}
+
+#[tokio::test]
+async fn dates_take_days_and_give_days() {
+    let db = TestDatabase::create("typed_fn_dates").await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "CREATE TABLE shifts (id int8 PRIMARY KEY, day date NOT NULL, until date NOT NULL);
+             INSERT INTO shifts VALUES (1, '2026-01-30', '2026-02-02'), (2, '2026-03-01', '2026-03-01');",
+        )
+        .await
+        .unwrap();
+    let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let after = d(2026, 2, 1);
+    let one_day = Interval::from_days(1);
+    let q = select!(id, day + 7, until - 1, until - day, cast(day as timestamp) + &one_day
+        from Shift where day + 2 > after or until - day = 0 order by id);
+    assert_eq!(
+        q.sql(),
+        "SELECT id, day + $1::int4, until - $2::int4, until - day, \
+         CAST(day AS timestamp) + $3::interval FROM shifts \
+         WHERE day + $4::int4 > $5 OR until - day = $6 ORDER BY id"
+    );
+    let got: Vec<DateRow> = q.fetch_all(&pool).await.unwrap();
+    let want: Vec<DateRow> = pool
+        .query(
+            "SELECT id, day + 7, until - 1, until - day, CAST(day AS timestamp) + interval '1 day' \
+             FROM shifts WHERE day + 2 > '2026-02-01'::date OR until - day = 0 ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    assert_eq!(got, want);
+    // The first shift ends three days after it starts and starts too early; the second
+    // starts and ends on one day.
+    assert_eq!(
+        got,
+        [(
+            2,
+            d(2026, 3, 8),
+            d(2026, 2, 28),
+            0,
+            d(2026, 3, 2).and_hms_opt(0, 0, 0).unwrap()
+        )]
+    );
+}

@@ -99,7 +99,7 @@ fn render_part(part: &syn::Expr) -> String {
                 ) => s.value(),
                 // The cast of a value added to or subtracted from an expression (`::interval`
                 // beside a timestamp, nothing beside a number).
-                ("Str", [syn::Expr::Call(c)]) if last_ident(&c.func) == "param_cast" => {
+                ("Str", [syn::Expr::Call(c)]) if last_ident(&c.func) == "operand_cast" => {
                     "{cast}".to_owned()
                 }
                 ("Str", [e]) => format!("{{{}}}", value(e)),

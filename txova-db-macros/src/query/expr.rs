@@ -345,9 +345,8 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
                     quote_spanned!(bin.op.span()=> #pp::compare(#left, #right))
                 }
                 BinOp::Or(_) => quote_spanned!(bin.op.span()=> #pp::concat(#left, #right)),
-                BinOp::Add(_) | BinOp::Sub(_) => {
-                    quote_spanned!(bin.op.span()=> #pp::add_sub(#left, #right))
-                }
+                BinOp::Add(_) => quote_spanned!(bin.op.span()=> #pp::add(#left, #right)),
+                BinOp::Sub(_) => quote_spanned!(bin.op.span()=> #pp::sub(#left, #right)),
                 _ => quote_spanned!(bin.op.span()=> #pp::arith(#left, #right)),
             }
         }
@@ -469,12 +468,13 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
         Expr::Binary(bin) => {
             let (left, right) = bin_pair(sql, bin, bare);
             // A value added to or subtracted from a timestamp is an interval, which the
-            // server would read as a timestamp unless cast (`param_cast`).
+            // server would read as a timestamp unless cast, and one beside a date a number
+            // of days (`operand_cast`).
             let add_sub = matches!(bin.op, BinOp::Add(_) | BinOp::Sub(_));
             let hint = value_hint(&bin.op, &right);
             emit(sql, &bin.left, bare, Some(&hint));
             if add_sub && !is_sql(&bin.left, bare) {
-                sql.part(quote_spanned!(bin.left.span()=> #p::Part::Str(#p::param_cast(#hint))));
+                sql.part(quote_spanned!(bin.left.span()=> #p::Part::Str(#p::operand_cast(#right))));
             }
             sql.text(
                 arith_op(&bin.op)
@@ -484,7 +484,7 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             let hint = value_hint(&bin.op, &left);
             emit(sql, &bin.right, bare, Some(&hint));
             if add_sub && !is_sql(&bin.right, bare) {
-                sql.part(quote_spanned!(bin.right.span()=> #p::Part::Str(#p::param_cast(#hint))));
+                sql.part(quote_spanned!(bin.right.span()=> #p::Part::Str(#p::operand_cast(#left))));
             }
         }
         Expr::Assign(a) => {

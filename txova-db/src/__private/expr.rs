@@ -44,9 +44,6 @@ pub trait SqlType {
     type Base;
     /// The type as nullable.
     type Nullable;
-    /// What follows a placeholder of this type inside an expression, where the server could
-    /// infer another type (`now() - $1` reads `$1` as a timestamp unless it is `$1::interval`).
-    const PARAM_CAST: &'static str = "";
     /// The cast to this type's SQL type, for a placeholder whose type the server cannot infer
     /// (a `case` whose branches are all values).
     const CAST: &'static str;
@@ -55,7 +52,6 @@ pub trait SqlType {
 impl<T: SqlType<Base = T>> SqlType for Option<T> {
     type Base = T;
     type Nullable = Option<T>;
-    const PARAM_CAST: &'static str = T::PARAM_CAST;
     const CAST: &'static str = T::CAST;
 }
 
@@ -74,23 +70,12 @@ sql_types!(
     f64 => "::float8", String => "::text",
 );
 
-impl SqlType for crate::postgres::Interval {
-    type Base = Self;
-    type Nullable = Option<Self>;
-    const PARAM_CAST: &'static str = "::interval";
-    const CAST: &'static str = "";
-}
+sql_types!(crate::postgres::Interval => "::interval");
 
 /// The cast to `T`'s SQL type.
 #[must_use]
 pub const fn sql_cast<T: SqlType>(_: Ty<T>) -> &'static str {
     T::CAST
-}
-
-/// What follows a placeholder of type `T` inside an expression.
-#[must_use]
-pub const fn param_cast<T: SqlType>(_: Ty<T>) -> &'static str {
-    T::PARAM_CAST
 }
 
 #[cfg(feature = "decimal")]
@@ -111,7 +96,7 @@ pub struct expression;
 #[diagnostic::on_unimplemented(
     message = "expected a value of type `{T}` beside this expression, found `{Self}`",
     label = "expected a value of type `{T}`",
-    note = "a value beside an expression has the expression's Rust type (or is a reference to it); a value added to or subtracted from a timestamp is an `Interval`"
+    note = "a value beside an expression has the expression's Rust type (or is a reference to it); a value added to or subtracted from a timestamp is an `Interval`, from a date an `i32` number of days"
 )]
 pub trait ExprValue<T>: super::ToSql + Sync {}
 
@@ -159,66 +144,110 @@ pub const fn arith<A: Arith<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
     ty()
 }
 
-/// `Self + B` and `Self - B`: numbers of one type, or a timestamp and an interval (and, for
-/// `-`, two timestamps, whose difference is an interval). NULL if either side is.
+/// `Self + B`: numbers of one type, a timestamp and an interval, a date and a number of days
+/// (`i32`) or an interval. NULL if either side is.
 #[diagnostic::on_unimplemented(
-    message = "cannot add or subtract `{Self}` and `{B}`",
-    label = "both sides of `+` and `-` must be numbers of one type, or a timestamp and an `Interval`"
+    message = "cannot add `{Self}` and `{B}`",
+    label = "both sides of `+` must be numbers of one type, a timestamp and an `Interval`, or a date and an `i32` number of days or an `Interval`"
 )]
-pub trait AddSub<B, O> {}
+///
+/// The result's type `O` is a parameter, as in [`Unify`], so a mistake is reported once.
+pub trait SqlAdd<B, O> {}
+
+/// `Self - B`: numbers of one type, a timestamp less an interval, two timestamps (an
+/// interval), a date less a number of days (`i32`) or an interval, two dates (`i32` days).
+/// NULL if either side is.
+#[diagnostic::on_unimplemented(
+    message = "cannot subtract `{B}` from `{Self}`",
+    label = "`-` takes numbers of one type, a timestamp less an `Interval` or a timestamp, or a date less an `i32` number of days, an `Interval` or a date"
+)]
+///
+/// The result's type `O` is a parameter, as in [`Unify`], so a mistake is reported once.
+pub trait SqlSub<B, O> {}
 
 #[diagnostic::do_not_recommend]
-impl<A: Arith<B, O>, B, O> AddSub<B, O> for A {}
+impl<A: Arith<B, O>, B, O> SqlAdd<B, O> for A {}
 
-macro_rules! time_arith {
-    ($($a:ty, $b:ty => $o:ty;)*) => {$(
-        impl AddSub<$b, $o> for $a {}
-        impl AddSub<$b, Option<$o>> for Option<$a> {}
-        impl AddSub<Option<$b>, Option<$o>> for $a {}
-        impl AddSub<Option<$b>, Option<$o>> for Option<$a> {}
+#[diagnostic::do_not_recommend]
+impl<A: Arith<B, O>, B, O> SqlSub<B, O> for A {}
+
+/// `$a op $b => $o` for the operator trait `$op`, with each side nullable or not.
+macro_rules! time_ops {
+    ($op:ident: $($a:ty, $b:ty => $o:ty;)*) => {$(
+        impl $op<$b, $o> for $a {}
+        impl $op<$b, Option<$o>> for Option<$a> {}
+        impl $op<Option<$b>, Option<$o>> for $a {}
+        impl $op<Option<$b>, Option<$o>> for Option<$a> {}
     )*};
 }
 
 #[cfg(feature = "chrono")]
-time_arith! {
+time_ops! { SqlAdd:
     chrono::DateTime<chrono::Utc>, crate::postgres::Interval => chrono::DateTime<chrono::Utc>;
     chrono::NaiveDateTime, crate::postgres::Interval => chrono::NaiveDateTime;
     crate::postgres::Interval, chrono::DateTime<chrono::Utc> => chrono::DateTime<chrono::Utc>;
     crate::postgres::Interval, chrono::NaiveDateTime => chrono::NaiveDateTime;
+    chrono::NaiveDate, i32 => chrono::NaiveDate;
+    i32, chrono::NaiveDate => chrono::NaiveDate;
+    chrono::NaiveDate, crate::postgres::Interval => chrono::NaiveDateTime;
+    crate::postgres::Interval, chrono::NaiveDate => chrono::NaiveDateTime;
+}
+
+#[cfg(feature = "chrono")]
+time_ops! { SqlSub:
+    chrono::DateTime<chrono::Utc>, crate::postgres::Interval => chrono::DateTime<chrono::Utc>;
+    chrono::NaiveDateTime, crate::postgres::Interval => chrono::NaiveDateTime;
     chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc> => crate::postgres::Interval;
     chrono::NaiveDateTime, chrono::NaiveDateTime => crate::postgres::Interval;
+    chrono::NaiveDate, i32 => chrono::NaiveDate;
+    chrono::NaiveDate, chrono::NaiveDate => i32;
+    chrono::NaiveDate, crate::postgres::Interval => chrono::NaiveDateTime;
 }
 
-time_arith! {
-    crate::postgres::Interval, crate::postgres::Interval => crate::postgres::Interval;
-}
+time_ops! { SqlAdd: crate::postgres::Interval, crate::postgres::Interval => crate::postgres::Interval; }
+time_ops! { SqlSub: crate::postgres::Interval, crate::postgres::Interval => crate::postgres::Interval; }
 
-/// The type of `a + b` and `a - b`.
+/// The type of `a + b`.
 #[must_use]
-pub const fn add_sub<A: AddSub<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+pub const fn add<A: SqlAdd<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
+    ty()
+}
+
+/// The type of `a - b`.
+#[must_use]
+pub const fn sub<A: SqlSub<B, O>, B, O>(_: Ty<A>, _: Ty<B>) -> Ty<O> {
     ty()
 }
 
 /// What a Rust value added to or subtracted from an expression of this type must be: a
-/// number of its type, an [`Interval`](crate::postgres::Interval) for a timestamp.
+/// number of its type, an [`Interval`](crate::postgres::Interval) for a timestamp, an `i32`
+/// number of days for a date.
 pub trait Operand {
     /// The value's type.
     type Value;
+    /// What follows the value's placeholder, where the server could read it as another type
+    /// (`now() - $1` reads `$1` as a timestamp unless it is `$1::interval`; `date + $1` has
+    /// several candidates unless it is `$1::int4`).
+    const CAST: &'static str = "";
 }
 
 impl<T: Operand> Operand for Option<T> {
     type Value = T::Value;
+    const CAST: &'static str = T::CAST;
 }
 
 macro_rules! operand {
-    ($($t:ty => $v:ty),* $(,)?) => {$(
-        impl Operand for $t { type Value = $v; }
+    ($($t:ty => $v:ty $(, $cast:literal)?);* $(;)?) => {$(
+        impl Operand for $t {
+            type Value = $v;
+            $(const CAST: &'static str = $cast;)?
+        }
     )*};
 }
 
 operand!(
-    bool => bool, i16 => i16, i32 => i32, i64 => i64, f32 => f32, f64 => f64,
-    String => String, crate::postgres::Interval => crate::postgres::Interval,
+    bool => bool; i16 => i16; i32 => i32; i64 => i64; f32 => f32; f64 => f64;
+    String => String; crate::postgres::Interval => crate::postgres::Interval, "::interval";
 );
 
 #[cfg(feature = "decimal")]
@@ -226,10 +255,17 @@ operand!(rust_decimal::Decimal => rust_decimal::Decimal);
 
 #[cfg(feature = "chrono")]
 operand!(
-    chrono::DateTime<chrono::Utc> => crate::postgres::Interval,
-    chrono::NaiveDateTime => crate::postgres::Interval,
-    chrono::NaiveDate => chrono::NaiveDate,
+    chrono::DateTime<chrono::Utc> => crate::postgres::Interval, "::interval";
+    chrono::NaiveDateTime => crate::postgres::Interval, "::interval";
+    chrono::NaiveDate => i32, "::int4";
 );
+
+/// What follows the placeholder of a value added to or subtracted from an expression of
+/// type `T`.
+#[must_use]
+pub const fn operand_cast<T: Operand>(_: Ty<T>) -> &'static str {
+    T::CAST
+}
 
 /// The type of a value added to or subtracted from an expression of type `T`.
 #[must_use]
