@@ -224,11 +224,11 @@ pub(crate) fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Op
         Item::Agg(agg, _, arg) => match (agg, arg) {
             (Agg::Sum, Some(c)) => {
                 let h = c.handle(&sql.main);
-                quote_spanned!(span=> #p::ty_sum(&#p::sum_info(&#h)))
+                quote_spanned!(span=> #p::sum_ty(#p::sum_info(&#h)))
             }
             (Agg::Avg, Some(c)) => {
                 let h = c.handle(&sql.main);
-                quote_spanned!(span=> #p::ty_sum(&#p::avg_info(&#h)))
+                quote_spanned!(span=> #p::sum_ty(#p::avg_info(&#h)))
             }
             // NULL over no rows.
             (Agg::Min | Agg::Max, Some(c)) => {

@@ -2,13 +2,7 @@
 //! column types, in order) and of CTEs (the body's items fill the struct's columns).
 
 use super::expr::{Ty, ty};
-use super::{Column, ColumnInfo, FromRow, Result, SumInfo, Table};
-
-/// The type of `sum(col)` or `avg(col)`: NULL over no rows.
-#[must_use]
-pub const fn ty_sum<S>(_: &SumInfo<S>) -> Ty<Option<S>> {
-    ty()
-}
+use super::{Column, ColumnInfo, FromRow, Result, Table};
 
 /// A branch's column of type `Self` where the first branch's column has type `A`; the
 /// result's column has type `O`, nullable when either is. `N` is the column's place, from 1,
