@@ -369,12 +369,7 @@ impl Select {
     pub(crate) fn expand(self) -> TokenStream {
         let mut sql = Sql::new(self.from.clone());
         sql.qualify = !self.joins.is_empty();
-        let left_tables: Vec<String> = self
-            .joins
-            .iter()
-            .filter(|j| j.left)
-            .map(|j| path_key(&j.table))
-            .collect();
+        let left_tables = self.left_tables();
         sql.left_tables.clone_from(&left_tables);
         sql.tables
             .extend(self.joins.iter().map(|j| path_key(&j.table)));
@@ -508,12 +503,7 @@ impl Select {
     /// item, when it has one that is a column or an expression.
     pub(crate) fn subquery(&self, sql: &mut Sql) -> Option<TokenStream> {
         let outer = sql.enter(self.from.clone());
-        let left_tables: Vec<String> = self
-            .joins
-            .iter()
-            .filter(|j| j.left)
-            .map(|j| path_key(&j.table))
-            .collect();
+        let left_tables = self.left_tables();
         sql.left_tables.extend(left_tables.iter().cloned());
         sql.tables.push(path_key(&self.from));
         sql.tables
@@ -521,12 +511,7 @@ impl Select {
         sql.tables_known &= self.joins_known;
         let mut errors = Errors::default();
         let _ = self.body(sql, &left_tables, &mut errors);
-        if let Some(e) = &self.syntax {
-            errors.push(e.clone());
-        }
-        if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
-            errors.spanned(agg, "an aggregate cannot be in `where`");
-        }
+        self.own_errors(&mut errors);
         let witness = self.one_witness(sql, &left_tables);
         sql.leave(outer, errors);
         witness
@@ -552,12 +537,7 @@ impl Select {
     /// The witness of the one result item of this subquery, read in the statement `sql`
     /// assembles.
     pub(crate) fn item_witness(&self, sql: &Sql) -> Option<TokenStream> {
-        let left_tables: Vec<String> = self
-            .joins
-            .iter()
-            .filter(|j| j.left)
-            .map(|j| path_key(&j.table))
-            .collect();
+        let left_tables = self.left_tables();
         // Types only: a statement of its own, reading this subquery's table.
         let mut inner = Sql::new(self.from.clone());
         inner.left_tables.clone_from(&sql.left_tables);

@@ -353,19 +353,23 @@ pub const fn key_grouped<T: Table>(grouped: &[&str]) -> bool {
     any
 }
 
-/// Whether column `i` of `info` must be given a value by an insert: not nullable, no default.
-const fn required(info: &[ColumnInfo], i: usize, given: &[&str]) -> bool {
-    !info[i].nullable && !info[i].has_default && !contains(given, info[i].name)
+/// Whether column `i` of `info` is missing from `given`: any column when `required_only` is
+/// false (a CTE's), else only one an insert must give a value (not nullable, no default).
+const fn picked(info: &[ColumnInfo], i: usize, given: &[&str], required_only: bool) -> bool {
+    (!required_only || (!info[i].nullable && !info[i].has_default))
+        && !contains(given, info[i].name)
 }
 
-/// The length of [`missing_required`]'s text.
-#[must_use]
-pub const fn missing_len<T: Table>(given: &[&str]) -> usize {
-    let info = T::COLUMN_INFO;
+/// The length of [`missing_list`]'s text.
+pub(super) const fn missing_list_len(
+    info: &[ColumnInfo],
+    given: &[&str],
+    required_only: bool,
+) -> usize {
     let mut len = 0;
     let mut i = 0;
     while i < info.len() {
-        if required(info, i, given) {
+        if picked(info, i, given, required_only) {
             if len > 0 {
                 len += 2;
             }
@@ -376,16 +380,18 @@ pub const fn missing_len<T: Table>(given: &[&str]) -> usize {
     len
 }
 
-/// The required columns of `T` (not `Option`, no `#[column(default)]`) missing from `given`,
-/// as "`a`, `b`"; `N` is [`missing_len`].
-#[must_use]
-pub const fn missing_required<T: Table, const N: usize>(given: &[&str]) -> [u8; N] {
-    let info = T::COLUMN_INFO;
+/// The columns of `info` missing from `given` (see [`picked`]), as "`a`, `b`"; `N` is
+/// [`missing_list_len`].
+pub(super) const fn missing_list<const N: usize>(
+    info: &[ColumnInfo],
+    given: &[&str],
+    required_only: bool,
+) -> [u8; N] {
     let mut out = [0u8; N];
     let mut at = 0;
     let mut i = 0;
     while i < info.len() {
-        if required(info, i, given) {
+        if picked(info, i, given, required_only) {
             if at > 0 {
                 out[at] = b',';
                 out[at + 1] = b' ';
@@ -406,6 +412,19 @@ pub const fn missing_required<T: Table, const N: usize>(given: &[&str]) -> [u8; 
         i += 1;
     }
     out
+}
+
+/// The length of [`missing_required`]'s text.
+#[must_use]
+pub const fn missing_len<T: Table>(given: &[&str]) -> usize {
+    missing_list_len(T::COLUMN_INFO, given, true)
+}
+
+/// The required columns of `T` (not `Option`, no `#[column(default)]`) missing from `given`,
+/// as "`a`, `b`"; `N` is [`missing_len`].
+#[must_use]
+pub const fn missing_required<T: Table, const N: usize>(given: &[&str]) -> [u8; N] {
+    missing_list(T::COLUMN_INFO, given, true)
 }
 
 /// A column assigned `None` may hold `NULL`.

@@ -2,7 +2,7 @@
 //! column types, in order) and of CTEs (the body's items fill the struct's columns).
 
 use super::expr::{Ty, ty};
-use super::{Column, ColumnInfo, FromRow, Result, Table};
+use super::{Column, FromRow, Result, Table};
 
 /// A branch's column of type `Self` where the first branch's column has type `A`; the
 /// result's column has type `O`, nullable when either is. `N` is the column's place, from 1,
@@ -98,80 +98,16 @@ pub const fn cte_unqualified<T: Table>() -> bool {
     T::SCHEMA.is_none()
 }
 
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
-/// Whether column `i` of `info` is missing from `given`.
-const fn missing(info: &[ColumnInfo], i: usize, given: &[&str]) -> bool {
-    let mut k = 0;
-    while k < given.len() {
-        if str_eq(given[k], info[i].name) {
-            return false;
-        }
-        k += 1;
-    }
-    true
-}
-
 /// The length of [`cte_missing`]'s text.
 #[must_use]
 pub const fn cte_missing_len<T: Table>(given: &[&str]) -> usize {
-    let info = T::COLUMN_INFO;
-    let mut len = 0;
-    let mut i = 0;
-    while i < info.len() {
-        if missing(info, i, given) {
-            if len > 0 {
-                len += 2;
-            }
-            len += info[i].name.len() + 2;
-        }
-        i += 1;
-    }
-    len
+    super::check::missing_list_len(T::COLUMN_INFO, given, false)
 }
 
 /// The columns of `T` missing from `given`, as "`a`, `b`"; `N` is [`cte_missing_len`].
 #[must_use]
 pub const fn cte_missing<T: Table, const N: usize>(given: &[&str]) -> [u8; N] {
-    let info = T::COLUMN_INFO;
-    let mut out = [0u8; N];
-    let mut at = 0;
-    let mut i = 0;
-    while i < info.len() {
-        if missing(info, i, given) {
-            if at > 0 {
-                out[at] = b',';
-                out[at + 1] = b' ';
-                at += 2;
-            }
-            out[at] = b'`';
-            at += 1;
-            let name = info[i].name.as_bytes();
-            let mut k = 0;
-            while k < name.len() {
-                out[at] = name[k];
-                at += 1;
-                k += 1;
-            }
-            out[at] = b'`';
-            at += 1;
-        }
-        i += 1;
-    }
-    out
+    super::check::missing_list(T::COLUMN_INFO, given, false)
 }
 
 #[cfg(test)]
@@ -180,6 +116,7 @@ mod tests {
     //! run at run time on a hand-written table.
 
     use super::*;
+    use crate::__private::ColumnInfo;
     use tokio_postgres::types::Type;
 
     struct Recent;
