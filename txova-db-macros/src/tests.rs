@@ -1654,7 +1654,7 @@ const WORDS: &str = "select from where and or not in is null between like ilike 
     having limit offset asc desc nulls first last union all intersect except with recursive as \
     case when then else end over partition rows range groups preceding following unbounded \
     current row distinct exists any cast into values set returning on conflict do nothing join \
-    left excluded User Post id name age status bio x count sum avg min max lower upper coalesce \
+    left excluded User Post Boss id name age status bio x count sum avg min max lower upper coalesce \
     nullif now string_agg array_agg row_number lag ntile extract date_trunc year cardinality \
     text int4 = == != < > <= >= + - * / || && ? -> ->> #> @> <@ :: , . ! & 1 \"a\" 1.5 true";
 
@@ -1684,12 +1684,13 @@ fn random_tokens(words: &[&str], next: &mut impl FnMut(usize) -> usize, depth: u
 /// the test reproducible; a failure names its input.
 #[test]
 fn random_statements_never_panic() {
-    let starts: [(Expand, &str); 10] = [
+    let starts: [(Expand, &str); 11] = [
         (select, ""),
         (select, "id, name from User where "),
         (select, "name, count(*) from User group by "),
         (select, "name from User union all select "),
         (select, "row_number() over ("),
+        (select, "Boss::name from User as Boss join User as "),
         (insert, "into User (id, name) values (1, \"a\") "),
         (insert, ""),
         (update, "User set "),

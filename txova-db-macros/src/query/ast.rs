@@ -29,14 +29,6 @@ impl ColRef {
         }
     }
 
-    /// The table the column belongs to.
-    pub(crate) fn table<'a>(&'a self, main: &'a Path) -> &'a Path {
-        match self {
-            ColRef::Bare(_) => main,
-            ColRef::Qualified(t, _) => t,
-        }
-    }
-
     pub(crate) fn ident(&self) -> &Ident {
         match self {
             ColRef::Bare(c) | ColRef::Qualified(_, c) => c,

@@ -15,14 +15,13 @@ pub(crate) enum Use<'a> {
     Column(&'a ColRef),
     /// A column inside an expression.
     InExpr(ColRef),
-    Table(&'a Path),
+    Table(Path),
 }
 
 /// A `select!` as the grouping rule sees it.
 pub(crate) struct Grouping<'a> {
     /// Whether the query groups its rows: `group by`, `having` or an aggregate.
     pub(crate) aggregated: bool,
-    pub(crate) main: &'a Path,
     pub(crate) group: &'a [ColRef],
     pub(crate) uses: Vec<Use<'a>>,
 }
@@ -34,23 +33,33 @@ pub(crate) fn grouping(g: &Grouping<'_>, sql: &mut Sql, errors: &mut Errors) {
         return;
     }
     let p = p();
+    let scope = sql.scope.clone();
     let mut seen: Vec<(String, String)> = Vec::new();
     for u in &g.uses {
         let column = match u {
             Use::Column(c) => Ok(*c),
             Use::InExpr(c) => Ok(c),
-            Use::Table(t) => Err(*t),
+            Use::Table(t) => Err(t),
         };
-        let (table, name, span, whole) = match column {
+        let (source, table, name, span, whole) = match column {
+            // A column of an outer query is one value for the whole subquery.
+            Ok(c) if scope.is_outer(c) => continue,
             Ok(c) => (
-                c.table(g.main),
+                scope.source(c),
+                scope.col_table(c),
                 c.ident().to_string(),
                 c.ident().span(),
                 false,
             ),
-            Err(t) => (t, String::new(), syn::spanned::Spanned::span(t), true),
+            Err(t) => (
+                path_key(t),
+                scope.table(t),
+                String::new(),
+                syn::spanned::Spanned::span(t),
+                true,
+            ),
         };
-        let key = (path_key(table), name.clone());
+        let key = (source.clone(), name.clone());
         if seen.contains(&key) {
             continue;
         }
@@ -58,7 +67,7 @@ pub(crate) fn grouping(g: &Grouping<'_>, sql: &mut Sql, errors: &mut Errors) {
         let grouped: Vec<&ColRef> = g
             .group
             .iter()
-            .filter(|c| path_key(c.table(g.main)) == path_key(table))
+            .filter(|c| scope.source(c) == source)
             .collect();
         if !whole && grouped.iter().any(|c| c.ident() == name.as_str()) {
             continue;
@@ -82,7 +91,7 @@ pub(crate) fn grouping(g: &Grouping<'_>, sql: &mut Sql, errors: &mut Errors) {
         }
         // Some columns of the table are grouped: enough if they hold its primary key.
         let names = grouped.iter().map(|c| {
-            let h = c.handle(g.main);
+            let h = scope.handle(c);
             quote!(#p::col_name(&#h))
         });
         let msg = if whole {

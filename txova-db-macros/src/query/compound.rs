@@ -213,8 +213,8 @@ pub(crate) fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Op
     Some(match item {
         Item::Table(_) => return None,
         Item::Column(c) => {
-            let h = c.handle(&sql.main);
-            if left_tables.contains(&path_key(c.table(&sql.main))) {
+            let h = sql.handle(c);
+            if left_tables.contains(&sql.scope.source(c)) {
                 quote_spanned!(span=> #p::ty_col_opt(&#h))
             } else {
                 quote_spanned!(span=> #p::ty_col(&#h))
@@ -223,16 +223,16 @@ pub(crate) fn item_witness(sql: &Sql, item: &Item, left_tables: &[String]) -> Op
         Item::Expr(e) => expr::witness(sql, e, expr::Bare::Column, None),
         Item::Agg(agg, _, arg) => match (agg, arg) {
             (Agg::Sum, Some(c)) => {
-                let h = c.handle(&sql.main);
+                let h = sql.handle(c);
                 quote_spanned!(span=> #p::sum_ty(#p::sum_info(&#h)))
             }
             (Agg::Avg, Some(c)) => {
-                let h = c.handle(&sql.main);
+                let h = sql.handle(c);
                 quote_spanned!(span=> #p::sum_ty(#p::avg_info(&#h)))
             }
             // NULL over no rows.
             (Agg::Min | Agg::Max, Some(c)) => {
-                let h = c.handle(&sql.main);
+                let h = sql.handle(c);
                 quote_spanned!(span=> #p::ty_col_opt(&#h))
             }
             _ => quote_spanned!(span=> #p::ty::<i64>()),
@@ -245,7 +245,7 @@ pub(crate) fn items(s: &Select) -> Vec<Selected> {
     match &s.items {
         Some(items) => items.clone(),
         None => vec![Selected {
-            item: Item::Table(s.from.clone()),
+            item: Item::Table(s.whole()),
             alias: None,
         }],
     }
@@ -254,14 +254,12 @@ pub(crate) fn items(s: &Select) -> Vec<Selected> {
 /// Appends one branch; returns its row mapper's body and its columns' shapes.
 fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStream, Vec<Shape>) {
     let s = &branch.select;
-    let outer = sql.enter(s.from.clone());
+    let outer = sql.enter(s.range());
+    // A branch is a statement of its own: it sees no other branch's tables.
+    sql.scope = s.scope_in(None);
     let left = s.left_tables();
     sql.qualify = !s.joins.is_empty();
     sql.left_tables.clone_from(&left);
-    sql.tables = std::iter::once(path_key(&s.from))
-        .chain(s.joins.iter().map(|j| path_key(&j.table)))
-        .collect();
-    sql.tables_known = s.joins_known;
     let mut own = Errors::default();
     if branch.paren {
         sql.text("(");
@@ -283,7 +281,7 @@ fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStr
                              compound query; select its columns",
                         );
                     }
-                    Some(t.clone())
+                    Some(sql.scope.table(t).clone())
                 }
                 _ => None,
             };
@@ -405,7 +403,7 @@ impl Compound {
                     item: Item::Column(c),
                     ..
                 }) => {
-                    let h = c.handle(&first.from);
+                    let h = first.scope_in(None).handle(c);
                     sql.part(quote_spanned!(name.span()=> #p::Part::Str(#p::col(&#h))));
                 }
                 _ => {

@@ -6,7 +6,7 @@ use syn::spanned::Spanned as _;
 
 use super::ast::Agg;
 use super::cond::{Cond, Pred};
-use super::expand::{Sql, borrow, p, path_key};
+use super::expand::{Sql, borrow, p};
 use super::expr::{self, Bare};
 
 impl Sql {
@@ -47,7 +47,7 @@ impl Sql {
             Pred::Cmp(col, op, v) if expr::is_sql(v, Bare::Value) => {
                 self.column(col);
                 self.text(op.sql());
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 let hint = quote!(#p::ty_col(&#h));
                 let w = self.operand(v, Some(&hint));
                 let pp = super::ast::respan(p.clone(), v.span());
@@ -64,21 +64,21 @@ impl Sql {
             Pred::Cmp(col, op, v) => {
                 self.column(col);
                 self.text(op.sql());
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 let v_ref = borrow(v);
                 self.param(quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref)));
             }
             Pred::Null(col, not, is) => {
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 self.column(col);
                 self.text(if *not { " IS NOT NULL" } else { " IS NULL" });
                 // A left-joined column is NULL when no row matched, whatever its type.
-                if !self.left_tables.contains(&path_key(col.table(&self.main))) {
+                if !self.left_joined(col) {
                     self.checks_push(quote_spanned!(is.span()=> #p::nullable(&#h)));
                 }
             }
             Pred::In(col, not, list) => {
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 self.column(col);
                 self.text(if *not { " NOT IN (" } else { " IN (" });
                 for (i, v) in list.iter().enumerate() {
@@ -91,7 +91,7 @@ impl Sql {
                 self.text(")");
             }
             Pred::InSlice(col, not, v) => {
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 if *not {
                     self.text("NOT (");
                 }
@@ -105,7 +105,7 @@ impl Sql {
                 }
             }
             Pred::Like(col, not, ilike, v) => {
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 self.column(col);
                 self.text(match (*not, *ilike) {
                     (false, false) => " LIKE ",
@@ -123,17 +123,17 @@ impl Sql {
                 let v_ref = borrow(v);
                 let bind = match (agg, arg) {
                     (Agg::Sum, Some(c)) => {
-                        let h = c.handle(&self.main);
+                        let h = self.handle(c);
                         // All on the `sum`, like its other uses, so that a column that cannot
                         // be summed is one error; a wrong value still points at the value.
                         quote_spanned!(ident.span()=> #p::sum_info(&#h).bind(&#h, #v_ref))
                     }
                     (Agg::Min | Agg::Max, Some(c)) => {
-                        let h = c.handle(&self.main);
+                        let h = self.handle(c);
                         quote_spanned!(v.span()=> #p::cmp(&#h, #v_ref))
                     }
                     (Agg::Avg, Some(c)) => {
-                        let h = c.handle(&self.main);
+                        let h = self.handle(c);
                         quote_spanned!(ident.span()=> #p::avg_info(&#h).bind(&#h, #v_ref))
                     }
                     (Agg::Avg, None) => quote_spanned!(v.span()=> #p::avg_value(#v_ref)),
@@ -147,7 +147,7 @@ impl Sql {
                 self.text(")");
             }
             Pred::InSelect(col, not, select) => {
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 self.column(col);
                 self.text(if *not { " NOT IN (" } else { " IN (" });
                 let w = select.subquery(self);
@@ -206,7 +206,7 @@ impl Sql {
             Pred::Between(col, not, lo, hi)
                 if expr::is_sql(lo, Bare::Value) || expr::is_sql(hi, Bare::Value) =>
             {
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 self.column(col);
                 self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
                 let hint = quote!(#p::ty_col(&#h));
@@ -220,7 +220,7 @@ impl Sql {
                 }
             }
             Pred::Between(col, not, lo, hi) => {
-                let h = col.handle(&self.main);
+                let h = self.handle(col);
                 self.column(col);
                 self.text(if *not { " NOT BETWEEN " } else { " BETWEEN " });
                 let lo_ref = borrow(lo);

@@ -37,7 +37,7 @@ impl Parse for Delete {
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     super::run(input, |d: Delete| {
-        let mut sql = Sql::new(d.table.clone());
+        let mut sql = Sql::new(&d.table);
         sql.text("DELETE FROM ");
         sql.table(&d.table);
         filtered_statement(sql, "delete", "delete", &d.table, &d.filter, &d.returning)

@@ -9,6 +9,7 @@ use syn::spanned::Spanned as _;
 use super::ast::{Agg, Assign, Bound, ColRef, Item, OrderKey, Returning, Selected};
 use super::cond::Filter;
 use super::expr::{self, Bare};
+use super::scope::{Range, Scope};
 use crate::common::Errors;
 
 /// The SQL and the values of one statement, built in order.
@@ -21,16 +22,13 @@ pub(crate) struct Sql {
     /// A const expression added to every placeholder number (values before the ones bound
     /// here, such as rows inserted from structs).
     base: TokenStream,
-    /// The statement's main table, for bare column names.
-    pub(crate) main: Path,
+    /// The tables the statement may name (its main one for bare column names).
+    pub(crate) scope: Scope,
     /// Whether column names are written with their table (the statement has joins).
     pub(crate) qualify: bool,
-    /// The tables brought in by `left join`, whose columns may be `NULL` whatever their type.
+    /// The tables brought in by `left join`, whose columns may be `NULL` whatever their type,
+    /// by [`Range::name`].
     pub(crate) left_tables: Vec<String>,
-    /// Every table of the statement (the main one and the joined ones), by [`path_key`].
-    pub(crate) tables: Vec<String>,
-    /// Whether `tables` is complete (not when the joins could not be read).
-    pub(crate) tables_known: bool,
     /// Mistakes found while assembling (a column of a table the statement does not use).
     errors: Errors,
     /// The expressions of the result items and of `group by`, as tokens, with the parts they
@@ -52,11 +50,9 @@ pub(crate) struct Allow {
 
 /// What a subquery changes in the [`Sql`] it is written into, kept to be restored.
 pub(crate) struct Outer {
-    main: Path,
+    pub(crate) scope: Scope,
     qualify: bool,
     left_tables: Vec<String>,
-    tables: Vec<String>,
-    tables_known: bool,
     item_exprs: Vec<(String, Vec<TokenStream>)>,
 }
 
@@ -65,19 +61,17 @@ pub(crate) fn p() -> TokenStream {
 }
 
 impl Sql {
-    pub(crate) fn new(main: Path) -> Self {
-        let main_key = main.clone();
+    /// A statement reading `main` (more tables may be added to its scope).
+    pub(crate) fn new(main: &Path) -> Self {
         Sql {
             parts: Vec::new(),
             text: String::new(),
             params: Vec::new(),
             checks: Vec::new(),
             base: quote!(0usize),
-            main,
+            scope: Scope::of(main),
             qualify: false,
             left_tables: Vec::new(),
-            tables: vec![path_key(&main_key)],
-            tables_known: true,
             errors: Errors::default(),
             item_exprs: Vec::new(),
             allow: Allow::default(),
@@ -86,24 +80,21 @@ impl Sql {
 
     /// Starts a subquery reading `main`: bare columns are its, every column is written with
     /// its table, and the outer statement's tables stay visible (correlated references).
-    pub(crate) fn enter(&mut self, main: Path) -> Outer {
+    pub(crate) fn enter(&mut self, main: Range) -> Outer {
+        let scope = self.scope.enter(main);
         Outer {
-            main: std::mem::replace(&mut self.main, main),
+            scope: std::mem::replace(&mut self.scope, scope),
             qualify: std::mem::replace(&mut self.qualify, true),
             left_tables: self.left_tables.clone(),
-            tables: self.tables.clone(),
-            tables_known: self.tables_known,
             item_exprs: std::mem::take(&mut self.item_exprs),
         }
     }
 
     /// Ends a subquery, keeping its mistakes.
     pub(crate) fn leave(&mut self, outer: Outer, errors: Errors) {
-        self.main = outer.main;
+        self.scope = outer.scope;
         self.qualify = outer.qualify;
         self.left_tables = outer.left_tables;
-        self.tables = outer.tables;
-        self.tables_known = outer.tables_known;
         self.item_exprs = outer.item_exprs;
         if let Some(e) = errors.into_error() {
             self.errors.push(e);
@@ -115,32 +106,21 @@ impl Sql {
         self.errors.push(e);
     }
 
-    /// Reports `table` when the statement does not use it.
+    /// Reports `table` when the statement may not name it.
     fn check_table(&mut self, table: &Path) {
-        if !self.tables_known || self.tables.contains(&path_key(table)) {
-            return;
+        if let Some(msg) = self.scope.unknown(table) {
+            self.errors.push(syn::Error::new_spanned(table, msg));
         }
-        let main = &self.main;
-        let msg = if self.tables.len() > 1 {
-            format!(
-                "`{}` is not a table of this query; its tables are {}",
-                quote!(#table).to_string().replace(' ', ""),
-                self.tables
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        } else {
-            format!(
-                "`{}` is not a table of this query, which reads `{}`; join it first, or use a \
-                 column of `{}`",
-                quote!(#table).to_string().replace(' ', ""),
-                quote!(#main).to_string().replace(' ', ""),
-                quote!(#main).to_string().replace(' ', "")
-            )
-        };
-        self.errors.push(syn::Error::new_spanned(table, msg));
+    }
+
+    /// The handle of a column of the statement (see [`Scope::handle`]).
+    pub(crate) fn handle(&self, col: &ColRef) -> TokenStream {
+        self.scope.handle(col)
+    }
+
+    /// Whether a column may be `NULL` whatever its type: its table is left-joined.
+    pub(crate) fn left_joined(&self, col: &ColRef) -> bool {
+        self.left_tables.contains(&self.scope.source(col))
     }
 
     /// Appends text.
@@ -182,26 +162,45 @@ impl Sql {
         self.part(quote!(#p::Part::Str(<#table as #p::Table>::SQL_NAME)));
     }
 
+    /// Appends a table of `from` or `join`: its SQL name, and its alias.
+    pub(crate) fn range(&mut self, range: &Range) {
+        self.table(&range.table);
+        if let Some(alias) = range.alias_sql() {
+            self.text(" AS ");
+            self.text(&alias);
+        }
+    }
+
     /// Appends a column's SQL name, with its table when the statement has joins.
     pub(crate) fn column(&mut self, col: &ColRef) {
         if let ColRef::Qualified(t, _) = col {
             self.check_table(t);
         }
         let p = p();
-        let h = col.handle(&self.main);
+        let h = self.handle(col);
         if self.qualify {
-            self.part(quote!(#p::Part::Str(#p::col_table(&#h))));
+            match self.scope.range(col).and_then(Range::alias_sql) {
+                Some(alias) => self.text(&alias),
+                None => self.part(quote!(#p::Part::Str(#p::col_table(&#h)))),
+            }
             self.text(".");
         }
         self.part(quote!(#p::Part::Str(#p::col(&#h))));
     }
 
-    /// Appends a table's column list.
+    /// Appends the column list of a table the statement reads (`User`, or an alias).
     pub(crate) fn all_columns(&mut self, table: &Path) {
         let p = p();
+        let range = self
+            .scope
+            .lookup(table)
+            .cloned()
+            .unwrap_or_else(|| Range::new(table.clone(), None));
+        let table = &range.table;
         if self.qualify {
+            let qualifier = range.qualifier();
             self.part(quote!(#p::Part::QualifiedList(
-                <#table as #p::Table>::SQL_NAME,
+                #qualifier,
                 <#table as #p::Table>::COLUMNS
             )));
         } else {
@@ -318,7 +317,7 @@ impl Sql {
             if i > 0 {
                 self.text(", ");
             }
-            let h = a.col.handle(&self.main);
+            let h = self.handle(&a.col);
             // The target of `set` is never qualified in PostgreSQL.
             self.part(quote!(#p::Part::Str(#p::col(&#h))));
             self.text(" = ");
@@ -361,7 +360,7 @@ impl Sql {
     ) -> TokenStream {
         let p = p();
         let reads = self.item_reads(items, nullable_tables);
-        let main = self.main.clone();
+        let scope = self.scope.clone();
         let fields = items.iter().zip(reads).filter_map(|(item, (read, span))| {
             let field = item.field()?;
             // The field's type is learnt first, so a value of another type is reported in
@@ -370,7 +369,7 @@ impl Sql {
             // names it in SQL (`count(...) reads as i64 ...`).
             let read_into = match &item.item {
                 Item::Column(c) => {
-                    let h = c.handle(&main);
+                    let h = scope.handle(c);
                     quote!(#p::read_into(hint, &#h, #read))
                 }
                 Item::Agg(agg, ident, _) => {
@@ -379,6 +378,7 @@ impl Sql {
                     quote!(#f(hint, #read))
                 }
                 Item::Table(t) => {
+                    let t = scope.table(t);
                     quote!(#p::read_into(hint, &::core::marker::PhantomData::<#t>, #read))
                 }
                 Item::Expr(_) => quote!(#p::what::expression(hint, #read)),
@@ -415,6 +415,7 @@ impl Sql {
                     self.all_columns(t);
                     let left = nullable_tables.contains(&path_key(t));
                     let span = t.span();
+                    let t = &self.scope.table(t).clone();
                     // The read starts and ends on the item's span (so an error about its type
                     // points there); the position arithmetic inside stays the macro's.
                     let pp = super::ast::respan(p.clone(), span);
@@ -430,8 +431,8 @@ impl Sql {
                 }
                 Item::Column(c) => {
                     self.column(c);
-                    let h = c.handle(&self.main);
-                    let left = nullable_tables.contains(&path_key(c.table(&self.main)));
+                    let h = self.handle(c);
+                    let left = nullable_tables.contains(&self.scope.source(c));
                     let span = c.ident().span();
                     let pp = super::ast::respan(p.clone(), span);
                     reads.push((
@@ -479,7 +480,7 @@ impl Sql {
             self.text("count(*)");
             return count;
         };
-        let h = col.handle(&self.main);
+        let h = self.handle(col);
         let (name, read) = match agg {
             Agg::Count => ("count(", count),
             Agg::CountDistinct => ("count(DISTINCT ", count),

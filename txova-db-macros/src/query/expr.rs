@@ -13,7 +13,7 @@ use syn::{BinOp, Expr, Lit, Path};
 
 use super::ast::ColRef;
 use super::case::{self, Case};
-use super::expand::{Sql, borrow, p, path_key};
+use super::expand::{Sql, borrow, p};
 use super::func::{
     self, AGGREGATES, CAST_TYPES, call_witness, cast_parts, check_call, emit_call, emit_user_call,
     extract_parts, function, own_aggregate, user_function, user_witness,
@@ -355,7 +355,7 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             None => call_witness(sql, call, bare, hint),
         },
         Expr::Field(_) => {
-            let main = &sql.main;
+            let main = &sql.scope.main.table;
             let col = excluded(e).cloned();
             quote_spanned!(e.span()=> #p::ty_col(&#main::#col))
         }
@@ -363,9 +363,9 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             let Some(c) = column(e, bare) else {
                 return quote!(#p::ty::<()>());
             };
-            let h = c.handle(&sql.main);
+            let h = sql.handle(&c);
             // A left-joined column is NULL when no row matched, whatever its type.
-            if sql.left_tables.contains(&path_key(c.table(&sql.main))) {
+            if sql.left_tables.contains(&sql.scope.source(&c)) {
                 quote_spanned!(e.span()=> #p::ty_col_opt(&#h))
             } else {
                 quote_spanned!(e.span()=> #p::ty_col(&#h))
@@ -520,7 +520,7 @@ fn emit_excluded(sql: &mut Sql, e: &Expr) {
                 "`excluded.column` only means something in `on conflict do update set`",
             ));
         }
-        let main = sql.main.clone();
+        let main = sql.scope.main.table.clone();
         sql.text("EXCLUDED.");
         sql.part(quote_spanned!(e.span()=> #p::Part::Str(#p::col(&#main::#col))));
     }

@@ -170,7 +170,7 @@ impl Insert {
         let mut errors = Errors::default();
         self.check(&mut errors);
         let t = &self.table;
-        let mut sql = Sql::new(t.clone());
+        let mut sql = Sql::new(t);
         sql.text("INSERT INTO ");
         sql.table(t);
         let mut struct_rows = None;

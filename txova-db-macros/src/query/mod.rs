@@ -20,6 +20,7 @@ mod func;
 pub(crate) mod insert;
 mod kw;
 mod ops;
+mod scope;
 pub(crate) mod select;
 pub(crate) mod update;
 mod window;

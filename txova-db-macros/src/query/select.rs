@@ -1,8 +1,8 @@
 //! `select!`: grammar and expansion.
 //!
 //! ```text
-//! select!( [distinct] [items from | Row { items } from] Table
-//!          [[left] join Table on col = col [and col = col]...]...
+//! select!( [distinct] [items from | Row { items } from] Table [as Alias]
+//!          [[left] join Table [as Alias] on col = col [and col = col]...]...
 //!          [where condition] [group by col|expression, ...] [having condition]
 //!          [order by col|aggregate|expression [asc|desc] [nulls first|last], ...]
 //!          [limit n|value] [offset n|value] )
@@ -18,7 +18,8 @@ use syn::{Path, Token};
 
 use super::ast::{self, Agg, Bound, ColRef, Item, OrderKey, Selected};
 use super::cond::Cond;
-use super::expand::{Sql, p, path_key};
+use super::expand::{Sql, p};
+use super::scope::{Range, Scope};
 use super::{check, expr, kw};
 use crate::common::Errors;
 
@@ -31,6 +32,8 @@ pub(crate) struct Select {
     /// `Row` in `select!(Row { items } from ...)`: a `#[derive(FromRow)]` struct.
     pub(crate) into: Option<Path>,
     pub(crate) from: Path,
+    /// `from User as Boss`.
+    pub(crate) alias: Option<proc_macro2::Ident>,
     pub(crate) joins: Vec<Join>,
     pub(crate) filter: Option<Cond>,
     /// The columns of `group by`, for the grouping rule.
@@ -93,7 +96,16 @@ fn clause<T>(
 pub(crate) struct Join {
     pub(crate) left: bool,
     pub(crate) table: Path,
+    /// `join User as Boss`.
+    pub(crate) alias: Option<proc_macro2::Ident>,
     pub(crate) on: Vec<(ColRef, ColRef)>,
+}
+
+impl Join {
+    /// The joined table as the statement reads it.
+    pub(crate) fn range(&self) -> Range {
+        Range::new(self.table.clone(), self.alias.clone())
+    }
 }
 
 impl Parse for Select {
@@ -129,11 +141,15 @@ impl Select {
             Some((path, items)) => (Some(path), items),
             None => (None, ast::parse_items(input)?),
         };
-        let (items, from) = if kw::eat(input, "from")?.is_some() {
-            (Some(items), Path::parse_mod_style(input)?)
+        let (items, from, alias) = if kw::eat(input, "from")?.is_some() {
+            (
+                Some(items),
+                Path::parse_mod_style(input)?,
+                parse_alias(input)?,
+            )
         } else {
             match whole_table(&items) {
-                Some(t) => (None, t),
+                Some((t, alias)) => (None, t, alias),
                 None => {
                     return Err(
                         input.error("expected `from` and a table after the selected columns")
@@ -190,6 +206,7 @@ impl Select {
             items,
             into,
             from,
+            alias,
             joins,
             filter,
             group,
@@ -234,15 +251,49 @@ fn end_of_clauses(input: ParseStream<'_>, syntax: &mut Option<syn::Error>, branc
     }
 }
 
-/// The table of `select!(Table ...)`: one item, a whole table, not renamed.
-fn whole_table(items: &[Selected]) -> Option<Path> {
+/// The table of `select!(Table ...)` (or `select!(Table as Alias ...)`): one item, a whole
+/// table.
+fn whole_table(items: &[Selected]) -> Option<(Path, Option<proc_macro2::Ident>)> {
     match items {
-        [only] if only.alias.is_none() => match &only.item {
-            Item::Table(t) => Some(t.clone()),
+        [only] => match &only.item {
+            Item::Table(t) => Some((t.clone(), only.alias.clone())),
             _ => None,
         },
         _ => None,
     }
+}
+
+/// Parses `as Alias` after a table: a name for it, written like a table's (see
+/// [`super::scope`]).
+fn parse_alias(input: ParseStream<'_>) -> syn::Result<Option<proc_macro2::Ident>> {
+    if !input.peek(Token![as]) {
+        return Ok(None);
+    }
+    input.parse::<Token![as]>()?;
+    let alias: proc_macro2::Ident = input.parse()?;
+    if !ast::is_type_name(&alias) {
+        // `boss_row` → `BossRow`.
+        let name: String = alias
+            .to_string()
+            .trim_start_matches("r#")
+            .split('_')
+            .flat_map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase())
+                    .into_iter()
+                    .chain(c)
+            })
+            .collect();
+        return Err(syn::Error::new_spanned(
+            &alias,
+            format!(
+                "an alias names a table, so it is written like one: `as {name}`; its columns \
+                 are then `{name}::column`"
+            ),
+        ));
+    }
+    Ok(Some(alias))
 }
 
 fn parse_joins(input: ParseStream<'_>) -> syn::Result<Vec<Join>> {
@@ -260,6 +311,7 @@ fn parse_joins(input: ParseStream<'_>) -> syn::Result<Vec<Join>> {
             break;
         };
         let table = Path::parse_mod_style(input)?;
+        let alias = parse_alias(input)?;
         kw::expect(
             input,
             "on",
@@ -278,7 +330,12 @@ fn parse_joins(input: ParseStream<'_>) -> syn::Result<Vec<Join>> {
                 break;
             }
         }
-        joins.push(Join { left, table, on });
+        joins.push(Join {
+            left,
+            table,
+            alias,
+            on,
+        });
     }
     Ok(joins)
 }
@@ -367,35 +424,47 @@ impl Select {
     }
 
     pub(crate) fn expand(self) -> TokenStream {
-        let mut sql = Sql::new(self.from.clone());
+        let mut sql = Sql::new(&self.from);
+        sql.scope = self.scope_in(None);
         sql.qualify = !self.joins.is_empty();
         let left_tables = self.left_tables();
         sql.left_tables.clone_from(&left_tables);
-        sql.tables
-            .extend(self.joins.iter().map(|j| path_key(&j.table)));
-        sql.tables_known = self.joins_known;
         let mut errors = Errors::default();
         let read = self.body(&mut sql, &left_tables, &mut errors);
         let text = sql.sql_const();
         let params = sql.params();
-        let mut query = self.query(&text, params, &read);
-        if let Some(e) = &self.syntax {
-            let error = e.to_compile_error();
-            query = quote!({ #error #query });
-        }
-        if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
-            errors.spanned(
-                agg,
-                "an aggregate cannot be in `where`, which filters rows before they are \
-                 grouped; write it in `having` after `group by`",
-            );
-        }
+        let query = self.query(&text, params, &read);
+        self.own_errors(&mut errors);
         let errors = errors.into_compile_errors();
         if errors.is_empty() {
             query
         } else {
             quote!({ #errors #query })
         }
+    }
+
+    /// The path naming the main table selected whole: its alias, if it has one.
+    pub(crate) fn whole(&self) -> Path {
+        self.alias
+            .clone()
+            .map_or_else(|| self.from.clone(), Path::from)
+    }
+
+    /// The main table as the statement reads it.
+    pub(crate) fn range(&self) -> Range {
+        Range::new(self.from.clone(), self.alias.clone())
+    }
+
+    /// The scope of this statement: its tables, after those of the statement it is a
+    /// subquery of (`outer`), if any.
+    pub(crate) fn scope_in(&self, outer: Option<&Scope>) -> Scope {
+        let mut scope = match outer {
+            Some(outer) => outer.enter(self.range()),
+            None => Scope::new(self.range()),
+        };
+        scope.ranges.extend(self.joins.iter().map(Join::range));
+        scope.known &= self.joins_known;
+        scope
     }
 
     /// Appends the statement from `SELECT` to its end; returns the row mapper's body.
@@ -419,10 +488,10 @@ impl Select {
         sql.allow.windows = false;
         check::grouping(&self.grouping(), sql, errors);
         sql.text(" FROM ");
-        sql.table(&self.from);
+        sql.range(&self.range());
         for j in &self.joins {
             sql.text(if j.left { " LEFT JOIN " } else { " JOIN " });
-            sql.table(&j.table);
+            sql.range(&j.range());
             sql.text(" ON ");
             for (i, (a, b)) in j.on.iter().enumerate() {
                 if i > 0 {
@@ -431,8 +500,8 @@ impl Select {
                 sql.column(a);
                 sql.text(" = ");
                 sql.column(b);
-                let ha = a.handle(&self.from);
-                let hb = b.handle(&self.from);
+                let ha = sql.handle(a);
+                let hb = sql.handle(b);
                 let span = b.ident().span();
                 sql.checks_push(quote_spanned!(span=> #p::join_on(&#ha, &#hb)));
             }
@@ -473,20 +542,38 @@ impl Select {
         read
     }
 
-    /// The tables brought in by `left join`, by [`path_key`].
+    /// The tables brought in by `left join`, by [`Range::name`].
     pub(crate) fn left_tables(&self) -> Vec<String> {
         self.joins
             .iter()
             .filter(|j| j.left)
-            .map(|j| path_key(&j.table))
+            .map(|j| j.range().name())
             .collect()
     }
 
-    /// The mistakes of this statement found while parsing: its first syntax mistake, an
-    /// aggregate in `where`.
+    /// The mistakes of this statement found while parsing: its first syntax mistake, a table
+    /// read twice under one name, an aggregate in `where`.
     pub(crate) fn own_errors(&self, errors: &mut Errors) {
         if let Some(e) = &self.syntax {
             errors.push(e.clone());
+        }
+        let mut names = vec![self.range().name()];
+        for j in &self.joins {
+            let name = j.range().name();
+            if names.contains(&name) {
+                let msg = match &j.alias {
+                    Some(_) => format!("`{name}` already names a table of this query"),
+                    None => format!(
+                        "`{name}` is read twice in this query; name this reading of it with \
+                         `as` (`join {name} as Other on ...`) and its columns `Other::column`"
+                    ),
+                };
+                match &j.alias {
+                    Some(a) => errors.spanned(a, msg),
+                    None => errors.spanned(&j.table, msg),
+                }
+            }
+            names.push(name);
         }
         if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
             errors.spanned(
@@ -502,13 +589,10 @@ impl Select {
     /// query (`User::id`) is a correlated reference. Returns the witness of its one result
     /// item, when it has one that is a column or an expression.
     pub(crate) fn subquery(&self, sql: &mut Sql) -> Option<TokenStream> {
-        let outer = sql.enter(self.from.clone());
+        let outer = sql.enter(self.range());
+        sql.scope = self.scope_in(Some(&outer.scope));
         let left_tables = self.left_tables();
         sql.left_tables.extend(left_tables.iter().cloned());
-        sql.tables.push(path_key(&self.from));
-        sql.tables
-            .extend(self.joins.iter().map(|j| path_key(&j.table)));
-        sql.tables_known &= self.joins_known;
         let mut errors = Errors::default();
         let _ = self.body(sql, &left_tables, &mut errors);
         self.own_errors(&mut errors);
@@ -538,8 +622,9 @@ impl Select {
     /// assembles.
     pub(crate) fn item_witness(&self, sql: &Sql) -> Option<TokenStream> {
         let left_tables = self.left_tables();
-        // Types only: a statement of its own, reading this subquery's table.
-        let mut inner = Sql::new(self.from.clone());
+        // Types only: a statement of its own, reading this subquery's tables.
+        let mut inner = Sql::new(&self.from);
+        inner.scope = self.scope_in(Some(&sql.scope));
         inner.left_tables.clone_from(&sql.left_tables);
         inner.left_tables.extend(left_tables.iter().cloned());
         self.one_witness(&inner, &left_tables)
@@ -549,8 +634,8 @@ impl Select {
     fn one_witness(&self, sql: &Sql, left_tables: &[String]) -> Option<TokenStream> {
         let p = p();
         let column = |c: &ColRef| {
-            let h = c.handle(&self.from);
-            if left_tables.contains(&path_key(c.table(&self.from))) {
+            let h = sql.handle(c);
+            if left_tables.contains(&sql.scope.source(c)) {
                 quote!(#p::ty_col_opt(&#h))
             } else {
                 quote!(#p::ty_col(&#h))
@@ -586,7 +671,7 @@ impl Select {
             (None, Some(items)) => sql.items(items, left_tables),
             (_, None) => {
                 let whole = Selected {
-                    item: Item::Table(self.from.clone()),
+                    item: Item::Table(self.whole()),
                     alias: None,
                 };
                 sql.items(&[whole], left_tables)
@@ -612,7 +697,7 @@ impl Select {
             match &s.item {
                 Item::Agg(..) => aggregated = true,
                 Item::Column(c) => uses.push(check::Use::Column(c)),
-                Item::Table(t) => uses.push(check::Use::Table(t)),
+                Item::Table(t) => uses.push(check::Use::Table(t.clone())),
                 Item::Expr(e) => {
                     aggregated |= expr::aggregate(e).is_some();
                     expr::free_columns(e, expr::Bare::Column, &keys, &mut in_exprs);
@@ -620,7 +705,7 @@ impl Select {
             }
         }
         if self.items.is_none() {
-            uses.push(check::Use::Table(&self.from));
+            uses.push(check::Use::Table(self.whole()));
         }
         for k in &self.order {
             match &k.key {
@@ -640,7 +725,6 @@ impl Select {
         uses.extend(in_exprs.into_iter().map(check::Use::InExpr));
         check::Grouping {
             aggregated,
-            main: &self.from,
             group: &self.group,
             uses,
         }

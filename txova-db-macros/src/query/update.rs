@@ -44,7 +44,7 @@ impl Parse for Update {
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     super::run(input, |u: Update| {
-        let mut sql = Sql::new(u.table.clone());
+        let mut sql = Sql::new(&u.table);
         sql.text("UPDATE ");
         sql.table(&u.table);
         sql.text(" SET ");

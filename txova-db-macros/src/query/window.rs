@@ -333,7 +333,7 @@ pub(crate) fn witness(sql: &Sql, w: &Window, bare: Bare) -> TokenStream {
             return quote!(#p::ty::<i64>());
         }
         WinFn::Agg(agg, ident, Some(c)) => {
-            let h = c.handle(&sql.main);
+            let h = sql.handle(c);
             let pp = ast::respan(p.clone(), ident.span());
             return match agg {
                 Agg::Sum => quote_spanned!(ident.span()=> #pp::sum_ty(#pp::sum_info(&#h))),
@@ -418,7 +418,7 @@ pub(crate) fn emit(sql: &mut Sql, w: &Window, bare: Bare) {
             match arg {
                 Some(c) => {
                     sql.column(c);
-                    let h = c.handle(&sql.main);
+                    let h = sql.handle(c);
                     cast = match agg {
                         Agg::Sum => Some(
                             quote_spanned!(ident.span()=> #p::Part::Str(#p::sum_info(&#h).cast())),

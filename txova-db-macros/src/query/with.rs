@@ -152,7 +152,7 @@ impl Query {
             return body.first.select.expand();
         }
         let first = &body.first.select;
-        let mut sql = Sql::new(first.from.clone());
+        let mut sql = Sql::new(&first.from);
         let mut errors = Errors::default();
         if let Some(with) = &with {
             sql.text(if with.recursive {
