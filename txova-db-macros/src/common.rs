@@ -26,9 +26,13 @@ impl Errors {
         }
     }
 
-    /// The collected mistakes as one error, if any.
-    pub(crate) fn into_error(self) -> Option<syn::Error> {
+    /// The messages of the collected mistakes, in order.
+    #[cfg(test)]
+    pub(crate) fn messages(self) -> Vec<String> {
         self.errors
+            .into_iter()
+            .flat_map(|e| e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>())
+            .collect()
     }
 
     /// The collected mistakes as `compile_error!` invocations.

@@ -1649,6 +1649,140 @@ fn json_and_array_operators_refuse_their_misuses() {
     );
 }
 
+/// Every mistake of a `select!` is found by the check stage, before its SQL is assembled: the
+/// expansion reports exactly what the check stage alone finds, so assembling adds nothing.
+#[test]
+fn the_check_stage_finds_every_mistake_before_assembly() {
+    let cases = [
+        // Tables the query does not read, or names it may not use.
+        "id from User where Post::id = 1",
+        "Boss::name from User",
+        "User::name from User as U",
+        "id from User join User on User::id = User::id",
+        "id from User as u",
+        // Window functions and `excluded` where they mean nothing.
+        "id from User where row_number() over (order by id) > 1",
+        "sum(row_number() over (order by id)) over () from User",
+        "excluded.name from User",
+        // A `case` with nothing to type it; subqueries that do not read one value.
+        "case when age > 1 then &a else &b end as label from User",
+        "name from User where id in (select id, name from Post)",
+        "(select id, name from Post) as p, name from User",
+        "(select Post from Post where Post::user_id = Nobody::id) as p from User",
+        // Operators over Rust values only.
+        "id from User where cardinality(&tags) > 1",
+        // Grouping, aggregates in `where`, fields, syntax.
+        "id from User where count(*) > 1",
+        "name, count(*) from User",
+        "Row { count(*) } from User",
+        "User where id == 1 order by nme",
+        // Compound queries whose branches do not match.
+        "id from User union select id, name from Post",
+        "id from User union select Post from Post",
+        "id from User union select id from Post order by nme",
+        "id from User union select id from Post where Nobody::id = 1",
+    ];
+    for src in cases {
+        let out = select(src);
+        let all = errors(&out);
+        assert!(!all.is_empty(), "`{src}` has a mistake");
+        let checked = crate::query::check_select(syn::parse_str(src).expect("tokens"));
+        assert_eq!(checked, all, "`{src}`");
+    }
+}
+
+/// A `case` whose branches are all Rust values is refused by the check stage exactly where
+/// assembling it finds nothing beside it to give it a type.
+#[test]
+fn a_case_of_values_is_refused_exactly_where_nothing_types_it() {
+    let message = "the type of this `case` is not known";
+    let case = "case when age > 1 then &a else &b end";
+    let places: [(Expand, String, bool); 23] = [
+        (select, format!("{case} as v from User"), false),
+        (select, format!("id from User order by {case}"), false),
+        (select, format!("id from User group by {case}"), false),
+        (
+            select,
+            format!("id from User where ({case}) is null"),
+            false,
+        ),
+        (select, format!("array_agg({case}) as v from User"), false),
+        (
+            select,
+            format!("date_trunc(\"day\", {case}) as v from User"),
+            false,
+        ),
+        (select, format!("count({case}) as v from User"), false),
+        (
+            select,
+            format!("lag({case}) over (order by id) as v from User"),
+            false,
+        ),
+        (
+            select,
+            format!("extract(year from {case}) as v from User"),
+            false,
+        ),
+        (
+            select,
+            format!("id from User where {case} like \"a%\""),
+            false,
+        ),
+        (
+            select,
+            format!("string_agg({case}, \", \") as v from User"),
+            true,
+        ),
+        (select, format!("bool_and({case}) as v from User"), true),
+        (select, format!("cast({case} as text) as v from User"), true),
+        (
+            select,
+            format!("ntile({case}) over (order by id) as v from User"),
+            true,
+        ),
+        (
+            select,
+            format!("case when age > 2 then {case} else name end as v from User"),
+            true,
+        ),
+        (select, format!("id from User where name = {case}"), true),
+        (
+            select,
+            format!("id from User where lower(name) = {case}"),
+            true,
+        ),
+        (select, format!("id from User where age + {case} > 1"), true),
+        (select, format!("lower({case}) as v from User"), true),
+        (
+            select,
+            format!("coalesce(bio, {case}) as v from User"),
+            true,
+        ),
+        (
+            select,
+            format!("lag(age, 1, {case}) over (order by id) as v from User"),
+            true,
+        ),
+        (update, format!("User set name = {case} where id = 1"), true),
+        (
+            insert,
+            format!(
+                "into User (id, name) values (1, \"a\") on conflict (id) do update set \
+                 name = {case}"
+            ),
+            true,
+        ),
+    ];
+    for (expand, src, typed) in places {
+        let before = crate::query::untyped_cases();
+        let out = expand(&src);
+        let untyped = crate::query::untyped_cases() > before;
+        let refused = errors(&out).iter().any(|e| e.contains(message));
+        assert_eq!(untyped, !typed, "`{src}`: assembled without a type");
+        assert_eq!(refused, !typed, "`{src}`: refused");
+    }
+}
+
 /// The words, operators and literals random statements are made of.
 const WORDS: &str = "select from where and or not in is null between like ilike group by order \
     having limit offset asc desc nulls first last union all intersect except with recursive as \
@@ -1711,7 +1845,19 @@ fn random_statements_never_panic() {
         let Ok(tokens) = syn::parse_str::<TokenStream>(&src) else {
             continue;
         };
+        let before = crate::query::untyped_cases();
         let run = std::panic::catch_unwind(|| expand(&tokens.to_string()));
-        assert!(run.is_ok(), "expanding `{src}` panicked");
+        let Ok(out) = run else {
+            panic!("expanding `{src}` panicked");
+        };
+        // A `case` assembled without a type was refused by the check stage.
+        if crate::query::untyped_cases() > before {
+            assert!(
+                errors(&out)
+                    .iter()
+                    .any(|e| e.contains("the type of this `case` is not known")),
+                "`{src}` assembled a `case` without a type, unreported"
+            );
+        }
     }
 }

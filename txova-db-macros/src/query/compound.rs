@@ -20,6 +20,7 @@ use syn::spanned::Spanned as _;
 use syn::{Path, Token};
 
 use super::ast::{self, Agg, Bound, Item, OrderKey, Selected};
+use super::check::Cx;
 use super::expand::{Sql, p, path_key};
 use super::select::Select;
 use super::{check, expr, kw};
@@ -252,7 +253,7 @@ pub(crate) fn items(s: &Select) -> Vec<Selected> {
 }
 
 /// Appends one branch; returns its row mapper's body and its columns' shapes.
-fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStream, Vec<Shape>) {
+fn emit_branch(sql: &mut Sql, branch: &Branch) -> (TokenStream, Vec<Shape>) {
     let s = &branch.select;
     let outer = sql.enter(s.range());
     // A branch is a statement of its own: it sees no other branch's tables.
@@ -260,29 +261,18 @@ fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStr
     let left = s.left_tables();
     sql.qualify = !s.joins.is_empty();
     sql.left_tables.clone_from(&left);
-    let mut own = Errors::default();
     if branch.paren {
         sql.text("(");
     }
-    let read = s.body(sql, &left, &mut own);
+    let read = s.body(sql, &left);
     if branch.paren {
         sql.text(")");
     }
-    s.own_errors(&mut own);
     let shapes = items(s)
         .iter()
         .map(|i| {
             let table = match &i.item {
-                Item::Table(t) => {
-                    if left.contains(&path_key(t)) {
-                        errors.spanned(
-                            t,
-                            "a left-joined table selected whole cannot be a column of a \
-                             compound query; select its columns",
-                        );
-                    }
-                    Some(sql.scope.table(t).clone())
-                }
+                Item::Table(t) => Some(sql.scope.table(t).clone()),
                 _ => None,
             };
             Shape {
@@ -292,23 +282,46 @@ fn emit_branch(sql: &mut Sql, branch: &Branch, errors: &mut Errors) -> (TokenStr
             }
         })
         .collect();
-    sql.leave(outer, own);
+    sql.leave(outer);
     (read, shapes)
 }
 
 impl Compound {
-    /// Appends the compound query; returns the first branch's row mapper's body and the
-    /// result's columns (their types over every branch).
-    pub(crate) fn emit(&self, sql: &mut Sql, errors: &mut Errors) -> (TokenStream, Vec<Shape>) {
-        let p = p();
+    /// The check stage of a compound query: each branch's mistakes, branches that do not
+    /// select alike (as many columns, whole tables where the first branch has them), and
+    /// keys of the whole result's `order by` that name no result column.
+    pub(crate) fn check(&self, errors: &mut Errors) {
         for e in &self.errors {
             errors.push(e.clone());
         }
-        let (read, mut shapes) = emit_branch(sql, &self.first, errors);
-        for (op, branch) in &self.rest {
-            sql.text(&op.sql());
-            let (_, theirs) = emit_branch(sql, branch, errors);
-            if theirs.len() != shapes.len() {
+        let mut first: Option<Vec<bool>> = None;
+        let branches = std::iter::once((None, &self.first))
+            .chain(self.rest.iter().map(|(op, b)| (Some(op), b)));
+        for (op, branch) in branches {
+            let s = &branch.select;
+            Cx::new(errors, s.scope_in(None)).select(s);
+            let left = s.left_tables();
+            let items = items(s);
+            for i in &items {
+                if let Item::Table(t) = &i.item
+                    && left.contains(&path_key(t))
+                {
+                    errors.spanned(
+                        t,
+                        "a left-joined table selected whole cannot be a column of a compound \
+                         query; select its columns",
+                    );
+                }
+            }
+            let tables: Vec<bool> = items
+                .iter()
+                .map(|i| matches!(i.item, Item::Table(_)))
+                .collect();
+            let (Some(op), Some(mine)) = (op, &first) else {
+                first = Some(tables);
+                continue;
+            };
+            if tables.len() != mine.len() {
                 let n = |k: usize| format!("{k} column{}", if k == 1 { "" } else { "s" });
                 errors.spanned(
                     &op.kw,
@@ -316,10 +329,78 @@ impl Compound {
                         "the branch after this `{}` selects {}, the first branch {}: every \
                          branch selects as many columns, of the same types in order",
                         op.kw,
-                        n(theirs.len()),
-                        n(shapes.len())
+                        n(tables.len()),
+                        n(mine.len())
                     ),
                 );
+                continue;
+            }
+            for (i, ((mine, theirs), item)) in mine.iter().zip(&tables).zip(&items).enumerate() {
+                if mine != theirs {
+                    let what = |table: bool| if table { "a whole table" } else { "a column" };
+                    errors.push(syn::Error::new(
+                        item_span(&item.item),
+                        format!(
+                            "the {} column of the first branch is {}, here it is {}: select a \
+                             whole table where the first branch does, and columns where it \
+                             selects columns",
+                            ordinal(i + 1),
+                            what(*mine),
+                            what(*theirs),
+                        ),
+                    ));
+                }
+            }
+        }
+        self.check_order(errors);
+    }
+
+    /// Mistakes in the whole result's `order by`: a key that is not a result column.
+    fn check_order(&self, errors: &mut Errors) {
+        let items = items(&self.first.select);
+        let whole = items.iter().any(|s| matches!(s.item, Item::Table(_)));
+        for k in &self.order {
+            let Item::Column(key) = &k.key else {
+                errors.push(syn::Error::new(
+                    item_span(&k.key),
+                    "the `order by` of a compound query names result columns (a column's name \
+                     or an `as` alias of the first branch), not expressions",
+                ));
+                continue;
+            };
+            let name = key.ident();
+            if whole || items.iter().any(|s| s.field() == Some(name)) {
+                continue;
+            }
+            let names: Vec<String> = items
+                .iter()
+                .filter_map(|s| s.field().map(|f| format!("`{f}`")))
+                .collect();
+            errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "`{name}` is not a result column; the `order by` of a compound query names \
+                     the first branch's columns{}",
+                    if names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", names.join(", "))
+                    }
+                ),
+            ));
+        }
+    }
+
+    /// Appends the compound query; returns the first branch's row mapper's body and the
+    /// result's columns (their types over every branch).
+    pub(crate) fn emit(&self, sql: &mut Sql) -> (TokenStream, Vec<Shape>) {
+        let p = p();
+        let (read, mut shapes) = emit_branch(sql, &self.first);
+        for (op, branch) in &self.rest {
+            sql.text(&op.sql());
+            let (_, theirs) = emit_branch(sql, branch);
+            if theirs.len() != shapes.len() {
+                // A mistake the check stage reports.
                 continue;
             }
             for (i, (mine, theirs)) in shapes.iter_mut().zip(theirs).enumerate() {
@@ -338,30 +419,13 @@ impl Compound {
                         let pp = ast::respan(p.clone(), theirs.span);
                         sql.checks_push(quote_spanned!(theirs.span=> #pp::same_table::<#a, #b>()));
                     }
-                    _ => errors.push(syn::Error::new(
-                        theirs.span,
-                        format!(
-                            "the {} column of the first branch is {}, here it is {}: select a \
-                             whole table where the first branch does, and columns where it \
-                             selects columns",
-                            ordinal(i + 1),
-                            if mine.table.is_some() {
-                                "a whole table"
-                            } else {
-                                "a column"
-                            },
-                            if mine.table.is_some() {
-                                "a column"
-                            } else {
-                                "a whole table"
-                            },
-                        ),
-                    )),
+                    // A whole table against a column: a mistake the check stage reports.
+                    _ => {}
                 }
             }
         }
         if !self.order.is_empty() {
-            self.order(sql, errors);
+            self.order(sql);
         }
         if let Some(limit) = &self.limit {
             sql.bound(" LIMIT ", limit);
@@ -374,7 +438,7 @@ impl Compound {
 
     /// Appends the whole result's `order by`, whose keys name result columns: the first
     /// branch's column names and `as` aliases.
-    fn order(&self, sql: &mut Sql, errors: &mut Errors) {
+    fn order(&self, sql: &mut Sql) {
         let p = p();
         let first = &self.first.select;
         let items = items(first);
@@ -384,11 +448,7 @@ impl Compound {
                 sql.text(", ");
             }
             let Item::Column(key) = &k.key else {
-                errors.push(syn::Error::new(
-                    item_span(&k.key),
-                    "the `order by` of a compound query names result columns (a column's name \
-                     or an `as` alias of the first branch), not expressions",
-                ));
+                // A mistake the check stage reports.
                 continue;
             };
             let name = key.ident();
@@ -412,26 +472,10 @@ impl Compound {
                         Item::Table(t) => Some(t),
                         _ => None,
                     });
+                    // Without one, a mistake the check stage reports.
                     if let Some(t) = table {
                         let h = ast::respan(quote!(#t), name.span());
                         sql.part(quote_spanned!(name.span()=> #p::Part::Str(#p::col(&#h::#name))));
-                    } else {
-                        let names: Vec<String> = items
-                            .iter()
-                            .filter_map(|s| s.field().map(|f| format!("`{f}`")))
-                            .collect();
-                        errors.push(syn::Error::new(
-                            name.span(),
-                            format!(
-                                "`{name}` is not a result column; the `order by` of a \
-                                 compound query names the first branch's columns{}",
-                                if names.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(": {}", names.join(", "))
-                                }
-                            ),
-                        ));
                     }
                 }
             }

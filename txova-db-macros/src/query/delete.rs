@@ -9,9 +9,12 @@ use syn::Path;
 use syn::parse::{Parse, ParseStream};
 
 use super::ast::{self, Returning};
+use super::check::Cx;
 use super::cond::{Filter, parse_filter};
 use super::expand::{Sql, filtered_statement};
 use super::kw;
+use super::scope::Scope;
+use crate::common::Errors;
 
 /// A parsed `delete!`.
 pub(crate) struct Delete {
@@ -37,10 +40,15 @@ impl Parse for Delete {
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     super::run(input, |d: Delete| {
+        let mut errors = Errors::default();
+        let mut cx = Cx::new(&mut errors, Scope::of(&d.table));
+        cx.filter(&d.filter, "delete", "delete", &d.table);
+        cx.returning(&d.returning);
         let mut sql = Sql::new(&d.table);
         sql.text("DELETE FROM ");
         sql.table(&d.table);
-        filtered_statement(sql, "delete", "delete", &d.table, &d.filter, &d.returning)
+        let statement = filtered_statement(sql, &d.table, &d.filter, &d.returning);
+        super::with_errors(errors, statement)
     })
 }
 

@@ -10,7 +10,6 @@ use super::ast::{Agg, Assign, Bound, ColRef, Item, OrderKey, Returning, Selected
 use super::cond::Filter;
 use super::expr::{self, Bare};
 use super::scope::{Range, Scope};
-use crate::common::Errors;
 
 /// The SQL and the values of one statement, built in order.
 pub(crate) struct Sql {
@@ -29,8 +28,6 @@ pub(crate) struct Sql {
     /// The tables brought in by `left join`, whose columns may be `NULL` whatever their type,
     /// by [`Range::name`].
     pub(crate) left_tables: Vec<String>,
-    /// Mistakes found while assembling (a column of a table the statement does not use).
-    errors: Errors,
     /// The expressions of the result items and of `group by`, as tokens, with the parts they
     /// were written as: an equal expression written again (a key of `group by` or `order by`)
     /// reuses those parts, placeholders included, so the server sees one expression.
@@ -72,7 +69,6 @@ impl Sql {
             scope: Scope::of(main),
             qualify: false,
             left_tables: Vec::new(),
-            errors: Errors::default(),
             item_exprs: Vec::new(),
             allow: Allow::default(),
         }
@@ -90,27 +86,12 @@ impl Sql {
         }
     }
 
-    /// Ends a subquery, keeping its mistakes.
-    pub(crate) fn leave(&mut self, outer: Outer, errors: Errors) {
+    /// Ends a subquery.
+    pub(crate) fn leave(&mut self, outer: Outer) {
         self.scope = outer.scope;
         self.qualify = outer.qualify;
         self.left_tables = outer.left_tables;
         self.item_exprs = outer.item_exprs;
-        if let Some(e) = errors.into_error() {
-            self.errors.push(e);
-        }
-    }
-
-    /// Records a mistake found while assembling.
-    pub(crate) fn error(&mut self, e: syn::Error) {
-        self.errors.push(e);
-    }
-
-    /// Reports `table` when the statement may not name it.
-    fn check_table(&mut self, table: &Path) {
-        if let Some(msg) = self.scope.unknown(table) {
-            self.errors.push(syn::Error::new_spanned(table, msg));
-        }
     }
 
     /// The handle of a column of the statement (see [`Scope::handle`]).
@@ -173,9 +154,6 @@ impl Sql {
 
     /// Appends a column's SQL name, with its table when the statement has joins.
     pub(crate) fn column(&mut self, col: &ColRef) {
-        if let ColRef::Qualified(t, _) = col {
-            self.check_table(t);
-        }
         let p = p();
         let h = self.handle(col);
         if self.qualify {
@@ -208,22 +186,19 @@ impl Sql {
         }
     }
 
-    /// Appends an expression (after checking its shape), binding its values; returns its
-    /// type's witness.
+    /// Appends an expression, binding its values; returns its type's witness.
     pub(crate) fn expr(
         &mut self,
         e: &syn::Expr,
         bare: Bare,
         hint: Option<&TokenStream>,
     ) -> TokenStream {
-        expr::check(e, &mut self.errors);
         expr::emit(self, e, bare, hint)
     }
 
     /// Appends the right side of a comparison, which may be `any(array)` or `all(array)`;
     /// returns its type's witness.
     pub(crate) fn operand(&mut self, e: &syn::Expr, hint: Option<&TokenStream>) -> TokenStream {
-        expr::check_operand(e, &mut self.errors);
         expr::emit(self, e, Bare::Value, hint)
     }
 
@@ -411,7 +386,6 @@ impl Sql {
             }
             match &selected.item {
                 Item::Table(t) => {
-                    self.check_table(t);
                     self.all_columns(t);
                     let left = nullable_tables.contains(&path_key(t));
                     let span = t.span();
@@ -516,9 +490,7 @@ impl Sql {
         let p = p();
         let parts = &self.parts;
         let checks = &self.checks;
-        let errors = std::mem::take(&mut self.errors).into_compile_errors();
         quote!({
-            #errors
             #(const _: () = #checks;)*
             const PARTS: &[#p::Part] = &[#(#parts),*];
             const LEN: usize = #p::sql_len(PARTS);
@@ -594,41 +566,19 @@ pub(crate) fn finish(
     }
 }
 
-/// Appends the `where` of an `update!` or `delete!` and finishes it; a missing `where` is a
-/// compile error, but the statement is still generated so it is the only error.
+/// Appends the `where` of an `update!` or `delete!` (none for `where all`, or when it is
+/// missing: a mistake the check stage reports) and finishes it.
 pub(crate) fn filtered_statement(
     mut sql: Sql,
-    macro_name: &str,
-    verb: &str,
     table: &Path,
     filter: &Filter,
     returning: &Returning,
 ) -> TokenStream {
-    let mut error = TokenStream::new();
-    match filter {
-        Filter::Cond(c) => {
-            sql.text(" WHERE ");
-            sql.cond(c);
-        }
-        Filter::All => {}
-        Filter::Missing => {
-            let name = quote!(#table).to_string().replace(' ', "");
-            error = syn::Error::new_spanned(
-                table,
-                format!(
-                    "`{macro_name}!` without `where` would {verb} every row of `{name}`; \
-                     add `where <condition>`, or write `where all` if you mean every row"
-                ),
-            )
-            .to_compile_error();
-        }
+    if let Filter::Cond(c) = filter {
+        sql.text(" WHERE ");
+        sql.cond(c);
     }
-    let statement = finish(sql, table, returning, None);
-    if error.is_empty() {
-        statement
-    } else {
-        quote!({ #error #statement })
-    }
+    finish(sql, table, returning, None)
 }
 
 /// A reference to a value: the expression itself when it is already `&x`, else `&(x)`, so no

@@ -13,6 +13,7 @@ use syn::{BinOp, Expr, Lit, Path};
 
 use super::ast::ColRef;
 use super::case::{self, Case};
+use super::check::Cx;
 use super::expand::{Sql, borrow, p};
 use super::func::{
     self, AGGREGATES, CAST_TYPES, call_witness, cast_parts, check_call, emit_call, emit_user_call,
@@ -20,7 +21,6 @@ use super::func::{
 };
 use super::ops;
 use super::window;
-use crate::common::Errors;
 
 /// How a bare identifier reads: a column (left of a comparison, inside a select item) or a
 /// Rust value (right of a comparison or of `=` in `set`).
@@ -449,16 +449,10 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
             if let Some(Ok(w)) = window::parse(e) {
                 window::emit(sql, &w, bare);
             } else if let Some(Ok(c)) = case::parse(e) {
-                emit_case(sql, e, &c, bare, hint);
+                emit_case(sql, &c, bare, hint);
             } else if let Some(Ok(s)) = case::scalar_subquery(e) {
                 sql.text("(");
-                if s.subquery(sql).is_none() {
-                    sql.error(syn::Error::new(
-                        e.span(),
-                        "a subquery used as a value selects one column, expression, \
-                         `count`, `min` or `max`",
-                    ));
-                }
+                let _ = s.subquery(sql);
                 sql.text(")");
             }
         }
@@ -514,28 +508,26 @@ pub(crate) fn emit(sql: &mut Sql, e: &Expr, bare: Bare, hint: Option<&TokenStrea
 fn emit_excluded(sql: &mut Sql, e: &Expr) {
     let p = p();
     if let Some(col) = excluded(e) {
-        if !sql.allow.excluded {
-            sql.error(syn::Error::new(
-                e.span(),
-                "`excluded.column` only means something in `on conflict do update set`",
-            ));
-        }
         let main = sql.scope.main.table.clone();
         sql.text("EXCLUDED.");
         sql.part(quote_spanned!(e.span()=> #p::Part::Str(#p::col(&#main::#col))));
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many `case`s were assembled without a type: each one a mistake the check stage
+    /// must have reported (tests compare).
+    pub(crate) static UNTYPED_CASES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Appends a `case`.
-fn emit_case(sql: &mut Sql, e: &Expr, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
+fn emit_case(sql: &mut Sql, c: &Case, bare: Bare, hint: Option<&TokenStream>) {
     let p = p();
+    // Without a type, a mistake the check stage reports: text stands in.
     let anchor = case_anchor(sql, c, bare, hint).unwrap_or_else(|| {
-        sql.error(syn::Error::new(
-            e.span(),
-            "the type of this `case` is not known: give one branch a column, a literal or a \
-             cast (`cast(value as text)`)",
-        ));
-        // Text stands in.
+        #[cfg(test)]
+        UNTYPED_CASES.with(|n| n.set(n.get() + 1));
         quote!(#p::ty::<::std::string::String>())
     });
     // Branches that are all values leave the server nothing to infer their type
@@ -568,40 +560,58 @@ fn emit_case(sql: &mut Sql, e: &Expr, c: &Case, bare: Bare, hint: Option<&TokenS
 }
 
 /// Mistakes in the right side of a comparison, which may be `any(array)` or `all(array)`.
-pub(crate) fn check_operand(e: &Expr, errors: &mut Errors) {
+pub(crate) fn check_operand(e: &Expr, cx: &mut Cx<'_>) {
     match ops::quantifier(e) {
-        Some(c) => ops::check_call(c, true, errors),
-        None => check(e, errors),
+        Some(c) => ops::check_call(c, true, cx),
+        None => check(e, cx),
     }
 }
 
-/// Mistakes in the shape of an expression: a function with the wrong number of arguments, a
-/// cast to a type the grammar does not know, a `case` that does not parse.
-pub(crate) fn check(e: &Expr, errors: &mut Errors) {
+/// `e`, an operand written where its values take a type (`typed`) or not, read with `bare`.
+pub(crate) fn check_at(e: &Expr, bare: Bare, typed: bool, cx: &mut Cx<'_>) {
+    let outer = (
+        std::mem::replace(&mut cx.bare, bare),
+        std::mem::replace(&mut cx.typed, typed),
+    );
+    check(e, cx);
+    (cx.bare, cx.typed) = outer;
+}
+
+/// Mistakes in an expression: its shape (a function with the wrong number of arguments, a
+/// cast to a type the grammar does not know, a `case` that does not parse or whose type is
+/// not known), a table the statement does not read, a window function or `excluded.col`
+/// where they mean nothing, a subquery that does not read one value; the subqueries are
+/// checked whole.
+pub(crate) fn check(e: &Expr, cx: &mut Cx<'_>) {
     match e {
         Expr::Macro(_) if window::as_window(e).is_some() => match window::parse(e) {
-            Some(Ok(w)) => window::check(&w, errors),
-            Some(Err(err)) => errors.push(err),
+            Some(Ok(w)) => window::check(&w, cx),
+            Some(Err(err)) => cx.errors.push(err),
             None => {}
         },
-        Expr::Macro(_) if case::scalar_subquery(e).is_some() => {
-            if let Some(Err(err)) = case::scalar_subquery(e) {
-                errors.push(err);
-            }
-        }
-        Expr::Macro(_) => match case::parse(e) {
-            Some(Ok(c)) => {
-                for b in c.whens.iter().map(|w| &w.1).chain(&c.otherwise) {
-                    check(b, errors);
+        Expr::Macro(_) if case::scalar_subquery(e).is_some() => match case::scalar_subquery(e) {
+            Some(Ok(s)) => {
+                cx.subquery(&s);
+                if !s.reads_one_value() {
+                    cx.errors.push(syn::Error::new(
+                        e.span(),
+                        "a subquery used as a value selects one column, expression, `count`, \
+                         `min` or `max`",
+                    ));
                 }
             }
-            Some(Err(err)) => errors.push(err),
+            Some(Err(err)) => cx.errors.push(err),
+            None => {}
+        },
+        Expr::Macro(_) => match case::parse(e) {
+            Some(Ok(c)) => check_case(e, &c, cx),
+            Some(Err(err)) => cx.errors.push(err),
             None => {}
         },
         Expr::Call(c) if function(c).as_deref() == Some("cast") => match cast_parts(c) {
             Some((arg, ty, name)) => {
                 if !CAST_TYPES.contains(&name.as_str()) {
-                    errors.push(syn::Error::new(
+                    cx.errors.push(syn::Error::new(
                         ty.span(),
                         format!(
                             "unknown SQL type `{ty}` in `cast`; the types are {}",
@@ -613,36 +623,73 @@ pub(crate) fn check(e: &Expr, errors: &mut Errors) {
                         ),
                     ));
                 }
-                check(&arg, errors);
+                check_at(&arg, cx.bare, true, cx);
             }
-            None => errors.push(syn::Error::new_spanned(
+            None => cx.errors.push(syn::Error::new_spanned(
                 &c.func,
                 "write a cast as `cast(<expression> as <sql type>)`, such as `cast(age as text)`",
             )),
         },
-        Expr::Paren(x) => check(&x.expr, errors),
-        Expr::Group(x) => check(&x.expr, errors),
-        Expr::Binary(b) if let Some(o) = ops::split(b) => ops::check(&o, errors),
-        Expr::Call(c) if ops::function(c).is_some() => ops::check_call(c, false, errors),
+        Expr::Paren(x) => check(&x.expr, cx),
+        Expr::Group(x) => check(&x.expr, cx),
+        Expr::Binary(b) if let Some(o) = ops::split(b) => ops::check(&o, cx),
+        Expr::Call(c) if ops::function(c).is_some() => ops::check_call(c, false, cx),
         Expr::Binary(b) => {
             if matches!(b.op, BinOp::Eq(_)) {
-                errors.push(syn::Error::new_spanned(
+                cx.errors.push(syn::Error::new_spanned(
                     b.op,
                     "SQL compares with `=`, not `==`",
                 ));
             }
-            check(&b.left, errors);
+            // Each side takes its type from the other.
+            check_at(&b.left, cx.bare, true, cx);
             if cmp_op(&b.op).is_some() {
-                check_operand(&b.right, errors);
+                let outer = std::mem::replace(&mut cx.typed, true);
+                check_operand(&b.right, cx);
+                cx.typed = outer;
             } else {
-                check(&b.right, errors);
+                check_at(&b.right, cx.bare, true, cx);
             }
         }
         Expr::Assign(a) => {
-            check(&a.left, errors);
-            check_operand(&a.right, errors);
+            check_at(&a.left, cx.bare, true, cx);
+            let outer = std::mem::replace(&mut cx.typed, true);
+            check_operand(&a.right, cx);
+            cx.typed = outer;
         }
-        Expr::Call(c) => check_call(c, errors),
+        Expr::Call(c) => check_call(c, cx),
+        Expr::Path(_) => {
+            if let Some(c) = column(e, cx.bare) {
+                cx.column(&c);
+            }
+        }
+        Expr::Field(_) if excluded(e).is_some() && !cx.allow.excluded => {
+            cx.errors.push(syn::Error::new(
+                e.span(),
+                "`excluded.column` only means something in `on conflict do update set`",
+            ));
+        }
         _ => {}
+    }
+}
+
+/// Mistakes in a `case`: its conditions and branches, and a type it cannot be given (every
+/// branch a Rust value other than a literal, where nothing beside it gives one).
+fn check_case(e: &Expr, c: &Case, cx: &mut Cx<'_>) {
+    let branches = || c.whens.iter().map(|w| &w.1).chain(&c.otherwise);
+    let known = branches().any(|b| is_sql(b, cx.bare) || literal_ty(b).is_some());
+    if !known && !cx.typed {
+        cx.errors.push(syn::Error::new(
+            e.span(),
+            "the type of this `case` is not known: give one branch a column, a literal or a \
+             cast (`cast(value as text)`)",
+        ));
+    }
+    for (cond, _) in &c.whens {
+        cx.cond(cond);
+    }
+    // The branches take the `case`'s type.
+    for b in branches() {
+        check_at(b, cx.bare, true, cx);
     }
 }

@@ -10,10 +10,10 @@ use syn::spanned::Spanned as _;
 use syn::{Expr, ExprCall, Path};
 
 use super::ast::Agg;
+use super::check::Cx;
 use super::expand::{Sql, p};
-use super::expr::{Bare, at, check, emit, is_sql, pair, split_as, witness};
+use super::expr::{Bare, at, check_at, emit, is_sql, pair, split_as, witness};
 use super::ops;
-use crate::common::Errors;
 
 /// The functions of the grammar.
 pub(crate) const FUNCTIONS: [&str; 13] = [
@@ -409,12 +409,12 @@ pub(crate) fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare) {
 }
 
 /// Mistakes in an `extract`: a field PostgreSQL does not know, or not `field from x`.
-pub(crate) fn check_extract(c: &ExprCall, errors: &mut Errors) {
+pub(crate) fn check_extract(c: &ExprCall, cx: &mut Cx<'_>) {
     match extract_parts(c) {
         Some((field, arg)) => {
             let f = field.to_string().to_ascii_lowercase();
             if !EXTRACT_FIELDS.contains(&f.as_str()) {
-                errors.push(syn::Error::new(
+                cx.errors.push(syn::Error::new(
                     field.span(),
                     format!(
                         "unknown field `{field}` of `extract`; the fields are {}",
@@ -426,9 +426,9 @@ pub(crate) fn check_extract(c: &ExprCall, errors: &mut Errors) {
                     ),
                 ));
             }
-            check(arg, errors);
+            check_at(arg, cx.bare, false, cx);
         }
-        None => errors.push(syn::Error::new_spanned(
+        None => cx.errors.push(syn::Error::new_spanned(
             &c.func,
             "write `extract(<field> from <expression>)`, such as \
              `extract(year from created_at)`",
@@ -437,28 +437,31 @@ pub(crate) fn check_extract(c: &ExprCall, errors: &mut Errors) {
 }
 
 /// Mistakes in a call: a function of the grammar with the wrong number of arguments, an
-/// `order by` inside an aggregate that does not parse or orders by an aggregate.
-pub(crate) fn check_call(c: &ExprCall, errors: &mut Errors) {
+/// `order by` inside an aggregate that does not parse or orders by an aggregate; its
+/// arguments and their keys.
+pub(crate) fn check_call(c: &ExprCall, cx: &mut Cx<'_>) {
+    let bare = cx.bare;
     if let Some(agg) = own_aggregate(c) {
         if c.args.len() != 1 {
-            errors.push(syn::Error::new_spanned(
+            cx.errors.push(syn::Error::new_spanned(
                 &c.func,
                 format!("`{}` takes 1 argument", agg.marker()),
             ));
         }
         for a in &c.args {
-            check(a, errors);
+            check_at(a, bare, false, cx);
         }
         return;
     }
     let Some(name) = function(c) else {
+        // A function declared with `sql_function!`: its arguments have declared types.
         for a in &c.args {
-            check(a, errors);
+            check_at(a, bare, true, cx);
         }
         return;
     };
     if name == "extract" {
-        check_extract(c, errors);
+        check_extract(c, cx);
         return;
     }
     let want = match name.as_str() {
@@ -470,23 +473,21 @@ pub(crate) fn check_call(c: &ExprCall, errors: &mut Errors) {
     match order.map(order_keys) {
         Some(Ok(keys)) => {
             for k in keys {
-                match k.key {
-                    super::ast::Item::Expr(e) => check(&e, errors),
-                    super::ast::Item::Agg(_, ident, _) => {
-                        errors.push(syn::Error::new_spanned(
-                            ident,
-                            "an aggregate cannot be inside another aggregate's `order by`",
-                        ));
-                    }
-                    _ => {}
+                if let super::ast::Item::Agg(_, ident, _) = &k.key {
+                    cx.errors.push(syn::Error::new_spanned(
+                        ident,
+                        "an aggregate cannot be inside another aggregate's `order by`",
+                    ));
+                } else {
+                    cx.item(&k.key);
                 }
             }
         }
-        Some(Err(err)) => errors.push(err),
+        Some(Err(err)) => cx.errors.push(err),
         None => {}
     }
     if args.len() != want {
-        errors.push(syn::Error::new_spanned(
+        cx.errors.push(syn::Error::new_spanned(
             &c.func,
             format!(
                 "`{name}` takes {want} argument{}",
@@ -494,8 +495,11 @@ pub(crate) fn check_call(c: &ExprCall, errors: &mut Errors) {
             ),
         ));
     }
-    for a in args {
-        check(a, errors);
+    for (i, a) in args.into_iter().enumerate() {
+        // As `emit_call` types them: `array_agg`'s argument and `date_trunc`'s value take no
+        // type from beside them.
+        let typed = !matches!((name.as_str(), i), ("array_agg", _) | ("date_trunc", 1));
+        check_at(a, bare, typed, cx);
     }
 }
 

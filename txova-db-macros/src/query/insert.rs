@@ -16,8 +16,10 @@ use syn::spanned::Spanned as _;
 use syn::{Expr, Path, Token, parenthesized};
 
 use super::ast::{self, Assign, ColRef, Returning};
+use super::check::Cx;
 use super::expand::{Sql, finish, p};
 use super::kw;
+use super::scope::Scope;
 use crate::common::Errors;
 
 /// A parsed `insert!`.
@@ -146,7 +148,16 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 }
 
 impl Insert {
+    /// The check stage: rows of the wrong width, and the mistakes of `on conflict do update
+    /// set` (where `excluded.col` may be written) and of `returning`.
     fn check(&self, errors: &mut Errors) {
+        let mut cx = Cx::new(errors, Scope::of(&self.table));
+        if let Some(assigns) = self.conflict.as_ref().and_then(|c| c.update.as_ref()) {
+            cx.allow.excluded = true;
+            cx.assigns(assigns);
+            cx.allow.excluded = false;
+        }
+        cx.returning(&self.returning);
         if let Rows::Values(cols, rows) = &self.rows {
             for (span, values) in rows {
                 if values.len() != cols.len() {
@@ -257,13 +268,7 @@ impl Insert {
                 )
             })
         });
-        let out = finish(sql, t, &self.returning, params);
-        let errors = errors.into_compile_errors();
-        if errors.is_empty() {
-            out
-        } else {
-            quote!({ #errors #out })
-        }
+        super::with_errors(errors, finish(sql, t, &self.returning, params))
     }
 }
 

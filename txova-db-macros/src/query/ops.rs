@@ -30,9 +30,9 @@ use syn::parse::ParseStream;
 use syn::spanned::Spanned as _;
 use syn::{BinOp, Expr, ExprBinary, ExprCall, Lit};
 
+use super::check::Cx;
 use super::expand::{Sql, borrow, p};
 use super::expr::{self, Bare};
-use crate::common::Errors;
 
 /// The array functions: `any` and `all` on the right of a comparison, `cardinality`,
 /// `array_length`.
@@ -442,12 +442,6 @@ fn emit(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
 /// Appends an operator's SQL without parentheses: operators on the left of another read from
 /// left to right, as PostgreSQL reads them.
 fn emit_chain(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
-    if !o.op.on_json() && !expr::is_sql(o.left, bare) && !expr::is_sql(o.right, Bare::Value) {
-        sql.error(syn::Error::new(
-            o.span,
-            "one side of `@>`, `<@` or `&&` must be a column or an expression; both are Rust values",
-        ));
-    }
     let w = witness(sql, o, bare);
     let (wl, how_l) = left(sql, o, bare);
     let (_, how_r) = right(sql, o, &wl);
@@ -471,9 +465,15 @@ fn emit_chain(sql: &mut Sql, o: &OpExpr<'_>, bare: Bare) -> TokenStream {
 }
 
 /// Mistakes in the shape of an operator's operands.
-pub(crate) fn check(o: &OpExpr<'_>, errors: &mut Errors) {
-    expr::check(o.left, errors);
-    expr::check(o.right, errors);
+pub(crate) fn check(o: &OpExpr<'_>, cx: &mut Cx<'_>) {
+    if !o.op.on_json() && !expr::is_sql(o.left, cx.bare) && !expr::is_sql(o.right, Bare::Value) {
+        cx.errors.push(syn::Error::new(
+            o.span,
+            "one side of `@>`, `<@` or `&&` must be a column or an expression; both are Rust values",
+        ));
+    }
+    expr::check_at(o.left, cx.bare, false, cx);
+    expr::check_at(o.right, Bare::Value, false, cx);
 }
 
 /// The name of the array function `call` is, if it is one.
@@ -549,14 +549,6 @@ pub(crate) fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare, hint: Option
             let v = borrow(arg);
             let pp = super::ast::respan(p.clone(), arg.span());
             sql.param(quote_spanned!(arg.span()=> #pp::bind_any(#h, #v)));
-        } else if name == "cardinality" || name == "array_length" {
-            sql.error(syn::Error::new(
-                arg.span(),
-                format!(
-                    "`{name}` takes an array column or expression; the length of a Rust value \
-                     is known without the database"
-                ),
-            ));
         }
     }
     if let [_, dim] = args.as_slice() {
@@ -574,11 +566,11 @@ pub(crate) fn emit_call(sql: &mut Sql, call: &ExprCall, bare: Bare, hint: Option
 
 /// Mistakes in a call of an array function: the number of arguments, `any` or `all` away from
 /// the right of a comparison (`quantified` says it is there).
-pub(crate) fn check_call(call: &ExprCall, quantified: bool, errors: &mut Errors) {
+pub(crate) fn check_call(call: &ExprCall, quantified: bool, cx: &mut Cx<'_>) {
     let name = function(call).unwrap_or_default();
     let want = if name == "array_length" { 2 } else { 1 };
     if call.args.len() != want {
-        errors.push(syn::Error::new_spanned(
+        cx.errors.push(syn::Error::new_spanned(
             &call.func,
             if want == 1 {
                 format!("`{name}` takes 1 argument, an array")
@@ -591,7 +583,7 @@ pub(crate) fn check_call(call: &ExprCall, quantified: bool, errors: &mut Errors)
     }
     let is_any = name == "any" || name == "all";
     if is_any && !quantified {
-        errors.push(syn::Error::new_spanned(
+        cx.errors.push(syn::Error::new_spanned(
             &call.func,
             format!(
                 "`{name}(array)` is written on the right of a comparison, such as \
@@ -599,8 +591,20 @@ pub(crate) fn check_call(call: &ExprCall, quantified: bool, errors: &mut Errors)
             ),
         ));
     }
+    if (name == "cardinality" || name == "array_length")
+        && let Some(arg) = call.args.first()
+        && !expr::is_sql(arg, cx.bare)
+    {
+        cx.errors.push(syn::Error::new(
+            arg.span(),
+            format!(
+                "`{name}` takes an array column or expression; the length of a Rust value is \
+                 known without the database"
+            ),
+        ));
+    }
     for a in &call.args {
-        expr::check(a, errors);
+        expr::check_at(a, cx.bare, false, cx);
     }
 }
 

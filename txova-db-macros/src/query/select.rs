@@ -424,23 +424,18 @@ impl Select {
     }
 
     pub(crate) fn expand(self) -> TokenStream {
+        let scope = self.scope_in(None);
+        let mut errors = Errors::default();
+        check::Cx::new(&mut errors, scope.clone()).select(&self);
         let mut sql = Sql::new(&self.from);
-        sql.scope = self.scope_in(None);
+        sql.scope = scope;
         sql.qualify = !self.joins.is_empty();
         let left_tables = self.left_tables();
         sql.left_tables.clone_from(&left_tables);
-        let mut errors = Errors::default();
-        let read = self.body(&mut sql, &left_tables, &mut errors);
+        let read = self.body(&mut sql, &left_tables);
         let text = sql.sql_const();
         let params = sql.params();
-        let query = self.query(&text, params, &read);
-        self.own_errors(&mut errors);
-        let errors = errors.into_compile_errors();
-        if errors.is_empty() {
-            query
-        } else {
-            quote!({ #errors #query })
-        }
+        super::with_errors(errors, self.query(&text, params, &read))
     }
 
     /// The path naming the main table selected whole: its alias, if it has one.
@@ -468,12 +463,7 @@ impl Select {
     }
 
     /// Appends the statement from `SELECT` to its end; returns the row mapper's body.
-    pub(crate) fn body(
-        &self,
-        sql: &mut Sql,
-        left_tables: &[String],
-        errors: &mut Errors,
-    ) -> TokenStream {
+    pub(crate) fn body(&self, sql: &mut Sql, left_tables: &[String]) -> TokenStream {
         let p = p();
         sql.text(if self.distinct {
             "SELECT DISTINCT "
@@ -484,9 +474,20 @@ impl Select {
         // gives back the outer statement's rule when it ends).
         let windows = sql.allow.windows;
         sql.allow.windows = true;
-        let read = self.read(sql, left_tables, errors);
+        let read = self.read(sql, left_tables);
         sql.allow.windows = false;
-        check::grouping(&self.grouping(), sql, errors);
+        // The grouping rule's mistakes are the check stage's; its const checks are written here.
+        let mut checks = Vec::new();
+        let scope = sql.scope.clone();
+        check::grouping(
+            &self.grouping(),
+            &scope,
+            &mut Errors::default(),
+            &mut checks,
+        );
+        for c in checks {
+            sql.checks_push(c);
+        }
         sql.text(" FROM ");
         sql.range(&self.range());
         for j in &self.joins {
@@ -593,11 +594,9 @@ impl Select {
         sql.scope = self.scope_in(Some(&outer.scope));
         let left_tables = self.left_tables();
         sql.left_tables.extend(left_tables.iter().cloned());
-        let mut errors = Errors::default();
-        let _ = self.body(sql, &left_tables, &mut errors);
-        self.own_errors(&mut errors);
+        let _ = self.body(sql, &left_tables);
         let witness = self.one_witness(sql, &left_tables);
-        sql.leave(outer, errors);
+        sql.leave(outer);
         witness
     }
 
@@ -630,6 +629,21 @@ impl Select {
         self.one_witness(&inner, &left_tables)
     }
 
+    /// Whether the subquery reads one value: its one result item is a column, an expression,
+    /// `count`, `min` or `max` (as [`Select::one_witness`] reads it).
+    pub(crate) fn reads_one_value(&self) -> bool {
+        match self.items.as_deref() {
+            Some([only]) => matches!(
+                &only.item,
+                Item::Column(_)
+                    | Item::Expr(_)
+                    | Item::Agg(Agg::Count | Agg::CountDistinct, ..)
+                    | Item::Agg(Agg::Min | Agg::Max, _, Some(_))
+            ),
+            _ => false,
+        }
+    }
+
     /// The witness of the one result item: a column, an expression, `count`, `min` or `max`.
     fn one_witness(&self, sql: &Sql, left_tables: &[String]) -> Option<TokenStream> {
         let p = p();
@@ -657,14 +671,14 @@ impl Select {
     }
 
     /// Appends the result items; returns the row mapper's body.
-    fn read(&self, sql: &mut Sql, left_tables: &[String], errors: &mut Errors) -> TokenStream {
+    fn read(&self, sql: &mut Sql, left_tables: &[String]) -> TokenStream {
         match (&self.into, &self.items) {
             (Some(into), Some(items)) => {
                 let read = sql.items_into(into, items, left_tables);
-                if check::fields(items, errors) {
+                if check::fields(items, &mut Errors::default()) {
                     read
                 } else {
-                    // The struct cannot be built; what is wrong is reported once, above.
+                    // The struct cannot be built; the check stage reports what is wrong.
                     quote!(::core::panic!())
                 }
             }
@@ -680,7 +694,7 @@ impl Select {
     }
 
     /// What the grouping rule looks at.
-    fn grouping(&self) -> check::Grouping<'_> {
+    pub(crate) fn grouping(&self) -> check::Grouping<'_> {
         let mut uses = Vec::new();
         let mut aggregated = !self.group_keys.is_empty() || self.having.is_some();
         // The expressions of `group by`: one written again elsewhere is grouped as a whole.

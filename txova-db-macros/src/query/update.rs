@@ -9,9 +9,12 @@ use syn::Path;
 use syn::parse::{Parse, ParseStream};
 
 use super::ast::{self, Assign, Returning};
+use super::check::Cx;
 use super::cond::{Filter, parse_filter};
 use super::expand::{Sql, filtered_statement};
 use super::kw;
+use super::scope::Scope;
+use crate::common::Errors;
 
 /// A parsed `update!`.
 pub(crate) struct Update {
@@ -44,12 +47,18 @@ impl Parse for Update {
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     super::run(input, |u: Update| {
+        let mut errors = Errors::default();
+        let mut cx = Cx::new(&mut errors, Scope::of(&u.table));
+        cx.assigns(&u.assigns);
+        cx.filter(&u.filter, "update", "change", &u.table);
+        cx.returning(&u.returning);
         let mut sql = Sql::new(&u.table);
         sql.text("UPDATE ");
         sql.table(&u.table);
         sql.text(" SET ");
         sql.assigns(&u.assigns);
-        filtered_statement(sql, "update", "change", &u.table, &u.filter, &u.returning)
+        let statement = filtered_statement(sql, &u.table, &u.filter, &u.returning);
+        super::with_errors(errors, statement)
     })
 }
 

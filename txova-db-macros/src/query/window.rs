@@ -17,10 +17,10 @@ use syn::spanned::Spanned as _;
 use syn::{Expr, ExprCall, ExprMacro, Token};
 
 use super::ast::{self, Agg, Bound, ColRef, Item, OrderKey, parse_aggregate, parse_order};
+use super::check::Cx;
 use super::expand::{Sql, p};
 use super::expr::{self, Bare};
 use super::kw;
-use crate::common::Errors;
 
 /// The window functions that are not aggregates, with the numbers of arguments each takes.
 const FUNCTIONS: [(&str, &[usize]); 11] = [
@@ -401,14 +401,7 @@ fn function_name(call: &ExprCall) -> String {
 /// Appends a window function call, binding its values.
 pub(crate) fn emit(sql: &mut Sql, w: &Window, bare: Bare) {
     let p = p();
-    if !sql.allow.windows {
-        sql.error(syn::Error::new(
-            w.over,
-            "a window function (`over`) can only be in the select list or `order by` of a \
-             `select`; PostgreSQL computes it after `where`, `group by` and `having`",
-        ));
-    }
-    // No window inside a window.
+    // No window inside a window (`check` reports one).
     let allowed = std::mem::replace(&mut sql.allow.windows, false);
     let mut cast = None;
     match &w.func {
@@ -538,15 +531,39 @@ pub(crate) fn free_columns(w: &Window, keys: &[String], out: &mut Vec<ColRef>) {
     }
 }
 
-/// Mistakes in a window's expressions.
-pub(crate) fn check(w: &Window, errors: &mut Errors) {
+/// Mistakes in a window: its place (the select list or `order by` of a `select`), its
+/// function's arguments and its keys (where no window may be).
+pub(crate) fn check(w: &Window, cx: &mut Cx<'_>) {
+    if !cx.allow.windows {
+        cx.errors.push(syn::Error::new(
+            w.over,
+            "a window function (`over`) can only be in the select list or `order by` of a \
+             `select`; PostgreSQL computes it after `where`, `group by` and `having`",
+        ));
+    }
+    // No window inside a window.
+    let allowed = std::mem::replace(&mut cx.allow.windows, false);
+    if let WinFn::Agg(_, _, Some(c)) = &w.func {
+        cx.column(c);
+    }
     if let WinFn::Call(call) = &w.func {
-        expr::check(&Expr::Call(call.clone()), errors);
+        let name = function_name(call);
+        if super::func::own_aggregate(call).is_some()
+            || super::func::AGGREGATES.contains(&name.as_str())
+        {
+            expr::check(&Expr::Call(call.clone()), cx);
+        } else {
+            // `ntile(n)` and the offset of `lag` and `lead` are integers, their default has
+            // the value's type.
+            for (i, a) in call.args.iter().enumerate() {
+                let typed = matches!((name.as_str(), i), ("ntile", 0) | (_, 1 | 2));
+                expr::check_at(a, cx.bare, typed, cx);
+            }
+        }
     }
     let items = w.partition.iter().chain(w.order.iter().map(|k| &k.key));
     for item in items {
-        if let Item::Expr(e) = item {
-            expr::check(e, errors);
-        }
+        cx.item(item);
     }
+    cx.allow.windows = allowed;
 }

@@ -85,11 +85,17 @@ impl Parse for Query {
 impl Cte {
     /// Appends `name (columns) AS (body)`, and the checks that the body's items fill the
     /// struct's columns.
-    fn emit(&self, sql: &mut Sql, errors: &mut Errors) {
+    /// The check stage of a CTE: its body's mistakes, items that name no column.
+    fn check(&self, errors: &mut Errors) {
+        check::fields(&items(&self.body.first.select), errors);
+        self.body.check(errors);
+    }
+
+    fn emit(&self, sql: &mut Sql) {
         let p = p();
         let name = &self.name;
         let first = items(&self.body.first.select);
-        let named = check::fields(&first, errors);
+        let named = check::fields(&first, &mut Errors::default());
         sql.table(name);
         let ns = name.span();
         sql.checks_push(quote_spanned!(ns=> ::core::assert!(
@@ -109,7 +115,7 @@ impl Cte {
             handles.push((i, h));
         }
         sql.text(") AS (");
-        let (_, shapes) = self.body.emit(sql, errors);
+        let (_, shapes) = self.body.emit(sql);
         sql.text(")");
         if !named {
             return;
@@ -145,15 +151,34 @@ impl Cte {
 }
 
 impl Query {
-    pub(crate) fn expand(self) -> TokenStream {
-        let Query { with, body } = self;
-        if with.is_none() && body.rest.is_empty() {
-            // One `select`: the statement as it always was.
-            return body.first.select.expand();
+    /// The check stage of the whole query: its CTEs, its branches.
+    pub(crate) fn check(&self, errors: &mut Errors) {
+        if self.is_one_select() {
+            let s = &self.body.first.select;
+            check::Cx::new(errors, s.scope_in(None)).select(s);
+            return;
         }
+        for cte in self.with.iter().flat_map(|w| &w.ctes) {
+            cte.check(errors);
+        }
+        self.body.check(errors);
+    }
+
+    /// Whether the query is one `select`, without CTEs.
+    fn is_one_select(&self) -> bool {
+        self.with.is_none() && self.body.rest.is_empty()
+    }
+
+    pub(crate) fn expand(self) -> TokenStream {
+        if self.is_one_select() {
+            // One `select`: the statement as it always was.
+            return self.body.first.select.expand();
+        }
+        let mut errors = Errors::default();
+        self.check(&mut errors);
+        let Query { with, body } = self;
         let first = &body.first.select;
         let mut sql = Sql::new(&first.from);
-        let mut errors = Errors::default();
         if let Some(with) = &with {
             sql.text(if with.recursive {
                 "WITH RECURSIVE "
@@ -164,11 +189,11 @@ impl Query {
                 if i > 0 {
                     sql.text(", ");
                 }
-                cte.emit(&mut sql, &mut errors);
+                cte.emit(&mut sql);
             }
             sql.text(" ");
         }
-        let (read, shapes) = body.emit(&mut sql, &mut errors);
+        let (read, shapes) = body.emit(&mut sql);
         let read = if body.rest.is_empty() {
             read
         } else {
@@ -177,12 +202,7 @@ impl Query {
         let text = sql.sql_const();
         let params = sql.params();
         let query = summarized(with.as_ref(), &body, &text, params, &read);
-        let errors = errors.into_compile_errors();
-        if errors.is_empty() {
-            query
-        } else {
-            quote!({ #errors #query })
-        }
+        super::with_errors(errors, query)
     }
 }
 
