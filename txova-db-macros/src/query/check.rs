@@ -201,7 +201,7 @@ impl<'e> Cx<'e> {
 
     /// A `select` whose tables are this scope's.
     pub(crate) fn select(&mut self, s: &Select) {
-        s.own_errors(self.errors);
+        own_mistakes(s, self.errors);
         // Window functions are allowed in the select list and `order by` only.
         let windows = self.allow.windows;
         self.allow.windows = true;
@@ -231,6 +231,39 @@ impl<'e> Cx<'e> {
         self.allow.windows = true;
         self.order(&s.order);
         self.allow.windows = windows;
+    }
+}
+
+/// The mistakes of a `select` that need no scope: its first syntax mistake, a table read
+/// twice under one name, an aggregate in `where`.
+fn own_mistakes(s: &Select, errors: &mut Errors) {
+    if let Some(e) = &s.syntax {
+        errors.push(e.clone());
+    }
+    let mut names = vec![s.range().name()];
+    for j in &s.joins {
+        let name = j.range().name();
+        if names.contains(&name) {
+            let msg = match &j.alias {
+                Some(_) => format!("`{name}` already names a table of this query"),
+                None => format!(
+                    "`{name}` is read twice in this query; name this reading of it with `as` \
+                     (`join {name} as Other on ...`) and its columns `Other::column`"
+                ),
+            };
+            match &j.alias {
+                Some(a) => errors.spanned(a, msg),
+                None => errors.spanned(&j.table, msg),
+            }
+        }
+        names.push(name);
+    }
+    if let Some(agg) = s.filter.as_ref().and_then(Cond::aggregate) {
+        errors.spanned(
+            agg,
+            "an aggregate cannot be in `where`, which filters rows before they are grouped; \
+             write it in `having` after `group by`",
+        );
     }
 }
 

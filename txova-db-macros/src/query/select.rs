@@ -552,39 +552,6 @@ impl Select {
             .collect()
     }
 
-    /// The mistakes of this statement found while parsing: its first syntax mistake, a table
-    /// read twice under one name, an aggregate in `where`.
-    pub(crate) fn own_errors(&self, errors: &mut Errors) {
-        if let Some(e) = &self.syntax {
-            errors.push(e.clone());
-        }
-        let mut names = vec![self.range().name()];
-        for j in &self.joins {
-            let name = j.range().name();
-            if names.contains(&name) {
-                let msg = match &j.alias {
-                    Some(_) => format!("`{name}` already names a table of this query"),
-                    None => format!(
-                        "`{name}` is read twice in this query; name this reading of it with \
-                         `as` (`join {name} as Other on ...`) and its columns `Other::column`"
-                    ),
-                };
-                match &j.alias {
-                    Some(a) => errors.spanned(a, msg),
-                    None => errors.spanned(&j.table, msg),
-                }
-            }
-            names.push(name);
-        }
-        if let Some(agg) = self.filter.as_ref().and_then(Cond::aggregate) {
-            errors.spanned(
-                agg,
-                "an aggregate cannot be in `where`, which filters rows before they are \
-                 grouped; write it in `having` after `group by`",
-            );
-        }
-    }
-
     /// Appends the statement as a subquery of the statement `sql` assembles (`exists (...)`,
     /// `in (...)`): its columns are written with their tables, so a column of the outer
     /// query (`User::id`) is a correlated reference. Returns the witness of its one result
