@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Writes select_200.rs (200 distinct `select!` queries in fourteen shapes, the expressions,
-# functions, subqueries, unions, CTEs, window functions, aggregates over expressions and
-# array operators of the grammar among them) and select_0.rs (the
+# Writes select_200.rs (200 distinct `select!` queries in fifteen shapes, the expressions,
+# functions, subqueries, unions, CTEs, window functions, aggregates over expressions, array
+# operators and table aliases of the grammar among them) and select_0.rs (the
 # same file with no query), whose build times differ by what the 200 queries cost to compile.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,7 +36,7 @@ write() {
         echo "    let _ = (age, status, ids, ttl, Post::id, User::id);"
         if ((count > 0)); then echo "    let mut n = 0;"; fi
         for ((i = 0; i < count; i++)); do
-            case $((i % 14)) in
+            case $((i % 15)) in
             0) echo "    n += select!(id, name, email from User where age > age and status = status order by id limit $((i + 1))).sql().len();" ;;
             1) echo "    n += select!(User where id in ids and name like \"%$i%\" order by created_at desc offset $i).sql().len();" ;;
             2) echo "    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > $i.0 limit $((i + 1))).sql().len();" ;;
@@ -51,6 +51,7 @@ write() {
             11) echo "    n += select!(with Recent as (select id, name from User where age > $i) select name from Recent where id > $i order by name limit $((i + 1))).sql().len();" ;;
             12) echo "    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > $i limit $((i + 1))).sql().len();" ;;
             13) echo "    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, \",\" order by name) from User group by status having sum(age * 2) > $i limit $((i + 1))).sql().len();" ;;
+            14) echo "    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + $i) order by name limit $((i + 1))).sql().len();" ;;
             esac
         done
         if ((count > 0)); then echo "    n"; else echo "    0"; fi

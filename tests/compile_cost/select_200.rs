@@ -24,12 +24,8 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     let ttl = Interval::from_days(7);
     let _ = (age, status, ids, ttl, Post::id, User::id);
     let mut n = 0;
-    n += select!(id, name, email from User where age > age and status = status order by id limit 1)
-        .sql()
-        .len();
-    n += select!(User where id in ids and name like "%1%" order by created_at desc offset 1)
-        .sql()
-        .len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 1).sql().len();
+    n += select!(User where id in ids and name like "%1%" order by created_at desc offset 1).sql().len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 2.0 limit 3).sql().len();
     n += select!(status, count(*), max(age) from User where age between 3 and age group by status order by status limit 4).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 4 order by age desc nulls last limit 5).sql().len();
@@ -42,241 +38,192 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(with Recent as (select id, name from User where age > 11) select name from Recent where id > 11 order by name limit 12).sql().len();
     n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 12 limit 13).sql().len();
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 13 limit 14).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 15)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%15%" order by created_at desc offset 15)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 16.0 limit 17).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 17 and age group by status order by status limit 18).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 18 order by age desc nulls last limit 19).sql().len();
-    n += select!(case when age > 19 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 20).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 20) from User group by status order by status limit 21).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 22).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 22.0) order by name limit 23).sql().len();
-    n += select!(name, age * 2 + 23 from User where id in (select user_id from Post where title != status) order by age * 2 + 23 desc limit 24).sql().len();
-    n += select!(id, name from User where age > 24 union all select Post::user_id, Post::title from Post where score > 24.0 order by name limit 25).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 25) select name from Recent where id > 25 order by name limit 26).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 26 limit 27).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 27 limit 28).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 29)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%29%" order by created_at desc offset 29)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 30.0 limit 31).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 31 and age group by status order by status limit 32).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 32 order by age desc nulls last limit 33).sql().len();
-    n += select!(case when age > 33 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 34).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 34) from User group by status order by status limit 35).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 36).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 36.0) order by name limit 37).sql().len();
-    n += select!(name, age * 2 + 37 from User where id in (select user_id from Post where title != status) order by age * 2 + 37 desc limit 38).sql().len();
-    n += select!(id, name from User where age > 38 union all select Post::user_id, Post::title from Post where score > 38.0 order by name limit 39).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 39) select name from Recent where id > 39 order by name limit 40).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 40 limit 41).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 41 limit 42).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 43)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%43%" order by created_at desc offset 43)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 44.0 limit 45).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 45 and age group by status order by status limit 46).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 46 order by age desc nulls last limit 47).sql().len();
-    n += select!(case when age > 47 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 48).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 48) from User group by status order by status limit 49).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 50).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 50.0) order by name limit 51).sql().len();
-    n += select!(name, age * 2 + 51 from User where id in (select user_id from Post where title != status) order by age * 2 + 51 desc limit 52).sql().len();
-    n += select!(id, name from User where age > 52 union all select Post::user_id, Post::title from Post where score > 52.0 order by name limit 53).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 53) select name from Recent where id > 53 order by name limit 54).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 54 limit 55).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 55 limit 56).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 57)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%57%" order by created_at desc offset 57)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 58.0 limit 59).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 59 and age group by status order by status limit 60).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 60 order by age desc nulls last limit 61).sql().len();
-    n += select!(case when age > 61 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 62).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 62) from User group by status order by status limit 63).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 64).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 64.0) order by name limit 65).sql().len();
-    n += select!(name, age * 2 + 65 from User where id in (select user_id from Post where title != status) order by age * 2 + 65 desc limit 66).sql().len();
-    n += select!(id, name from User where age > 66 union all select Post::user_id, Post::title from Post where score > 66.0 order by name limit 67).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 67) select name from Recent where id > 67 order by name limit 68).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 68 limit 69).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 69 limit 70).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 71)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%71%" order by created_at desc offset 71)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 72.0 limit 73).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 73 and age group by status order by status limit 74).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 74 order by age desc nulls last limit 75).sql().len();
-    n += select!(case when age > 75 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 76).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 76) from User group by status order by status limit 77).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 78).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 78.0) order by name limit 79).sql().len();
-    n += select!(name, age * 2 + 79 from User where id in (select user_id from Post where title != status) order by age * 2 + 79 desc limit 80).sql().len();
-    n += select!(id, name from User where age > 80 union all select Post::user_id, Post::title from Post where score > 80.0 order by name limit 81).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 81) select name from Recent where id > 81 order by name limit 82).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 82 limit 83).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 83 limit 84).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 85)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%85%" order by created_at desc offset 85)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 86.0 limit 87).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 87 and age group by status order by status limit 88).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 88 order by age desc nulls last limit 89).sql().len();
-    n += select!(case when age > 89 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 90).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 90) from User group by status order by status limit 91).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 92).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 92.0) order by name limit 93).sql().len();
-    n += select!(name, age * 2 + 93 from User where id in (select user_id from Post where title != status) order by age * 2 + 93 desc limit 94).sql().len();
-    n += select!(id, name from User where age > 94 union all select Post::user_id, Post::title from Post where score > 94.0 order by name limit 95).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 95) select name from Recent where id > 95 order by name limit 96).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 96 limit 97).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 97 limit 98).sql().len();
-    n +=
-        select!(id, name, email from User where age > age and status = status order by id limit 99)
-            .sql()
-            .len();
-    n += select!(User where id in ids and name like "%99%" order by created_at desc offset 99)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 100.0 limit 101).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 101 and age group by status order by status limit 102).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 102 order by age desc nulls last limit 103).sql().len();
-    n += select!(case when age > 103 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 104).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 104) from User group by status order by status limit 105).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 106).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 106.0) order by name limit 107).sql().len();
-    n += select!(name, age * 2 + 107 from User where id in (select user_id from Post where title != status) order by age * 2 + 107 desc limit 108).sql().len();
-    n += select!(id, name from User where age > 108 union all select Post::user_id, Post::title from Post where score > 108.0 order by name limit 109).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 109) select name from Recent where id > 109 order by name limit 110).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 110 limit 111).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 111 limit 112).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 113).sql().len();
-    n += select!(User where id in ids and name like "%113%" order by created_at desc offset 113)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 114.0 limit 115).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 115 and age group by status order by status limit 116).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 116 order by age desc nulls last limit 117).sql().len();
-    n += select!(case when age > 117 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 118).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 118) from User group by status order by status limit 119).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 120).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 120.0) order by name limit 121).sql().len();
-    n += select!(name, age * 2 + 121 from User where id in (select user_id from Post where title != status) order by age * 2 + 121 desc limit 122).sql().len();
-    n += select!(id, name from User where age > 122 union all select Post::user_id, Post::title from Post where score > 122.0 order by name limit 123).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 123) select name from Recent where id > 123 order by name limit 124).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 124 limit 125).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 125 limit 126).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 127).sql().len();
-    n += select!(User where id in ids and name like "%127%" order by created_at desc offset 127)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 128.0 limit 129).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 129 and age group by status order by status limit 130).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 130 order by age desc nulls last limit 131).sql().len();
-    n += select!(case when age > 131 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 132).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 132) from User group by status order by status limit 133).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 134).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 134.0) order by name limit 135).sql().len();
-    n += select!(name, age * 2 + 135 from User where id in (select user_id from Post where title != status) order by age * 2 + 135 desc limit 136).sql().len();
-    n += select!(id, name from User where age > 136 union all select Post::user_id, Post::title from Post where score > 136.0 order by name limit 137).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 137) select name from Recent where id > 137 order by name limit 138).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 138 limit 139).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 139 limit 140).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 141).sql().len();
-    n += select!(User where id in ids and name like "%141%" order by created_at desc offset 141)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 142.0 limit 143).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 143 and age group by status order by status limit 144).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 144 order by age desc nulls last limit 145).sql().len();
-    n += select!(case when age > 145 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 146).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 146) from User group by status order by status limit 147).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 148).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 148.0) order by name limit 149).sql().len();
-    n += select!(name, age * 2 + 149 from User where id in (select user_id from Post where title != status) order by age * 2 + 149 desc limit 150).sql().len();
-    n += select!(id, name from User where age > 150 union all select Post::user_id, Post::title from Post where score > 150.0 order by name limit 151).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 151) select name from Recent where id > 151 order by name limit 152).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 152 limit 153).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 153 limit 154).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 155).sql().len();
-    n += select!(User where id in ids and name like "%155%" order by created_at desc offset 155)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 156.0 limit 157).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 157 and age group by status order by status limit 158).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 158 order by age desc nulls last limit 159).sql().len();
-    n += select!(case when age > 159 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 160).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 160) from User group by status order by status limit 161).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 162).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 162.0) order by name limit 163).sql().len();
-    n += select!(name, age * 2 + 163 from User where id in (select user_id from Post where title != status) order by age * 2 + 163 desc limit 164).sql().len();
-    n += select!(id, name from User where age > 164 union all select Post::user_id, Post::title from Post where score > 164.0 order by name limit 165).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 165) select name from Recent where id > 165 order by name limit 166).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 166 limit 167).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 167 limit 168).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 169).sql().len();
-    n += select!(User where id in ids and name like "%169%" order by created_at desc offset 169)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 170.0 limit 171).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 171 and age group by status order by status limit 172).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 172 order by age desc nulls last limit 173).sql().len();
-    n += select!(case when age > 173 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 174).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 174) from User group by status order by status limit 175).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 176).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 176.0) order by name limit 177).sql().len();
-    n += select!(name, age * 2 + 177 from User where id in (select user_id from Post where title != status) order by age * 2 + 177 desc limit 178).sql().len();
-    n += select!(id, name from User where age > 178 union all select Post::user_id, Post::title from Post where score > 178.0 order by name limit 179).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 179) select name from Recent where id > 179 order by name limit 180).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 180 limit 181).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 181 limit 182).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 183).sql().len();
-    n += select!(User where id in ids and name like "%183%" order by created_at desc offset 183)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 184.0 limit 185).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 185 and age group by status order by status limit 186).sql().len();
-    n += select!(id from User where (bio is null or status = status) and not age = 186 order by age desc nulls last limit 187).sql().len();
-    n += select!(case when age > 187 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 188).sql().len();
-    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 188) from User group by status order by status limit 189).sql().len();
-    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 190).sql().len();
-    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 190.0) order by name limit 191).sql().len();
-    n += select!(name, age * 2 + 191 from User where id in (select user_id from Post where title != status) order by age * 2 + 191 desc limit 192).sql().len();
-    n += select!(id, name from User where age > 192 union all select Post::user_id, Post::title from Post where score > 192.0 order by name limit 193).sql().len();
-    n += select!(with Recent as (select id, name from User where age > 193) select name from Recent where id > 193 order by name limit 194).sql().len();
-    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 194 limit 195).sql().len();
-    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 195 limit 196).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 197).sql().len();
-    n += select!(User where id in ids and name like "%197%" order by created_at desc offset 197)
-        .sql()
-        .len();
-    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 198.0 limit 199).sql().len();
-    n += select!(status, count(*), max(age) from User where age between 199 and age group by status order by status limit 200).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 14) order by name limit 15).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 16).sql().len();
+    n += select!(User where id in ids and name like "%16%" order by created_at desc offset 16).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 17.0 limit 18).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 18 and age group by status order by status limit 19).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 19 order by age desc nulls last limit 20).sql().len();
+    n += select!(case when age > 20 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 21).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 21) from User group by status order by status limit 22).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 23).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 23.0) order by name limit 24).sql().len();
+    n += select!(name, age * 2 + 24 from User where id in (select user_id from Post where title != status) order by age * 2 + 24 desc limit 25).sql().len();
+    n += select!(id, name from User where age > 25 union all select Post::user_id, Post::title from Post where score > 25.0 order by name limit 26).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 26) select name from Recent where id > 26 order by name limit 27).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 27 limit 28).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 28 limit 29).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 29) order by name limit 30).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 31).sql().len();
+    n += select!(User where id in ids and name like "%31%" order by created_at desc offset 31).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 32.0 limit 33).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 33 and age group by status order by status limit 34).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 34 order by age desc nulls last limit 35).sql().len();
+    n += select!(case when age > 35 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 36).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 36) from User group by status order by status limit 37).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 38).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 38.0) order by name limit 39).sql().len();
+    n += select!(name, age * 2 + 39 from User where id in (select user_id from Post where title != status) order by age * 2 + 39 desc limit 40).sql().len();
+    n += select!(id, name from User where age > 40 union all select Post::user_id, Post::title from Post where score > 40.0 order by name limit 41).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 41) select name from Recent where id > 41 order by name limit 42).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 42 limit 43).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 43 limit 44).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 44) order by name limit 45).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 46).sql().len();
+    n += select!(User where id in ids and name like "%46%" order by created_at desc offset 46).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 47.0 limit 48).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 48 and age group by status order by status limit 49).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 49 order by age desc nulls last limit 50).sql().len();
+    n += select!(case when age > 50 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 51).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 51) from User group by status order by status limit 52).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 53).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 53.0) order by name limit 54).sql().len();
+    n += select!(name, age * 2 + 54 from User where id in (select user_id from Post where title != status) order by age * 2 + 54 desc limit 55).sql().len();
+    n += select!(id, name from User where age > 55 union all select Post::user_id, Post::title from Post where score > 55.0 order by name limit 56).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 56) select name from Recent where id > 56 order by name limit 57).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 57 limit 58).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 58 limit 59).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 59) order by name limit 60).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 61).sql().len();
+    n += select!(User where id in ids and name like "%61%" order by created_at desc offset 61).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 62.0 limit 63).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 63 and age group by status order by status limit 64).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 64 order by age desc nulls last limit 65).sql().len();
+    n += select!(case when age > 65 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 66).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 66) from User group by status order by status limit 67).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 68).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 68.0) order by name limit 69).sql().len();
+    n += select!(name, age * 2 + 69 from User where id in (select user_id from Post where title != status) order by age * 2 + 69 desc limit 70).sql().len();
+    n += select!(id, name from User where age > 70 union all select Post::user_id, Post::title from Post where score > 70.0 order by name limit 71).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 71) select name from Recent where id > 71 order by name limit 72).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 72 limit 73).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 73 limit 74).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 74) order by name limit 75).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 76).sql().len();
+    n += select!(User where id in ids and name like "%76%" order by created_at desc offset 76).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 77.0 limit 78).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 78 and age group by status order by status limit 79).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 79 order by age desc nulls last limit 80).sql().len();
+    n += select!(case when age > 80 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 81).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 81) from User group by status order by status limit 82).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 83).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 83.0) order by name limit 84).sql().len();
+    n += select!(name, age * 2 + 84 from User where id in (select user_id from Post where title != status) order by age * 2 + 84 desc limit 85).sql().len();
+    n += select!(id, name from User where age > 85 union all select Post::user_id, Post::title from Post where score > 85.0 order by name limit 86).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 86) select name from Recent where id > 86 order by name limit 87).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 87 limit 88).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 88 limit 89).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 89) order by name limit 90).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 91).sql().len();
+    n += select!(User where id in ids and name like "%91%" order by created_at desc offset 91).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 92.0 limit 93).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 93 and age group by status order by status limit 94).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 94 order by age desc nulls last limit 95).sql().len();
+    n += select!(case when age > 95 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 96).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 96) from User group by status order by status limit 97).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 98).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 98.0) order by name limit 99).sql().len();
+    n += select!(name, age * 2 + 99 from User where id in (select user_id from Post where title != status) order by age * 2 + 99 desc limit 100).sql().len();
+    n += select!(id, name from User where age > 100 union all select Post::user_id, Post::title from Post where score > 100.0 order by name limit 101).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 101) select name from Recent where id > 101 order by name limit 102).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 102 limit 103).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 103 limit 104).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 104) order by name limit 105).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 106).sql().len();
+    n += select!(User where id in ids and name like "%106%" order by created_at desc offset 106).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 107.0 limit 108).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 108 and age group by status order by status limit 109).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 109 order by age desc nulls last limit 110).sql().len();
+    n += select!(case when age > 110 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 111).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 111) from User group by status order by status limit 112).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 113).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 113.0) order by name limit 114).sql().len();
+    n += select!(name, age * 2 + 114 from User where id in (select user_id from Post where title != status) order by age * 2 + 114 desc limit 115).sql().len();
+    n += select!(id, name from User where age > 115 union all select Post::user_id, Post::title from Post where score > 115.0 order by name limit 116).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 116) select name from Recent where id > 116 order by name limit 117).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 117 limit 118).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 118 limit 119).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 119) order by name limit 120).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 121).sql().len();
+    n += select!(User where id in ids and name like "%121%" order by created_at desc offset 121).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 122.0 limit 123).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 123 and age group by status order by status limit 124).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 124 order by age desc nulls last limit 125).sql().len();
+    n += select!(case when age > 125 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 126).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 126) from User group by status order by status limit 127).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 128).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 128.0) order by name limit 129).sql().len();
+    n += select!(name, age * 2 + 129 from User where id in (select user_id from Post where title != status) order by age * 2 + 129 desc limit 130).sql().len();
+    n += select!(id, name from User where age > 130 union all select Post::user_id, Post::title from Post where score > 130.0 order by name limit 131).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 131) select name from Recent where id > 131 order by name limit 132).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 132 limit 133).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 133 limit 134).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 134) order by name limit 135).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 136).sql().len();
+    n += select!(User where id in ids and name like "%136%" order by created_at desc offset 136).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 137.0 limit 138).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 138 and age group by status order by status limit 139).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 139 order by age desc nulls last limit 140).sql().len();
+    n += select!(case when age > 140 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 141).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 141) from User group by status order by status limit 142).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 143).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 143.0) order by name limit 144).sql().len();
+    n += select!(name, age * 2 + 144 from User where id in (select user_id from Post where title != status) order by age * 2 + 144 desc limit 145).sql().len();
+    n += select!(id, name from User where age > 145 union all select Post::user_id, Post::title from Post where score > 145.0 order by name limit 146).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 146) select name from Recent where id > 146 order by name limit 147).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 147 limit 148).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 148 limit 149).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 149) order by name limit 150).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 151).sql().len();
+    n += select!(User where id in ids and name like "%151%" order by created_at desc offset 151).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 152.0 limit 153).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 153 and age group by status order by status limit 154).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 154 order by age desc nulls last limit 155).sql().len();
+    n += select!(case when age > 155 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 156).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 156) from User group by status order by status limit 157).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 158).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 158.0) order by name limit 159).sql().len();
+    n += select!(name, age * 2 + 159 from User where id in (select user_id from Post where title != status) order by age * 2 + 159 desc limit 160).sql().len();
+    n += select!(id, name from User where age > 160 union all select Post::user_id, Post::title from Post where score > 160.0 order by name limit 161).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 161) select name from Recent where id > 161 order by name limit 162).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 162 limit 163).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 163 limit 164).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 164) order by name limit 165).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 166).sql().len();
+    n += select!(User where id in ids and name like "%166%" order by created_at desc offset 166).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 167.0 limit 168).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 168 and age group by status order by status limit 169).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 169 order by age desc nulls last limit 170).sql().len();
+    n += select!(case when age > 170 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 171).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 171) from User group by status order by status limit 172).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 173).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 173.0) order by name limit 174).sql().len();
+    n += select!(name, age * 2 + 174 from User where id in (select user_id from Post where title != status) order by age * 2 + 174 desc limit 175).sql().len();
+    n += select!(id, name from User where age > 175 union all select Post::user_id, Post::title from Post where score > 175.0 order by name limit 176).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 176) select name from Recent where id > 176 order by name limit 177).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 177 limit 178).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 178 limit 179).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 179) order by name limit 180).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 181).sql().len();
+    n += select!(User where id in ids and name like "%181%" order by created_at desc offset 181).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 182.0 limit 183).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 183 and age group by status order by status limit 184).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 184 order by age desc nulls last limit 185).sql().len();
+    n += select!(case when age > 185 then "old" else "young" end, cast(age as text) || name, nullif(bio, "") from User where length(name) between 1 and age limit 186).sql().len();
+    n += select!(status, count(distinct age), string_agg(name, ","), bool_and(age > 186) from User group by status order by status limit 187).sql().len();
+    n += select!(date_trunc("day", created_at), extract(year from created_at), count(*) from User where created_at > now() - ttl group by date_trunc("day", created_at), extract(year from created_at) limit 188).sql().len();
+    n += select!(name from User where exists (select Post::id from Post where Post::user_id = User::id and score > 188.0) order by name limit 189).sql().len();
+    n += select!(name, age * 2 + 189 from User where id in (select user_id from Post where title != status) order by age * 2 + 189 desc limit 190).sql().len();
+    n += select!(id, name from User where age > 190 union all select Post::user_id, Post::title from Post where score > 190.0 order by name limit 191).sql().len();
+    n += select!(with Recent as (select id, name from User where age > 191) select name from Recent where id > 191 order by name limit 192).sql().len();
+    n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 192 limit 193).sql().len();
+    n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 193 limit 194).sql().len();
+    n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 194) order by name limit 195).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 196).sql().len();
+    n += select!(User where id in ids and name like "%196%" order by created_at desc offset 196).sql().len();
+    n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 197.0 limit 198).sql().len();
+    n += select!(status, count(*), max(age) from User where age between 198 and age group by status order by status limit 199).sql().len();
+    n += select!(id from User where (bio is null or status = status) and not age = 199 order by age desc nulls last limit 200).sql().len();
     n
 }
 

@@ -1,6 +1,6 @@
 //! Typed SQL: `#[derive(Table)]`, `select!`, `insert!`, `update!`, `delete!`, joins,
-//! aggregates, expressions, window functions, subqueries, unions, PostgreSQL enums and
-//! `verify_schema`.
+//! aggregates, expressions, window functions, subqueries, unions, table aliases, PostgreSQL
+//! enums and `verify_schema`.
 
 use txova_db::postgres::{self, verify_schema};
 use txova_db::{FromRow, PgEnum, Table, delete, insert, select, update};
@@ -122,6 +122,13 @@ pub async fn run(db: &txova_db::testing::TestDatabase) -> Result<(), Box<dyn std
     .fetch_all(&pool)
     .await?;
     println!("typed sql: union all {texts:?}");
+    // An alias: the users with a namesake among the other users (none here), a subquery
+    // over the outer query's own table.
+    let namesakes: Vec<String> = select!(name from User as Me
+        where exists (select id from User where name = Me::name and id != Me::id))
+    .fetch_all(&pool)
+    .await?;
+    println!("typed sql: users with a namesake {namesakes:?}");
 
     let banned: Option<String> = postgres::with_tx(&pool, async |tx| {
         update!(User set status = Status::Banned, bio = "spam" where name = "bob" returning name)
