@@ -8,7 +8,7 @@ mod model;
 use model::{DDL, User, user};
 use txova_db::postgres::{Executor as _, Pool};
 use txova_db::testing::TestDatabase;
-use txova_db::{Table, insert, select};
+use txova_db::{Table, delete, insert, select};
 
 /// An employee, who may report to another.
 #[derive(Table, Debug, Clone, PartialEq)]
@@ -232,4 +232,36 @@ async fn a_whole_row_select_may_name_its_table() {
     let got: Vec<User> = q.fetch_all(&pool).await.unwrap();
     let names: Vec<&str> = got.iter().map(|u| u.name.as_str()).collect();
     assert_eq!(names, ["Cid"]);
+}
+
+#[tokio::test]
+async fn a_delete_keeps_one_row_of_each_name_through_an_aliased_subquery() {
+    let (_db, pool) = seeded("typed_aliases_delete").await;
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(
+            "INSERT INTO employees (id, name, manager_id) VALUES (5, 'Ben', 1), (6, 'Ben', 2), \
+             (7, 'Cy', NULL);",
+        )
+        .await
+        .unwrap();
+    // Every employee but the first of each name: `Employee` inside the subquery is the row
+    // being deleted, since the subquery's own reading is aliased.
+    let q = delete!(from Employee where exists (select Earlier::id from Employee as Earlier
+        where Earlier::name = Employee::name and Earlier::id < Employee::id));
+    assert_eq!(
+        q.sql(),
+        "DELETE FROM employees WHERE EXISTS (SELECT earlier.id FROM employees AS earlier \
+         WHERE earlier.name = employees.name AND earlier.id < employees.id)"
+    );
+    // The later Ben (5, 6) and Cy (7) go; no one reports to them.
+    let gone = q.execute(&pool).await.unwrap();
+    assert_eq!(gone, 3);
+    let left: Vec<(i64, String)> = select!(id, name from Employee order by id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let names: Vec<&str> = left.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["Ada", "Ben", "Cy", "Dot"]);
 }

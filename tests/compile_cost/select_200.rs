@@ -24,8 +24,12 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     let ttl = Interval::from_days(7);
     let _ = (age, status, ids, ttl, Post::id, User::id);
     let mut n = 0;
-    n += select!(id, name, email from User where age > age and status = status order by id limit 1).sql().len();
-    n += select!(User where id in ids and name like "%1%" order by created_at desc offset 1).sql().len();
+    n += select!(id, name, email from User where age > age and status = status order by id limit 1)
+        .sql()
+        .len();
+    n += select!(User where id in ids and name like "%1%" order by created_at desc offset 1)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 2.0 limit 3).sql().len();
     n += select!(status, count(*), max(age) from User where age between 3 and age group by status order by status limit 4).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 4 order by age desc nulls last limit 5).sql().len();
@@ -39,8 +43,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 12 limit 13).sql().len();
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 13 limit 14).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 14) order by name limit 15).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 16).sql().len();
-    n += select!(User where id in ids and name like "%16%" order by created_at desc offset 16).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 16)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%16%" order by created_at desc offset 16)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 17.0 limit 18).sql().len();
     n += select!(status, count(*), max(age) from User where age between 18 and age group by status order by status limit 19).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 19 order by age desc nulls last limit 20).sql().len();
@@ -54,8 +63,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 27 limit 28).sql().len();
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 28 limit 29).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 29) order by name limit 30).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 31).sql().len();
-    n += select!(User where id in ids and name like "%31%" order by created_at desc offset 31).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 31)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%31%" order by created_at desc offset 31)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 32.0 limit 33).sql().len();
     n += select!(status, count(*), max(age) from User where age between 33 and age group by status order by status limit 34).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 34 order by age desc nulls last limit 35).sql().len();
@@ -69,8 +83,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 42 limit 43).sql().len();
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 43 limit 44).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 44) order by name limit 45).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 46).sql().len();
-    n += select!(User where id in ids and name like "%46%" order by created_at desc offset 46).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 46)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%46%" order by created_at desc offset 46)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 47.0 limit 48).sql().len();
     n += select!(status, count(*), max(age) from User where age between 48 and age group by status order by status limit 49).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 49 order by age desc nulls last limit 50).sql().len();
@@ -84,8 +103,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 57 limit 58).sql().len();
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 58 limit 59).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 59) order by name limit 60).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 61).sql().len();
-    n += select!(User where id in ids and name like "%61%" order by created_at desc offset 61).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 61)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%61%" order by created_at desc offset 61)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 62.0 limit 63).sql().len();
     n += select!(status, count(*), max(age) from User where age between 63 and age group by status order by status limit 64).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 64 order by age desc nulls last limit 65).sql().len();
@@ -99,8 +123,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 72 limit 73).sql().len();
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 73 limit 74).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 74) order by name limit 75).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 76).sql().len();
-    n += select!(User where id in ids and name like "%76%" order by created_at desc offset 76).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 76)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%76%" order by created_at desc offset 76)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 77.0 limit 78).sql().len();
     n += select!(status, count(*), max(age) from User where age between 78 and age group by status order by status limit 79).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 79 order by age desc nulls last limit 80).sql().len();
@@ -114,8 +143,13 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(name, row_number() over (partition by status order by age desc), sum(age * 2) over (partition by status) from User where id = any(ids) and age > 87 limit 88).sql().len();
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 88 limit 89).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 89) order by name limit 90).sql().len();
-    n += select!(id, name, email from User where age > age and status = status order by id limit 91).sql().len();
-    n += select!(User where id in ids and name like "%91%" order by created_at desc offset 91).sql().len();
+    n +=
+        select!(id, name, email from User where age > age and status = status order by id limit 91)
+            .sql()
+            .len();
+    n += select!(User where id in ids and name like "%91%" order by created_at desc offset 91)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 92.0 limit 93).sql().len();
     n += select!(status, count(*), max(age) from User where age between 93 and age group by status order by status limit 94).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 94 order by age desc nulls last limit 95).sql().len();
@@ -130,7 +164,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 103 limit 104).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 104) order by name limit 105).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 106).sql().len();
-    n += select!(User where id in ids and name like "%106%" order by created_at desc offset 106).sql().len();
+    n += select!(User where id in ids and name like "%106%" order by created_at desc offset 106)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 107.0 limit 108).sql().len();
     n += select!(status, count(*), max(age) from User where age between 108 and age group by status order by status limit 109).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 109 order by age desc nulls last limit 110).sql().len();
@@ -145,7 +181,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 118 limit 119).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 119) order by name limit 120).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 121).sql().len();
-    n += select!(User where id in ids and name like "%121%" order by created_at desc offset 121).sql().len();
+    n += select!(User where id in ids and name like "%121%" order by created_at desc offset 121)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 122.0 limit 123).sql().len();
     n += select!(status, count(*), max(age) from User where age between 123 and age group by status order by status limit 124).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 124 order by age desc nulls last limit 125).sql().len();
@@ -160,7 +198,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 133 limit 134).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 134) order by name limit 135).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 136).sql().len();
-    n += select!(User where id in ids and name like "%136%" order by created_at desc offset 136).sql().len();
+    n += select!(User where id in ids and name like "%136%" order by created_at desc offset 136)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 137.0 limit 138).sql().len();
     n += select!(status, count(*), max(age) from User where age between 138 and age group by status order by status limit 139).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 139 order by age desc nulls last limit 140).sql().len();
@@ -175,7 +215,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 148 limit 149).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 149) order by name limit 150).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 151).sql().len();
-    n += select!(User where id in ids and name like "%151%" order by created_at desc offset 151).sql().len();
+    n += select!(User where id in ids and name like "%151%" order by created_at desc offset 151)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 152.0 limit 153).sql().len();
     n += select!(status, count(*), max(age) from User where age between 153 and age group by status order by status limit 154).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 154 order by age desc nulls last limit 155).sql().len();
@@ -190,7 +232,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 163 limit 164).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 164) order by name limit 165).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 166).sql().len();
-    n += select!(User where id in ids and name like "%166%" order by created_at desc offset 166).sql().len();
+    n += select!(User where id in ids and name like "%166%" order by created_at desc offset 166)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 167.0 limit 168).sql().len();
     n += select!(status, count(*), max(age) from User where age between 168 and age group by status order by status limit 169).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 169 order by age desc nulls last limit 170).sql().len();
@@ -205,7 +249,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 178 limit 179).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 179) order by name limit 180).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 181).sql().len();
-    n += select!(User where id in ids and name like "%181%" order by created_at desc offset 181).sql().len();
+    n += select!(User where id in ids and name like "%181%" order by created_at desc offset 181)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 182.0 limit 183).sql().len();
     n += select!(status, count(*), max(age) from User where age between 183 and age group by status order by status limit 184).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 184 order by age desc nulls last limit 185).sql().len();
@@ -220,7 +266,9 @@ fn total(age: i32, status: &str, ids: &[i64]) -> usize {
     n += select!(status, sum(case when bio is null then 1i64 else 0i64 end), string_agg(name, "," order by name) from User group by status having sum(age * 2) > 193 limit 194).sql().len();
     n += select!(U::name from User as U where exists (select id from User where status = U::status and age > U::age + 194) order by name limit 195).sql().len();
     n += select!(id, name, email from User where age > age and status = status order by id limit 196).sql().len();
-    n += select!(User where id in ids and name like "%196%" order by created_at desc offset 196).sql().len();
+    n += select!(User where id in ids and name like "%196%" order by created_at desc offset 196)
+        .sql()
+        .len();
     n += select!(User::name, Post::title from User left join Post on Post::user_id = User::id where Post::score > 197.0 limit 198).sql().len();
     n += select!(status, count(*), max(age) from User where age between 198 and age group by status order by status limit 199).sql().len();
     n += select!(id from User where (bio is null or status = status) and not age = 199 order by age desc nulls last limit 200).sql().len();

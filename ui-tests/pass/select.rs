@@ -65,7 +65,23 @@ async fn run<E: Executor>(db: &E) -> txova_db::Result<()> {
         left join Post on Post::user_id = User::id where Post::id is null)
     .fetch_all(db)
     .await?;
+    // Aliases: a self-join, whole rows of an alias, a subquery over the outer query's own
+    // table.
+    let peers: Vec<(String, Option<String>)> = select!(U::name, Peer::name from User as U
+        left join User as Peer on Peer::age = U::age and Peer::status = U::status
+        where U::id != Peer::id)
+    .fetch_all(db)
+    .await?;
+    let posts: Vec<(Post, String)> =
+        select!(P, U::name from Post as P join User as U on U::id = P::user_id)
+            .fetch_all(db)
+            .await?;
+    let eldest: Vec<User> =
+        select!(User as U where not exists (select id from User where age > U::age))
+            .fetch_all(db)
+            .await?;
     let _ = (users, one, n, joined, pairs, stats, tagged, statuses, lonely);
+    let _ = (peers, posts, eldest);
     Ok(())
 }
 
@@ -74,5 +90,7 @@ fn main() {
     assert_eq!(q.sql(), "SELECT id, name, status, age, bio, tags FROM users");
     let q = select!(Post::title from Post where Post::position > 1_i16);
     assert_eq!(q.sql(), "SELECT title FROM blog.posts WHERE \"order\" > $1");
+    let q = select!(P::title from Post as P where P::position > 1_i16);
+    assert_eq!(q.sql(), "SELECT title FROM blog.posts AS p WHERE \"order\" > $1");
     let _ = run::<txova_db::postgres::Pool>;
 }
