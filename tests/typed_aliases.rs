@@ -5,8 +5,8 @@
 #[path = "typed_model.rs"]
 mod model;
 
-use model::{DDL, User, user};
-use txova_db::postgres::{Executor as _, Pool};
+use model::{User, rows, user};
+use txova_db::postgres::Pool;
 use txova_db::testing::TestDatabase;
 use txova_db::{Table, delete, insert, select};
 
@@ -23,9 +23,7 @@ struct Employee {
 /// The users Ann (30, active), Bob (40, active), Cid (50, banned); the employees Ada (no
 /// manager), Ben and Cy (managed by Ada) and Dot (managed by Ben).
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
-    let db = TestDatabase::create(name).await.unwrap();
-    let pool = db.pool().await.unwrap();
-    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    let (db, pool) = model::database(name).await;
     let (ann, bob, cid) = (
         user("Ann", "active", 30),
         user("Bob", "active", 40),
@@ -47,16 +45,6 @@ async fn seeded(name: &str) -> (TestDatabase, Pool) {
         .await
         .unwrap();
     (db, pool)
-}
-
-/// The rows of hand-written SQL, read by `read`.
-async fn rows<T>(pool: &Pool, sql: &str, read: impl Fn(&tokio_postgres::Row) -> T) -> Vec<T> {
-    pool.query(sql, &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(read)
-        .collect()
 }
 
 #[tokio::test]

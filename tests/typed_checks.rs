@@ -5,7 +5,7 @@
 #[path = "typed_model.rs"]
 mod model;
 
-use model::{DDL, User, user};
+use model::{User, user};
 use txova_db::postgres::{Executor as _, Pool};
 use txova_db::testing::TestDatabase;
 use txova_db::{insert, select};
@@ -23,9 +23,7 @@ struct StatusCount {
 }
 
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
-    let db = TestDatabase::create(name).await.unwrap();
-    let pool = db.pool().await.unwrap();
-    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    let (db, pool) = model::database(name).await;
     let (a, b, c) = (
         user("ann", "active", 30),
         user("bob", "active", 40),

@@ -5,15 +5,13 @@
 #[path = "typed_model.rs"]
 mod model;
 
-use model::{DDL, User, user};
+use model::{User, rows, user};
 use txova_db::postgres::{Executor as _, Pool};
 use txova_db::testing::TestDatabase;
 use txova_db::{insert, select, update};
 
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
-    let db = TestDatabase::create(name).await.unwrap();
-    let pool = db.pool().await.unwrap();
-    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    let (db, pool) = model::database(name).await;
     let mut ann = user("Ann", "active", 30);
     ann.bio = Some("Hi".to_owned());
     let bob = user("Bob", "active", 40);
@@ -112,16 +110,6 @@ async fn an_expression_fills_the_field_named_with_as() {
             name: "Bob".to_owned()
         }
     );
-}
-
-/// The rows of a hand-written statement, each read by `read`.
-async fn rows<T>(pool: &Pool, sql: &str, read: impl Fn(&tokio_postgres::Row) -> T) -> Vec<T> {
-    pool.query(sql, &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(read)
-        .collect()
 }
 
 #[tokio::test]

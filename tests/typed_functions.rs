@@ -6,7 +6,7 @@
 mod model;
 
 use chrono::{DateTime, Duration, Utc};
-use model::{DDL, Post, User, user};
+use model::{Post, User, user};
 use rust_decimal::Decimal;
 use txova_db::postgres::{Executor as _, Interval, Pool};
 use txova_db::testing::TestDatabase;
@@ -14,9 +14,7 @@ use txova_db::{insert, select, update};
 
 /// Ann (30, a day old) with two posts, Bob (40, ten days old) with one, Cid (50) with none.
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
-    let db = TestDatabase::create(name).await.unwrap();
-    let pool = db.pool().await.unwrap();
-    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    let (db, pool) = model::database(name).await;
     let now = Utc::now();
     let mut ann = user("Ann", "active", 30);
     ann.created_at = now - Duration::days(1);

@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use txova_db::Table;
+use txova_db::postgres::{Executor as _, Pool};
+use txova_db::testing::TestDatabase;
 
 /// A user.
 #[derive(Table, Debug, Clone, PartialEq)]
@@ -60,4 +62,23 @@ pub fn user(name: &str, status: &str, age: i32) -> User {
         bio: None,
         created_at: Utc::now(),
     }
+}
+
+/// A database of its own named after `name`, with the model's tables, and a pool on it.
+pub async fn database(name: &str) -> (TestDatabase, Pool) {
+    let db = TestDatabase::create(name).await.unwrap();
+    let pool = db.pool().await.unwrap();
+    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    (db, pool)
+}
+
+/// The rows of hand-written SQL, each read by `read`: what a typed statement's rows are
+/// compared with.
+pub async fn rows<T>(pool: &Pool, sql: &str, read: impl Fn(&tokio_postgres::Row) -> T) -> Vec<T> {
+    pool.query(sql, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(read)
+        .collect()
 }

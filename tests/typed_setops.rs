@@ -4,8 +4,8 @@
 #[path = "typed_model.rs"]
 mod model;
 
-use model::{DDL, Post, User, user};
-use txova_db::postgres::{Executor as _, Pool};
+use model::{Post, User, rows, user};
+use txova_db::postgres::Pool;
 use txova_db::testing::TestDatabase;
 use txova_db::{Table, insert, select};
 
@@ -23,9 +23,7 @@ struct Admin {
 /// Ann (30) with two posts, Bob (40) with one, Cid (50, banned) with none; the admins Ann
 /// (level 1, nicknamed) and Dee (level 2).
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
-    let db = TestDatabase::create(name).await.unwrap();
-    let pool = db.pool().await.unwrap();
-    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    let (db, pool) = model::database(name).await;
     let (ann, bob, cid) = (
         user("Ann", "active", 30),
         user("Bob", "active", 40),
@@ -53,16 +51,6 @@ async fn seeded(name: &str) -> (TestDatabase, Pool) {
         .await
         .unwrap();
     (db, pool)
-}
-
-/// The rows of hand-written SQL, read by `read`.
-async fn rows<T>(pool: &Pool, sql: &str, read: impl Fn(&tokio_postgres::Row) -> T) -> Vec<T> {
-    pool.query(sql, &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(read)
-        .collect()
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 #[path = "typed_model.rs"]
 mod model;
 
-use model::{DDL, Post, User, user};
+use model::{Post, User, user};
 use txova_db::postgres::{Executor as _, Pool};
 use txova_db::select;
 use txova_db::testing::TestDatabase;
@@ -13,9 +13,7 @@ use txova_db::testing::TestDatabase;
 /// Ann (30) and Bob (40) active, Cid (50) and Dan (50) banned, Eve (20) active; Ann has two
 /// posts, Bob one.
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
-    let db = TestDatabase::create(name).await.unwrap();
-    let pool = db.pool().await.unwrap();
-    pool.get().await.unwrap().batch_execute(DDL).await.unwrap();
+    let (db, pool) = model::database(name).await;
     let mut bob = user("Bob", "active", 40);
     bob.bio = Some("hi".to_owned());
     let users = [
