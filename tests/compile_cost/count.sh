@@ -12,9 +12,10 @@ trap 'rm -rf "$out"' EXIT
 count() { # $1 = 0|200: the instructions rustc executes to build typed_compile_cost_$1
     local cmd
     touch "tests/compile_cost/select_$1.rs"
-    # The compiler's command line, as cargo runs it (it rebuilds the touched file).
+    # The compiler's command line for the file, as cargo runs it (it rebuilds the touched file,
+    # and whatever changed since the last build).
     cmd=$(CARGO_INCREMENTAL=0 cargo build -v -p txova-db-tests --test "typed_compile_cost_$1" 2>&1 |
-        grep 'Running `' | tail -1 | sed -e 's/^ *Running `//' -e 's/`$//' \
+        grep "Running \`.*--crate-name typed_compile_cost_$1 " | tail -1 | sed -e 's/^ *Running `//' -e 's/`$//' \
         -e "s#--out-dir [^ ]*#--out-dir $out#" -e 's/--error-format=json --json=[^ ]*//')
     eval "valgrind --tool=callgrind --callgrind-out-file=$out/cg.$1 $cmd" >"$out/log.$1" 2>&1 || {
         cat "$out/log.$1" >&2
