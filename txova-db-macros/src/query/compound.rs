@@ -255,9 +255,8 @@ pub(crate) fn items(s: &Select) -> Vec<Selected> {
 /// Appends one branch; returns its row mapper's body and its columns' shapes.
 fn emit_branch(sql: &mut Sql, branch: &Branch) -> (TokenStream, Vec<Shape>) {
     let s = &branch.select;
-    let outer = sql.enter(s.range());
     // A branch is a statement of its own: it sees no other branch's tables.
-    sql.scope = s.scope_in(None);
+    let outer = sql.enter(s.scope_in(None));
     let left = s.left_tables();
     sql.qualify = !s.joins.is_empty();
     sql.left_tables.clone_from(&left);

@@ -44,7 +44,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         let mut cx = Cx::new(&mut errors, Scope::of(&d.table));
         cx.filter(&d.filter, "delete", "delete", &d.table);
         cx.returning(&d.returning);
-        let mut sql = Sql::new(&d.table);
+        let mut sql = Sql::new(Scope::of(&d.table));
         sql.text("DELETE FROM ");
         sql.table(&d.table);
         let statement = filtered_statement(sql, &d.table, &d.filter, &d.returning);

@@ -58,15 +58,15 @@ pub(crate) fn p() -> TokenStream {
 }
 
 impl Sql {
-    /// A statement reading `main` (more tables may be added to its scope).
-    pub(crate) fn new(main: &Path) -> Self {
+    /// A statement that may name the tables of `scope`.
+    pub(crate) fn new(scope: Scope) -> Self {
         Sql {
             parts: Vec::new(),
             text: String::new(),
             params: Vec::new(),
             checks: Vec::new(),
             base: quote!(0usize),
-            scope: Scope::of(main),
+            scope,
             qualify: false,
             left_tables: Vec::new(),
             item_exprs: Vec::new(),
@@ -74,10 +74,9 @@ impl Sql {
         }
     }
 
-    /// Starts a subquery reading `main`: bare columns are its, every column is written with
-    /// its table, and the outer statement's tables stay visible (correlated references).
-    pub(crate) fn enter(&mut self, main: Range) -> Outer {
-        let scope = self.scope.enter(main);
+    /// Starts a subquery (or a branch of a compound query) whose tables are `scope`: every
+    /// column is written with its table.
+    pub(crate) fn enter(&mut self, scope: Scope) -> Outer {
         Outer {
             scope: std::mem::replace(&mut self.scope, scope),
             qualify: std::mem::replace(&mut self.qualify, true),

@@ -365,7 +365,7 @@ pub(crate) fn witness(sql: &Sql, e: &Expr, bare: Bare, hint: Option<&TokenStream
             };
             let h = sql.handle(&c);
             // A left-joined column is NULL when no row matched, whatever its type.
-            if sql.left_tables.contains(&sql.scope.source(&c)) {
+            if sql.left_joined(&c) {
                 quote_spanned!(e.span()=> #p::ty_col_opt(&#h))
             } else {
                 quote_spanned!(e.span()=> #p::ty_col(&#h))

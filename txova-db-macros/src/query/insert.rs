@@ -181,7 +181,7 @@ impl Insert {
         let mut errors = Errors::default();
         self.check(&mut errors);
         let t = &self.table;
-        let mut sql = Sql::new(t);
+        let mut sql = Sql::new(Scope::of(t));
         sql.text("INSERT INTO ");
         sql.table(t);
         let mut struct_rows = None;

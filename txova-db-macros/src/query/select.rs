@@ -423,12 +423,9 @@ impl Select {
         })
     }
 
-    pub(crate) fn expand(self) -> TokenStream {
-        let scope = self.scope_in(None);
-        let mut errors = Errors::default();
-        check::Cx::new(&mut errors, scope.clone()).select(&self);
-        let mut sql = Sql::new(&self.from);
-        sql.scope = scope;
+    /// Assembles the statement, after the mistakes the check stage found in it (`errors`).
+    pub(crate) fn expand(&self, errors: Errors) -> TokenStream {
+        let mut sql = Sql::new(self.scope_in(None));
         sql.qualify = !self.joins.is_empty();
         let left_tables = self.left_tables();
         sql.left_tables.clone_from(&left_tables);
@@ -557,8 +554,9 @@ impl Select {
     /// query (`User::id`) is a correlated reference. Returns the witness of its one result
     /// item, when it has one that is a column or an expression.
     pub(crate) fn subquery(&self, sql: &mut Sql) -> Option<TokenStream> {
-        let outer = sql.enter(self.range());
-        sql.scope = self.scope_in(Some(&outer.scope));
+        // Its own tables, then the outer statement's (correlated references).
+        let scope = self.scope_in(Some(&sql.scope));
+        let outer = sql.enter(scope);
         let left_tables = self.left_tables();
         sql.left_tables.extend(left_tables.iter().cloned());
         let _ = self.body(sql, &left_tables);
@@ -589,29 +587,33 @@ impl Select {
     pub(crate) fn item_witness(&self, sql: &Sql) -> Option<TokenStream> {
         let left_tables = self.left_tables();
         // Types only: a statement of its own, reading this subquery's tables.
-        let mut inner = Sql::new(&self.from);
-        inner.scope = self.scope_in(Some(&sql.scope));
+        let mut inner = Sql::new(self.scope_in(Some(&sql.scope)));
         inner.left_tables.clone_from(&sql.left_tables);
         inner.left_tables.extend(left_tables.iter().cloned());
         self.one_witness(&inner, &left_tables)
     }
 
-    /// Whether the subquery reads one value: its one result item is a column, an expression,
-    /// `count`, `min` or `max` (as [`Select::one_witness`] reads it).
+    /// Whether the subquery reads one value (see [`Select::one_value`]).
     pub(crate) fn reads_one_value(&self) -> bool {
+        self.one_value().is_some()
+    }
+
+    /// The one result item, when it reads one value: a column, an expression, `count`, `min`
+    /// or `max`.
+    fn one_value(&self) -> Option<&Item> {
         match self.items.as_deref() {
-            Some([only]) => matches!(
-                &only.item,
-                Item::Column(_)
-                    | Item::Expr(_)
-                    | Item::Agg(Agg::Count | Agg::CountDistinct, ..)
-                    | Item::Agg(Agg::Min | Agg::Max, _, Some(_))
-            ),
-            _ => false,
+            Some([only]) => match &only.item {
+                item @ (Item::Column(_)
+                | Item::Expr(_)
+                | Item::Agg(Agg::Count | Agg::CountDistinct, ..)
+                | Item::Agg(Agg::Min | Agg::Max, _, Some(_))) => Some(item),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
-    /// The witness of the one result item: a column, an expression, `count`, `min` or `max`.
+    /// The witness of the one result item, when it reads one value.
     fn one_witness(&self, sql: &Sql, left_tables: &[String]) -> Option<TokenStream> {
         let p = p();
         let column = |c: &ColRef| {
@@ -622,19 +624,16 @@ impl Select {
                 quote!(#p::ty_col(&#h))
             }
         };
-        match self.items.as_deref() {
-            Some([only]) => match &only.item {
-                Item::Column(c) => Some(column(c)),
-                Item::Expr(e) => Some(expr::witness(sql, e, expr::Bare::Column, None)),
-                Item::Agg(Agg::Count | Agg::CountDistinct, ..) => Some(quote!(#p::ty::<i64>())),
-                Item::Agg(Agg::Min | Agg::Max, _, Some(c)) => {
-                    let w = column(c);
-                    Some(quote!(#p::case_no_else(#w)))
-                }
-                Item::Table(_) | Item::Agg(..) => None,
-            },
-            _ => None,
-        }
+        Some(match self.one_value()? {
+            Item::Column(c) => column(c),
+            Item::Expr(e) => expr::witness(sql, e, expr::Bare::Column, None),
+            Item::Agg(Agg::Min | Agg::Max, _, Some(c)) => {
+                let w = column(c);
+                quote!(#p::case_no_else(#w))
+            }
+            // `count`.
+            _ => quote!(#p::ty::<i64>()),
+        })
     }
 
     /// Appends the result items; returns the row mapper's body.

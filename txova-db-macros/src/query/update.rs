@@ -52,7 +52,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         cx.assigns(&u.assigns);
         cx.filter(&u.filter, "update", "change", &u.table);
         cx.returning(&u.returning);
-        let mut sql = Sql::new(&u.table);
+        let mut sql = Sql::new(Scope::of(&u.table));
         sql.text("UPDATE ");
         sql.table(&u.table);
         sql.text(" SET ");

@@ -170,15 +170,15 @@ impl Query {
     }
 
     pub(crate) fn expand(self) -> TokenStream {
-        if self.is_one_select() {
-            // One `select`: the statement as it always was.
-            return self.body.first.select.expand();
-        }
         let mut errors = Errors::default();
         self.check(&mut errors);
+        if self.is_one_select() {
+            // One `select`: the statement as it always was.
+            return self.body.first.select.expand(errors);
+        }
         let Query { with, body } = self;
         let first = &body.first.select;
-        let mut sql = Sql::new(&first.from);
+        let mut sql = Sql::new(first.scope_in(None));
         if let Some(with) = &with {
             sql.text(if with.recursive {
                 "WITH RECURSIVE "
