@@ -5,10 +5,10 @@
 #[path = "typed_model.rs"]
 mod model;
 
-use model::{User, rows, user};
+use model::{User, rows};
 use txova_db::postgres::Pool;
 use txova_db::testing::TestDatabase;
-use txova_db::{Table, delete, insert, select};
+use txova_db::{Table, delete, select};
 
 /// An employee, who may report to another.
 #[derive(Table, Debug, Clone, PartialEq)]
@@ -24,15 +24,7 @@ struct Employee {
 /// manager), Ben and Cy (managed by Ada) and Dot (managed by Ben).
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
     let (db, pool) = model::database(name).await;
-    let (ann, bob, cid) = (
-        user("Ann", "active", 30),
-        user("Bob", "active", 40),
-        user("Cid", "banned", 50),
-    );
-    insert!(into User values &ann, &bob, &cid)
-        .execute(&pool)
-        .await
-        .unwrap();
+    model::ann_bob_cid(&pool).await;
     pool.get()
         .await
         .unwrap()

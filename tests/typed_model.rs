@@ -72,6 +72,19 @@ pub async fn database(name: &str) -> (TestDatabase, Pool) {
     (db, pool)
 }
 
+/// Inserts the users Ann (30, active), Bob (40, active) and Cid (50, banned).
+pub async fn ann_bob_cid(pool: &Pool) {
+    let (ann, bob, cid) = (
+        user("Ann", "active", 30),
+        user("Bob", "active", 40),
+        user("Cid", "banned", 50),
+    );
+    txova_db::insert!(into User values &ann, &bob, &cid)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
 /// The rows of hand-written SQL, each read by `read`: what a typed statement's rows are
 /// compared with.
 pub async fn rows<T>(pool: &Pool, sql: &str, read: impl Fn(&tokio_postgres::Row) -> T) -> Vec<T> {

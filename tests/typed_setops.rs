@@ -4,10 +4,10 @@
 #[path = "typed_model.rs"]
 mod model;
 
-use model::{Post, User, rows, user};
+use model::{Post, User, rows};
 use txova_db::postgres::Pool;
 use txova_db::testing::TestDatabase;
-use txova_db::{Table, insert, select};
+use txova_db::{Table, select};
 
 /// An administrator: another table whose columns have the users' types.
 #[derive(Table, Debug, Clone, PartialEq)]
@@ -24,15 +24,7 @@ struct Admin {
 /// (level 1, nicknamed) and Dee (level 2).
 async fn seeded(name: &str) -> (TestDatabase, Pool) {
     let (db, pool) = model::database(name).await;
-    let (ann, bob, cid) = (
-        user("Ann", "active", 30),
-        user("Bob", "active", 40),
-        user("Cid", "banned", 50),
-    );
-    insert!(into User values &ann, &bob, &cid)
-        .execute(&pool)
-        .await
-        .unwrap();
+    model::ann_bob_cid(&pool).await;
     pool.get()
         .await
         .unwrap()
