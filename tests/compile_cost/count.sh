@@ -3,7 +3,10 @@
 # build, no incremental cache; the macros' expansion included, linking not), under valgrind's
 # callgrind, and prints the difference over 200: what one query costs to compile. Unlike the
 # times of measure.sh, the count does not move with the load of a shared machine, so it
-# compares two versions of the macros exactly (run it on each, same toolchain).
+# compares two versions of the macros (run it on each, same toolchain). Read the difference
+# per query: each file's own count has been seen to move with the state of the build
+# directory (the empty file's from 330 million to 1.8 billion after a rebuild of the macros),
+# while the difference stayed within 0.1 million.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
